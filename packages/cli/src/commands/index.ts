@@ -1,0 +1,5 @@
+import type { Command } from '../command.js'
+import { wasmCommand } from './wasm.js'
+
+/** Every command of `oko`, in help order. Each lives in its own file. */
+export const commands: readonly Command[] = [wasmCommand]

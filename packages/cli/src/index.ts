@@ -1,0 +1,6 @@
+export { main } from './main.js'
+export type { MainOptions } from './main.js'
+export { ExitCode, UsageError } from './command.js'
+export type { Command, CommandArgs, CommandIO } from './command.js'
+export { createProgress } from './progress.js'
+export type { Progress } from './progress.js'

@@ -1,0 +1,6 @@
+export * from './errors.js'
+export * from './validate.js'
+export * from './geometry.js'
+export * from './frame.js'
+export * from './events.js'
+export * from './data.js'
