@@ -1,0 +1,41 @@
+import type { DroppedEvent, ErrorEvent, OkoEvent, SourceEvent } from './events.js'
+import type { Frame } from './frame.js'
+
+/** What a stage gets besides its input: its camera, the run's signal, and a way to emit events. */
+export interface StageContext {
+  readonly cameraId: string
+  readonly signal: AbortSignal
+  /** Sends an event to the run's event stream (bounded; overflow is counted, never silent). */
+  emit(event: OkoEvent): void
+}
+
+/**
+ * One step of a pipeline. `process` returns the output to pass on, or `undefined` to stop the
+ * item here (a gate). Throwing makes a non-fatal `error` event for that item.
+ * Inputs that are frames are borrowed: valid only during the call.
+ */
+export interface Stage<I, O> {
+  readonly name: string
+  process(input: I, ctx: StageContext): O | undefined | Promise<O | undefined>
+  /** Releases what the stage owns (WASM memory, pools it created). Idempotent. */
+  close?(): Promise<void>
+}
+
+/** What a source reports besides frames. */
+export type SourceNotice = SourceEvent | DroppedEvent | ErrorEvent
+
+export interface FrameReadOptions {
+  signal?: AbortSignal
+  /** Called for state changes (connecting, playing, reconnecting, stalled, ended), drops and per-frame errors. */
+  onEvent?: (event: SourceNotice) => void
+}
+
+/** A camera or file, decoded. `frames()` yields borrowed frames: each is valid until the iterator advances. */
+export interface FrameSource extends AsyncDisposable {
+  readonly cameraId: string
+  /** Live sources (RTSP) run in real time and drop under pressure; files block instead. */
+  readonly live: boolean
+  frames(options?: FrameReadOptions): AsyncIterable<Frame>
+  /** Stops decoding and releases native handles. Idempotent. */
+  close(): Promise<void>
+}
