@@ -1,1 +1,2 @@
-export {}
+export { decodeImage, decodeImageFile } from './image.js'
+export type { DecodedImage, DecodeImageOptions } from './image.js'
