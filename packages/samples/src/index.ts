@@ -1,1 +1,7 @@
-export {}
+export { streetScene, checkScene } from './scene.js'
+export type { SceneSpec, SceneObject, LightingChange } from './scene.js'
+export { SceneRenderer } from './render.js'
+export type { FrameTruth, ObjectTruth } from './render.js'
+export { writeSampleClip } from './writer.js'
+export type { SampleClip, WriteClipOptions } from './writer.js'
+export { Random } from './random.js'

@@ -1,0 +1,91 @@
+import { checkArray, checkNumber, checkObject, checkOneOf, checkString, InvalidOptionError } from '@oko/core'
+
+/** Something that moves through the scene in a straight line at constant speed. */
+export interface SceneObject {
+  readonly id: string
+  readonly kind: 'person' | 'car'
+  /** Size in pixels. */
+  readonly width: number
+  readonly height: number
+  /** Top-left corner at `fromFrame` and at `toFrame`, in pixels. */
+  readonly from: { readonly x: number; readonly y: number }
+  readonly to: { readonly x: number; readonly y: number }
+  readonly fromFrame: number
+  readonly toFrame: number
+  /** Mean luma of the object, 0..255. */
+  readonly luma: number
+}
+
+/** From `atFrame` on, every pixel becomes `pixel × gain + offset` (lights on/off, IR day/night switch). */
+export interface LightingChange {
+  readonly atFrame: number
+  readonly gain: number
+  readonly offset: number
+  /** IR night mode: colour is dropped (chroma neutral) from this change on. */
+  readonly infrared?: boolean
+}
+
+export interface SceneSpec {
+  readonly width: number
+  readonly height: number
+  readonly fps: number
+  readonly frames: number
+  readonly seed: number
+  /** Standard deviation of per-pixel sensor noise, in luma levels. */
+  readonly noiseSigma: number
+  /** Rain: expected number of short bright streaks per frame. */
+  readonly rainStreaksPerFrame: number
+  readonly objects: readonly SceneObject[]
+  readonly lighting: readonly LightingChange[]
+}
+
+/** The street scene used by `oko demo` and the tests: a walker, a car, then the lights change. */
+export function streetScene(options: { width?: number; height?: number; fps?: number; seed?: number } = {}): SceneSpec {
+  const width = options.width ?? 640
+  const height = options.height ?? 360
+  const fps = options.fps ?? 15
+  const s = height / 360
+  return {
+    width, height, fps, frames: fps * 12, seed: options.seed ?? 7, noiseSigma: 3, rainStreaksPerFrame: 0,
+    objects: [
+      { id: 'walker', kind: 'person', width: Math.round(24 * s), height: Math.round(64 * s),
+        from: { x: Math.round(40 * s), y: Math.round(220 * s) }, to: { x: Math.round(560 * s), y: Math.round(230 * s) },
+        fromFrame: fps * 1, toFrame: fps * 8, luma: 60 },
+      { id: 'car', kind: 'car', width: Math.round(120 * s), height: Math.round(56 * s),
+        from: { x: Math.round(600 * s) - Math.round(120 * s), y: Math.round(120 * s) }, to: { x: Math.round(10 * s), y: Math.round(110 * s) },
+        fromFrame: fps * 4, toFrame: fps * 7, luma: 200 },
+    ],
+    lighting: [{ atFrame: fps * 9, gain: 0.55, offset: 10, infrared: true }],
+  }
+}
+
+/** Checks a scene; errors name the field. */
+export function checkScene(value: unknown): SceneSpec {
+  const o = checkObject('scene', value)
+  const width = checkNumber('scene.width', o.width, { min: 16, max: 7680, integer: true })
+  const height = checkNumber('scene.height', o.height, { min: 16, max: 4320, integer: true })
+  if (width % 2 || height % 2) throw new InvalidOptionError('scene.width', `width and height must be even for yuv420p, received ${width}×${height}`)
+  checkNumber('scene.fps', o.fps, { min: 1, max: 120 })
+  checkNumber('scene.frames', o.frames, { min: 1, max: 100_000, integer: true })
+  checkNumber('scene.seed', o.seed, { integer: true })
+  checkNumber('scene.noiseSigma', o.noiseSigma, { min: 0, max: 64 })
+  checkNumber('scene.rainStreaksPerFrame', o.rainStreaksPerFrame, { min: 0, max: 10_000 })
+  checkArray('scene.objects', o.objects).forEach((obj, i) => {
+    const p = `scene.objects[${i}]`
+    const b = checkObject(p, obj)
+    checkString(`${p}.id`, b.id)
+    checkOneOf(`${p}.kind`, b.kind, ['person', 'car'] as const)
+    checkNumber(`${p}.width`, b.width, { min: 1, max: width, integer: true })
+    checkNumber(`${p}.height`, b.height, { min: 1, max: height, integer: true })
+    checkNumber(`${p}.fromFrame`, b.fromFrame, { min: 0, integer: true })
+    checkNumber(`${p}.toFrame`, b.toFrame, { min: Number(b.fromFrame) + 1, integer: true })
+    checkNumber(`${p}.luma`, b.luma, { min: 0, max: 255 })
+  })
+  checkArray('scene.lighting', o.lighting).forEach((l, i) => {
+    const b = checkObject(`scene.lighting[${i}]`, l)
+    checkNumber(`scene.lighting[${i}].atFrame`, b.atFrame, { min: 0, integer: true })
+    checkNumber(`scene.lighting[${i}].gain`, b.gain, { min: 0, max: 8 })
+    checkNumber(`scene.lighting[${i}].offset`, b.offset, { min: -255, max: 255 })
+  })
+  return value as SceneSpec
+}
