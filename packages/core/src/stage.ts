@@ -39,3 +39,18 @@ export interface FrameSource extends AsyncDisposable {
   /** Stops decoding and releases native handles. Idempotent. */
   close(): Promise<void>
 }
+
+/**
+ * Makes one stage per camera, for stages that keep per-camera state (a motion background, a
+ * tracker). A pipeline over N cameras calls it N times and closes what it made.
+ */
+export type StageFactory<I, O> = (cameraId: string) => Stage<I, O>
+
+/** Where an item came from: the source frame that started it (plain data, safe to send). */
+export interface FrameRef {
+  readonly cameraId: string
+  readonly seq: number
+  readonly ptsUs: number
+  /** Wall-clock time the frame was decoded, ms since the epoch. */
+  readonly wallMs: number
+}

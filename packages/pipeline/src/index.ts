@@ -1,1 +1,11 @@
-export {}
+export { Pipeline, type StageLike, type OutputOf } from './pipeline.js'
+export { PipelineRun, type RunOptions } from './run.js'
+export { EventStream, type EventOverflow } from './event-stream.js'
+export { FairQueue } from './fair-queue.js'
+export { FramePool, OwnedFrame, type FramePoolOptions, type FramePoolStats, type CopyOptions } from './frame-pool.js'
+export { frameFromMessage, type FrameMessage, type PlaneLayout } from './frame-message.js'
+export { InferencePool, type InferencePoolOptions, type InferencePoolStats, type PoolRunOptions } from './pool.js'
+export { workerStage, isWorkerStage, type WorkerStage, type WorkerStageOptions, type PreparedJob, type PrepareTools } from './worker-stage.js'
+export type { WorkerDefinition, JobHandler, InitOf, JobOf, ReplyOf, AnyWorker } from './protocol.js'
+export { LatencyRing, type RunStats, type RunSummary, type CameraStats, type DropCounts, type LatencyPercentiles } from './stats.js'
+export { EventEncoder, type EventFormat } from './codec.js'

@@ -1,0 +1,157 @@
+import { fileURLToPath } from 'node:url'
+import { InvalidOptionError, OkoError, checkKnownKeys, checkObject, checkString, deserializeError, optionalNumber } from '@oko/core'
+import { Piscina } from 'piscina'
+import type { AnyWorker, InitOf, JobEnvelope, JobOf, PoolWorkerData, ReplyEnvelope, ReplyOf } from './protocol.js'
+
+export interface InferencePoolOptions<W extends AnyWorker> {
+  /** The worker module (built JavaScript; worker threads cannot load .ts on Node 20). */
+  readonly worker: URL | string
+  /** Threads (one model instance each). Default 1. */
+  readonly threads?: number
+  /** Given to the worker's init function once per thread (structured-cloned). */
+  readonly init: InitOf<W>
+  /** Name used in events and stats. Default: the worker file name. */
+  readonly name?: string
+}
+
+export interface PoolRunOptions {
+  /** Buffers to transfer with the job (not copied). They come back through `recycle` when the worker is done. */
+  readonly transfer?: readonly ArrayBuffer[]
+  /** Receives each transferred buffer the worker hands back. */
+  readonly recycle?: (buffer: ArrayBuffer) => void
+}
+
+export interface InferencePoolStats {
+  readonly threads: number
+  /** Jobs running on a thread now. */
+  readonly active: number
+  readonly completed: number
+  /** Jobs whose handler threw (ERR_WORKER_TASK). */
+  readonly failed: number
+  /** Jobs lost to a thread that died (ERR_WORKER_CRASHED); piscina replaced the thread. */
+  readonly crashed: number
+}
+
+/**
+ * A pool of worker threads running one `defineWorker` module, on piscina. `run()` never lets
+ * piscina queue: it waits for a free thread (needsDrain/drain), so backpressure stays with the
+ * caller, where the overflow policy lives. A job that throws rejects with `ERR_WORKER_TASK`; a
+ * thread that dies rejects its job with `ERR_WORKER_CRASHED` and is replaced.
+ */
+export class InferencePool<W extends AnyWorker> implements AsyncDisposable {
+  readonly name: string
+  readonly threads: number
+  readonly #piscina: Piscina
+  #active = 0
+  #completed = 0
+  #failed = 0
+  #crashed = 0
+  #waiters: (() => void)[] = []
+  #closing: Promise<void> | undefined
+
+  private constructor(piscina: Piscina, name: string, threads: number) {
+    this.#piscina = piscina
+    this.name = name
+    this.threads = threads
+    piscina.on('drain', () => this.#wake())
+  }
+
+  /** Starts the threads and waits until one has run its init (an init failure rejects with ERR_MODEL). */
+  static async create<W extends AnyWorker>(options: InferencePoolOptions<W>): Promise<InferencePool<W>> {
+    const o = checkObject('options', options)
+    checkKnownKeys('options', o, ['worker', 'threads', 'init', 'name'])
+    const filename = workerPath(o.worker)
+    const threads = optionalNumber('options.threads', o.threads, 1, { min: 1, max: 256, integer: true })
+    const name = o.name === undefined ? (filename.split('/').pop() ?? 'worker').replace(/\.[cm]?js$/, '') : checkString('options.name', o.name)
+    const workerData: PoolWorkerData<InitOf<W>> = { init: options.init }
+    const piscina = new Piscina({
+      filename,
+      minThreads: threads,
+      maxThreads: threads,
+      concurrentTasksPerWorker: 1,
+      idleTimeout: Infinity,
+      workerData,
+    })
+    const pool = new InferencePool<W>(piscina, name, threads)
+    let reply: ReplyEnvelope<unknown>
+    try {
+      reply = (await piscina.run({ kind: 'ready' } satisfies JobEnvelope<never>)) as ReplyEnvelope<unknown>
+    } catch (error) {
+      await piscina.destroy()
+      throw new OkoError('ERR_MODEL', `pool ${name}: worker ${filename} failed to start: ${(error as Error).message}`, { cause: error })
+    }
+    if (!reply.ok) {
+      await piscina.destroy()
+      throw new OkoError('ERR_MODEL', `pool ${name}: worker init failed: ${reply.error.message}`, { cause: deserializeError(reply.error) })
+    }
+    return pool
+  }
+
+  /** true while every thread is busy: wait (`whenFree`) before taking more work. */
+  get needsDrain(): boolean {
+    return this.#active >= this.threads || this.#piscina.needsDrain
+  }
+
+  /** Resolves when a thread is free (or the pool is closing). */
+  whenFree(): Promise<void> {
+    if (!this.needsDrain || this.#closing) return Promise.resolve()
+    return new Promise((resolve) => this.#waiters.push(resolve))
+  }
+
+  /** Runs one job on a free thread (waits for one first). */
+  async run(job: JobOf<W>, options: PoolRunOptions = {}): Promise<ReplyOf<W>> {
+    while (this.needsDrain && !this.#closing) await this.whenFree()
+    if (this.#closing) throw new OkoError('ERR_CLOSED', `pool ${this.name} is closed`)
+    const returns = options.transfer ?? []
+    const envelope: JobEnvelope<JobOf<W>> = { kind: 'job', job, returns }
+    this.#active++
+    let reply: ReplyEnvelope<ReplyOf<W>>
+    try {
+      reply = (await this.#piscina.run(envelope, { transferList: [...returns] })) as ReplyEnvelope<ReplyOf<W>>
+    } catch (error) {
+      this.#crashed++
+      throw new OkoError('ERR_WORKER_CRASHED', `pool ${this.name}: a worker thread died while running a job (${(error as Error).message}); the thread was replaced`, { cause: error })
+    } finally {
+      this.#active--
+      this.#wake()
+    }
+    if (options.recycle) for (const b of reply.returns) options.recycle(b)
+    if (!reply.ok) {
+      this.#failed++
+      const code = reply.stage === 'init' ? 'ERR_MODEL' : 'ERR_WORKER_TASK'
+      throw new OkoError(code, `pool ${this.name}: ${reply.stage === 'init' ? 'worker init' : 'job'} failed: ${reply.error.message}`, { cause: deserializeError(reply.error) })
+    }
+    this.#completed++
+    return reply.reply
+  }
+
+  stats(): InferencePoolStats {
+    return { threads: this.threads, active: this.#active, completed: this.#completed, failed: this.#failed, crashed: this.#crashed }
+  }
+
+  /** Waits for running jobs, then stops the threads. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#wake()
+      await this.#piscina.close()
+    })()
+    return this.#closing
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
+  }
+
+  #wake(): void {
+    for (const w of this.#waiters.splice(0)) w()
+  }
+}
+
+function workerPath(worker: unknown): string {
+  if (worker instanceof URL) {
+    if (worker.protocol !== 'file:') throw new InvalidOptionError('options.worker', `expected a file: URL, received ${worker.href}`)
+    return fileURLToPath(worker)
+  }
+  const path = checkString('options.worker', worker)
+  return path.startsWith('file:') ? fileURLToPath(path) : path
+}

@@ -1,0 +1,59 @@
+import type { EdgeOptions, FrameRef, StageContext } from '@oko/core'
+import { InvalidOptionError, checkEdgeOptions, checkObject, checkString } from '@oko/core'
+import type { FramePool } from './frame-pool.js'
+import type { InferencePool } from './pool.js'
+import type { AnyWorker, JobOf, ReplyOf } from './protocol.js'
+
+export interface PrepareTools {
+  /** Pooled buffers: `frames.copy(frame)` materializes a borrowed frame once. */
+  readonly frames: FramePool
+  readonly ctx: StageContext
+}
+
+/** A job ready to send: list in `transfer` the buffers it carries (moved, not copied). */
+export interface PreparedJob<Job> {
+  readonly job: Job
+  readonly transfer?: readonly ArrayBuffer[]
+}
+
+export interface WorkerStageOptions<I, W extends AnyWorker, O> {
+  readonly name: string
+  readonly pool: InferencePool<W>
+  /**
+   * Runs on the decode thread with the borrowed input: copy what the worker needs (once) and
+   * return the job, or `undefined` to stop the item here.
+   */
+  prepare(input: I, tools: PrepareTools): PreparedJob<JobOf<W>> | undefined
+  /** Turns a reply into the stage's output (an event to emit, or a value for the next stage). Default: the reply. */
+  finish?(reply: ReplyOf<W>, origin: FrameRef, ctx: StageContext): O | undefined | Promise<O | undefined>
+  /** The bounded edge in front of the pool (per camera). */
+  readonly edge?: EdgeOptions
+}
+
+/** A stage whose work runs on a worker pool; made by `workerStage()`. */
+export interface WorkerStage<I, O> {
+  readonly kind: 'worker'
+  readonly name: string
+  readonly edge: EdgeOptions
+  /** @internal */
+  readonly options: WorkerStageOptions<I, AnyWorker, O>
+  /** Type-level only. */
+  readonly __io?: (input: I) => O
+}
+
+/** Declares a stage that sends each item to a worker pool, behind a bounded per-camera edge. */
+export function workerStage<I, W extends AnyWorker, O = ReplyOf<W>>(options: WorkerStageOptions<I, W, O>): WorkerStage<I, O> {
+  const o = checkObject('options', options)
+  const name = checkString('options.name', o.name)
+  if (typeof o.prepare !== 'function') throw new InvalidOptionError('options.prepare', 'expected a function (input, { frames, ctx }) => { job, transfer } | undefined')
+  if (o.finish !== undefined && typeof o.finish !== 'function') throw new InvalidOptionError('options.finish', 'expected a function (reply, origin, ctx) => output')
+  if (typeof o.pool !== 'object' || o.pool === null || typeof (o.pool as { run?: unknown }).run !== 'function') {
+    throw new InvalidOptionError('options.pool', 'expected an InferencePool (await InferencePool.create({ worker, threads, init }))')
+  }
+  const edge = checkEdgeOptions('options.edge', o.edge)
+  return { kind: 'worker', name, edge, options: options as unknown as WorkerStageOptions<I, AnyWorker, O> }
+}
+
+export function isWorkerStage(value: unknown): value is WorkerStage<unknown, unknown> {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'worker'
+}
