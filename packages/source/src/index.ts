@@ -1,2 +1,18 @@
+/**
+ * @oko/source: cameras and files in, borrowed decoded frames out (FFmpeg through node-av).
+ * Frames are borrowed: valid until the iterator advances. Snapshots are owned copies.
+ */
+export { Source, type SourceStats } from './source.js'
+export { MainStream, type MainStreamStats, type Snapshot, type SnapshotFormat, type SnapshotOptions } from './main-stream.js'
+export { probe, type ProbeOptions, type ProbeResult, type ProbedStream } from './probe.js'
+export type { VideoStreamInfo } from './input.js'
+export {
+  resolveSourceOptions, type MainStreamOptions, type OutputFormat, type ReconnectOptions, type ResolvedSourceOptions,
+  type RtspTransport, type SourceOptions, type StreamOptions,
+} from './options.js'
+export { DEFAULT_RECONNECT, backoffDelayMs, type ReconnectPolicy } from './backoff.js'
+export { RateLimiter } from './rate.js'
+export { redactUrl, isLiveUrl, defaultCameraId } from './url.js'
+export { setFfmpegLogLevel, type FfmpegLogLevel } from './log.js'
 export { decodeImage, decodeImageFile } from './image.js'
 export type { DecodedImage, DecodeImageOptions } from './image.js'

@@ -1,0 +1,14 @@
+import { Log } from 'node-av/lib'
+import { AV_LOG_DEBUG, AV_LOG_ERROR, AV_LOG_FATAL, AV_LOG_INFO, AV_LOG_QUIET, AV_LOG_WARNING } from 'node-av/constants'
+
+export type FfmpegLogLevel = 'quiet' | 'fatal' | 'error' | 'warning' | 'info' | 'debug'
+
+const LEVELS = { quiet: AV_LOG_QUIET, fatal: AV_LOG_FATAL, error: AV_LOG_ERROR, warning: AV_LOG_WARNING, info: AV_LOG_INFO, debug: AV_LOG_DEBUG }
+
+/**
+ * Sets FFmpeg's own stderr logging for the whole process (FFmpeg keeps one level per process,
+ * so this is the application's call, never the library's: oko reports problems as events).
+ */
+export function setFfmpegLogLevel(level: FfmpegLogLevel): void {
+  Log.setLevel(LEVELS[level])
+}
