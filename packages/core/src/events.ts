@@ -82,6 +82,20 @@ export interface PlateEvent extends EventBase {
   readonly box: Rect
   readonly trackId?: string
   readonly watchlist?: readonly { list: string; entry: string; distance: number }[]
+  /** Country code of the format (`UA`, `EU`, `US`…). */
+  readonly country?: string
+  /** Confidence of each character of `text`. */
+  readonly charConfidences?: readonly number[]
+  /** Frames whose readings were voted into this event. */
+  readonly readings?: number
+  /** Pixels of the best frame around the plate (owned copy; `region` in frame pixels). Personal data. */
+  readonly snapshot?: {
+    readonly data: Uint8Array
+    readonly width: number
+    readonly height: number
+    readonly format: 'rgb24' | 'bgr24' | 'rgba' | 'gray8'
+    readonly region: Rect
+  }
 }
 
 export interface FaceEvent extends EventBase {
