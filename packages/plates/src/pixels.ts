@@ -1,0 +1,143 @@
+import type { Rect } from '@oko/core'
+import { bytesPerPixel, channelOffsets, type PlateImage } from './image.js'
+
+/** A rotated rectangle in image pixels: centre, size along its own axes, angle of its x-axis (radians). */
+export interface OrientedBox {
+  cx: number
+  cy: number
+  width: number
+  height: number
+  angle: number
+}
+
+/** Axis-aligned bounds of an oriented box, clipped to the image. */
+export function boundsOf(box: OrientedBox, imageWidth: number, imageHeight: number): Rect {
+  const c = Math.abs(Math.cos(box.angle))
+  const s = Math.abs(Math.sin(box.angle))
+  const hw = (box.width * c + box.height * s) / 2
+  const hh = (box.width * s + box.height * c) / 2
+  const x0 = Math.max(0, box.cx - hw)
+  const y0 = Math.max(0, box.cy - hh)
+  const x1 = Math.min(imageWidth, box.cx + hw)
+  const y1 = Math.min(imageHeight, box.cy + hh)
+  return { x: x0, y: y0, width: Math.max(0, x1 - x0), height: Math.max(0, y1 - y0) }
+}
+
+/** Per-channel normalisation `(v / 255 - mean) / std`, channels in the model's order (B, G, R for PaddleOCR). */
+export interface Normalization {
+  mean: readonly [number, number, number]
+  std: readonly [number, number, number]
+  /** Channel order of the tensor. */
+  order: 'bgr' | 'rgb'
+}
+
+/**
+ * Samples the oriented box `box` of `image` into a CHW float tensor of outWidth × outHeight
+ * (bilinear; with area pre-averaging when shrinking by more than 2×). Pixels outside the image
+ * repeat the border. When `stretch` is set, grey levels are stretched so the 2nd..98th
+ * percentiles span the range (night, IR and washed-out plates).
+ */
+export function sampleBox(
+  image: PlateImage,
+  box: OrientedBox,
+  outWidth: number,
+  outHeight: number,
+  norm: Normalization,
+  stretch = false,
+  out = new Float32Array(3 * outWidth * outHeight),
+): Float32Array {
+  const { width, height, data } = image
+  const bpp = bytesPerPixel(image.format)
+  const stride = image.stride ?? width * bpp
+  const [ro, go, bo] = channelOffsets(image.format)
+  const cos = Math.cos(box.angle)
+  const sin = Math.sin(box.angle)
+  const sx = box.width / outWidth
+  const sy = box.height / outHeight
+  // Taps per output pixel along each axis when shrinking (cheap area filter).
+  const tx = Math.min(4, Math.max(1, Math.floor(sx)))
+  const ty = Math.min(4, Math.max(1, Math.floor(sy)))
+  const plane = outWidth * outHeight
+  const rgb = new Float32Array(plane * 3)
+  const x0 = box.cx - (cos * box.width - sin * box.height) / 2
+  const y0 = box.cy - (sin * box.width + cos * box.height) / 2
+  const maxX = width - 1
+  const maxY = height - 1
+  const inv = 1 / (tx * ty)
+  let i = 0
+  for (let oy = 0; oy < outHeight; oy++) {
+    for (let ox = 0; ox < outWidth; ox++, i++) {
+      let r = 0, g = 0, b = 0
+      for (let jy = 0; jy < ty; jy++) {
+        const v = (oy + (jy + 0.5) / ty) * sy
+        for (let jx = 0; jx < tx; jx++) {
+          const u = (ox + (jx + 0.5) / tx) * sx
+          let px = x0 + u * cos - v * sin - 0.5
+          let py = y0 + u * sin + v * cos - 0.5
+          px = px < 0 ? 0 : px > maxX ? maxX : px
+          py = py < 0 ? 0 : py > maxY ? maxY : py
+          const xi = px | 0
+          const yi = py | 0
+          const fx = px - xi
+          const fy = py - yi
+          const xn = xi < maxX ? bpp : 0
+          const yn = yi < maxY ? stride : 0
+          const p = yi * stride + xi * bpp
+          const w00 = (1 - fx) * (1 - fy), w01 = fx * (1 - fy), w10 = (1 - fx) * fy, w11 = fx * fy
+          r += data[p + ro]! * w00 + data[p + xn + ro]! * w01 + data[p + yn + ro]! * w10 + data[p + yn + xn + ro]! * w11
+          g += data[p + go]! * w00 + data[p + xn + go]! * w01 + data[p + yn + go]! * w10 + data[p + yn + xn + go]! * w11
+          b += data[p + bo]! * w00 + data[p + xn + bo]! * w01 + data[p + yn + bo]! * w10 + data[p + yn + xn + bo]! * w11
+        }
+      }
+      rgb[i] = r * inv
+      rgb[plane + i] = g * inv
+      rgb[2 * plane + i] = b * inv
+    }
+  }
+  let lo = 0
+  let scale = 1
+  if (stretch) {
+    const [p2, p98] = percentiles(rgb, plane)
+    if (p98 - p2 > 8) { lo = p2; scale = 255 / (p98 - p2) }
+  }
+  const order = norm.order === 'bgr' ? [2, 1, 0] : [0, 1, 2]
+  for (let c = 0; c < 3; c++) {
+    const src = order[c]! * plane
+    const dst = c * plane
+    const m = norm.mean[c]!
+    const k = 1 / (255 * norm.std[c]!)
+    const mk = m / norm.std[c]!
+    for (let j = 0; j < plane; j++) {
+      let v = (rgb[src + j]! - lo) * scale
+      v = v < 0 ? 0 : v > 255 ? 255 : v
+      out[dst + j] = v * k - mk
+    }
+  }
+  return out
+}
+
+/** 2nd and 98th percentiles of the luma of a planar RGB buffer. */
+function percentiles(rgb: Float32Array, plane: number): [number, number] {
+  const hist = new Uint32Array(256)
+  for (let j = 0; j < plane; j++) {
+    const y = (0.299 * rgb[j]! + 0.587 * rgb[plane + j]! + 0.114 * rgb[2 * plane + j]!) | 0
+    hist[y < 0 ? 0 : y > 255 ? 255 : y]!++
+  }
+  const lowCount = plane * 0.02
+  const highCount = plane * 0.98
+  let acc = 0
+  let p2 = 0
+  let p98 = 255
+  let seenLow = false
+  for (let v = 0; v < 256; v++) {
+    acc += hist[v]!
+    if (!seenLow && acc >= lowCount) { p2 = v; seenLow = true }
+    if (acc >= highCount) { p98 = v; break }
+  }
+  return [p2, p98]
+}
+
+/** An axis-aligned region as an oriented box. */
+export function boxOfRect(r: Rect): OrientedBox {
+  return { cx: r.x + r.width / 2, cy: r.y + r.height / 2, width: r.width, height: r.height, angle: 0 }
+}

@@ -1,0 +1,126 @@
+import type { PlateImage } from './image.js'
+import { ort } from './models.js'
+import { sampleBox, type Normalization, type OrientedBox } from './pixels.js'
+
+/** The plate alphabet every reading is restricted to (Latin capitals and digits). */
+export const PLATE_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
+
+/** One decoded character with its probability over PLATE_ALPHABET (for format correction). */
+export interface DecodedChar {
+  char: string
+  confidence: number
+  /** Probabilities of each PLATE_ALPHABET symbol at this character's peak frame (renormalised). */
+  probs: Float32Array
+  /** Output frame where the character peaks (for splitting lines). */
+  frame: number
+}
+
+export interface TextRecognizerOptions {
+  /** Input height of the recogniser (PaddleOCR v4: 48). */
+  heightPx: number
+  minWidthPx: number
+  maxWidthPx: number
+  normalization: Normalization
+  /** Stretch contrast of every crop (2..98th percentile). */
+  stretchContrast: boolean
+}
+
+export const PADDLE_REC: TextRecognizerOptions = {
+  heightPx: 48,
+  minWidthPx: 48,
+  maxWidthPx: 480,
+  normalization: { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], order: 'bgr' },
+  stretchContrast: true,
+}
+
+/** CTC text-line recogniser (PaddleOCR's by default), decoding only plate characters. */
+export class TextRecognizer {
+  /** Output class index of each PLATE_ALPHABET symbol (-1 when the dictionary lacks it). */
+  private readonly classOf: Int32Array
+
+  constructor(
+    private readonly session: ort.InferenceSession,
+    dictionary: readonly string[],
+    private readonly options: TextRecognizerOptions,
+  ) {
+    this.classOf = new Int32Array(PLATE_ALPHABET.length).fill(-1)
+    dictionary.forEach((symbol, index) => {
+      const up = latinOf(symbol)
+      const at = up.length === 1 ? PLATE_ALPHABET.indexOf(up) : -1
+      // Prefer the upper-case symbol when both cases exist.
+      if (at >= 0 && (this.classOf[at] === -1 || symbol === up)) this.classOf[at] = index
+    })
+  }
+
+  /** Reads one text line from the oriented box `box` of `image`. */
+  async read(image: PlateImage, box: OrientedBox): Promise<DecodedChar[]> {
+    const { heightPx, minWidthPx, maxWidthPx } = this.options
+    const width = Math.min(maxWidthPx, Math.max(minWidthPx, Math.round((heightPx * box.width) / Math.max(1, box.height))))
+    const input = sampleBox(image, box, width, heightPx, this.options.normalization, this.options.stretchContrast)
+    const feeds = { [this.session.inputNames[0]!]: new ort.Tensor('float32', input, [1, 3, heightPx, width]) }
+    const result = await this.session.run(feeds)
+    const out = result[this.session.outputNames[0]!]!
+    const [, steps, classes] = out.dims as [number, number, number]
+    return ctcDecode(out.data as Float32Array, steps!, classes!, this.classOf)
+  }
+}
+
+/**
+ * Greedy CTC decoding restricted to PLATE_ALPHABET: at each step, the best of blank and the
+ * plate symbols wins; repeats collapse. Confidence is the winning probability renormalised
+ * over that restricted set, so a Chinese glyph never outranks a plate character.
+ */
+export function ctcDecode(probs: Float32Array, steps: number, classes: number, classOf: Int32Array): DecodedChar[] {
+  const chars: DecodedChar[] = []
+  let prev = -1
+  const n = classOf.length
+  for (let t = 0; t < steps; t++) {
+    const row = t * classes
+    const blank = probs[row]!
+    let best = -1
+    let bestP = blank
+    let total = blank
+    for (let k = 0; k < n; k++) {
+      const c = classOf[k]!
+      if (c < 0) continue
+      const p = probs[row + c]!
+      total += p
+      if (p > bestP) { bestP = p; best = k }
+    }
+    if (best >= 0 && best !== prev) {
+      const dist = new Float32Array(n)
+      let sum = 0
+      for (let k = 0; k < n; k++) {
+        const c = classOf[k]!
+        if (c >= 0) { dist[k] = probs[row + c]!; sum += dist[k]! }
+      }
+      for (let k = 0; k < n; k++) dist[k]! /= sum || 1
+      chars.push({ char: PLATE_ALPHABET[best]!, confidence: bestP / (total || 1), probs: dist, frame: t })
+    } else if (best >= 0 && best === prev) {
+      // Same symbol continued: keep its peak.
+      const last = chars[chars.length - 1]!
+      const conf = bestP / (total || 1)
+      if (conf > last.confidence) last.confidence = conf
+    }
+    prev = best
+  }
+  return chars
+}
+
+/** Cyrillic letters that plates use as Latin look-alikes (UA, RU, KZ, BY, BG, RS…). */
+const CYRILLIC_TO_LATIN: Readonly<Record<string, string>> = {
+  А: 'A', В: 'B', Е: 'E', К: 'K', М: 'M', Н: 'H', О: 'O', Р: 'P', С: 'C', Т: 'T', У: 'Y', Х: 'X', І: 'I', Ї: 'I',
+  а: 'A', в: 'B', е: 'E', к: 'K', м: 'M', н: 'H', о: 'O', р: 'P', с: 'C', т: 'T', у: 'Y', х: 'X', і: 'I', ї: 'I',
+}
+
+/** Upper-cases and maps Cyrillic look-alikes to Latin. */
+export function latinOf(text: string): string {
+  let out = ''
+  for (const ch of text) out += CYRILLIC_TO_LATIN[ch] ?? ch.toUpperCase()
+  return out
+}
+
+/** Normalises plate text as users and ground truth write it: Latin capitals and digits only. */
+export function normalizePlateText(text: string): string {
+  return latinOf(text).replace(/[^A-Z0-9]/g, '')
+}

@@ -1,0 +1,191 @@
+import { iou, type Rect } from '@oko/core'
+import type { PlateReading } from './engine.js'
+import type { PlateImage } from './image.js'
+
+/** One reading of a track, with the frame it came from. */
+export interface TrackReading {
+  reading: PlateReading
+  seq: number
+  ptsUs: number
+}
+
+/** A finished track: the voted plate, its best frame and how many frames agreed. */
+export interface VotedPlate {
+  trackId: string
+  text: string
+  format: string
+  country: string
+  confidence: number
+  charConfidences: number[]
+  /** The reading whose text won with the highest confidence (its box and frame). */
+  best: TrackReading
+  readings: number
+  snapshot?: PlateSnapshot
+  firstSeq: number
+  lastSeq: number
+}
+
+/** Pixels of the best frame around the plate (owned copy). */
+export interface PlateSnapshot extends PlateImage {
+  /** Where the snapshot was cut from, in frame pixels. */
+  readonly region: Rect
+  readonly seq: number
+  readonly ptsUs: number
+}
+
+export interface VotingOptions {
+  /** A track ends after this many frames without a reading (default 10). */
+  maxGapFrames: number
+  /** Tracks with fewer readings are dropped (default 1). */
+  minReadings: number
+  /** A track is closed and emitted once it has this many readings (default 30). */
+  maxReadings: number
+}
+
+export const DEFAULT_VOTING: VotingOptions = { maxGapFrames: 10, minReadings: 1, maxReadings: 30 }
+
+interface Track {
+  id: string
+  box: Rect
+  lastSeq: number
+  /** External track (vehicle tracker) this plate belongs to, when known. */
+  external?: string
+  readings: TrackReading[]
+  bestConfidence: number
+  snapshot?: PlateSnapshot
+}
+
+/**
+ * Per-camera plate tracks: each reading joins the track whose plate box it overlaps (or whose
+ * vehicle track id it carries, or whose text it nearly repeats); a track ends after a gap and is
+ * decided by a confidence-weighted per-character vote over its readings.
+ */
+export class PlateVoter {
+  private tracks: Track[] = []
+  private nextId = 1
+
+  constructor(private readonly cameraId: string, private readonly options: VotingOptions = DEFAULT_VOTING) {}
+
+  /**
+   * Adds the readings of one frame; returns tracks that ended. `snapshot(reading)` is called
+   * when a reading becomes its track's best (copy the pixels you need: frames are borrowed).
+   */
+  observe(
+    seq: number,
+    ptsUs: number,
+    readings: readonly (PlateReading & { trackId?: string })[],
+    snapshot?: (reading: PlateReading) => PlateSnapshot | undefined,
+  ): VotedPlate[] {
+    const used = new Set<Track>()
+    for (const reading of readings) {
+      const track = this.match(reading, seq, used) ?? this.start(reading, seq)
+      used.add(track)
+      track.box = reading.box
+      track.lastSeq = seq
+      track.readings.push({ reading, seq, ptsUs })
+      if (reading.confidence > track.bestConfidence) {
+        track.bestConfidence = reading.confidence
+        const snap = snapshot?.(reading)
+        if (snap) track.snapshot = snap
+      }
+    }
+    const ended = this.tracks.filter((t) => seq - t.lastSeq > this.options.maxGapFrames || t.readings.length >= this.options.maxReadings)
+    this.tracks = this.tracks.filter((t) => !ended.includes(t))
+    return ended.map((t) => this.decide(t)).filter((v): v is VotedPlate => v !== undefined)
+  }
+
+  /** Ends every open track (end of stream). */
+  flush(): VotedPlate[] {
+    const all = this.tracks
+    this.tracks = []
+    return all.map((t) => this.decide(t)).filter((v): v is VotedPlate => v !== undefined)
+  }
+
+  get openTracks(): number {
+    return this.tracks.length
+  }
+
+  private start(reading: PlateReading & { trackId?: string }, seq: number): Track {
+    const track: Track = { id: `${this.cameraId}:p${this.nextId++}`, box: reading.box, lastSeq: seq, readings: [], bestConfidence: -1 }
+    if (reading.trackId !== undefined) track.external = reading.trackId
+    this.tracks.push(track)
+    return track
+  }
+
+  private match(reading: PlateReading & { trackId?: string }, seq: number, used: Set<Track>): Track | undefined {
+    let best: Track | undefined
+    let bestScore = 0
+    for (const t of this.tracks) {
+      if (used.has(t) || seq - t.lastSeq > this.options.maxGapFrames) continue
+      if (reading.trackId !== undefined && t.external === reading.trackId) return t
+      const overlap = iou(t.box, reading.box)
+      const near = centreDistance(t.box, reading.box) < 1.5 * Math.max(t.box.width, reading.box.width)
+      const last = t.readings[t.readings.length - 1]!.reading.text
+      const similar = hamming(last, reading.text) <= 2
+      const score = overlap + (near ? 0.3 : 0) + (similar ? 0.5 : 0)
+      if ((overlap > 0.05 || (near && similar)) && score > bestScore) { best = t; bestScore = score }
+    }
+    return best
+  }
+
+  private decide(t: Track): VotedPlate | undefined {
+    if (t.readings.length < this.options.minReadings || t.readings.length === 0) return undefined
+    const voted = vote(t.readings.map((r) => r.reading))
+    const winners = t.readings.filter((r) => r.reading.text === voted.text)
+    const pool = winners.length > 0 ? winners : t.readings
+    const best = pool.reduce((a, b) => (b.reading.confidence > a.reading.confidence ? b : a))
+    const plate: VotedPlate = {
+      trackId: t.external ?? t.id,
+      text: voted.text,
+      format: best.reading.format,
+      country: best.reading.country,
+      confidence: voted.confidence,
+      charConfidences: voted.charConfidences,
+      best,
+      readings: t.readings.length,
+      firstSeq: t.readings[0]!.seq,
+      lastSeq: t.readings[t.readings.length - 1]!.seq,
+    }
+    if (t.snapshot) plate.snapshot = t.snapshot
+    return plate
+  }
+}
+
+/**
+ * Confidence-weighted vote: the most supported text length first, then each position's character
+ * by summed confidence. Returns the voted text and per-character agreement × confidence.
+ */
+export function vote(readings: readonly Pick<PlateReading, 'text' | 'charConfidences' | 'confidence'>[]): { text: string; confidence: number; charConfidences: number[] } {
+  const byLength = new Map<number, number>()
+  for (const r of readings) byLength.set(r.text.length, (byLength.get(r.text.length) ?? 0) + r.confidence)
+  const length = [...byLength.entries()].sort((a, b) => b[1] - a[1] || b[0] - a[0])[0]![0]
+  const same = readings.filter((r) => r.text.length === length)
+  let text = ''
+  const confs: number[] = []
+  for (let i = 0; i < length; i++) {
+    const weights = new Map<string, number>()
+    let total = 0
+    for (const r of same) {
+      const w = r.charConfidences[i] ?? r.confidence
+      weights.set(r.text[i]!, (weights.get(r.text[i]!) ?? 0) + w)
+      total += w
+    }
+    const [ch, w] = [...weights.entries()].sort((a, b) => b[1] - a[1])[0]!
+    text += ch
+    // Agreement among readings times the winners' mean confidence.
+    const count = same.filter((r) => r.text[i] === ch).length
+    confs.push(total > 0 ? (w / total) * (w / count) : 0)
+  }
+  const confidence = Math.exp(confs.reduce((a, c) => a + Math.log(Math.max(c, 1e-6)), 0) / Math.max(1, confs.length))
+  return { text, confidence, charConfidences: confs }
+}
+
+function centreDistance(a: Rect, b: Rect): number {
+  return Math.hypot(a.x + a.width / 2 - (b.x + b.width / 2), a.y + a.height / 2 - (b.y + b.height / 2))
+}
+
+function hamming(a: string, b: string): number {
+  let d = Math.abs(a.length - b.length)
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) d++
+  return d
+}
