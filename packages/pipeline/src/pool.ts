@@ -71,6 +71,7 @@ export class InferencePool<W extends AnyWorker> implements AsyncDisposable {
       concurrentTasksPerWorker: 1,
       idleTimeout: Infinity,
       workerData,
+      execArgv: workerExecArgv(process.execArgv),
     })
     const pool = new InferencePool<W>(piscina, name, threads)
     let reply: ReplyEnvelope<unknown>
@@ -87,8 +88,9 @@ export class InferencePool<W extends AnyWorker> implements AsyncDisposable {
     return pool
   }
 
-  /** true while every thread is busy: wait (`whenFree`) before taking more work. */
+  /** true while every thread is busy: wait (`whenFree`) before taking more work. false once closing (jobs then fail with ERR_CLOSED). */
   get needsDrain(): boolean {
+    if (this.#closing) return false
     return this.#active >= this.threads || this.#piscina.needsDrain
   }
 
@@ -100,8 +102,21 @@ export class InferencePool<W extends AnyWorker> implements AsyncDisposable {
 
   /** Runs one job on a free thread (waits for one first). */
   async run(job: JobOf<W>, options: PoolRunOptions = {}): Promise<ReplyOf<W>> {
-    while (this.needsDrain && !this.#closing) await this.whenFree()
-    if (this.#closing) throw new OkoError('ERR_CLOSED', `pool ${this.name} is closed`)
+    for (;;) {
+      if (this.#closing) throw new OkoError('ERR_CLOSED', `pool ${this.name} is closed`)
+      const pending = this.tryRun(job, options)
+      if (pending) return pending
+      await this.whenFree()
+    }
+  }
+
+  /** Runs the job if a thread is free now; `undefined` (nothing sent) while `needsDrain`. */
+  tryRun(job: JobOf<W>, options: PoolRunOptions = {}): Promise<ReplyOf<W>> | undefined {
+    if (this.needsDrain || this.#closing) return undefined
+    return this.#submit(job, options)
+  }
+
+  async #submit(job: JobOf<W>, options: PoolRunOptions): Promise<ReplyOf<W>> {
     const returns = options.transfer ?? []
     const envelope: JobEnvelope<JobOf<W>> = { kind: 'job', job, returns }
     this.#active++
@@ -154,4 +169,23 @@ function workerPath(worker: unknown): string {
   }
   const path = checkString('options.worker', worker)
   return path.startsWith('file:') ? fileURLToPath(path) : path
+}
+
+/**
+ * The parent's execArgv without the `oko-source` export condition: worker threads cannot load
+ * .ts on Node 20, so in the repository's tests (which resolve packages to src/) workers still
+ * load `dist/`.
+ */
+export function workerExecArgv(execArgv: readonly string[]): string[] {
+  const out: string[] = []
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i]!
+    if ((arg === '--conditions' || arg === '-C') && execArgv[i + 1] === 'oko-source') {
+      i++
+      continue
+    }
+    if (arg === '--conditions=oko-source' || arg === '-C=oko-source') continue
+    out.push(arg)
+  }
+  return out
 }

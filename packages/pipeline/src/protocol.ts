@@ -25,9 +25,10 @@ export interface WorkerDefinition<Init, Job, Reply> {
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyWorker = WorkerDefinition<any, any, any>
-export type InitOf<W> = W extends WorkerDefinition<infer I, unknown, unknown> ? I : never
-export type JobOf<W> = W extends WorkerDefinition<unknown, infer J, unknown> ? J : never
-export type ReplyOf<W> = W extends WorkerDefinition<unknown, unknown, infer R> ? R : never
+type TypesOf<W> = W extends { readonly __okoWorker?: infer T } ? NonNullable<T> : never
+export type InitOf<W> = TypesOf<W> extends { readonly init: infer I } ? I : never
+export type JobOf<W> = TypesOf<W> extends { readonly job: infer J } ? J : never
+export type ReplyOf<W> = TypesOf<W> extends { readonly reply: infer R } ? R : never
 
 /** What InferencePool passes to piscina as workerData. */
 export interface PoolWorkerData<Init> {

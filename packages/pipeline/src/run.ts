@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks'
 import type { DropReason, EdgeOptions, FrameRef, FrameSource, OkoEvent, OverflowPolicy, SourceNotice, Stage, StageContext } from '@oko/core'
-import { AbortError, BoundedQueue, checkEdgeOptions, checkKnownKeys, checkObject, checkOneOf, optionalNumber, serializeError } from '@oko/core'
+import { AbortError, BoundedQueue, OkoError, checkEdgeOptions, checkKnownKeys, checkObject, checkOneOf, optionalNumber, serializeError } from '@oko/core'
 import { EventStream, type EventOverflow } from './event-stream.js'
 import { FairQueue } from './fair-queue.js'
 import { FramePool } from './frame-pool.js'
@@ -405,6 +405,7 @@ class Dispatcher {
     while (!this.#stopped) {
       await pool.whenFree()
       if (this.#stopped) return
+      if (pool.needsDrain) continue
       const next = this.queue.next()
       if (!next) {
         await new Promise<void>((resolve) => (this.#wake = resolve))
@@ -423,8 +424,9 @@ class Dispatcher {
   #send(item: Item): void {
     this.inFlight++
     const transfer = item.prepared.transfer ?? []
-    this.stage.options.pool
-      .run(item.prepared.job, { transfer, recycle: (b) => this.frames.release(b) })
+    // The loop checked needsDrain in this same tick, so tryRun sends at once.
+    const sent = this.stage.options.pool.tryRun(item.prepared.job, { transfer, recycle: (b) => this.frames.release(b) })
+    ;(sent ?? Promise.reject(new OkoError('ERR_CLOSED', `pool ${this.stage.options.pool.name} is closed`)))
       .then(
         (reply) => this.onReply({ item, reply, stage: this.stage }),
         (error) => this.hooks.failed(item, this.stage.name, error),

@@ -1,0 +1,218 @@
+import type { Frame, OkoEvent } from '@oko/core'
+import { FramePool, InferencePool, Pipeline, workerStage } from '@oko/pipeline'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type EchoWorker from '../fixtures/workers/echo.mjs'
+import { TestSource, brightGate, collect, tick } from '../unit/pipeline-helpers.js'
+
+// Workers load @oko/pipeline/worker from dist/: `pnpm --filter @oko/pipeline build` first.
+const echoUrl = new URL('../fixtures/workers/echo.mjs', import.meta.url)
+type Echo = typeof EchoWorker
+
+async function until(check: () => boolean): Promise<void> {
+  while (!check()) await new Promise((resolve) => setTimeout(resolve, 1))
+}
+
+function latch(): { buffer: SharedArrayBuffer; open(): void } {
+  const buffer = new SharedArrayBuffer(4)
+  return { buffer, open: () => { Atomics.store(new Int32Array(buffer), 0, 1); Atomics.notify(new Int32Array(buffer), 0) } }
+}
+
+describe('InferencePool', () => {
+  let pool: InferencePool<Echo>
+  beforeAll(async () => {
+    pool = await InferencePool.create<Echo>({ worker: echoUrl, threads: 2, init: { add: 100 }, name: 'echo' })
+  })
+  afterAll(() => pool.close())
+
+  it('runs jobs with the per-thread init, loaded once per thread', async () => {
+    const replies = await Promise.all(Array.from({ length: 8 }, (_, i) => pool.run({ value: i })))
+    expect(replies.map((r) => r.value)).toEqual([100, 101, 102, 103, 104, 105, 106, 107])
+    expect(new Set(replies.map((r) => r.loads))).toEqual(new Set([1]))
+    expect(pool.stats()).toMatchObject({ threads: 2, active: 0, completed: 8, failed: 0, crashed: 0 })
+  })
+
+  it('transfers frame buffers (no copy) and gets them back for reuse', async () => {
+    const frames = new FramePool()
+    const y = new Uint8Array(1280 * 720).fill(42)
+    const frame: Frame = { cameraId: 'cam', seq: 3, ptsUs: 0, wallMs: 0, width: 1280, height: 720, format: 'gray8', planes: [y], strides: [1280] }
+    const message = frames.copy(frame).transfer()
+    const reply = await pool.run({ frame: message }, { transfer: [message.buffer], recycle: (b) => frames.release(b) })
+    expect(reply).toMatchObject({ first: 42, bytes: 1280 * 720, seq: 3, cameraId: 'cam' })
+    expect(frames.stats()).toMatchObject({ allocated: 1, copies: 1, transfers: 1, returned: 1, free: 1 })
+    frames.copy(frame)
+    expect(frames.stats()).toMatchObject({ allocated: 1, reused: 1 })
+  })
+
+  it('a job that throws rejects with ERR_WORKER_TASK and the thread keeps serving', async () => {
+    await expect(pool.run({ value: 1, fail: true })).rejects.toMatchObject({ code: 'ERR_WORKER_TASK', cause: { message: 'job 1 failed on purpose', code: 'ERR_DATA' } })
+    expect((await pool.run({ value: 2 })).value).toBe(102)
+  })
+
+  it('a thread that dies rejects its job with ERR_WORKER_CRASHED and is replaced', async () => {
+    const before = await Promise.all([pool.run({ spin: 20 }), pool.run({ spin: 20 })])
+    await expect(pool.run({ exit: 7 })).rejects.toMatchObject({ code: 'ERR_WORKER_CRASHED', message: expect.stringContaining('exited with code: 7') })
+    const after = await Promise.all(Array.from({ length: 4 }, () => pool.run({ spin: 5 })))
+    expect(after.every((r) => r.value === 100)).toBe(true)
+    const threads = new Set(after.map((r) => r.threadId))
+    expect([...threads].some((t) => !before.some((b) => b.threadId === t))).toBe(true)
+    expect(pool.stats().crashed).toBe(1)
+  })
+
+  it('an init that throws makes create() reject with ERR_MODEL', async () => {
+    await expect(InferencePool.create({ worker: new URL('../fixtures/workers/bad-init.mjs', import.meta.url), init: { model: 'x.onnx' } }))
+      .rejects.toMatchObject({ code: 'ERR_MODEL', message: expect.stringContaining('cannot load model x.onnx') })
+  })
+
+  it('validates options', async () => {
+    await expect(InferencePool.create({ worker: echoUrl, threads: 0, init: {} } as never)).rejects.toThrow('options.threads: expected an integer in [1, 256], received 0 (number)')
+    await expect(InferencePool.create({ worker: new URL('https://x/w.js'), init: {} } as never)).rejects.toThrow('options.worker: expected a file: URL')
+  })
+})
+
+const motionOf = (r: { value: number; seq: number; cameraId: string; first: number }): OkoEvent =>
+  ({ type: 'motion', cameraId: r.cameraId, seq: r.seq, ptsUs: 0, timeMs: 0, score: r.first, regions: [], zones: [] })
+
+function echoStage(pool: InferencePool<Echo>, extra: (frame: Frame) => object = () => ({}), edge = {}) {
+  return workerStage({
+    name: 'echo',
+    pool,
+    edge,
+    prepare: (frame: Frame, { frames }) => {
+      const message = frames.copy(frame, { planes: 'luma' }).transfer()
+      return { job: { frame: message, ...extra(frame) }, transfer: [message.buffer] }
+    },
+    finish: (reply) => motionOf(reply),
+  })
+}
+
+describe('Pipeline with a worker pool', () => {
+  it('gates on the decode thread, materializes once, transfers, and gets every reply (file: block, no drops)', async () => {
+    const pool = await InferencePool.create<Echo>({ worker: echoUrl, threads: 2, init: {} })
+    try {
+      const frames = new FramePool()
+      const source = new TestSource('cam', { frames: 40, value: (s) => (s % 2 === 0 ? 200 + (s % 50) : 0) })
+      const run = Pipeline.from(source).pipe(brightGate(100)).pipe(echoStage(pool, () => ({}), { capacity: 2 })).run({ frames })
+      const events = await collect(run.events)
+      const summary = await run.completion
+      const motion = events.filter((e) => e.type === 'motion')
+      // Each reply saw its own frame's pixels although the source reuses one buffer.
+      expect(motion.map((e) => [e.seq, e.type === 'motion' ? e.score : 0]).sort((a, b) => a[0]! - b[0]!)).toEqual(
+        Array.from({ length: 20 }, (_, i) => [i * 2, 200 + ((i * 2) % 50)]))
+      expect(summary).toMatchObject({ framesIn: 40, gated: 20, inferred: 20, outputs: 20, droppedTotal: 0, errors: 0, queued: 0, inFlight: 0 })
+      expect(frames.stats()).toMatchObject({ copies: 20, transfers: 20, returned: 20 })
+      // Memory stays bounded: buffers in flight never exceed edge capacity + threads + the one being prepared.
+      expect(frames.stats().allocated).toBeLessThanOrEqual(2 + 2 + 1)
+    } finally {
+      await pool.close()
+    }
+  })
+
+  it('a job that throws and a thread that dies become error events; the run continues', async () => {
+    const pool = await InferencePool.create<Echo>({ worker: echoUrl, threads: 1, init: {} })
+    try {
+      const stage = echoStage(pool, (f) => (f.seq === 3 ? { fail: true } : f.seq === 6 ? { exit: 1 } : {}))
+      const run = Pipeline.from(new TestSource('cam', { frames: 10 })).pipe(stage).run()
+      const events = await collect(run.events)
+      const errors = events.filter((e) => e.type === 'error')
+      expect(errors.map((e) => [e.seq, e.type === 'error' ? e.error.code : '', e.type === 'error' ? e.fatal : true])).toEqual([
+        [3, 'ERR_WORKER_TASK', false],
+        [6, 'ERR_WORKER_CRASHED', false],
+      ])
+      expect(events.filter((e) => e.type === 'motion').map((e) => e.seq)).toEqual([0, 1, 2, 4, 5, 7, 8, 9])
+      expect(await run.completion).toMatchObject({ framesIn: 10, inferred: 8, errors: 2, outputs: 8 })
+      expect(pool.stats()).toMatchObject({ crashed: 1, failed: 1, completed: 8 })
+    } finally {
+      await pool.close()
+    }
+  })
+
+  it('live camera, stages slower than the camera: drop-oldest keeps the newest, counts and reports every drop', async () => {
+    const pool = await InferencePool.create<Echo>({ worker: echoUrl, threads: 1, init: {} })
+    try {
+      const gate = latch()
+      let run!: ReturnType<Pipeline<Frame>['run']>
+      // Frame 1 comes once frame 0 is running on the (blocked) thread.
+      const source = new TestSource('cam', { frames: 10, live: true, before: (seq) => (seq === 1 ? until(() => run.stats().inFlight === 1) : undefined) })
+      run = Pipeline.from(source).pipe(echoStage(pool, () => ({ latch: gate.buffer }), { capacity: 2 })).run({ events: { capacity: 100 } })
+      await until(() => run.stats().framesIn === 10)
+      gate.open()
+      const events = await collect(run.events)
+      const summary = await run.completion
+      expect(events.filter((e) => e.type === 'motion').map((e) => e.seq)).toEqual([0, 8, 9])
+      expect(events.filter((e) => e.type === 'dropped')).toEqual([expect.objectContaining({ cameraId: 'cam', stage: 'echo', count: 7, reason: 'overflow', seq: 7 })])
+      expect(summary).toMatchObject({ framesIn: 10, inferred: 3, dropped: { echo: { overflow: 7 } }, droppedTotal: 7 })
+    } finally {
+      await pool.close()
+    }
+  })
+
+  it('maxAgeMs drops stale items as they leave the edge', async () => {
+    const pool = await InferencePool.create<Echo>({ worker: echoUrl, threads: 1, init: {} })
+    try {
+      const gate = latch()
+      let run!: ReturnType<Pipeline<Frame>['run']>
+      const source = new TestSource('cam', { frames: 4, before: (seq) => (seq === 1 ? until(() => run.stats().inFlight === 1) : undefined) })
+      run = Pipeline.from(source).pipe(echoStage(pool, () => ({ latch: gate.buffer }), { capacity: 4, maxAgeMs: 5 })).run()
+      await until(() => run.stats().framesIn === 4)
+      await new Promise((resolve) => setTimeout(resolve, 30))
+      gate.open()
+      const events = await collect(run.events)
+      expect(events.filter((e) => e.type === 'motion').map((e) => e.seq)).toEqual([0])
+      expect(events.filter((e) => e.type === 'dropped')).toEqual([expect.objectContaining({ stage: 'echo', count: 3, reason: 'stale' })])
+      expect(await run.completion).toMatchObject({ inferred: 1, dropped: { echo: { stale: 3 } } })
+    } finally {
+      await pool.close()
+    }
+  })
+
+  it('abort drops queued work, lets the running job finish, and never kills the thread', async () => {
+    const pool = await InferencePool.create<Echo>({ worker: echoUrl, threads: 1, init: {} })
+    try {
+      const gate = latch()
+      const controller = new AbortController()
+      let run!: ReturnType<Pipeline<Frame>['run']>
+      const source = new TestSource('cam', { frames: 1000, before: (seq) => (seq === 1 ? until(() => run.stats().inFlight === 1) : seq === 3 ? controller.abort() : undefined) })
+      run = Pipeline.from(source).pipe(echoStage(pool, () => ({ latch: gate.buffer }), { capacity: 4 })).run({ signal: controller.signal })
+      const eventsDone = collect(run.events)
+      await until(() => controller.signal.aborted)
+      let settled = false
+      void run.completion.then(() => (settled = true))
+      await tick()
+      expect(settled).toBe(false) // the running job is still on the thread
+      const threadBefore = pool.stats()
+      gate.open()
+      const summary = await run.completion
+      const events = await eventsDone
+      expect(summary).toMatchObject({ aborted: true, framesIn: 3, inferred: 1, outputs: 0, dropped: { echo: { aborted: 2 } } })
+      expect(events.filter((e) => e.type === 'dropped')).toEqual([expect.objectContaining({ stage: 'echo', count: 2, reason: 'aborted' })])
+      expect(threadBefore.crashed).toBe(0)
+      expect((await pool.run({ value: 5 })).value).toBe(5)
+      expect(pool.stats().crashed).toBe(0)
+    } finally {
+      await pool.close()
+    }
+  })
+
+  it('shares one pool fairly: a slow camera is served while a fast camera floods its own edge', async () => {
+    const pool = await InferencePool.create<Echo>({ worker: echoUrl, threads: 1, init: {} })
+    try {
+      let run!: ReturnType<Pipeline<Frame>['run']>
+      let slowDone = false
+      const inferred = (id: string) => run.stats().cameras[id]?.inferred ?? 0
+      // The slow camera sends frame k only after frame k-1 came back: it would hang if starved.
+      const slow = new TestSource('slow', { frames: 5, live: true, before: async (seq) => { if (seq > 0) await until(() => inferred('slow') >= seq) } })
+      const fast = new TestSource('fast', { frames: 1_000_000, live: true, before: () => (slowDone ? Promise.reject(new Error('stop')) : tick()) })
+      run = Pipeline.from([fast, slow]).pipe(echoStage(pool, () => ({ spin: 1 }), { capacity: 1 })).run({ events: { capacity: 100_000 } })
+      await until(() => inferred('slow') === 5)
+      slowDone = true
+      const summary = await run.completion
+      const s = summary.cameras.slow!
+      const f = summary.cameras.fast!
+      expect(s).toMatchObject({ framesIn: 5, inferred: 5, dropped: {} })
+      expect(f.inferred + (f.dropped.echo?.overflow ?? 0)).toBe(f.framesIn)
+      expect(f.inferred).toBeGreaterThanOrEqual(5)
+    } finally {
+      await pool.close()
+    }
+  })
+})

@@ -1,0 +1,216 @@
+import { BoundedQueue, InvalidOptionError, OkoError, checkEdgeOptions } from '@oko/core'
+import type { Frame, OkoEvent } from '@oko/core'
+import { EventEncoder, EventStream, FairQueue, FramePool, LatencyRing, frameFromMessage } from '@oko/pipeline'
+import { describe, expect, it } from 'vitest'
+import { collect } from './pipeline-helpers.js'
+
+describe('BoundedQueue', () => {
+  it('drop-oldest keeps the newest items and counts every drop', () => {
+    const dropped: number[] = []
+    const q = new BoundedQueue<number>({ capacity: 3, overflow: 'drop-oldest', onDrop: (n) => dropped.push(n) })
+    for (let i = 0; i < 10; i++) expect(q.push(i)).toBeUndefined()
+    expect(dropped).toEqual([0, 1, 2, 3, 4, 5, 6])
+    expect(q.dropped).toBe(7)
+    expect([q.tryShift(), q.tryShift(), q.tryShift(), q.tryShift()]).toEqual([7, 8, 9, undefined])
+  })
+
+  it('drop-newest refuses the item being pushed', () => {
+    const dropped: number[] = []
+    const q = new BoundedQueue<number>({ capacity: 2, overflow: 'drop-newest', onDrop: (n) => dropped.push(n) })
+    for (let i = 0; i < 5; i++) q.push(i)
+    expect(dropped).toEqual([2, 3, 4])
+    expect([q.tryShift(), q.tryShift()]).toEqual([0, 1])
+  })
+
+  it('block makes the producer wait and loses nothing', async () => {
+    const q = new BoundedQueue<number>({ capacity: 2, overflow: 'block' })
+    expect(q.push(0)).toBeUndefined()
+    expect(q.push(1)).toBeUndefined()
+    let resumed = false
+    const wait = q.push(2)!.then(() => (resumed = true))
+    await Promise.resolve()
+    expect(resumed).toBe(false)
+    expect(q.size).toBe(2)
+    expect(q.tryShift()).toBe(0)
+    await wait
+    expect(resumed).toBe(true)
+    expect([q.tryShift(), q.tryShift(), q.tryShift()]).toEqual([1, 2, undefined])
+    expect(q.dropped).toBe(0)
+  })
+
+  it('shift waits for an item and ends with undefined after close', async () => {
+    const q = new BoundedQueue<string>({ capacity: 1, overflow: 'block' })
+    const first = q.shift()
+    q.push('a')
+    expect(await first).toBe('a')
+    const second = q.shift()
+    q.close()
+    expect(await second).toBeUndefined()
+    expect(() => q.push('b')).toThrow(InvalidOptionError)
+  })
+
+  it('clear returns queued and blocked items and releases blocked producers', async () => {
+    const q = new BoundedQueue<number>({ capacity: 1, overflow: 'block' })
+    q.push(1)
+    const blocked = q.push(2)!
+    expect(q.clear()).toEqual([1, 2])
+    await blocked
+    expect(q.size).toBe(0)
+  })
+
+  it('validates options with the path and the fix', () => {
+    expect(() => new BoundedQueue({ capacity: 0, overflow: 'block' })).toThrow('options.capacity: expected an integer in [1, Infinity], received 0 (number)')
+    expect(() => checkEdgeOptions('edge', { overflow: 'drop' })).toThrow('edge.overflow: expected one of "block", "drop-oldest", "drop-newest", received "drop" (string)')
+    expect(() => checkEdgeOptions('edge', { capasity: 3 })).toThrow('edge.capasity: unknown option; did you mean "capacity"?')
+    expect(checkEdgeOptions('edge', { capacity: 2, maxAgeMs: 500 })).toEqual({ capacity: 2, maxAgeMs: 500 })
+  })
+})
+
+describe('FairQueue', () => {
+  it('serves cameras round-robin so a busy camera cannot starve a quiet one', () => {
+    const fair = new FairQueue<string>()
+    const a = new BoundedQueue<string>({ capacity: 10, overflow: 'block' })
+    const b = new BoundedQueue<string>({ capacity: 10, overflow: 'block' })
+    const c = new BoundedQueue<string>({ capacity: 10, overflow: 'block' })
+    fair.add('a', a)
+    fair.add('b', b)
+    fair.add('c', c)
+    for (const x of ['a1', 'a2', 'a3', 'a4']) a.push(x)
+    for (const x of ['b1', 'b2']) b.push(x)
+    c.push('c1')
+    const order: string[] = []
+    for (let next = fair.next(); next; next = fair.next()) order.push(next.item)
+    expect(order).toEqual(['a1', 'b1', 'c1', 'a2', 'b2', 'a3', 'a4'])
+    expect(fair.size).toBe(0)
+  })
+
+  it('resumes after the camera served last', () => {
+    const fair = new FairQueue<number>()
+    const a = new BoundedQueue<number>({ capacity: 10, overflow: 'block' })
+    const b = new BoundedQueue<number>({ capacity: 10, overflow: 'block' })
+    fair.add('a', a)
+    fair.add('b', b)
+    a.push(1)
+    expect(fair.next()).toEqual({ cameraId: 'a', item: 1 })
+    a.push(2)
+    b.push(3)
+    expect(fair.next()).toEqual({ cameraId: 'b', item: 3 })
+    expect(fair.next()).toEqual({ cameraId: 'a', item: 2 })
+  })
+})
+
+function motion(cameraId: string, seq: number): OkoEvent {
+  return { type: 'motion', cameraId, seq, ptsUs: seq * 40_000, timeMs: 1, score: 0.5, regions: [{ x: 1, y: 2, width: 3, height: 4, pixels: 5 }], zones: [] }
+}
+
+describe('EventStream', () => {
+  it('drop-oldest reports overflow as dropped events per camera, ahead of the rest', async () => {
+    const s = new EventStream(3, 'drop-oldest')
+    for (let i = 0; i < 5; i++) s.push(motion('a', i))
+    s.push(motion('b', 0))
+    s.end()
+    const events = await collect(s)
+    expect(events.map((e) => (e.type === 'dropped' ? `drop:${e.cameraId}:${e.count}:${e.stage}` : `${e.cameraId}${e.seq}`))).toEqual(['drop:a:3:events', 'a3', 'a4', 'b0'])
+    expect(s.dropped).toBe(3)
+  })
+
+  it('block lets producers wait for room and loses nothing', async () => {
+    const s = new EventStream(2, 'block')
+    s.push(motion('a', 0))
+    expect(s.whenWritable()).toBeUndefined()
+    s.push(motion('a', 1))
+    const wait = s.whenWritable()
+    expect(wait).toBeInstanceOf(Promise)
+    const it = s[Symbol.asyncIterator]()
+    expect((await it.next()).value).toMatchObject({ seq: 0 })
+    await wait
+    s.end()
+    expect((await it.next()).value).toMatchObject({ seq: 1 })
+    expect((await it.next()).done).toBe(true)
+    expect(s.dropped).toBe(0)
+  })
+
+  it('has one consumer', () => {
+    const s = new EventStream(2, 'block')
+    s[Symbol.asyncIterator]()
+    expect(() => s[Symbol.asyncIterator]()).toThrow(OkoError)
+  })
+})
+
+function frame(width: number, height: number, stride: number, value: number): Frame {
+  const y = new Uint8Array(stride * height).fill(value)
+  return { cameraId: 'cam', seq: 7, ptsUs: 280_000, wallMs: 1, width, height, format: 'gray8', planes: [y], strides: [stride] }
+}
+
+describe('FramePool and OwnedFrame', () => {
+  it('copies a borrowed frame once; the copy does not change when the source buffer does', () => {
+    const pool = new FramePool()
+    const f = frame(4, 2, 4, 9)
+    const owned = pool.copy(f)
+    ;(f.planes[0] as Uint8Array).fill(200)
+    expect([...owned.planes[0]!]).toEqual(Array(8).fill(9))
+    expect(owned.seq).toBe(7)
+    expect(pool.stats()).toMatchObject({ allocated: 1, copies: 1, transfers: 0 })
+  })
+
+  it('luma copies pack rows to the width', () => {
+    const pool = new FramePool()
+    const f = frame(3, 2, 5, 0)
+    ;(f.planes[0] as Uint8Array).set([1, 2, 3, 99, 99, 4, 5, 6, 99, 99])
+    const owned = pool.copy({ ...f, format: 'yuv420p' }, { planes: 'luma' })
+    expect([...owned.planes[0]!]).toEqual([1, 2, 3, 4, 5, 6])
+    expect(owned.strides).toEqual([3])
+    expect(owned.format).toBe('gray8')
+  })
+
+  it('transfer hands the buffer over; access afterwards throws ERR_CLOSED; the buffer is reused once back', () => {
+    const pool = new FramePool()
+    const owned = pool.copy(frame(4, 2, 4, 3))
+    const message = owned.transfer()
+    expect(owned.owned).toBe(false)
+    expect(() => owned.planes).toThrow(/planes after transfer\(\)/)
+    expect(() => owned.transfer()).toThrow(expect.objectContaining({ code: 'ERR_CLOSED' }))
+    expect(frameFromMessage(message).planes[0]![0]).toBe(3)
+    pool.release(message.buffer)
+    const again = pool.copy(frame(4, 2, 4, 4))
+    expect(pool.stats()).toMatchObject({ allocated: 1, reused: 1, copies: 2, transfers: 1, returned: 1 })
+    again.release()
+    again.release()
+    expect(pool.stats().free).toBe(1)
+  })
+
+  it('ignores detached buffers', () => {
+    const pool = new FramePool()
+    const b = new ArrayBuffer(8)
+    structuredClone(b, { transfer: [b] })
+    pool.release(b)
+    expect(pool.stats()).toMatchObject({ returned: 0, free: 0 })
+  })
+})
+
+describe('EventEncoder', () => {
+  it('round-trips events as JSON lines and as msgpack records', () => {
+    const events: OkoEvent[] = [motion('a', 0), motion('a', 1), { type: 'dropped', cameraId: 'a', seq: 2, ptsUs: 0, timeMs: 3, stage: 'plates', count: 4, reason: 'overflow' }, motion('b', 9)]
+    for (const format of ['jsonl', 'msgpack'] as const) {
+      const encoder = new EventEncoder(format)
+      const bytes = Buffer.concat(events.map((e) => encoder.encode(e)))
+      expect(EventEncoder.decode(bytes, format)).toEqual(events)
+    }
+  })
+
+  it('msgpack records are smaller than JSON once the structure is known', () => {
+    const json = new EventEncoder('jsonl')
+    const pack = new EventEncoder('msgpack')
+    pack.encode(motion('a', 0))
+    expect(pack.encode(motion('a', 1)).byteLength).toBeLessThan(json.encode(motion('a', 1)).byteLength / 2)
+  })
+})
+
+describe('LatencyRing', () => {
+  it('computes percentiles over the most recent samples only', () => {
+    const ring = new LatencyRing(100)
+    for (let i = 0; i < 100; i++) ring.add(1000)
+    for (let i = 1; i <= 100; i++) ring.add(i)
+    expect(ring.percentiles()).toEqual({ p50: 51, p95: 96, p99: 100, samples: 100 })
+  })
+})
