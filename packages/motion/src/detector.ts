@@ -1,0 +1,278 @@
+import { OkoError, checkNumber, checkObject, type LumaPlane, type MotionRegion, type ZoneHit } from '@oko/core'
+import { KernelModule } from '@oko/wasm'
+import { CameraHealth, type TamperChange, type TamperState } from './health.js'
+import { resolveMotionOptions, type MotionOptions, type ResolvedMotionOptions } from './options.js'
+import { Layout } from './layout.js'
+
+/** Which frame a detection is about. */
+export interface DetectInfo {
+  readonly seq: number
+  readonly ptsUs: number
+}
+
+export interface MotionResult {
+  readonly seq: number
+  readonly ptsUs: number
+  /** Motion held for `minFrames` frames in a row (what a gate should act on). */
+  readonly motion: boolean
+  /** Fraction of the unmasked picture that moved in this frame, in [0, 1]. */
+  readonly score: number
+  /** Moving regions in frame pixel coordinates, largest first (at most 64). */
+  readonly regions: readonly MotionRegion[]
+  /** Zones with a hit in this frame. */
+  readonly zones: readonly ZoneHit[]
+  readonly tamper: TamperState
+  /** Tamper conditions that started or cleared in this frame. */
+  readonly tamperChanges: readonly TamperChange[]
+  /** A sudden change over most of the picture (lights, IR switch) restarted the background. */
+  readonly lightingReset: boolean
+}
+
+const NO_TAMPER: TamperState = { frozen: false, covered: false, defocused: false, moved: false }
+const MAX_REGIONS = 64
+/** Frames after the first (or a reset) during which the model learns faster. */
+const WARMUP_FRAMES = 30
+/** The long-term scene (for `moved`) is refreshed and compared every this many frames. */
+const SCENE_EVERY = 8
+/** Changed fraction above which the detector checks whether the light changed. */
+const GLOBAL_CHANGE_PROBE = 0.12
+/** Correlation with the background above which a large change is light, not objects. */
+const SAME_STRUCTURE = 0.85
+
+/**
+ * Motion detector for one camera: WASM background model at a reduced height, masks, zones,
+ * lighting-change resets and camera-health checks. Create one per camera with `create`; feed it
+ * every decoded luma plane in order. Its memory is sized once, at the first frame.
+ */
+export class MotionDetector implements AsyncDisposable {
+  readonly options: ResolvedMotionOptions
+  readonly #module: KernelModule
+  #layout: Layout | undefined
+  #health: CameraHealth | undefined
+  #frames = 0
+  #streak = 0
+  #sinceReset = 0
+  #closed = false
+
+  private constructor(options: ResolvedMotionOptions, module: KernelModule) {
+    this.options = options
+    this.#module = module
+    this.#health = options.tamper === false ? undefined : new CameraHealth(options.tamper)
+  }
+
+  /** Validates `options` (synchronously: a bad option rejects before any work) and loads the kernels. */
+  static async create(options: MotionOptions = {}): Promise<MotionDetector> {
+    const resolved = resolveMotionOptions(options)
+    const module = resolved.module ?? (await KernelModule.load())
+    return new MotionDetector(resolved, module)
+  }
+
+  /** Frame size this detector works on (fixed by the first frame). */
+  get frameSize(): { width: number; height: number } | undefined {
+    return this.#layout && { width: this.#layout.frameWidth, height: this.#layout.frameHeight }
+  }
+
+  /** Processing size (after the first frame), e.g. 320 × 180. */
+  get processingSize(): { width: number; height: number } | undefined {
+    return this.#layout && { width: this.#layout.w, height: this.#layout.h }
+  }
+
+  /**
+   * The foreground of the last frame at processing size: 255 moving, 0 still (after cleaning and
+   * the region-size filter). A view into the detector's memory, valid until the next `detect`.
+   */
+  get foreground(): LumaPlane | undefined {
+    const l = this.#layout
+    return l && { data: l.keepView, width: l.w, height: l.h, stride: l.w }
+  }
+
+  /** Detects motion in one luma plane (borrowed: read during the call only). */
+  detect(luma: LumaPlane, info: DetectInfo): MotionResult {
+    if (this.#closed) throw new OkoError('ERR_CLOSED', 'MotionDetector.detect: the detector is closed')
+    checkInfo(info)
+    checkLuma(luma, this.#layout)
+    const l = (this.#layout ??= new Layout(this.#module, this.options, luma))
+    const k = l.kernels
+    const { w, h, n } = l
+    l.copyIn(luma)
+    k.downscaleArea(l.src, luma.stride, luma.width, luma.height, l.cur, w, h, l.scratch)
+    if (l.mask !== 0) k.maskApply(l.cur, l.mask, n)
+    k.blur3(l.cur, l.cur, l.tmp, w, h)
+
+    const first = this.#frames === 0
+    this.#frames++
+    const changes: TamperChange[] = []
+    let lightingReset = false
+    if (first) {
+      this.#resetModel(l, true)
+    }
+    // robust global brightness shift: median of (picture − background) on a grid
+    const samples = k.diffHistogram(l.cur, l.bg, l.hist, w, h, l.histStep)
+    const offset = -medianOffset(l.histView, samples)
+    const warm = this.#sinceReset < WARMUP_FRAMES
+    const changed = first ? 0 : k.bgSubtract(l.cur, l.bg, l.dev, l.thr, l.fg, n, offset, Math.round(this.options.noiseGain * 4))
+    let correlation: number | undefined
+    const fraction = changed / l.unmasked
+    if (fraction > GLOBAL_CHANGE_PROBE) {
+      // a large part changed at once. Most of the picture: lights, IR switch, a moved or covered
+      // camera. A smaller part but the same structure (correlation with the background): light
+      // on part of the scene. Either way restart the background; keep the long-term scene only
+      // when the structure changed too.
+      const structure = this.#correlate(l, l.bg)
+      if (fraction > this.options.lightingChange || structure >= SAME_STRUCTURE) {
+        lightingReset = true
+        this.#resetModel(l, structure >= 0.5)
+      }
+    }
+
+    let score = 0
+    let regions: MotionRegion[] = []
+    let zones: ZoneHit[] = []
+    if (lightingReset || first) {
+      l.keepView.fill(0)
+      this.#streak = 0
+    } else {
+      // close small gaps, label, drop regions under the minimum area
+      k.dilate3(l.fg, l.fg, l.tmp, w, h)
+      k.erode3(l.fg, l.fg, l.tmp, w, h)
+      const count = k.labelRegions(l.fg, w, h, l.labels, l.parent, l.capacity, l.regions, l.capacity)
+      if (count < 0) throw new OkoError('ERR_WASM', `labelRegions: capacity ${l.capacity} exceeded (bug: the capacity is a proven bound)`)
+      let kept = 0
+      const table = l.regionView
+      const keep = l.keepFlags
+      for (let i = 0; i < count; i++) {
+        const pixels = table[i * 5 + 4]!
+        const on = pixels >= l.minPixels
+        keep[i] = on ? 1 : 0
+        if (!on) continue
+        kept += pixels
+        regions.push(l.toFrameRect(table[i * 5]!, table[i * 5 + 1]!, table[i * 5 + 2]!, table[i * 5 + 3]!, pixels))
+      }
+      l.keepView.set(l.fgView)
+      if (count > 0) k.keepRegions(l.keep, l.labels, l.keepFlagsPtr, n, count)
+      if (regions.length > 1) {
+        regions.sort((a, b) => b.pixels - a.pixels)
+        if (regions.length > MAX_REGIONS) regions = regions.slice(0, MAX_REGIONS)
+      }
+      score = kept / l.unmasked
+      if (kept > 0) zones = this.#zoneHits(l)
+      this.#streak = kept > 0 ? this.#streak + 1 : 0
+    }
+
+    // camera health, from the same pixels
+    const health = this.#health
+    if (health) {
+      k.sumStats(l.cur, n, l.stats)
+      const mean = l.statsView[0]! / l.unmasked
+      const std = Math.sqrt(Math.max(0, l.statsView[1]! / l.unmasked - mean * mean))
+      const frameDiff = first ? 1 : k.sumAbsDiff(l.cur, l.prev, n) / l.unmasked
+      const sharpness = k.gradientSum(l.cur, w, h) / (2 * l.unmasked) / Math.max(std, 2)
+      if (this.#frames % SCENE_EVERY === 0 && !lightingReset) {
+        correlation = this.#correlate(l, l.scene)
+        k.bgUpdate(l.cur, l.scene, l.dev, l.keep, n, l.sceneRate, l.sceneRate >> 3, 0, 0)
+      }
+      health.update({ ptsUs: info.ptsUs, frameDiff, mean, std, sharpness, correlation }, changes)
+      l.prevView.set(l.curView)
+    }
+
+    if (!lightingReset && !first) {
+      const rate = warm ? Math.max(l.rate, 4096 / (this.#sinceReset + 2)) : l.rate
+      const devRate = warm ? Math.max(l.devRate, 4096 / (this.#sinceReset + 4)) : l.devRate
+      k.bgUpdate(l.cur, l.bg, l.dev, l.keep, n, Math.round(rate), l.fgRate, Math.round(devRate), offset)
+      this.#sinceReset++
+    }
+    const covered = health?.covered ?? false
+    return {
+      seq: info.seq,
+      ptsUs: info.ptsUs,
+      motion: this.#streak >= this.options.minFrames && !covered,
+      score,
+      regions,
+      zones,
+      tamper: health ? health.state : NO_TAMPER,
+      tamperChanges: changes,
+      lightingReset,
+    }
+  }
+
+  /** Releases the WASM memory. Idempotent; `detect` afterwards throws ERR_CLOSED. */
+  async close(): Promise<void> {
+    this.#closed = true
+    this.#layout = undefined
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+
+  #resetModel(l: Layout, resetScene: boolean): void {
+    const k = l.kernels
+    k.bgReset(l.cur, l.bg, l.n)
+    k.fillU16(l.dev, l.n, 2 * 256)
+    if (resetScene) k.bgReset(l.cur, l.scene, l.n)
+    this.#sinceReset = 0
+  }
+
+  /** Correlation of the current picture with a u16 model (background or long-term scene). */
+  #correlate(l: Layout, model: number): number {
+    const k = l.kernels
+    k.bgToU8(model, l.tmp, l.n)
+    k.correlationSums(l.cur, l.tmp, l.n, l.stats)
+    const [sa, sb, qa, qb, ab] = [l.statsView[0]!, l.statsView[1]!, l.statsView[2]!, l.statsView[3]!, l.statsView[4]!]
+    const n = l.n
+    const cov = ab / n - (sa / n) * (sb / n)
+    const va = qa / n - (sa / n) ** 2
+    const vb = qb / n - (sb / n) ** 2
+    return va > 1 && vb > 1 ? cov / Math.sqrt(va * vb) : 0
+  }
+
+  #zoneHits(l: Layout): ZoneHit[] {
+    const hits: ZoneHit[] = []
+    for (const z of l.zones) {
+      const moved = l.kernels.countAnd(l.keep, z.mask, l.n)
+      const score = moved / z.area
+      if (moved > 0 && score >= z.minScore) hits.push({ zone: z.name, score })
+    }
+    return hits
+  }
+}
+
+/** Median of the 511-bin (cur − bg + 255) histogram, minus 255. */
+function medianOffset(hist: Uint32Array, samples: number): number {
+  if (samples === 0) return 0
+  const half = samples / 2
+  let acc = 0
+  for (let i = 0; i < 511; i++) {
+    acc += hist[i]!
+    if (acc >= half) return Math.max(-255, Math.min(255, i - 255))
+  }
+  return 0
+}
+
+function checkInfo(info: DetectInfo): void {
+  const o = checkObject('info', info)
+  checkNumber('info.seq', o.seq)
+  checkNumber('info.ptsUs', o.ptsUs)
+}
+
+const MAX_SIDE = 16384
+
+/** Checks a luma plane before any byte of it reaches WASM memory. */
+function checkLuma(luma: LumaPlane, layout: Layout | undefined): void {
+  const o = checkObject('luma', luma)
+  const width = checkNumber('luma.width', o.width, { min: 1, max: MAX_SIDE, integer: true })
+  const height = checkNumber('luma.height', o.height, { min: 1, max: MAX_SIDE, integer: true })
+  const stride = checkNumber('luma.stride', o.stride, { min: width, max: 4 * MAX_SIDE, integer: true })
+  if (!(o.data instanceof Uint8Array)) throw new OkoError('ERR_INVALID_INPUT', 'luma.data: expected a Uint8Array')
+  const needed = stride * (height - 1) + width
+  if (o.data.length < needed) {
+    throw new OkoError('ERR_INVALID_INPUT', `luma.data: ${width}×${height} with stride ${stride} needs ${needed} bytes, received ${o.data.length}`)
+  }
+  if (layout && (width !== layout.frameWidth || height !== layout.frameHeight)) {
+    throw new OkoError('ERR_INVALID_INPUT', `luma: this detector works on ${layout.frameWidth}×${layout.frameHeight} frames, received ${width}×${height}; use one detector per camera and resolution`)
+  }
+  if (layout && stride > layout.maxStride) {
+    throw new OkoError('ERR_INVALID_INPUT', `luma.stride: ${stride} is wider than the first frame's ${layout.maxStride}`)
+  }
+}
+
