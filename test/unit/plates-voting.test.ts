@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest'
+import { PlateVoter, vote, type PlateReading } from '@oko/plates'
+
+function reading(text: string, x: number, confidence = 0.9, perChar?: number[]): PlateReading {
+  return {
+    text, format: 'ua', country: 'UA', confidence, charConfidences: perChar ?? [...text].map(() => confidence),
+    box: { x, y: 100, width: 100, height: 25 },
+    corners: [{ x, y: 100 }, { x: x + 100, y: 100 }, { x: x + 100, y: 125 }, { x, y: 125 }], lines: 1, corrected: [],
+  }
+}
+
+describe('plate voting', () => {
+  it('votes each character by confidence over the most common length', () => {
+    const v = vote([reading('AA1234BB', 0, 0.9), reading('AA1Z34BB', 0, 0.6), reading('AA1234B8', 0, 0.7), reading('AA123BB', 0, 0.99)])
+    expect(v.text).toBe('AA1234BB')
+    expect(v.charConfidences).toHaveLength(8)
+    expect(v.confidence).toBeGreaterThan(0)
+    expect(v.confidence).toBeLessThanOrEqual(1)
+  })
+
+  it('follows a plate across frames and emits one event when it leaves', () => {
+    const voter = new PlateVoter('cam', { maxGapFrames: 2, minReadings: 2, maxReadings: 30 })
+    const snaps: number[] = []
+    const snap = (r: PlateReading) => {
+      snaps.push(r.box.x)
+      return { data: new Uint8Array(3), width: 1, height: 1, format: 'rgb24' as const, region: r.box, seq: 0, ptsUs: 0 }
+    }
+    expect(voter.observe(1, 40_000, [reading('AA1234B8', 10, 0.7)], snap)).toEqual([])
+    expect(voter.observe(2, 80_000, [reading('AA1234BB', 30, 0.95)], snap)).toEqual([])
+    expect(voter.observe(3, 120_000, [reading('AA1234BB', 50, 0.8)], snap)).toEqual([])
+    expect(voter.openTracks).toBe(1)
+    expect(voter.observe(4, 160_000, [], snap)).toEqual([])
+    expect(voter.observe(6, 240_000, [], snap)).toEqual([]) // two frames without it: still open
+    const done = voter.observe(7, 280_000, [], snap)
+    expect(done).toHaveLength(1)
+    expect(done[0]).toMatchObject({ text: 'AA1234BB', readings: 3, firstSeq: 1, lastSeq: 3, trackId: 'cam:p1' })
+    expect(done[0]!.best.seq).toBe(2)
+    expect(snaps).toEqual([10, 30])
+    expect(done[0]!.snapshot!.region.x).toBe(30)
+  })
+
+  it('keeps two plates in one frame apart and drops tracks below minReadings', () => {
+    const voter = new PlateVoter('cam', { maxGapFrames: 0, minReadings: 2, maxReadings: 30 })
+    voter.observe(1, 0, [reading('AA1234BB', 0), reading('KA5555KK', 600)])
+    voter.observe(2, 0, [reading('AA1234BB', 5)])
+    const done = voter.flush()
+    expect(done.map((d) => d.text)).toEqual(['AA1234BB'])
+  })
+
+  it('uses the vehicle track id when the reading carries one', () => {
+    const voter = new PlateVoter('cam')
+    voter.observe(1, 0, [{ ...reading('AA1234BB', 0), trackId: 'car-7' }])
+    voter.observe(2, 0, [{ ...reading('AA1234BB', 900), trackId: 'car-7' }])
+    const done = voter.flush()
+    expect(done).toHaveLength(1)
+    expect(done[0]).toMatchObject({ trackId: 'car-7', readings: 2 })
+  })
+})
