@@ -24,7 +24,8 @@ export async function openOnnx(path: string, what: string): Promise<{ ort: Ort; 
   } catch (cause) {
     throw new OkoError('ERR_FILE_NOT_FOUND', `${what}: cannot read ONNX model ${path}: ${(cause as Error).message}`, { cause })
   }
-  const ort = ((await import('onnxruntime-node')) as unknown as { default: Ort }).default
+  const mod = (await import('onnxruntime-node')) as unknown as Ort & { default?: Ort }
+  const ort = mod.default ?? mod
   try {
     const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' })
     const id = `onnx:${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}`

@@ -63,6 +63,18 @@ export interface FaceRuntime {
  */
 export async function loadFaceRuntime(choice: BackendChoice = 'auto', modelDir?: string): Promise<FaceRuntime> {
   const require = createRequire(import.meta.url)
+  // The TF.js wasm module adds process-wide handlers that rethrow any uncaught error (printing its
+  // whole minified source); a library must not change that, so they are removed once it is ready.
+  const before = { uncaughtException: process.listeners('uncaughtException'), unhandledRejection: process.listeners('unhandledRejection') }
+  try {
+    return await load(require, choice, modelDir)
+  } finally {
+    for (const l of process.listeners('uncaughtException')) if (!before.uncaughtException.includes(l)) process.removeListener('uncaughtException', l)
+    for (const l of process.listeners('unhandledRejection')) if (!before.unhandledRejection.includes(l)) process.removeListener('unhandledRejection', l)
+  }
+}
+
+async function load(require: NodeJS.Require, choice: BackendChoice, modelDir: string | undefined): Promise<FaceRuntime> {
   let faceapi: FaceApi | undefined
   let backend: TfBackend = 'wasm'
   let reason = ''
