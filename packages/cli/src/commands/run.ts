@@ -1,0 +1,82 @@
+import { createWriteStream } from 'node:fs'
+import type { OkoEvent } from '@oko/core'
+import type { Command } from '../command.js'
+import { ExitCode, UsageError } from '../command.js'
+import { loadDeployment } from '../config/load.js'
+import { runDeployment } from '../config/deploy.js'
+import type { DeploymentConfig } from '../config/schema.js'
+import { formatSummary } from './summary.js'
+
+export const runCommand: Command = {
+  path: ['run'],
+  summary: 'Run a deployment (cameras, stages, outputs) from a YAML or JSON config',
+  usage: 'run <config.yaml|json> [--output <file>] [--format jsonl|msgpack] [--check] [--quiet]',
+  description: [
+    'Opens every camera of the config, runs the motion gate (and the stages listed) over all of',
+    'them in one process, and writes events as JSON lines to stdout (default) or to a file. A',
+    'camera that cannot be opened is reported as an error event; the others keep running.',
+    'Ctrl-C stops the run: queued work is dropped and counted, the summary goes to stderr.',
+    '',
+    'Example config:',
+    '  cameras:',
+    '    - id: gate-1',
+    '      url: rtsp://user:pass@10.0.0.5:554/sub   # detect stream',
+    '      main: rtsp://user:pass@10.0.0.5:554/main # optional high-res stream',
+    '      fps: 5',
+    '      masks: [[[0, 0], [1, 0], [1, 0.08], [0, 0.08]]]   # ignore the timestamp strip',
+    '      zones: [{ name: door, polygon: [[0.1, 0.5], [0.3, 0.5], [0.3, 1], [0.1, 1]] }]',
+    '    - url: ./clips/yard.mp4',
+    '  stages: [motion]          # or - motion: { threshold: 20 }',
+    '  output: { type: file, path: events.jsonl, format: jsonl }',
+  ].join('\n'),
+  options: {
+    output: { type: 'string', short: 'o' },
+    format: { type: 'string' },
+    check: { type: 'boolean' },
+    quiet: { type: 'boolean', short: 'q' },
+  },
+  optionHelp: {
+    output: 'write events to this file instead of the config\'s output',
+    format: 'jsonl (default) or msgpack (binary records)',
+    check: 'validate the config, print what would run, and exit',
+    quiet: 'no summary on stderr',
+  },
+  async run(args, io) {
+    const file = args.positionals[0]
+    if (!file || args.positionals.length > 1) throw new UsageError(`expected one config file, received ${args.positionals.length}; usage: oko ${this.usage}`)
+    const format = args.values.format
+    if (format !== undefined && format !== 'jsonl' && format !== 'msgpack') throw new UsageError(`--format: expected "jsonl" or "msgpack", received "${String(format)}"`)
+    let config: DeploymentConfig = loadDeployment(file)
+    const outPath = typeof args.values.output === 'string' ? args.values.output : config.output.path
+    config = {
+      ...config,
+      output: {
+        type: outPath === undefined ? 'stdout' : 'file',
+        format: (format as 'jsonl' | 'msgpack' | undefined) ?? config.output.format,
+        ...(outPath !== undefined ? { path: outPath } : {}),
+      },
+    }
+    if (args.values.check) {
+      io.stdout.write(`${file}: ok, ${config.cameras.length} camera(s) [${config.cameras.map((c) => c.id).join(', ')}], stages [${config.stages.map((s) => s.name).join(', ')}], events to ${config.output.path ?? 'stdout'} (${config.output.format})\n`)
+      return ExitCode.ok
+    }
+    const stdout = io.stdout as NodeJS.WritableStream & { isTTY?: boolean }
+    if (config.output.type === 'stdout' && config.output.format === 'msgpack' && stdout.isTTY) {
+      throw new UsageError('msgpack is binary: send it to a file (--output events.msgpack) or a pipe, not a terminal')
+    }
+    const sink: NodeJS.WritableStream = config.output.type === 'file' ? createWriteStream(config.output.path!) : io.stdout
+    const write = (bytes: Uint8Array) => (sink.write(bytes) ? undefined : new Promise<void>((resolve) => sink.once('drain', () => resolve())))
+    const progress = io.progress('run')
+    let count = 0
+    const onEvent = (_e: OkoEvent) => progress.update(++count, 'events')
+    try {
+      const result = await runDeployment(config, { write, onEvent, signal: io.signal })
+      progress.done()
+      if (!args.values.quiet) io.stderr.write(formatSummary(result.summary, result.failedCameras))
+      if (io.signal.aborted) return ExitCode.interrupted
+      return result.failedCameras.length > 0 ? ExitCode.failed : ExitCode.ok
+    } finally {
+      if (sink !== io.stdout) await new Promise<void>((resolve) => sink.end(() => resolve()))
+    }
+  },
+}

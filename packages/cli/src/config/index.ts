@@ -1,0 +1,5 @@
+export { loadDeployment, parseDeployment, type LoadOptions } from './load.js'
+export { runDeployment, type DeploymentHooks, type DeploymentResult } from './deploy.js'
+export { validateDeployment, type CameraConfig, type DeploymentConfig, type OutputConfig, type StageConfig, type ZoneConfig } from './schema.js'
+export { defaultStages, motionProvider, type StageProvider, type StageRegistry, type SharedResources } from './stages.js'
+export { parseLocated, splitPath, type LocatedText } from './locate.js'

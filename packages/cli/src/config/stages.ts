@@ -1,0 +1,45 @@
+import type { MotionStageOptions } from '@oko/motion'
+import { motionStage, resolveMotionOptions } from '@oko/motion'
+import type { StageLike } from '@oko/pipeline'
+import type { KernelModule } from '@oko/wasm'
+import type { CameraConfig } from './schema.js'
+
+/** What stages of a deployment share (one kernel module for every camera's motion detector). */
+export interface SharedResources {
+  readonly module?: KernelModule
+}
+
+/** A stage that configs can name. Plates and faces register theirs the same way. */
+export interface StageProvider {
+  /** Validates options synchronously; throws InvalidOptionError naming `path`. */
+  check(options: Record<string, unknown>, path: string): void
+  /** Validates what a camera adds (masks, zones) for this stage. */
+  checkCamera?(camera: CameraConfig, path: string): void
+  /** Makes the stage for one camera. */
+  create(options: Record<string, unknown>, camera: CameraConfig, shared: SharedResources): StageLike<unknown, unknown> | Promise<StageLike<unknown, unknown>>
+}
+
+export type StageRegistry = Readonly<Record<string, StageProvider>>
+
+export const motionProvider: StageProvider = {
+  check(options, path) {
+    resolveMotionOptions(options, path, ['eventIntervalMs'])
+  },
+  checkCamera(camera, path) {
+    if (camera.masks.length + camera.zones.length > 0) resolveMotionOptions({ masks: camera.masks, zones: camera.zones }, path)
+  },
+  create(options, camera, shared) {
+    const merged: MotionStageOptions = {
+      ...(options as MotionStageOptions),
+      ...(camera.masks.length > 0 ? { masks: camera.masks } : {}),
+      ...(camera.zones.length > 0 ? { zones: camera.zones } : {}),
+      ...(shared.module ? { module: shared.module } : {}),
+    }
+    return motionStage(merged) as StageLike<unknown, unknown>
+  },
+}
+
+/** The stages `oko run` knows by name. */
+export function defaultStages(): StageRegistry {
+  return { motion: motionProvider }
+}
