@@ -30,8 +30,8 @@ describe('plate voting', () => {
     expect(voter.observe(3, 120_000, [reading('AA1234BB', 50, 0.8)], snap)).toEqual([])
     expect(voter.openTracks).toBe(1)
     expect(voter.observe(4, 160_000, [], snap)).toEqual([])
-    expect(voter.observe(6, 240_000, [], snap)).toEqual([]) // two frames without it: still open
-    const done = voter.observe(7, 280_000, [], snap)
+    expect(voter.observe(5, 200_000, [], snap)).toEqual([]) // two frames without it: still open
+    const done = voter.observe(6, 240_000, [], snap)
     expect(done).toHaveLength(1)
     expect(done[0]).toMatchObject({ text: 'AA1234BB', readings: 3, firstSeq: 1, lastSeq: 3, trackId: 'cam:p1' })
     expect(done[0]!.best.seq).toBe(2)

@@ -51,6 +51,7 @@ export class PlateReader implements AsyncDisposable {
       concurrentTasksPerWorker: 1,
       idleTimeout: Infinity,
       workerData: { options: resolved },
+      execArgv: workerExecArgv(process.execArgv),
     })
     const reader = new PlateReader(pool, resolved)
     try {
@@ -106,6 +107,18 @@ function workerFile(): string {
   const file = here.endsWith('/src/') ? fileURLToPath(new URL('../dist/worker.js', import.meta.url)) : fileURLToPath(new URL('./worker.js', import.meta.url))
   if (!existsSync(file)) throw new OkoError('ERR_FILE_NOT_FOUND', `plate worker module not found: ${file}; build @oko/plates first (pnpm --filter @oko/plates build)`)
   return file
+}
+
+/** The parent's execArgv without the `oko-source` condition: worker threads load dist/ (Node 20 cannot load .ts). */
+function workerExecArgv(execArgv: readonly string[]): string[] {
+  const out: string[] = []
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i]!
+    if ((arg === '--conditions' || arg === '-C') && execArgv[i + 1] === 'oko-source') { i++; continue }
+    if (arg === '--conditions=oko-source' || arg === '-C=oko-source') continue
+    out.push(arg)
+  }
+  return out
 }
 
 /** Copies `region` (or the whole image) into a fresh, tightly packed buffer that can be transferred. */

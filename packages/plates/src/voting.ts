@@ -34,7 +34,7 @@ export interface PlateSnapshot extends PlateImage {
 }
 
 export interface VotingOptions {
-  /** A track ends after this many frames without a reading (default 10). */
+  /** A track ends when more than this many frames in a row pass without its plate (default 10). */
   maxGapFrames: number
   /** Tracks with fewer readings are dropped (default 1). */
   minReadings: number
@@ -89,7 +89,7 @@ export class PlateVoter {
         if (snap) track.snapshot = snap
       }
     }
-    const ended = this.tracks.filter((t) => seq - t.lastSeq - 1 > this.options.maxGapFrames || t.readings.length >= this.options.maxReadings)
+    const ended = this.tracks.filter((t) => seq - t.lastSeq > this.options.maxGapFrames || t.readings.length >= this.options.maxReadings)
     this.tracks = this.tracks.filter((t) => !ended.includes(t))
     return ended.map((t) => this.decide(t)).filter((v): v is VotedPlate => v !== undefined)
   }

@@ -1,0 +1,129 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Frame, OkoEvent, StageContext } from '@oko/core'
+import { PlateReader, plateStage, type PlateImage } from '@oko/plates'
+
+// 5×7 glyphs (1 = ink): enough to draw plates the recogniser reads, without any image files.
+const FONT: Record<string, string[]> = {
+  A: ['01110', '10001', '10001', '11111', '10001', '10001', '10001'],
+  B: ['11110', '10001', '10001', '11110', '10001', '10001', '11110'],
+  C: ['01110', '10001', '10000', '10000', '10000', '10001', '01110'],
+  E: ['11111', '10000', '10000', '11110', '10000', '10000', '11111'],
+  H: ['10001', '10001', '10001', '11111', '10001', '10001', '10001'],
+  K: ['10001', '10010', '10100', '11000', '10100', '10010', '10001'],
+  X: ['10001', '10001', '01010', '00100', '01010', '10001', '10001'],
+  '1': ['00100', '01100', '00100', '00100', '00100', '00100', '01110'],
+  '2': ['01110', '10001', '00001', '00010', '00100', '01000', '11111'],
+  '3': ['11110', '00001', '00001', '01110', '00001', '00001', '11110'],
+  '4': ['00010', '00110', '01010', '10010', '11111', '00010', '00010'],
+  '5': ['11111', '10000', '11110', '00001', '00001', '10001', '01110'],
+  '7': ['11111', '00001', '00010', '00100', '01000', '01000', '01000'],
+  '9': ['01110', '10001', '10001', '01111', '00001', '00010', '01100'],
+}
+
+/** A grey frame with a white plate carrying `text` in black, `scale` pixels per font dot. */
+function drawPlate(text: string, width = 640, height = 480, px = 100, py = 200, scale = 4): PlateImage {
+  const data = new Uint8Array(width * height * 3).fill(90)
+  const fill = (x: number, y: number, v: number) => data.fill(v, (y * width + x) * 3, (y * width + x) * 3 + 3)
+  for (let y = py; y < py + 11 * scale; y++) for (let x = px; x < px + (text.length * 6 + 3) * scale; x++) fill(x, y, 235)
+  ;[...text].forEach((ch, i) => {
+    FONT[ch]!.forEach((row, r) => [...row].forEach((bit, c) => {
+      if (bit !== '1') return
+      for (let dy = 0; dy < scale; dy++) for (let dx = 0; dx < scale; dx++) fill(px + (2 + i * 6 + c) * scale + dx, py + (2 + r) * scale + dy, 20)
+    }))
+  })
+  return { data, width, height, format: 'rgb24' }
+}
+
+function frameOf(image: PlateImage, seq: number): Frame {
+  return { cameraId: 'gate', seq, ptsUs: seq * 40_000, wallMs: 0, width: image.width, height: image.height, format: 'rgb24', planes: [image.data], strides: [image.width * 3] }
+}
+
+describe('PlateReader in worker threads', () => {
+  let reader: PlateReader
+  beforeAll(async () => {
+    reader = await PlateReader.create({ workers: 1 })
+  })
+  afterAll(async () => {
+    await reader.close()
+    await reader.close() // idempotent
+  })
+
+  it('finds and reads a plate, with its format and per-character confidence', async () => {
+    const [plate, ...rest] = await reader.read(drawPlate('AB1234CE'))
+    expect(rest).toEqual([])
+    expect(plate).toMatchObject({ text: 'AB1234CE', format: 'ua', country: 'UA', lines: 1 })
+    expect(plate!.charConfidences).toHaveLength(8)
+    expect(plate!.box.x).toBeGreaterThan(80)
+    expect(plate!.box.x).toBeLessThan(110)
+    expect(plate!.box.width).toBeGreaterThan(180)
+  })
+
+  it('reads inside a region and reports boxes in image coordinates', async () => {
+    const image = drawPlate('A123BC77', 800, 600, 400, 300)
+    const [plate] = await reader.read(image, { region: { x: 300, y: 250, width: 400, height: 200 } })
+    expect(plate).toMatchObject({ text: 'A123BC77', format: 'ru' })
+    expect(plate!.box.x).toBeGreaterThan(380)
+  })
+
+  it('returns nothing for a plate-less frame', async () => {
+    expect(await reader.read({ data: new Uint8Array(320 * 240).fill(128), width: 320, height: 240, format: 'gray8' })).toEqual([])
+  })
+
+  it('rejects bad images with ERR_INVALID_INPUT and keeps working', async () => {
+    await expect(reader.read({ data: new Uint8Array(0), width: 0, height: 0, format: 'rgb24' })).rejects.toMatchObject({ code: 'ERR_INVALID_INPUT' })
+    await expect(reader.read({ data: new Uint8Array(10), width: 100, height: 100, format: 'rgb24' })).rejects.toThrow(/needs 30000/)
+    await expect(reader.read({ data: new Uint8Array(3), width: 30_000, height: 1, format: 'rgb24' })).rejects.toThrow(/too large/)
+    expect((await reader.read(drawPlate('KX9753HB')))[0]?.text).toBe('KX9753HB')
+    expect(reader.stats()).toMatchObject({ threads: 1, crashed: 0 })
+  })
+})
+
+describe('PlateReader with bad models', () => {
+  it('names a missing model file', async () => {
+    await expect(PlateReader.create({ workers: 1, detector: { model: '/nonexistent/det.onnx' } }))
+      .rejects.toMatchObject({ code: 'ERR_FILE_NOT_FOUND', message: expect.stringContaining('/nonexistent/det.onnx') })
+  })
+
+  it('names a file that is not ONNX', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oko-plates-'))
+    const model = join(dir, 'rec.onnx')
+    const dictionary = join(dir, 'keys.txt')
+    writeFileSync(model, 'this is not a model')
+    writeFileSync(dictionary, 'A\nB\n')
+    await expect(PlateReader.create({ workers: 1, recognizer: { model, dictionary } }))
+      .rejects.toMatchObject({ code: 'ERR_MODEL', message: expect.stringContaining(model) })
+  })
+})
+
+describe('plateStage', () => {
+  it('votes over frames and emits one plate event with a snapshot and watchlist hit', async () => {
+    const stage = await plateStage({
+      reader: { workers: 1, countries: ['ua'] },
+      watchlists: [{ name: 'stolen', plates: ['АВ 1234 СЕ'] }, { name: 'near', plates: ['AB1234CB'] }],
+      voting: { maxGapFrames: 1 },
+    })
+    const events: OkoEvent[] = []
+    const ctx: StageContext = { cameraId: 'gate', signal: new AbortController().signal, emit: (e) => events.push(e) }
+    const image = drawPlate('AB1234CE')
+    for (let seq = 1; seq <= 3; seq++) expect(await stage.process(frameOf(image, seq), ctx)).toBeDefined()
+    const blank = { data: new Uint8Array(640 * 480 * 3).fill(90), width: 640, height: 480, format: 'rgb24' as const }
+    await stage.process({ frame: frameOf(blank, 4), regions: [] }, ctx)
+    expect(events).toEqual([])
+    await stage.process(frameOf(blank, 5), ctx)
+    expect(events).toHaveLength(1)
+    const event = events[0]!
+    expect(event).toMatchObject({
+      type: 'plate', cameraId: 'gate', text: 'AB1234CE', format: 'ua', country: 'UA', readings: 3,
+      watchlist: [{ list: 'stolen', entry: 'AB1234CE', distance: 0 }, { list: 'near', entry: 'AB1234CB', distance: 1 }],
+    })
+    if (event.type !== 'plate') throw new Error('expected a plate event')
+    expect(event.snapshot!.data.length).toBe(event.snapshot!.width * event.snapshot!.height * 3)
+    stage.flush(ctx)
+    expect(events).toHaveLength(1)
+    await stage.close!()
+    await stage.close!()
+  })
+})
