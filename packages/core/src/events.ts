@@ -105,6 +105,19 @@ export interface FaceEvent extends EventBase {
   readonly trackId?: string
   /** Best watchlist match, when a watchlist is configured and the face matched. */
   readonly match?: { readonly identity: string; readonly distance: number }
+  /** Distance to the nearest watchlist entry even when it did not match (for review); absent without a watchlist. */
+  readonly nearestDistance?: number
+  /** Why the face got no descriptor (quality gate): it was seen but could not be recognised. */
+  readonly skipped?: 'too-small' | 'blurred' | 'turned-away' | 'low-confidence'
+  /** Quality of the track's best face so far: size in px, sharpness, pose in degrees, score in [0, 1]. */
+  readonly quality?: { readonly sizePx: number; readonly sharpness: number; readonly yawDeg: number; readonly pitchDeg: number; readonly score: number }
+  /** The track's best face so far (aligned crop). Personal data: never logged by default. */
+  readonly snapshot?: {
+    readonly data: Uint8Array
+    readonly width: number
+    readonly height: number
+    readonly format: 'rgb24'
+  }
 }
 
 /** Every event oko emits, discriminated on `type`. */
