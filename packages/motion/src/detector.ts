@@ -36,8 +36,8 @@ const WARMUP_FRAMES = 30
 const SCENE_EVERY = 8
 /** Changed fraction above which the detector checks whether the light changed. */
 const GLOBAL_CHANGE_PROBE = 0.12
-/** Correlation with the background above which a large change is light, not objects. */
-const SAME_STRUCTURE = 0.85
+/** Correlation of changed pixels with the background above which the change is light, not objects. */
+const SAME_STRUCTURE = 0.7
 
 /**
  * Motion detector for one camera: WASM background model at a reduced height, masks, zones,
@@ -114,14 +114,14 @@ export class MotionDetector implements AsyncDisposable {
     let correlation: number | undefined
     const fraction = changed / l.unmasked
     if (fraction > GLOBAL_CHANGE_PROBE) {
-      // a large part changed at once. Most of the picture: lights, IR switch, a moved or covered
-      // camera. A smaller part but the same structure (correlation with the background): light
-      // on part of the scene. Either way restart the background; keep the long-term scene only
-      // when the structure changed too.
-      const structure = this.#correlate(l, l.bg)
-      if (fraction > this.options.lightingChange || structure >= SAME_STRUCTURE) {
+      // A large part changed at once. Most of the picture: lights, IR switch, a moved or covered
+      // camera. Less, but the changed pixels still look like the background did (high
+      // correlation between picture and background over them): light, not objects. Either way
+      // restart the background; keep the long-term scene only when the structure held.
+      const changedLikeBefore = this.#correlateChanged(l, changed)
+      if (fraction > this.options.lightingChange || changedLikeBefore >= SAME_STRUCTURE) {
         lightingReset = true
-        this.#resetModel(l, structure >= 0.5)
+        this.#resetModel(l, this.#correlate(l, l.bg) >= 0.5)
       }
     }
 
@@ -178,7 +178,7 @@ export class MotionDetector implements AsyncDisposable {
     if (!lightingReset && !first) {
       const rate = warm ? Math.max(l.rate, 4096 / (this.#sinceReset + 2)) : l.rate
       const devRate = warm ? Math.max(l.devRate, 4096 / (this.#sinceReset + 4)) : l.devRate
-      k.bgUpdate(l.cur, l.bg, l.dev, l.keep, n, Math.round(rate), l.fgRate, Math.round(devRate), offset)
+      k.bgUpdate(l.cur, l.bg, l.dev, l.keep, n, Math.round(rate), warm ? Math.round(rate) : l.fgRate, Math.round(devRate), offset)
       this.#sinceReset++
     }
     const covered = health?.covered ?? false
@@ -218,12 +218,18 @@ export class MotionDetector implements AsyncDisposable {
     const k = l.kernels
     k.bgToU8(model, l.tmp, l.n)
     k.correlationSums(l.cur, l.tmp, l.n, l.stats)
-    const [sa, sb, qa, qb, ab] = [l.statsView[0]!, l.statsView[1]!, l.statsView[2]!, l.statsView[3]!, l.statsView[4]!]
-    const n = l.n
-    const cov = ab / n - (sa / n) * (sb / n)
-    const va = qa / n - (sa / n) ** 2
-    const vb = qb / n - (sb / n) ** 2
-    return va > 1 && vb > 1 ? cov / Math.sqrt(va * vb) : 0
+    return correlation(l.statsView, l.n)
+  }
+
+  /** Correlation of picture and background over the changed (fg) pixels only. */
+  #correlateChanged(l: Layout, changed: number): number {
+    const k = l.kernels
+    k.bgToU8(l.bg, l.tmp, l.n)
+    k.maskApply(l.tmp, l.fg, l.n)
+    l.keepView.set(l.curView)
+    k.maskApply(l.keep, l.fg, l.n)
+    k.correlationSums(l.keep, l.tmp, l.n, l.stats)
+    return correlation(l.statsView, changed)
   }
 
   #zoneHits(l: Layout): ZoneHit[] {
@@ -235,6 +241,16 @@ export class MotionDetector implements AsyncDisposable {
     }
     return hits
   }
+}
+
+/** Pearson correlation from [Σa, Σb, Σa², Σb², Σab] over n pixels; 0 when either is flat. */
+function correlation(sums: Float64Array, n: number): number {
+  const ma = sums[0]! / n
+  const mb = sums[1]! / n
+  const cov = sums[4]! / n - ma * mb
+  const va = sums[2]! / n - ma * ma
+  const vb = sums[3]! / n - mb * mb
+  return va > 1 && vb > 1 ? cov / Math.sqrt(va * vb) : 0
 }
 
 /** Median of the 511-bin (cur − bg + 255) histogram, minus 255. */
