@@ -171,10 +171,7 @@ export class FaceDetector implements AsyncDisposable {
       const border = Math.round(0.75 * Math.max(img.width, img.height))
       areas.push({ rgb: padGrey(toRgb(img), border), x: -border, y: -border, tight: true })
     } else if (regions) {
-      for (const r of mergeBoxes(regions.map((r) => widen(r, 0.25)))) {
-        const c = clampRect(r, img.width, img.height)
-        if (c && c.width >= 8 && c.height >= 8) areas.push({ rgb: toRgb(img, c), x: c.x, y: c.y, tight: false })
-      }
+      for (const c of searchAreas(regions, img.width, img.height)) areas.push({ rgb: toRgb(img, c), x: c.x, y: c.y, tight: false })
     } else {
       areas.push({ rgb: toRgb(img), x: 0, y: 0, tight: false })
     }
@@ -255,6 +252,26 @@ export class FaceDetector implements AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close()
   }
+}
+
+/** The boxes searched for `regions`: each widened by 25%, overlaps merged, clamped, tiny ones dropped. */
+export function searchAreas(regions: readonly Rect[], width: number, height: number): Rect[] {
+  const out: Rect[] = []
+  for (const r of mergeBoxes(regions.map((r) => widen(r, 0.25)))) {
+    const c = clampRect(r, width, height)
+    if (c && c.width >= 8 && c.height >= 8) out.push(c)
+  }
+  return out
+}
+
+/** Moves a face's box and landmarks by (dx, dy). */
+export function shiftFace<T extends DetectedFace>(face: T, dx: number, dy: number): T {
+  return { ...face, box: { ...face.box, x: face.box.x + dx, y: face.box.y + dy }, landmarks: face.landmarks.map((p) => ({ x: p.x + dx, y: p.y + dy })) }
+}
+
+/** Non-maximum suppression over faces found in overlapping areas. */
+export function suppressFaces<T extends { box: Rect; confidence: number }>(faces: T[], threshold = 0.4): T[] {
+  return suppress(faces, threshold)
 }
 
 function widen(r: Rect, frac: number): Rect {

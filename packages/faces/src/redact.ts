@@ -1,0 +1,131 @@
+import type { Frame, Rect, Stage } from '@oko/core'
+import { OkoError, checkKnownKeys, checkObject, checkOneOf, optionalNumber } from '@oko/core'
+import type { FaceImage } from './image.js'
+import { channelsOf, checkImage, clampRect } from './image.js'
+
+export interface RedactOptions {
+  /** `pixelate` (default: coarse blocks, cannot be undone by deblurring) or `blur` (strong box blur). */
+  mode?: 'pixelate' | 'blur'
+  /** Widen each box by this fraction of its size on every side (hair, ears, plate frame). Default 0.15. */
+  paddingFrac?: number
+  /** Blocks (pixelate) or blur radius (blur) are this fraction of the box's longer side. Default 0.125. */
+  strength?: number
+}
+
+interface Resolved { mode: 'pixelate' | 'blur'; paddingFrac: number; strength: number }
+
+function resolve(value: unknown): Resolved {
+  const o = checkObject('options', value, {})
+  checkKnownKeys('options', o, ['mode', 'paddingFrac', 'strength'])
+  return {
+    mode: checkOneOf('options.mode', o.mode, ['pixelate', 'blur'] as const, 'pixelate'),
+    paddingFrac: optionalNumber('options.paddingFrac', o.paddingFrac, 0.15, { min: 0, max: 2 }),
+    strength: optionalNumber('options.strength', o.strength, 0.125, { min: 0.01, max: 1 }),
+  }
+}
+
+/** One 8-bit plane (or packed image) to redact in place. */
+interface Plane { data: Uint8Array; width: number; height: number; stride: number; channels: number }
+
+/**
+ * Pixelates (or blurs) `boxes` of an image in place: faces, plates. Use it on every frame and
+ * snapshot that leaves the process when privacy rules apply.
+ */
+export function redactImage(image: FaceImage, boxes: readonly Rect[], options: RedactOptions = {}): void {
+  const img = checkImage('image', image)
+  const opts = resolve(options)
+  const ch = channelsOf(img.format)
+  const plane: Plane = { data: img.data, width: img.width, height: img.height, stride: img.stride ?? img.width * ch, channels: ch }
+  for (const b of boxes) redactPlane(plane, b, opts)
+}
+
+/**
+ * A redacted copy of a frame (the borrowed original is untouched): gray8, rgb24, bgr24, rgba,
+ * yuv420p and nv12 (every plane is redacted, chroma at its own scale).
+ */
+export function redactFrame(frame: Frame, boxes: readonly Rect[], options: RedactOptions = {}): Frame {
+  const opts = resolve(options)
+  const planes = frame.planes.map((p) => p.slice())
+  const layout = planeLayout(frame)
+  layout.forEach((l, i) => {
+    const plane: Plane = { data: planes[i]!, width: Math.ceil(frame.width / l.sx), height: Math.ceil(frame.height / l.sy), stride: frame.strides[i]!, channels: l.channels }
+    for (const b of boxes) redactPlane(plane, { x: b.x / l.sx, y: b.y / l.sy, width: b.width / l.sx, height: b.height / l.sy }, opts)
+  })
+  return { ...frame, planes, strides: [...frame.strides] }
+}
+
+function planeLayout(frame: Frame): { sx: number; sy: number; channels: number }[] {
+  switch (frame.format) {
+    case 'gray8': return [{ sx: 1, sy: 1, channels: 1 }]
+    case 'rgb24': case 'bgr24': return [{ sx: 1, sy: 1, channels: 3 }]
+    case 'rgba': return [{ sx: 1, sy: 1, channels: 4 }]
+    case 'yuv420p': return [{ sx: 1, sy: 1, channels: 1 }, { sx: 2, sy: 2, channels: 1 }, { sx: 2, sy: 2, channels: 1 }]
+    case 'nv12': return [{ sx: 1, sy: 1, channels: 1 }, { sx: 2, sy: 2, channels: 2 }]
+    default: throw new OkoError('ERR_UNSUPPORTED', `redaction does not support frame format ${String(frame.format)}`)
+  }
+}
+
+function redactPlane(p: Plane, box: Rect, o: Resolved): void {
+  const pad = o.paddingFrac
+  const r = clampRect({ x: box.x - box.width * pad, y: box.y - box.height * pad, width: box.width * (1 + 2 * pad), height: box.height * (1 + 2 * pad) }, p.width, p.height)
+  if (!r) return
+  const size = Math.max(2, Math.round(Math.max(r.width, r.height) * o.strength))
+  if (o.mode === 'pixelate') pixelate(p, r, size)
+  else for (let pass = 0; pass < 3; pass++) boxBlur(p, r, size)
+}
+
+function pixelate(p: Plane, r: Rect, block: number): void {
+  const { data, stride, channels: ch } = p
+  const sums = new Float64Array(ch)
+  for (let by = r.y; by < r.y + r.height; by += block) {
+    for (let bx = r.x; bx < r.x + r.width; bx += block) {
+      const ey = Math.min(by + block, r.y + r.height), ex = Math.min(bx + block, r.x + r.width)
+      sums.fill(0)
+      for (let y = by; y < ey; y++) for (let x = bx; x < ex; x++) for (let c = 0; c < ch; c++) sums[c]! += data[y * stride + x * ch + c]!
+      const n = (ey - by) * (ex - bx)
+      for (let y = by; y < ey; y++) for (let x = bx; x < ex; x++) for (let c = 0; c < ch; c++) data[y * stride + x * ch + c] = Math.round(sums[c]! / n)
+    }
+  }
+}
+
+/** Separable box blur of radius `radius` inside r (reads clamp to r, so nothing outside changes). */
+function boxBlur(p: Plane, r: Rect, radius: number): void {
+  const { data, stride, channels: ch } = p
+  const line = new Float64Array(Math.max(r.width, r.height) * ch)
+  const pass = (n: number, at: (i: number) => number): void => {
+    for (let i = 0; i < n; i++) for (let c = 0; c < ch; c++) line[i * ch + c] = data[at(i) + c]!
+    for (let i = 0; i < n; i++) {
+      const a = Math.max(0, i - radius), b = Math.min(n - 1, i + radius)
+      for (let c = 0; c < ch; c++) {
+        let s = 0
+        for (let k = a; k <= b; k++) s += line[k * ch + c]!
+        data[at(i) + c] = Math.round(s / (b - a + 1))
+      }
+    }
+  }
+  for (let y = r.y; y < r.y + r.height; y++) pass(r.width, (i) => y * stride + (r.x + i) * ch)
+  for (let x = r.x; x < r.x + r.width; x++) pass(r.height, (i) => (r.y + i) * stride + x * ch)
+}
+
+/** What the redaction stage takes: a frame with the boxes to hide (e.g. the face stage's output plus plate boxes). */
+export interface RedactionInput {
+  readonly frame: Frame
+  readonly faces?: readonly { readonly box: Rect }[]
+  readonly plates?: readonly { readonly box: Rect }[]
+}
+
+/**
+ * Replaces the frame with a redacted copy (faces and plates pixelated or blurred) so frames that
+ * leave the process (recording, live view, webhooks) carry no identifiable faces or plates.
+ */
+export function redactionStage<I extends RedactionInput>(options: RedactOptions & { faces?: boolean; plates?: boolean } = {}): Stage<I, I> {
+  const { faces = true, plates = true, ...rest } = options
+  resolve(rest)
+  return {
+    name: 'redact',
+    process(input) {
+      const boxes = [...(faces ? input.faces ?? [] : []), ...(plates ? input.plates ?? [] : [])].map((b) => b.box)
+      return boxes.length === 0 ? input : { ...input, frame: redactFrame(input.frame, boxes, rest) }
+    },
+  }
+}
