@@ -34,12 +34,11 @@ export class TextDetector {
   constructor(private readonly session: ort.InferenceSession, private readonly options: TextDetectorOptions) {}
 
   /** Finds text boxes inside `region` of `image` (whole image by default). */
-  async detect(image: PlateImage, region: Rect = { x: 0, y: 0, width: image.width, height: image.height }): Promise<TextBox[]> {
+  async detect(image: PlateImage, region: Rect = { x: 0, y: 0, width: image.width, height: image.height }, scale?: number): Promise<TextBox[]> {
     const { maxSidePx } = this.options
-    const scale = Math.min(1, maxSidePx / Math.max(region.width, region.height))
-    // Small regions (a vehicle crop) are scaled up so plate characters reach ~16+ px.
-    const up = Math.max(region.width, region.height) < 320 ? 320 / Math.max(region.width, region.height) : 1
-    const s = scale * up
+    const longest = Math.max(region.width, region.height)
+    // Default: fit maxSidePx; small regions (a vehicle crop) are scaled up to 320 px so characters reach ~16+ px.
+    const s = Math.min(scale ?? (longest < 320 ? 320 / longest : 1), maxSidePx / longest)
     const w = Math.max(32, Math.round((region.width * s) / 32) * 32)
     const h = Math.max(32, Math.round((region.height * s) / 32) * 32)
     const box: OrientedBox = { cx: region.x + region.width / 2, cy: region.y + region.height / 2, width: region.width, height: region.height, angle: 0 }

@@ -74,8 +74,24 @@ export class PlateEngine {
       const whole = boxOfRect(region)
       candidates.push({ lines: [whole], outline: whole, score: 1 })
     }
-    const readings: { reading: PlateReading; rank: number }[] = []
     const cache = new Map<OrientedBox, DecodedChar[]>()
+    const first = await this.readCandidates(image, candidates, cache)
+    if (!this.options.refine) return suppress(first, this.options.maxPlates)
+    // Second look: around each plausible reading, detect again at a scale where characters are
+    // ~36 px high; small and tilted plates get a tighter box, so no character is cut or added.
+    const out: Scored[] = []
+    const refined = new Set<PlateCandidate>()
+    for (const s of [...first].sort((a, b) => b.rank - a.rank)) {
+      if (refined.size >= this.options.maxRefine || refined.has(s.candidate)) { out.push(s); continue }
+      refined.add(s.candidate)
+      const better = await this.refine(image, s.candidate, cache)
+      out.push(better && better.rank > s.rank - this.options.refineBias ? better : s)
+    }
+    return suppress(out, this.options.maxPlates)
+  }
+
+  private async readCandidates(image: PlateImage, candidates: readonly PlateCandidate[], cache: Map<OrientedBox, DecodedChar[]>): Promise<Scored[]> {
+    const readings: Scored[] = []
     for (const candidate of candidates) {
       const chars: DecodedChar[] = []
       for (const line of candidate.lines) {
@@ -85,9 +101,23 @@ export class PlateEngine {
       }
       const match = matchFormat(chars, this.formats, this.options.match)
       if (!match || match.text.length < this.options.minChars || match.confidence < this.options.minConfidence) continue
-      readings.push({ reading: toReading(match, candidate, image), rank: match.score / (match.text.length + match.dropped) })
+      readings.push({ reading: toReading(match, candidate, image), rank: match.score / (match.text.length + match.dropped), candidate })
     }
-    return suppress(readings, this.options.maxPlates)
+    return readings
+  }
+
+  private async refine(image: PlateImage, c: PlateCandidate, cache: Map<OrientedBox, DecodedChar[]>): Promise<Scored | undefined> {
+    const o = c.outline
+    const textHeight = Math.min(...c.lines.map((l) => l.height))
+    const grown: OrientedBox = { ...o, width: o.width * 1.25 + 2 * textHeight, height: o.height * (c.lines.length === 2 ? 1.6 : 2.4) }
+    const region = boundsOf(grown, image.width, image.height)
+    if (region.width < 8 || region.height < 8) return undefined
+    const scale = Math.max(1, Math.min(4, 36 / textHeight))
+    const boxes = await this.detector.detect(image, region, scale)
+    const inside = plateCandidates(boxes, { ...this.options.candidates, minTextHeightPx: textHeight * 0.5 })
+      .filter((k) => Math.abs(k.outline.cx - o.cx) < o.width / 2 && Math.abs(k.outline.cy - o.cy) < o.height / 2)
+    const read = await this.readCandidates(image, inside, cache)
+    return read.sort((a, b) => b.rank - a.rank)[0]
   }
 
   /** Text boxes only (for debugging and custom pipelines). */
@@ -137,8 +167,14 @@ function toReading(m: FormatMatch, c: PlateCandidate, image: PlateImage): PlateR
   }
 }
 
+interface Scored {
+  reading: PlateReading
+  rank: number
+  candidate: PlateCandidate
+}
+
 /** Keeps the best reading per place: a weaker one overlapping a kept one is dropped. */
-function suppress(readings: { reading: PlateReading; rank: number }[], max: number): PlateReading[] {
+function suppress(readings: Scored[], max: number): PlateReading[] {
   readings.sort((a, b) => b.rank - a.rank)
   const kept: PlateReading[] = []
   for (const { reading } of readings) {

@@ -64,6 +64,8 @@ export interface PlateReaderOptions {
   minTextHeightPx?: number
   /** Most text regions read per image (default 12). */
   maxCandidates?: number
+  /** Detect again around each plausible plate at a finer scale (default true: slower, more exact). */
+  refine?: boolean
   /** Worker threads (default: available cores, at most 4). Each holds one single-threaded session per model. */
   workers?: number
   /** Queued reads beyond which `read` rejects (default 64). */
@@ -81,12 +83,18 @@ export interface ResolvedReaderOptions {
   maxPlates: number
   candidates: CandidateOptions
   match: MatchOptions
+  /** Detect again around each plausible plate at a finer scale. */
+  refine: boolean
+  /** Most plates refined per image. */
+  maxRefine: number
+  /** A refined reading replaces the first one unless its rank is lower by more than this. */
+  refineBias: number
   intraOpThreads: number
   workers: number
   maxQueue: number
 }
 
-const KNOWN = ['detector', 'recognizer', 'countries', 'formats', 'minConfidence', 'minChars', 'maxPlates', 'minTextHeightPx', 'maxCandidates', 'workers', 'maxQueue']
+const KNOWN = ['detector', 'recognizer', 'countries', 'formats', 'minConfidence', 'minChars', 'maxPlates', 'minTextHeightPx', 'maxCandidates', 'refine', 'workers', 'maxQueue']
 const NORM = ['mean', 'std', 'channelOrder']
 
 /** Validates options synchronously; messages name the option and the fix. */
@@ -138,6 +146,9 @@ export function resolveReaderOptions(input: unknown = {}, path = 'options'): Res
       maxCandidates: optionalNumber(`${path}.maxCandidates`, o.maxCandidates, 12, { min: 1, max: 256, integer: true }),
     },
     match: DEFAULT_MATCH,
+    refine: checkBoolean(`${path}.refine`, o.refine, true),
+    maxRefine: 4,
+    refineBias: 0.1,
     intraOpThreads: 1,
     workers: optionalNumber(`${path}.workers`, o.workers, Math.min(4, cores), { min: 1, max: 64, integer: true }),
     maxQueue: optionalNumber(`${path}.maxQueue`, o.maxQueue, 64, { min: 1, max: 100_000, integer: true }),
