@@ -6,6 +6,8 @@ import { PLATE_ALPHABET, latinOf, type DecodedChar } from './recognizer.js'
 export interface PlateFormatSpec {
   id: string
   country: string
+  /** Groups the reader's `countries` option may name instead (`europe`, `cis`, `north-america`). */
+  regions?: string[]
   name?: string
   /** Letters this format uses (default A-Z). */
   letters?: string
@@ -56,7 +58,8 @@ export function compileFormats(table: FormatTable, only?: readonly string[], pat
     if (typeof spec?.id !== 'string' || typeof spec.country !== 'string' || !Array.isArray(spec.patterns)) {
       throw new InvalidOptionError(at, 'expected { id: string, country: string, patterns: string[] }')
     }
-    if (wanted && !wanted.includes(spec.id.toLowerCase()) && !wanted.includes(spec.country.toLowerCase())) return
+    const names = [spec.id, spec.country, ...(spec.regions ?? [])].map((n) => n.toLowerCase())
+    if (wanted && !names.some((n) => wanted.includes(n))) return
     const formatIndex = specs.push(spec) - 1
     const letters = spec.letters ?? 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'
     for (const pattern of spec.patterns) {
