@@ -2,7 +2,7 @@ import { checkRange, hsumU8, absI32, clampU8 } from './common'
 
 // Running-average background with a per-pixel noise level. Both are u16 per pixel in 8.8 fixed
 // point (value × 256). The background pixel in grey levels is round(bg / 256), i.e.
-// (bg >> 8) + ((bg >> 7) & 1). Rates are in 1/4096 per frame.
+// (bg >> 8) + ((bg >> 7) & 1). Rates are in 1/4096 per frame (at most 2047).
 
 @inline function bgLevel(b: i32): i32 {
   return (b >> 8) + ((b >> 7) & 1)
@@ -61,44 +61,41 @@ export function bgSubtract(cur: usize, bg: usize, dev: usize, thr: usize, fg: us
   return count
 }
 
+/** Rounding Q15 multiply, as i16x8.q15mulr_sat_s: (a·b + 2^14) >> 15, saturated to i16. */
+@inline function q15mulr(a: i32, b: i32): i32 {
+  return min(32767, max(-32768, (a * b + 0x4000) >> 15))
+}
+
 /**
- * Learns: bg += ((cur << 8) − bg) · r >> 12 with r = fg[i] ? fgRate : rate (rates in 1/4096).
- * Where fg[i] == 0 the noise level follows the residual too:
- * dev += ((min(|cur + offset − round(bg)|, 255) << 8) − dev) · devRate >> 12 (old bg).
+ * Learns, per pixel, in 16-bit lanes: with r = fg[i] ? fgRate : rate (1/4096 per frame, ≤ 2047),
+ * bg += q15mulr((cur << 8 >> 1) − (bg >> 1), 16·r), i.e. (cur·256 − bg)·r/4096, rounded.
+ * Where fg[i] == 0 the noise level follows the residual too, with the old bg:
+ * dev += q15mulr((a >> 1) − (dev >> 1), 16·devRate), a = min(|cur + offset − round(bg)|, 255) << 8.
  */
 export function bgUpdate(cur: usize, bg: usize, dev: usize, fg: usize, n: i32, rate: i32, fgRate: i32, devRate: i32, offset: i32): void {
   if (n <= 0) return
   checkRange(cur, n); checkRange(bg, <usize>n << 1); checkRange(dev, <usize>n << 1); checkRange(fg, n)
-  assert(rate >= 0 && rate <= 4096 && fgRate >= 0 && fgRate <= 4096 && devRate >= 0 && devRate <= 4096, 'bgUpdate: bad rates')
+  assert(rate >= 0 && rate <= 2047 && fgRate >= 0 && fgRate <= 2047 && devRate >= 0 && devRate <= 2047, 'bgUpdate: bad rates')
   let i: i32 = 0
   if (ASC_FEATURE_SIMD) {
-    const vr = i32x4.splat(rate), vf = i32x4.splat(fgRate), vd = i32x4.splat(devRate)
-    const off = i32x4.splat(offset)
-    const one = i32x4.splat(1)
-    const c255 = i32x4.splat(255)
-    const z16 = i16x8.splat(0)
+    const vr = i16x8.splat(<i16>(rate << 4)), vf = i16x8.splat(<i16>(fgRate << 4)), vd = i16x8.splat(<i16>(devRate << 4))
+    const off = i16x8.splat(<i16>offset)
+    const one = i16x8.splat(1)
+    const c255 = i16x8.splat(255)
+    const z = i16x8.splat(0)
     for (; i + 8 <= n; i += 8) {
       const o = <usize>i
       const c = v128.load8x8_u(cur + o)
       const g = v128.load(bg + (o << 1))
       const e = v128.load(dev + (o << 1))
-      const f = i16x8.ne(v128.load8x8_u(fg + o), z16)
-      // low 4 lanes
-      const cl = i32x4.extend_low_i16x8_u(c), ch = i32x4.extend_high_i16x8_u(c)
-      const gl = i32x4.extend_low_i16x8_u(g), gh = i32x4.extend_high_i16x8_u(g)
-      const el = i32x4.extend_low_i16x8_u(e), eh = i32x4.extend_high_i16x8_u(e)
-      const fl = i32x4.extend_low_i16x8_s(f), fh = i32x4.extend_high_i16x8_s(f)
-      const rl = v128.bitselect(vf, vr, fl), rh = v128.bitselect(vf, vr, fh)
-      const nl = i32x4.add(gl, i32x4.shr_s(i32x4.mul(i32x4.sub(i32x4.shl(cl, 8), gl), rl), 12))
-      const nh = i32x4.add(gh, i32x4.shr_s(i32x4.mul(i32x4.sub(i32x4.shl(ch, 8), gh), rh), 12))
-      const bl = i32x4.add(i32x4.shr_u(gl, 8), v128.and(i32x4.shr_u(gl, 7), one))
-      const bh = i32x4.add(i32x4.shr_u(gh, 8), v128.and(i32x4.shr_u(gh, 7), one))
-      const al = i32x4.shl(i32x4.min_s(i32x4.abs(i32x4.sub(i32x4.add(cl, off), bl)), c255), 8)
-      const ah = i32x4.shl(i32x4.min_s(i32x4.abs(i32x4.sub(i32x4.add(ch, off), bh)), c255), 8)
-      const dl = v128.bitselect(el, i32x4.add(el, i32x4.shr_s(i32x4.mul(i32x4.sub(al, el), vd), 12)), fl)
-      const dh = v128.bitselect(eh, i32x4.add(eh, i32x4.shr_s(i32x4.mul(i32x4.sub(ah, eh), vd), 12)), fh)
-      v128.store(bg + (o << 1), i16x8.narrow_i32x4_u(nl, nh))
-      v128.store(dev + (o << 1), i16x8.narrow_i32x4_u(dl, dh))
+      const f = i16x8.ne(v128.load8x8_u(fg + o), z)
+      const r = v128.bitselect(vf, vr, f)
+      const ng = i16x8.add(g, i16x8.q15mulr_sat_s(i16x8.sub(i16x8.shl(c, 7), i16x8.shr_u(g, 1)), r))
+      const b = i16x8.add(i16x8.shr_u(g, 8), v128.and(i16x8.shr_u(g, 7), one))
+      const a = i16x8.min_s(i16x8.abs(i16x8.sub(i16x8.add(c, off), b)), c255)
+      const ne = i16x8.add(e, i16x8.q15mulr_sat_s(i16x8.sub(i16x8.shl(a, 7), i16x8.shr_u(e, 1)), vd))
+      v128.store(bg + (o << 1), ng)
+      v128.store(dev + (o << 1), v128.bitselect(e, ne, f))
     }
   }
   for (; i < n; i++) {
@@ -107,11 +104,11 @@ export function bgUpdate(cur: usize, bg: usize, dev: usize, fg: usize, n: i32, r
     const g = <i32>load<u16>(bg + (o << 1))
     const moving = load<u8>(fg + o) != 0
     const r = moving ? fgRate : rate
-    store<u16>(bg + (o << 1), <u16>(g + ((((c << 8) - g) * r) >> 12)))
+    store<u16>(bg + (o << 1), <u16>(g + q15mulr((c << 7) - (g >> 1), r << 4)))
     if (!moving) {
       const e = <i32>load<u16>(dev + (o << 1))
-      const a = min(absI32(c + offset - bgLevel(g)), 255) << 8
-      store<u16>(dev + (o << 1), <u16>(e + (((a - e) * devRate) >> 12)))
+      const a = min(absI32(c + offset - bgLevel(g)), 255)
+      store<u16>(dev + (o << 1), <u16>(e + q15mulr((a << 7) - (e >> 1), devRate << 4)))
     }
   }
 }

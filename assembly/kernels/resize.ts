@@ -60,8 +60,15 @@ export function downscaleArea(src: usize, srcStride: i32, sw: i32, sh: i32, dst:
     const mSmall: u32 = ((1 << 23) + (cSmall >> 1)) / cSmall
     const mLarge: u32 = ((1 << 23) + (cLarge >> 1)) / cLarge
     const out = dst + <usize>y * <usize>dw
-    let x0 = load<u32>(cols)
-    for (let ox: i32 = 0; ox < dw; ox++) {
+    let ox: i32 = 0
+    if (<u32>sw == bwSmall * <u32>dw) {
+      // every box has the same width
+      if (ASC_FEATURE_SIMD) ox = boxRowSimd(acc, out, dw, bwSmall, mSmall)
+      boxRowScalar(acc, out, ox, dw, bwSmall, mSmall)
+      continue
+    }
+    let x0 = load<u32>(cols + (<usize>ox << 2))
+    for (; ox < dw; ox++) {
       const x1 = load<u32>(cols + (<usize>(ox + 1) << 2))
       let s: u32 = 0
       for (let k = x0; k < x1; k++) s += <u32>load<u16>(acc + (<usize>k << 1))
@@ -70,4 +77,64 @@ export function downscaleArea(src: usize, srcStride: i32, sw: i32, sh: i32, dst:
       x0 = x1
     }
   }
+}
+
+/** Outputs ox.. of a row where every box is bw wide, plain loops (the tail, or the scalar build). */
+@inline function boxRowScalar(acc: usize, out: usize, ox: i32, dw: i32, bw: u32, m: u32): void {
+  for (; ox < dw; ox++) {
+    const p = acc + ((<usize>ox * <usize>bw) << 1)
+    let s: u32 = 0
+    for (let k: u32 = 0; k < bw; k++) s += <u32>load<u16>(p + (<usize>k << 1))
+    store<u8>(out + <usize>ox, <u8>((s * m + (1 << 22)) >> 23))
+  }
+}
+
+/** (a0, a3, a6, a9) + (a1, a4, a7, a10) + (a2, a5, a8, a11) for a = A ++ B ++ C (i32 lanes). */
+@inline function triples(A: v128, B: v128, C: v128): v128 {
+  const x = v128.shuffle<i32>(v128.shuffle<i32>(A, B, 0, 3, 6, 6), C, 0, 1, 2, 5)
+  const y = v128.shuffle<i32>(v128.shuffle<i32>(A, B, 1, 4, 7, 7), C, 0, 1, 2, 6)
+  const z = v128.shuffle<i32>(v128.shuffle<i32>(A, B, 2, 5, 5, 5), C, 0, 1, 4, 7)
+  return i32x4.add(i32x4.add(x, y), z)
+}
+
+/** (a0 + a1, a2 + a3, a4 + a5, a6 + a7) for a = A ++ B (i32 lanes). */
+@inline function pairs(A: v128, B: v128): v128 {
+  return i32x4.add(v128.shuffle<i32>(A, B, 0, 2, 4, 6), v128.shuffle<i32>(A, B, 1, 3, 5, 7))
+}
+
+/**
+ * 4 outputs per step for box widths 1, 2, 3, 4, 6, 8 (u16 column sums → u32 box sums → rounded
+ * average). Returns the first output left to the scalar tail. Loads may read up to 16 u16 past
+ * the row: the accumulator is padded for that.
+ */
+@inline function boxRowSimd(acc: usize, out: usize, dw: i32, bw: u32, m: u32): i32 {
+  if (bw != 1 && bw != 2 && bw != 3 && bw != 4 && bw != 6 && bw != 8) return 0
+  const vm = i32x4.splat(m)
+  const half = i32x4.splat(1 << 22)
+  let ox: i32 = 0
+  for (; ox + 4 <= dw; ox += 4) {
+    const p = acc + ((<usize>ox * <usize>bw) << 1)
+    let s: v128
+    if (bw == 1) {
+      s = v128.load16x4_u(p)
+    } else if (bw == 2) {
+      s = i32x4.extadd_pairwise_i16x8_u(v128.load(p))
+    } else if (bw == 3) {
+      const v0 = v128.load(p), v1 = v128.load(p, 16)
+      s = triples(i32x4.extend_low_i16x8_u(v0), i32x4.extend_high_i16x8_u(v0), i32x4.extend_low_i16x8_u(v1))
+    } else if (bw == 4) {
+      s = pairs(i32x4.extadd_pairwise_i16x8_u(v128.load(p)), i32x4.extadd_pairwise_i16x8_u(v128.load(p, 16)))
+    } else if (bw == 6) {
+      s = triples(i32x4.extadd_pairwise_i16x8_u(v128.load(p)), i32x4.extadd_pairwise_i16x8_u(v128.load(p, 16)), i32x4.extadd_pairwise_i16x8_u(v128.load(p, 32)))
+    } else {
+      const q0 = pairs(i32x4.extadd_pairwise_i16x8_u(v128.load(p)), i32x4.extadd_pairwise_i16x8_u(v128.load(p, 16)))
+      const q1 = pairs(i32x4.extadd_pairwise_i16x8_u(v128.load(p, 32)), i32x4.extadd_pairwise_i16x8_u(v128.load(p, 48)))
+      s = pairs(q0, q1)
+    }
+    // (s·m + 2^22) >> 23 in u32 (wrapping i32 multiply, logical shift)
+    const r = i32x4.shr_u(i32x4.add(i32x4.mul(s, vm), half), 23)
+    const b = i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_u(r, r), r)
+    v128.store32_lane(out + <usize>ox, b, 0)
+  }
+  return ox
 }

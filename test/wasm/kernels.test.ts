@@ -107,12 +107,12 @@ describe('WASM kernels against their JS references', () => {
       const dev = new Uint16Array(n).map((_, i) => (a[i]! * 37) & 0x3fff)
       const thr = noise(n, 11, 40)
       thr[0] = 255
-      for (const [offset, gain] of [[0, 12], [-17, 0], [40, 63]] as const) {
+      for (const [offset, gain, rate] of [[0, 12, 41], [-17, 0, 2047], [40, 63, 1]] as const) {
         const fgRef = new Uint8Array(n)
         const count = ref.bgSubtractRef(a, bg, dev, thr, fgRef, offset, gain)
         const bgRef = Uint16Array.from(bg)
         const devRef = Uint16Array.from(dev)
-        ref.bgUpdateRef(a, bgRef, devRef, fgRef, 41, 3, 200, offset)
+        ref.bgUpdateRef(a, bgRef, devRef, fgRef, rate, 3, 200, offset)
         for (const v of variants) {
           const k = v.make(n * 8 + 8192)
           const [pc, pg, pe, pt, pf] = [put(k, a), put(k, bg), put(k, dev), put(k, thr), k.reserve(n)]
@@ -126,7 +126,7 @@ describe('WASM kernels against their JS references', () => {
           const pu = k.reserve(n)
           k.kernels.bgToU8(pg, pu, n)
           same(u8(k, pu, n), v.name, ref.bgToU8Ref(bg))
-          k.kernels.bgUpdate(pc, pg, pe, pf, n, 41, 3, 200, offset)
+          k.kernels.bgUpdate(pc, pg, pe, pf, n, rate, 3, 200, offset)
           same(u16(k, pg, n), v.name, bgRef)
           same(u16(k, pe, n), v.name, devRef)
           k.kernels.bgReset(pc, pg, n)

@@ -84,15 +84,17 @@ export function bgSubtractRef(cur: Uint8Array, bg: Uint16Array, dev: Uint16Array
   return count
 }
 
+const q15mulr = (a: number, b: number) => Math.min(32767, Math.max(-32768, (a * b + 0x4000) >> 15))
+
 export function bgUpdateRef(cur: Uint8Array, bg: Uint16Array, dev: Uint16Array, fg: Uint8Array, rate: number, fgRate: number, devRate: number, offset: number): void {
   for (let i = 0; i < cur.length; i++) {
     const c = cur[i]!
     const g = bg[i]!
     const moving = fg[i] !== 0
-    bg[i] = g + ((((c << 8) - g) * (moving ? fgRate : rate)) >> 12)
+    bg[i] = g + q15mulr((c << 7) - (g >> 1), (moving ? fgRate : rate) << 4)
     if (!moving) {
-      const a = Math.min(Math.abs(c + offset - bgLevel(g)), 255) << 8
-      dev[i] = dev[i]! + (((a - dev[i]!) * devRate) >> 12)
+      const a = Math.min(Math.abs(c + offset - bgLevel(g)), 255)
+      dev[i] = dev[i]! + q15mulr((a << 7) - (dev[i]! >> 1), devRate << 4)
     }
   }
 }

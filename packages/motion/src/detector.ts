@@ -176,8 +176,8 @@ export class MotionDetector implements AsyncDisposable {
     }
 
     if (!lightingReset && !first) {
-      const rate = warm ? Math.max(l.rate, 4096 / (this.#sinceReset + 2)) : l.rate
-      const devRate = warm ? Math.max(l.devRate, 4096 / (this.#sinceReset + 4)) : l.devRate
+      const rate = warm ? Math.min(2047, Math.max(l.rate, 4096 / (this.#sinceReset + 2))) : l.rate
+      const devRate = warm ? Math.min(2047, Math.max(l.devRate, 4096 / (this.#sinceReset + 4))) : l.devRate
       k.bgUpdate(l.cur, l.bg, l.dev, l.keep, n, Math.round(rate), warm ? Math.round(rate) : l.fgRate, Math.round(devRate), offset)
       this.#sinceReset++
     }

@@ -135,9 +135,9 @@ export class Layout {
 
     this.minPixels = Math.max(1, Math.round(o.minRegionArea * n))
     this.histStep = Math.max(1, Math.floor(Math.sqrt(n / 4000)))
-    this.rate = Math.max(1, Math.round(o.learningRate * 4096))
+    this.rate = Math.min(2047, Math.max(1, Math.round(o.learningRate * 4096)))
     this.fgRate = Math.round(this.rate * o.foregroundLearning)
-    this.devRate = Math.min(4096, this.rate * 2)
+    this.devRate = Math.min(2047, this.rate * 2)
     this.sceneRate = Math.max(1, Math.round((4096 * 8) / 8192))
   }
 

@@ -45,7 +45,7 @@ export interface MotionOptions {
   /** Polygons to ignore (fractions of the frame). */
   readonly masks?: readonly Polygon[]
   readonly zones?: readonly MotionZone[]
-  /** Fraction per frame the background moves towards the picture, (0, 1]. Default 0.02. */
+  /** Fraction per frame the background moves towards the picture, (0, 0.5]. Default 0.02. */
   readonly learningRate?: number
   /** Learning rate under moving pixels, as a fraction of `learningRate`, [0, 1]. Default 0.1. */
   readonly foregroundLearning?: number
@@ -118,7 +118,7 @@ export function resolveMotionOptions(value: unknown, path = 'options', extraKeys
     minRegionArea: optionalNumber(`${path}.minRegionArea`, o.minRegionArea, 0.0004, { min: 0, max: 1 }),
     masks: checkArray(`${path}.masks`, o.masks, []).map((m, i) => checkPolygon(`${path}.masks[${i}]`, m)),
     zones,
-    learningRate: optionalNumber(`${path}.learningRate`, o.learningRate, 0.02, { min: 0, max: 1, exclusiveMin: true }),
+    learningRate: optionalNumber(`${path}.learningRate`, o.learningRate, 0.02, { min: 0, max: 0.5, exclusiveMin: true }),
     foregroundLearning: optionalNumber(`${path}.foregroundLearning`, o.foregroundLearning, 0.1, { min: 0, max: 1 }),
     minFrames: optionalNumber(`${path}.minFrames`, o.minFrames, 2, { min: 1, max: 1000, integer: true }),
     lightingChange: optionalNumber(`${path}.lightingChange`, o.lightingChange, 0.45, { min: 0, max: 1, exclusiveMin: true }),

@@ -29,7 +29,7 @@ export interface KernelExports {
 
   /** Foreground test against the background model; returns the foreground count. */
   bgSubtract(cur: number, bg: number, dev: number, thr: number, fg: number, n: number, offset: number, noiseGainQ2: number): number
-  /** Running-average update (rates in 1/4096 per frame). */
+  /** Running-average update (rates in 1/4096 per frame, at most 2047). */
   bgUpdate(cur: number, bg: number, dev: number, fg: number, n: number, rate: number, fgRate: number, devRate: number, offset: number): void
   bgReset(cur: number, bg: number, n: number): void
   bgToU8(bg: number, dst: number, n: number): void
