@@ -116,12 +116,12 @@ describe('EventStream', () => {
 
   it('block lets producers wait for room and loses nothing', async () => {
     const s = new EventStream(2, 'block')
+    const it = s[Symbol.asyncIterator]()
     s.push(motion('a', 0))
     expect(s.whenWritable()).toBeUndefined()
     s.push(motion('a', 1))
     const wait = s.whenWritable()
     expect(wait).toBeInstanceOf(Promise)
-    const it = s[Symbol.asyncIterator]()
     expect((await it.next()).value).toMatchObject({ seq: 0 })
     await wait
     s.end()

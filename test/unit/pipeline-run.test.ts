@@ -127,6 +127,15 @@ describe('Pipeline run (inline stages)', () => {
     expect(events.slice(1).map((e) => e.type)).toEqual(['motion', 'motion', 'motion', 'source'])
   })
 
+  it('a file run whose events nobody reads still completes; the overflow is counted', async () => {
+    const run = Pipeline.from(new TestSource('cam', { frames: 30 })).pipe(toMotion()).run({ events: { capacity: 8 } })
+    const summary = await run.completion
+    expect(summary).toMatchObject({ framesIn: 30, outputs: 30 })
+    const events = await collect(run.events)
+    expect(events[0]).toMatchObject({ type: 'dropped', stage: 'events', count: 24 })
+    expect(events).toHaveLength(9)
+  })
+
   it('validates the builder input with the path and the fix', () => {
     const source = new TestSource('cam', { frames: 1 })
     expect(() => Pipeline.from([])).toThrow('sources: expected at least one FrameSource')

@@ -6,7 +6,8 @@ export type EventOverflow = 'block' | 'drop-oldest'
 /**
  * The run's bounded event stream: one consumer, `for await`. With `drop-oldest` the oldest
  * events give way when `capacity` is reached; with `block` producers wait (`whenWritable`)
- * before decoding more, and a hard limit of 4× capacity still holds. Dropped events are counted
+ * before decoding more once a consumer is iterating (until then, and after it stops, the
+ * oldest give way), and a hard limit of 4× capacity still holds. Dropped events are counted
  * per camera and delivered as `dropped` events (stage `events`) ahead of the next event.
  */
 export class EventStream implements AsyncIterable<OkoEvent> {
@@ -48,7 +49,7 @@ export class EventStream implements AsyncIterable<OkoEvent> {
       this.#countDrop(event.cameraId)
       return
     }
-    const limit = this.overflow === 'block' ? this.capacity * 4 : this.capacity
+    const limit = this.#blocking() ? this.capacity * 4 : this.capacity
     if (this.size >= limit) this.#countDrop(this.#take()!.cameraId)
     this.#items.push(event)
     this.#wakeReader()
@@ -56,7 +57,7 @@ export class EventStream implements AsyncIterable<OkoEvent> {
 
   /** Resolves when the stream has room (always at once for drop-oldest or a detached consumer). */
   whenWritable(): Promise<void> | undefined {
-    if (this.overflow !== 'block' || this.#unblocked || this.#detached || this.#ended || this.size < this.capacity) return undefined
+    if (!this.#blocking() || this.size < this.capacity) return undefined
     return new Promise((resolve) => this.#writers.push(resolve))
   }
 
@@ -98,6 +99,11 @@ export class EventStream implements AsyncIterable<OkoEvent> {
       if (this.#ended || this.#detached) return { done: true, value: undefined }
       await new Promise<void>((resolve) => (this.#reader = resolve))
     }
+  }
+
+  /** Producers wait only while a consumer is attached: a run nobody reads still completes (dropping, counted). */
+  #blocking(): boolean {
+    return this.overflow === 'block' && this.#iterating && !this.#unblocked && !this.#detached && !this.#ended
   }
 
   #detach(): void {
