@@ -39,8 +39,12 @@ export interface FaceDetectorOptions {
 export interface DetectOptions {
   /** Search only inside these boxes (motion regions, person boxes), in image pixels; each is widened by 25%. */
   regions?: readonly Rect[]
-  /** The image is one tightly cropped face (an ID photo, a dataset crop): pad it before detecting and keep the best face. */
-  tightCrop?: boolean
+  /**
+   * The image is one tightly cropped face (an ID photo, a dataset crop): pad it before detecting and
+   * keep the best face. `auto`: tight for small images (longer side ≤ 320 px), and a tight retry
+   * when normal detection finds nothing. Default false.
+   */
+  tightCrop?: boolean | 'auto'
 }
 
 /** One face found in an image. Coordinates are in the image's pixels. */
@@ -97,7 +101,7 @@ export function resolveDetectorOptions(value: unknown, path = 'options'): Resolv
   }
 }
 
-function resolveDetectOptions(value: unknown): { regions: Rect[] | undefined; tightCrop: boolean } {
+function resolveDetectOptions(value: unknown): { regions: Rect[] | undefined; tightCrop: boolean | 'auto' } {
   const o = checkObject('options', value, {})
   checkKnownKeys('options', o, ['regions', 'tightCrop'])
   const regions = o.regions === undefined ? undefined : checkArray('options.regions', o.regions).map((r, i) => {
@@ -107,7 +111,8 @@ function resolveDetectOptions(value: unknown): { regions: Rect[] | undefined; ti
       width: checkNumber(`options.regions[${i}].width`, b.width, { min: 0 }), height: checkNumber(`options.regions[${i}].height`, b.height, { min: 0 }),
     }
   })
-  return { regions, tightCrop: checkBoolean('options.tightCrop', o.tightCrop, false) }
+  const tightCrop = o.tightCrop === 'auto' ? 'auto' : checkBoolean('options.tightCrop', o.tightCrop, false)
+  return { regions, tightCrop }
 }
 
 /**
@@ -165,7 +170,13 @@ export class FaceDetector implements AsyncDisposable {
   async detectWithChips(image: FaceImage, options: DetectOptions = {}): Promise<DetectedWithChip[]> {
     if (this.#closed) throw new OkoError('ERR_CLOSED', 'FaceDetector is closed')
     const img = checkImage('image', image)
-    const { regions, tightCrop } = resolveDetectOptions(options)
+    const { regions, tightCrop: tight } = resolveDetectOptions(options)
+    if (tight === 'auto') {
+      if (!regions && Math.max(img.width, img.height) <= 320) return this.detectWithChips(img, { tightCrop: true })
+      const found = await this.detectWithChips(img, regions ? { regions } : {})
+      return found.length > 0 || regions ? found : this.detectWithChips(img, { tightCrop: true })
+    }
+    const tightCrop = tight
     const areas: { rgb: RgbImage; x: number; y: number; tight: boolean }[] = []
     if (tightCrop) {
       const border = Math.round(0.75 * Math.max(img.width, img.height))
@@ -179,7 +190,7 @@ export class FaceDetector implements AsyncDisposable {
     for (const area of areas) {
       let found = await this.locate(area.rgb, area.tight)
       if (area.tight && found.length > 1) found = [found.reduce((a, b) => (b.score > a.score ? b : a))]
-      for (const face of await this.describeGeometry(area.rgb, found)) {
+      for (const face of await this.describeGeometry(area.rgb, found, this.minScore(area.tight))) {
         const shift = (p: Point): Point => ({ x: p.x + area.x, y: p.y + area.y })
         out.push({ ...face, box: { ...face.box, x: face.box.x + area.x, y: face.box.y + area.y }, landmarks: face.landmarks.map(shift) })
       }
@@ -187,8 +198,13 @@ export class FaceDetector implements AsyncDisposable {
     return regions ? suppress(out) : out
   }
 
+  /** Tight crops are known to hold a face: they accept weaker detections (at most 0.3). */
+  private minScore(tight: boolean): number {
+    return tight ? Math.min(0.3, this.options.minConfidence) : this.options.minConfidence
+  }
+
   private async locate(rgb: RgbImage, tight: boolean): Promise<RawDetection[]> {
-    const { minConfidence } = this.options
+    const minConfidence = this.minScore(tight)
     if (this.onnx) return suppressRaw(await this.onnx.detect(rgb, minConfidence))
     const { faceapi, tf } = this.runtime
     const input = tf.tensor3d(rgb.data, [rgb.height, rgb.width, 3], 'int32')
@@ -206,7 +222,7 @@ export class FaceDetector implements AsyncDisposable {
   }
 
   /** Landmarks (68-point net unless the detector gave 5), alignment and quality for each detection. */
-  private async describeGeometry(rgb: RgbImage, found: RawDetection[]): Promise<DetectedWithChip[]> {
+  private async describeGeometry(rgb: RgbImage, found: RawDetection[], minScore: number): Promise<DetectedWithChip[]> {
     if (found.length === 0) return []
     const points: Point[][] = []
     if (this.landmarkNet) {
@@ -234,7 +250,7 @@ export class FaceDetector implements AsyncDisposable {
       const chip = alignFace(rgb, landmarks)
       const five = landmarks.length === 68 ? fivePointsOf68(landmarks) : landmarks
       const quality = assessQuality(d.box, five, chip)
-      const skip = d.score < this.options.minConfidence ? 'low-confidence' : gateFace(quality, this.options.quality)
+      const skip = d.score < minScore ? 'low-confidence' : gateFace(quality, this.options.quality)
       const face: DetectedWithChip = { box: d.box, confidence: d.score, landmarks, quality, chip }
       return skip ? { ...face, skip } : face
     })

@@ -52,7 +52,7 @@ export class FacePool implements FaceAnalysis {
     const areas = options.regions ? searchAreas(options.regions, img.width, img.height) : [{ x: 0, y: 0, width: img.width, height: img.height }]
     const crops = areas.map((a) => ({ image: toRgb(img, a), x: a.x, y: a.y }))
     const reply = await this.pool.run(
-      { kind: 'analyze', crops, tightCrop: options.tightCrop === true, snapshots: options.snapshots === true },
+      { kind: 'analyze', crops, tightCrop: options.tightCrop ?? false, snapshots: options.snapshots === true },
       { transfer: crops.map((c) => c.image.data.buffer as ArrayBuffer) },
     )
     if (reply.kind !== 'faces') throw new OkoError('ERR_MODEL', 'faces worker gave no faces')

@@ -2,8 +2,12 @@ import { createHash } from 'node:crypto'
 import { readFile, rename, writeFile } from 'node:fs/promises'
 import { OkoError, checkNumber, checkString } from '@oko/core'
 
-/** Default match threshold for face-api descriptors: ≤ 1% strangers matched on the identity set (see README). */
-export const DEFAULT_MATCH_THRESHOLD = 0.5
+/**
+ * Default match threshold for face-api descriptors with dlib alignment: stricter than dlib's 0.6
+ * because a watchlist compares each stranger with everyone on it. Calibrate for your own cameras
+ * (calibrateOpenSet / `oko eval faces --fmr`).
+ */
+export const DEFAULT_MATCH_THRESHOLD = 0.55
 
 const MAGIC = 'OKOFACEW'
 /** Watchlist file format version this build reads and writes. */

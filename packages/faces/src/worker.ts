@@ -5,7 +5,7 @@ import type { RgbImage } from './image.js'
 
 export type FaceJob =
   | { readonly kind: 'info' }
-  | { readonly kind: 'analyze'; readonly crops: readonly { image: RgbImage; x: number; y: number }[]; readonly tightCrop: boolean; readonly snapshots: boolean }
+  | { readonly kind: 'analyze'; readonly crops: readonly { image: RgbImage; x: number; y: number }[]; readonly tightCrop: boolean | 'auto'; readonly snapshots: boolean }
 
 export type FaceReply =
   | { readonly kind: 'info'; readonly modelId: string; readonly backend: string }

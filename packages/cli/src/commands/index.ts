@@ -1,9 +1,11 @@
 import type { Command } from '../command.js'
+import { evalFacesCommand } from './eval-faces.js'
 import { evalMotionCommand } from './eval-motion.js'
 import { evalPlatesCommand } from './eval-plates.js'
 import { benchCommand } from './bench.js'
+import { probeCommand } from './probe.js'
 import { runCommand } from './run.js'
 import { wasmCommand } from './wasm.js'
 
 /** Every command of `oko`, in help order. Each lives in its own file. */
-export const commands: readonly Command[] = [runCommand, benchCommand, evalMotionCommand, evalPlatesCommand, wasmCommand]
+export const commands: readonly Command[] = [runCommand, benchCommand, evalMotionCommand, evalPlatesCommand, evalFacesCommand, probeCommand, wasmCommand]
