@@ -3,6 +3,8 @@ import { FramePool, InferencePool, Pipeline, workerStage } from '@oko/pipeline'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type EchoWorker from '../fixtures/workers/echo.mjs'
 import { TestSource, brightGate, collect, tick } from '../unit/pipeline-helpers.js'
+import { EventEncoder as Encoder } from '@oko/pipeline'
+import { parseDeployment, runDeployment, type StageRegistry } from '../../packages/cli/src/config/index.js'
 
 // Workers load @oko/pipeline/worker from dist/: `pnpm --filter @oko/pipeline build` first.
 const echoUrl = new URL('../fixtures/workers/echo.mjs', import.meta.url)
@@ -214,5 +216,31 @@ describe('Pipeline with a worker pool', () => {
     } finally {
       await pool.close()
     }
+  })
+})
+
+describe('a deployment with a worker stage', () => {
+  it('shares one pool between cameras (made once), runs it, and closes it at the end', async () => {
+    let made = 0
+    let pool: InferencePool<Echo> | undefined
+    const registry: StageRegistry = {
+      motion: { check: () => {}, create: () => brightGate(0) as never },
+      echo: {
+        check: () => {},
+        create: async (_options, _camera, shared) => shared.once('echo', async () => {
+          made++
+          pool = await InferencePool.create<Echo>({ worker: echoUrl, threads: 2, init: { add: 1 } })
+          return echoStage(pool) as never
+        }, async () => pool!.close()),
+      },
+    }
+    const config = parseDeployment('cameras:\n  - { id: a, url: a.mp4 }\n  - { id: b, url: b.mp4 }\nstages: [motion, echo]\n', { baseDir: '/x', registry })
+    const chunks: Uint8Array[] = []
+    const result = await runDeployment(config, { registry, openSource: async (c) => new TestSource(c.id, { frames: 6 }), write: (b) => void chunks.push(b) })
+    const events = Encoder.decode(Buffer.concat(chunks), 'jsonl')
+    expect(made).toBe(1)
+    expect(events.filter((e) => e.type === 'motion')).toHaveLength(12)
+    expect(result.summary).toMatchObject({ framesIn: 12, inferred: 12 })
+    await expect(pool!.run({ value: 1 })).rejects.toMatchObject({ code: 'ERR_CLOSED' })
   })
 })

@@ -1,10 +1,10 @@
-import type { FrameSource, OkoEvent } from '@oko/core'
+import type { FrameSource, OkoEvent, Stage } from '@oko/core'
 import { OkoError, serializeError } from '@oko/core'
-import { EventEncoder, Pipeline, type RunSummary, type StageLike } from '@oko/pipeline'
+import { EventEncoder, Pipeline, isWorkerStage, type RunSummary, type StageLike } from '@oko/pipeline'
 import { Source, isLiveUrl } from '@oko/source'
 import { KernelModule } from '@oko/wasm'
 import type { CameraConfig, DeploymentConfig } from './schema.js'
-import { defaultStages, type StageRegistry } from './stages.js'
+import { defaultStages, type SharedResources, type StageRegistry } from './stages.js'
 
 export interface DeploymentHooks {
   /** Opens one camera. Default: `Source.open` from @oko/source. */
@@ -38,6 +38,7 @@ export async function runDeployment(config: DeploymentConfig, hooks: DeploymentH
   }
   const sources: FrameSource[] = []
   const failed: string[] = []
+  let cleanup = async (): Promise<void> => {}
   try {
     const opened = await Promise.allSettled(config.cameras.map((c) => open(c)))
     for (const [i, r] of opened.entries()) {
@@ -53,33 +54,50 @@ export async function runDeployment(config: DeploymentConfig, hooks: DeploymentH
       throw new OkoError('ERR_SOURCE_UNREACHABLE', `no camera could be opened: ${reasons.join('; ')}`)
     }
     const module = config.stages.some((s) => s.name === 'motion') ? await KernelModule.load() : undefined
-    const byId = new Map(config.cameras.map((c) => [c.id, c]))
-    // Stages are made up front, per camera (factories must be synchronous for the pipeline).
-    const made = new Map<string, StageLike<unknown, unknown>[]>()
-    for (const source of sources) {
-      const camera = byId.get(source.cameraId) ?? config.cameras.find((c) => c.url === (source as { url?: string }).url)!
-      const stages: StageLike<unknown, unknown>[] = []
-      for (const s of config.stages) {
-        stages.push(await registry[s.name]!.create({ ...s.options, ...camera.stages[s.name] }, camera, module ? { module } : {}))
-      }
-      made.set(source.cameraId, stages)
+    const made = new Map<string, Promise<unknown>>()
+    const closers: (() => Promise<void>)[] = []
+    const shared: SharedResources = {
+      ...(module ? { module } : {}),
+      once<T>(key: string, make: () => Promise<T>, close?: (value: T) => Promise<void>): Promise<T> {
+        let p = made.get(key) as Promise<T> | undefined
+        if (!p) {
+          made.set(key, (p = make()))
+          if (close) closers.push(async () => close(await p!))
+        }
+        return p
+      },
     }
+    cleanup = async () => void (await Promise.allSettled(closers.map((c) => c())))
+    const byId = new Map(config.cameras.map((c) => [c.id, c]))
     let pipeline: Pipeline<unknown> = Pipeline.from(sources)
-    config.stages.forEach((s, i) => {
-      pipeline = pipeline.pipe((cameraId: string) => perCamera(made.get(cameraId)![i]!, cameraId, s.name))
-    })
+    for (const s of config.stages) {
+      // Made up front for every camera (pipeline factories are synchronous).
+      const perCamera = new Map<string, StageLike<unknown, unknown>>()
+      for (const source of sources) {
+        const camera = byId.get(source.cameraId)!
+        perCamera.set(source.cameraId, await registry[s.name]!.create({ ...s.options, ...camera.stages[s.name] }, camera, shared))
+      }
+      const all = [...perCamera.values()]
+      if (all.every((x) => isWorkerStage(x))) {
+        if (all.some((x) => x !== all[0])) throw new OkoError('ERR_UNSUPPORTED', `stage "${s.name}": a worker stage must be the same for every camera (make it once with shared.once)`)
+        pipeline = pipeline.pipe(all[0] as StageLike<unknown, unknown>)
+      } else {
+        pipeline = pipeline.pipe((cameraId: string) => asStage(perCamera.get(cameraId)!, cameraId, s.name))
+      }
+    }
     const run = pipeline.run({ ...(hooks.signal ? { signal: hooks.signal } : {}), edge: config.edge, events: config.events })
     for await (const event of run.events) await write(event)
     return { summary: await run.completion, failedCameras: failed }
   } finally {
     await Promise.allSettled(sources.map((s) => s.close()))
+    await cleanup()
   }
 }
 
-function perCamera(stage: StageLike<unknown, unknown>, cameraId: string, name: string) {
+function asStage(stage: StageLike<unknown, unknown>, cameraId: string, name: string): Stage<unknown, unknown> {
   if (typeof stage === 'function') return stage(cameraId)
-  if ('process' in stage) return stage
-  throw new OkoError('ERR_UNSUPPORTED', `stage "${name}": worker stages are not yet supported in configs`)
+  if (!isWorkerStage(stage)) return stage
+  throw new OkoError('ERR_UNSUPPORTED', `stage "${name}": mixes worker and inline stages across cameras`)
 }
 
 async function openCamera(camera: CameraConfig): Promise<FrameSource> {

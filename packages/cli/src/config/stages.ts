@@ -4,9 +4,14 @@ import type { StageLike } from '@oko/pipeline'
 import type { KernelModule } from '@oko/wasm'
 import type { CameraConfig } from './schema.js'
 
-/** What stages of a deployment share (one kernel module for every camera's motion detector). */
+/**
+ * What the stages of a deployment share: one kernel module for every camera's motion detector,
+ * and `once()` for anything else made once per deployment (a model pool, a reader) and closed
+ * when the run ends.
+ */
 export interface SharedResources {
   readonly module?: KernelModule
+  once<T>(key: string, make: () => Promise<T>, close?: (value: T) => Promise<void>): Promise<T>
 }
 
 /** A stage that configs can name. Plates and faces register theirs the same way. */
@@ -15,7 +20,10 @@ export interface StageProvider {
   check(options: Record<string, unknown>, path: string): void
   /** Validates what a camera adds (masks, zones) for this stage. */
   checkCamera?(camera: CameraConfig, path: string): void
-  /** Makes the stage for one camera. */
+  /**
+   * Makes the stage for one camera: a Stage (per-camera state), or a workerStage(...) — return the
+   * same worker stage for every camera (make it with `shared.once`) so cameras share its pool fairly.
+   */
   create(options: Record<string, unknown>, camera: CameraConfig, shared: SharedResources): StageLike<unknown, unknown> | Promise<StageLike<unknown, unknown>>
 }
 
