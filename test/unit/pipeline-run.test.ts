@@ -121,6 +121,8 @@ describe('Pipeline run (inline stages)', () => {
     const run = Pipeline.from(new TestSource('cam', { frames: 20, live: true })).pipe(toMotion()).run({ events: { capacity: 4 } })
     const summary = await run.completion
     expect(summary.outputs).toBe(20)
+    expect(summary).toMatchObject({ droppedTotal: 18, dropped: { events: { overflow: 18 } } })
+    expect(summary.cameras.cam!.dropped).toEqual({ events: { overflow: 18 } })
     const events = await collect(run.events)
     // 20 motion + 2 source events; 4 kept, the rest reported in one dropped event first.
     expect(events[0]).toMatchObject({ type: 'dropped', stage: 'events', cameraId: 'cam', count: 18, reason: 'overflow' })

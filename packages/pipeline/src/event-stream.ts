@@ -16,6 +16,7 @@ export class EventStream implements AsyncIterable<OkoEvent> {
   #items: OkoEvent[] = []
   #head = 0
   #pendingDrops = new Map<string, number>()
+  #droppedBy = new Map<string, number>()
   #dropped = 0
   #delivered = 0
   #ended = false
@@ -37,6 +38,11 @@ export class EventStream implements AsyncIterable<OkoEvent> {
   /** Events dropped so far (stream overflow only). */
   get dropped(): number {
     return this.#dropped
+  }
+
+  /** Events dropped so far, per camera. */
+  droppedBy(cameraId: string): number {
+    return this.#droppedBy.get(cameraId) ?? 0
   }
 
   get delivered(): number {
@@ -125,6 +131,7 @@ export class EventStream implements AsyncIterable<OkoEvent> {
 
   #countDrop(cameraId: string): void {
     this.#dropped++
+    this.#droppedBy.set(cameraId, (this.#droppedBy.get(cameraId) ?? 0) + 1)
     this.#pendingDrops.set(cameraId, (this.#pendingDrops.get(cameraId) ?? 0) + 1)
   }
 

@@ -124,8 +124,16 @@ export class PipelineRun implements AsyncDisposable {
       for (const [edge, counts] of Object.entries(c.stats.dropped)) {
         for (const [reason, n] of Object.entries(counts)) addDrop(dropped, edge, reason as DropReason, n ?? 0)
       }
-      cameras[c.id] = { ...c.stats, dropped: structuredClone(c.stats.dropped) }
+      const cameraDrops = structuredClone(c.stats.dropped)
+      const lost = this.#stream.droppedBy(c.id)
+      if (lost > 0) {
+        addDrop(cameraDrops, 'events', 'overflow', lost)
+        addDrop(dropped, 'events', 'overflow', lost)
+      }
+      cameras[c.id] = { ...c.stats, dropped: cameraDrops }
     }
+    const other = this.#stream.dropped - this.#cameras.reduce((n, c) => n + this.#stream.droppedBy(c.id), 0)
+    if (other > 0) addDrop(dropped, 'events', 'overflow', other)
     let queued = 0, inFlight = 0
     for (const d of this.#dispatchers.values()) {
       queued += d.queue.size
