@@ -38,6 +38,8 @@ const SCENE_EVERY = 8
 const GLOBAL_CHANGE_PROBE = 0.12
 /** Correlation of changed pixels with the background above which the change is light, not objects. */
 const SAME_STRUCTURE = 0.7
+/** Grey-level variance under which the changed pixels count as flat (covered, blacked out). */
+const FLAT_VARIANCE = 2
 
 /**
  * Motion detector for one camera: WASM background model at a reduced height, masks, zones,
@@ -97,6 +99,8 @@ export class MotionDetector implements AsyncDisposable {
     l.copyIn(luma)
     k.downscaleArea(l.src, luma.stride, luma.width, luma.height, l.cur, w, h, l.scratch)
     if (l.mask !== 0) k.maskApply(l.cur, l.mask, n)
+    // edge energy before the blur (fine detail is what a lens out of focus loses)
+    const gradient = this.#health ? k.gradientSum(l.cur, w, h) : 0
     k.blur3(l.cur, l.cur, l.tmp, w, h)
 
     const first = this.#frames === 0
@@ -166,7 +170,7 @@ export class MotionDetector implements AsyncDisposable {
       const mean = l.statsView[0]! / l.unmasked
       const std = Math.sqrt(Math.max(0, l.statsView[1]! / l.unmasked - mean * mean))
       const frameDiff = first ? 1 : k.sumAbsDiff(l.cur, l.prev, n) / l.unmasked
-      const sharpness = k.gradientSum(l.cur, w, h) / (2 * l.unmasked) / Math.max(std, 2)
+      const sharpness = gradient / (2 * l.unmasked) / Math.max(std, 2)
       if (this.#frames % SCENE_EVERY === 0 && !lightingReset) {
         correlation = this.#correlate(l, l.scene)
         k.bgUpdate(l.cur, l.scene, l.dev, l.keep, n, l.sceneRate, l.sceneRate >> 3, 0, 0)
@@ -221,7 +225,10 @@ export class MotionDetector implements AsyncDisposable {
     return correlation(l.statsView, l.n)
   }
 
-  /** Correlation of picture and background over the changed (fg) pixels only. */
+  /**
+   * Correlation of picture and background over the changed (fg) pixels only; 1 when the picture
+   * is flat there (a covered lens, a blackout: not objects either).
+   */
   #correlateChanged(l: Layout, changed: number): number {
     const k = l.kernels
     k.bgToU8(l.bg, l.tmp, l.n)
@@ -229,7 +236,10 @@ export class MotionDetector implements AsyncDisposable {
     l.keepView.set(l.curView)
     k.maskApply(l.keep, l.fg, l.n)
     k.correlationSums(l.keep, l.tmp, l.n, l.stats)
-    return correlation(l.statsView, changed)
+    const s = l.statsView
+    const mean = s[0]! / changed
+    if (s[2]! / changed - mean * mean <= FLAT_VARIANCE) return 1
+    return correlation(s, changed)
   }
 
   #zoneHits(l: Layout): ZoneHit[] {
