@@ -76,6 +76,14 @@ describe('pipeline over real decoded clips', () => {
     expect(packed.filter((e) => e.type === 'motion').map((e) => e.seq)).toEqual(events.filter((e) => e.type === 'motion').map((e) => e.seq))
   })
 
+  it('oko run --check validates and says what would run', async () => {
+    const config = join(dir, 'check.yaml')
+    writeFileSync(config, `cameras:\n  - { id: a, url: street.mp4 }\n  - { id: b, url: "rtsp://10.0.0.9/sub" }\noutput: out.jsonl\n`)
+    const out = capture()
+    expect(await main(['run', config, '--check'], { stdout: out.stream, stderr: capture().stream })).toBe(0)
+    expect(out.bytes().toString()).toBe(`${config}: ok, 2 camera(s) [a, b], stages [motion], events to ${join(dir, 'out.jsonl')} (jsonl)\n`)
+  })
+
   it('oko run rejects a bad config with the line and the fix (exit 2)', async () => {
     const config = join(dir, 'bad.yaml')
     writeFileSync(config, `cameras:\n  - id: a\n    url: street.mp4\n  - id: b\n    url: 42\n`)
