@@ -29,6 +29,7 @@ interface CameraState {
 export function motionStage(options: MotionStageOptions = {}): Stage<Frame, MotionFrame> {
   const resolved = resolveMotionOptions(options, 'options', ['eventIntervalMs'])
   const intervalUs = optionalNumber('options.eventIntervalMs', options.eventIntervalMs, 1000, { min: 0, max: 3_600_000 }) * 1000
+  const { eventIntervalMs: _interval, ...detectorOptions } = options
   const cameras = new Map<string, CameraState>()
   const pending = new Map<string, Promise<CameraState>>()
   let module: Promise<KernelModule> | undefined
@@ -39,7 +40,7 @@ export function motionStage(options: MotionStageOptions = {}): Stage<Frame, Moti
     if (!p) {
       module ??= resolved.module ? Promise.resolve(resolved.module) : KernelModule.load()
       p = module.then(async (m) => {
-        const state = { detector: await MotionDetector.create({ ...options, eventIntervalMs: undefined, module: m } as MotionOptions), lastEventUs: -Infinity, moving: false }
+        const state = { detector: await MotionDetector.create({ ...detectorOptions, module: m }), lastEventUs: -Infinity, moving: false }
         cameras.set(cameraId, state)
         pending.delete(cameraId)
         return state
