@@ -56,7 +56,8 @@ export class FaceAnalyzer implements FaceAnalysis {
 
   /** E.g. `wasm (@tensorflow/tfjs-node not installed; using TF.js wasm …)`. */
   get backendDescription(): string {
-    return `${this.detector.backend} (${this.detector.backendReason})`
+    const d = `${this.detector.backend} (${this.detector.backendReason})`
+    return this.embedder.backend === this.detector.backend ? d : `detector ${d}, descriptor ${this.embedder.backend}`
   }
 
   async analyze(image: FaceImage, options: AnalyzeOptions = {}): Promise<AnalyzedFace[]> {

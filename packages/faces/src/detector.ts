@@ -124,7 +124,7 @@ export class FaceDetector implements AsyncDisposable {
 
   private constructor(
     readonly options: ResolvedDetectorOptions,
-    private readonly runtime: FaceRuntime,
+    private readonly runtime: FaceRuntime | undefined,
     private readonly net: FaceApiDetectorNet | undefined,
     private readonly onnx: YuNetRunner | undefined,
     private readonly landmarkNet: FaceApiLandmarkNet | undefined,
@@ -132,27 +132,27 @@ export class FaceDetector implements AsyncDisposable {
 
   static async create(options: FaceDetectorOptions = {}): Promise<FaceDetector> {
     const opts = resolveDetectorOptions(options)
+    if (typeof opts.model === 'object') {
+      return new FaceDetector(opts, undefined, undefined, await YuNetRunner.open(opts.model.onnx, opts.model.maxSidePx), undefined)
+    }
     const runtime = await loadFaceRuntime(opts.backend, opts.modelDir)
     const { faceapi, modelDir } = runtime
     let net: FaceApiDetectorNet | undefined
-    let onnx: YuNetRunner | undefined
     let landmarkNet: FaceApiLandmarkNet | undefined
-    if (typeof opts.model === 'object') {
-      onnx = await YuNetRunner.open(opts.model.onnx, opts.model.maxSidePx)
-    } else {
+    {
       net = await loadNet(opts.model === 'ssd' ? new faceapi.SsdMobilenetv1() : new faceapi.TinyFaceDetector(), modelDir, `${opts.model} face detector`)
       landmarkNet = await loadNet(opts.landmarks === 'tiny' ? new faceapi.FaceLandmark68TinyNet() : new faceapi.FaceLandmark68Net(), modelDir, 'face landmark')
     }
-    return new FaceDetector(opts, runtime, net, onnx, landmarkNet)
+    return new FaceDetector(opts, runtime, net, undefined, landmarkNet)
   }
 
   /** Which TF.js backend runs the models here, and why. */
-  get backend(): TfBackend {
-    return this.runtime.backend
+  get backend(): TfBackend | 'onnxruntime' {
+    return this.runtime ? this.runtime.backend : 'onnxruntime'
   }
 
   get backendReason(): string {
-    return this.runtime.reason
+    return this.runtime ? this.runtime.reason : 'your ONNX detector on onnxruntime-node (one thread)'
   }
 
   /** Id of the detector model, e.g. `face-api/tiny` or `onnx:<hash>`. */
@@ -206,7 +206,7 @@ export class FaceDetector implements AsyncDisposable {
   private async locate(rgb: RgbImage, tight: boolean): Promise<RawDetection[]> {
     const minConfidence = this.minScore(tight)
     if (this.onnx) return suppressRaw(await this.onnx.detect(rgb, minConfidence))
-    const { faceapi, tf } = this.runtime
+    const { faceapi, tf } = this.runtime!
     const input = tf.tensor3d(rgb.data, [rgb.height, rgb.width, 3], 'int32')
     try {
       const longSide = Math.max(rgb.width, rgb.height)
@@ -226,7 +226,7 @@ export class FaceDetector implements AsyncDisposable {
     if (found.length === 0) return []
     const points: Point[][] = []
     if (this.landmarkNet) {
-      const { tf } = this.runtime
+      const { tf } = this.runtime!
       const crops: { tensor: Tensor; x: number; y: number }[] = []
       try {
         for (const d of found) {

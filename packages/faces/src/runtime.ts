@@ -1,4 +1,5 @@
-import { createRequire } from 'node:module'
+import { existsSync } from 'node:fs'
+import { Module, createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { OkoError } from '@oko/core'
 
@@ -74,7 +75,29 @@ export async function loadFaceRuntime(choice: BackendChoice = 'auto', modelDir?:
   }
 }
 
+/**
+ * Under `--conditions import` (as vitest runs Node) `require('long')` returns long 5's ES module
+ * namespace, and TF.js's CommonJS interop then fails ("Long.fromString is not a function"). This
+ * registers long's own CommonJS build under that path, once, before TF.js loads.
+ */
+function ensureCommonJsLong(require: NodeJS.Require): void {
+  try {
+    const tfRequire = createRequire(require.resolve('@tensorflow/tfjs'))
+    const resolved = tfRequire.resolve('long')
+    const umd = join(dirname(resolved), 'umd', 'index.js')
+    if (resolved === umd || require.cache[resolved] || !existsSync(umd)) return
+    const m = new Module(resolved)
+    m.filename = resolved
+    m.exports = tfRequire(umd)
+    m.loaded = true
+    require.cache[resolved] = m
+  } catch {
+    // Not resolvable here: TF.js will report its own error.
+  }
+}
+
 async function load(require: NodeJS.Require, choice: BackendChoice, modelDir: string | undefined): Promise<FaceRuntime> {
+  ensureCommonJsLong(require)
   let faceapi: FaceApi | undefined
   let backend: TfBackend = 'wasm'
   let reason = ''
