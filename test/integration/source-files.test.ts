@@ -151,6 +151,14 @@ describe('Source on generated H.264 files', () => {
     await expect(async () => { for await (const _ of source.frames()) break }).rejects.toMatchObject({ code: 'ERR_CLOSED' })
   })
 
+  it('ends a suspended reader when the source closes under it', async () => {
+    const source = await Source.open(clip('street.mp4'), { scale: { height: 60 } })
+    const it = source.frames()[Symbol.asyncIterator]()
+    expect((await it.next()).value).toMatchObject({ seq: 1, height: 60 })
+    await source.close()
+    expect((await it.next()).done).toBe(true)
+  })
+
   it('allows one reader at a time and stops on abort', async () => {
     const source = await Source.open(clip('street.mp4'))
     const controller = new AbortController()

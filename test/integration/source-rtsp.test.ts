@@ -122,6 +122,30 @@ describe('Source on live RTSP', () => {
     await source.close()
   })
 
+  it('drops frames that lag real time past maxLagMs before conversion, and reports them', async () => {
+    const { events, stats } = await watch(server.url(), { maxLagMs: 200 }, (n) => n >= 8, () => {
+      const until = Date.now() + 150 // a reader ~4x slower than the camera
+      while (Date.now() < until) { /* busy */ }
+    })
+    expect(stats.framesDroppedStale).toBeGreaterThan(0)
+    const dropped = events.filter((e) => e.type === 'dropped')
+    expect(dropped.length).toBeGreaterThan(0)
+    expect(dropped.every((e) => e.type === 'dropped' && e.reason === 'stale' && e.stage === 'source' && e.count > 0)).toBe(true)
+  })
+
+  it('close() ends a reader that is waiting on a silent camera', async () => {
+    const source = await Source.open(server.url(), { stalledAfterMs: 0 })
+    let n = 0
+    for await (const _ of source.frames()) {
+      if (++n === 3) {
+        server.silence()
+        setTimeout(() => void source.close(), 300)
+      }
+    }
+    expect(n).toBeGreaterThanOrEqual(3)
+    await source.close()
+  })
+
   it('probes what a camera URL offers', async () => {
     const result = await probe(server.url())
     expect(result).toMatchObject({ live: true, container: 'rtsp', durationMs: undefined, videoStream: 0 })
