@@ -14,6 +14,8 @@ export interface DecodeResult {
   /** CPU seconds (user + system), the least of `repeats` runs each. */
   readonly ffmpegCpuS: number
   readonly okoDecodeCpuS: number
+  /** The pipeline with a pass-through stage: decode + what the runtime itself adds. */
+  readonly okoRuntimeCpuS: number
   readonly okoPipelineCpuS: number
   /** oko pipeline with motion ÷ `ffmpeg -threads 1 -i X -f null -`. Target ≤ 1.10. */
   readonly ratio: number
@@ -60,6 +62,17 @@ async function decodeOnly(path: string): Promise<void> {
   }
 }
 
+async function pipelineNoop(path: string): Promise<void> {
+  const source = await Source.open(path, { threads: 1 })
+  try {
+    const run = Pipeline.from(source).pipe({ name: 'pass', process: (f) => f }).run()
+    for await (const _ of run.events) void _
+    await run.completion
+  } finally {
+    await source.close()
+  }
+}
+
 async function pipelineWithMotion(path: string, module: KernelModule): Promise<number> {
   const source = await Source.open(path, { threads: 1 })
   try {
@@ -81,6 +94,7 @@ export async function benchDecode(clip: BenchClip, options: { repeats?: number; 
   const module = await KernelModule.load()
   let ffmpeg = Infinity
   let decode = Infinity
+  let runtime = Infinity
   let pipeline = Infinity
   let passed = 0
   await pipelineWithMotion(clip.path, module) // warm-up: JIT, WASM compile, page cache
@@ -89,12 +103,14 @@ export async function benchDecode(clip: BenchClip, options: { repeats?: number; 
     options.onStep?.()
     decode = Math.min(decode, await cpuOf(() => decodeOnly(clip.path)))
     options.onStep?.()
+    runtime = Math.min(runtime, await cpuOf(() => pipelineNoop(clip.path)))
+    options.onStep?.()
     pipeline = Math.min(pipeline, await cpuOf(async () => void (passed = await pipelineWithMotion(clip.path, module))))
     options.onStep?.()
   }
   return {
     clip: clip.path, width: clip.width, height: clip.height, frames: clip.frames,
-    ffmpegCpuS: round(ffmpeg), okoDecodeCpuS: round(decode), okoPipelineCpuS: round(pipeline),
+    ffmpegCpuS: round(ffmpeg), okoDecodeCpuS: round(decode), okoRuntimeCpuS: round(runtime), okoPipelineCpuS: round(pipeline),
     ratio: round(pipeline / ffmpeg), decodeRatio: round(decode / ffmpeg), passed,
     camerasPerCore: Math.round((clip.frames / pipeline / 25) * 10) / 10,
   }
