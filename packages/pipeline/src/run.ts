@@ -236,7 +236,9 @@ export class PipelineRun implements AsyncDisposable {
       if (step.kind === 'inline') {
         let out: unknown
         try {
-          out = await step.stage.process(value, camera.ctx)
+          const result = step.stage.process(value, camera.ctx)
+          // Synchronous stages (the usual gate) cost no extra microtask.
+          out = result instanceof Promise ? await result : result
         } catch (error) {
           this.#fail(camera, step.name, error, origin)
           return

@@ -42,7 +42,7 @@ export interface RunStats {
   readonly inFlight: number
   /** Events delivered to the consumer. */
   readonly events: number
-  /** From the source frame's decode to the item leaving the pipeline, in ms. */
+  /** From the frame entering the pipeline (just decoded) to the item leaving its last stage, in ms. */
   readonly latencyMs: LatencyPercentiles
   readonly cameras: Readonly<Record<string, Readonly<CameraStats>>>
   readonly elapsedMs: number
