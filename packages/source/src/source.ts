@@ -65,8 +65,11 @@ class RunBuffers {
  * iterator advances (the next `next()` call) or the source closes. Copy what you keep.
  *
  * One demuxer and one single-threaded decoder per stream, no module-level state: open as many
- * sources in one process as the cores can decode. Reads wait on libuv's thread pool, so a
- * process with many live sources needs `UV_THREADPOOL_SIZE` ≥ their number + 4.
+ * sources in one process as the cores can decode. Packet reads wait on libuv's thread pool (so
+ * a quiet camera never blocks the event loop) and return at once when data is buffered: dozens
+ * of live sources share the default 4 threads (48 RTSP sources ran in real time in one test
+ * process); raise `UV_THREADPOOL_SIZE` if the application's own fs/dns work queues behind them.
+ * Decoding runs on the calling thread unless `asyncDecode` is set.
  */
 export class Source implements FrameSource {
   readonly cameraId: string
