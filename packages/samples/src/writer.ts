@@ -25,13 +25,15 @@ export interface WriteClipOptions {
 /**
  * Renders `scene` and encodes it to an H.264 file (mp4, mkv or ts by extension) with node-av's
  * libx264: no B-frames, like a camera. Offline and deterministic for a given scene.
- * Lowers FFmpeg's process-wide log level to errors (libx264 prints statistics otherwise); restoring
- * it right after encoding crashed node-av 6.1.1 at exit, so it stays lowered.
+ * FFmpeg's process-wide log level is lowered to errors while it encodes (libx264 prints statistics)
+ * and restored after. No codec options dictionary is passed (x264's default preset): with one,
+ * node-av 6.1.1 crashes the process at exit (a finalizer frees it twice).
  */
 export function writeSampleClip(path: string, scene: SceneSpec, options: WriteClipOptions = {}): SampleClip {
   const renderer = new SceneRenderer(scene)
   const { width, height, fps, frames } = renderer.scene
   const bitrate = options.bitrate ?? `${Math.max(200, Math.round((width * height * fps * 0.1) / 1000))}k`
+  const previousLogLevel = Log.getLevel()
   Log.setLevel(AV_LOG_ERROR)
   mkdirSync(dirname(path), { recursive: true })
   const timeBase = new Rational(1, Math.round(fps))
@@ -41,7 +43,6 @@ export function writeSampleClip(path: string, scene: SceneSpec, options: WriteCl
     encoder = Encoder.createSync(FF_ENCODER_LIBX264, {
       bitrate, gopSize: options.gopFrames ?? Math.round(fps * 2), maxBFrames: 0,
       context: { timeBase, framerate: new Rational(Math.round(fps), 1) },
-      options: { preset: 'veryfast', tune: 'zerolatency' },
     })
     muxer = Muxer.openSync(path)
     const stream = muxer.addStream(encoder)
@@ -69,5 +70,6 @@ export function writeSampleClip(path: string, scene: SceneSpec, options: WriteCl
     throw new OkoError('ERR_DATA', `could not write sample clip ${path}: ${(cause as Error).message}`, { cause })
   } finally {
     encoder?.close()
+    Log.setLevel(previousLogLevel)
   }
 }
