@@ -5,7 +5,7 @@ import { compileFormats, matchFormat, type CompiledFormats, type FormatMatch } f
 import { checkImage, type PlateImage } from './image.js'
 import { openSession, readDictionary } from './models.js'
 import { boundsOf, boxOfRect, type OrientedBox } from './pixels.js'
-import { PADDLE_REC, TextRecognizer, type DecodedChar } from './recognizer.js'
+import { PADDLE_REC, PLATE_ALPHABET, TextRecognizer, type DecodedChar } from './recognizer.js'
 import type { ResolvedReaderOptions } from './options.js'
 
 /** One plate found and read in an image. Personal data: do not log `text`. */
@@ -31,7 +31,10 @@ export interface PlateReading {
 export interface ReadOptions {
   /** Look only inside this region (a vehicle box); the whole image by default. */
   region?: Rect
-  /** Treat the image (or region) as one plate crop: skip detection when it finds nothing. */
+  /**
+   * The image (or region) is one plate, cropped: read it without detection (one line, or two
+   * stacked lines when it is less than 2.5 times as wide as high). Returns at most one reading.
+   */
   crop?: boolean
 }
 
@@ -68,12 +71,9 @@ export class PlateEngine {
     if (this.closed) throw new OkoError('ERR_CLOSED', 'PlateEngine is closed')
     checkImage(image)
     const region = clipRegion(opts.region, image)
+    if (opts.crop) return this.readCrop(image, region)
     const boxes = await this.detector.detect(image, region)
     const candidates = plateCandidates(boxes, this.options.candidates)
-    if (candidates.length === 0 && opts.crop) {
-      const whole = boxOfRect(region)
-      candidates.push({ lines: [whole], outline: whole, score: 1 })
-    }
     const cache = new Map<OrientedBox, DecodedChar[]>()
     const first = await this.readCandidates(image, candidates, cache)
     if (!this.options.refine) return suppress(first, this.options.maxPlates)
@@ -82,7 +82,8 @@ export class PlateEngine {
     const out: Scored[] = []
     const refined = new Set<PlateCandidate>()
     for (const s of [...first].sort((a, b) => b.rank - a.rank)) {
-      if (refined.size >= this.options.maxRefine || refined.has(s.candidate)) { out.push(s); continue }
+      const sure = s.reading.confidence >= this.options.refineBelow && s.reading.format !== 'eu' && s.reading.format !== 'us-generic'
+      if (sure || refined.size >= this.options.maxRefine || refined.has(s.candidate)) { out.push(s); continue }
       refined.add(s.candidate)
       const better = await this.refine(image, s.candidate, cache)
       out.push(better && better.rank > s.rank - this.options.refineBias ? better : s)
@@ -90,13 +91,13 @@ export class PlateEngine {
     return suppress(out, this.options.maxPlates)
   }
 
-  private async readCandidates(image: PlateImage, candidates: readonly PlateCandidate[], cache: Map<OrientedBox, DecodedChar[]>): Promise<Scored[]> {
+  private async readCandidates(image: PlateImage, candidates: readonly PlateCandidate[], cache: Map<OrientedBox, DecodedChar[]>, variants = 1): Promise<Scored[]> {
     const readings: Scored[] = []
     for (const candidate of candidates) {
       const chars: DecodedChar[] = []
       for (const line of candidate.lines) {
         let decoded = cache.get(line)
-        if (!decoded) { decoded = await this.recognizer.read(image, line); cache.set(line, decoded) }
+        if (!decoded) { decoded = await this.readLine(image, line, variants); cache.set(line, decoded) }
         chars.push(...decoded)
       }
       const match = matchFormat(chars, this.formats, this.options.match)
@@ -116,8 +117,45 @@ export class PlateEngine {
     const boxes = await this.detector.detect(image, region, scale)
     const inside = plateCandidates(boxes, { ...this.options.candidates, minTextHeightPx: textHeight * 0.5 })
       .filter((k) => Math.abs(k.outline.cx - o.cx) < o.width / 2 && Math.abs(k.outline.cy - o.cy) < o.height / 2)
-    const read = await this.readCandidates(image, inside, cache)
+    const read = await this.readCandidates(image, inside, cache, this.options.readVariants)
     return read.sort((a, b) => b.rank - a.rank)[0]
+  }
+
+  private async readCrop(image: PlateImage, region: Rect): Promise<PlateReading[]> {
+    const whole = boxOfRect(region)
+    const candidates: PlateCandidate[] = [{ lines: [whole], outline: whole, score: 1 }]
+    if (region.width < 2.5 * region.height) {
+      const top = { ...whole, cy: region.y + region.height * 0.25, height: region.height * 0.5 }
+      const bottom = { ...whole, cy: region.y + region.height * 0.72, height: region.height * 0.56 }
+      candidates.push({ lines: [top, bottom], outline: whole, score: 1 })
+    }
+    const read = await this.readCandidates(image, candidates, new Map(), this.options.readVariants)
+    return suppress(read, 1)
+  }
+
+  /**
+   * Reads a line from slightly different crops and averages the character distributions of the
+   * reads that agree on length (most common length wins): one crop's cut-off or extra character
+   * is outvoted.
+   */
+  private async readLine(image: PlateImage, box: OrientedBox, variants: number): Promise<DecodedChar[]> {
+    const crops = [box, { ...box, height: box.height * 1.15 }, { ...box, width: box.width * 1.06, height: box.height * 0.92 }, { ...box, cy: box.cy + box.height * 0.04 }]
+    const reads: DecodedChar[][] = []
+    for (const crop of crops.slice(0, Math.max(1, variants))) reads.push(await this.recognizer.read(image, crop))
+    if (reads.length === 1) return reads[0]!
+    const count = new Map<number, number>()
+    for (const r of reads) count.set(r.length, (count.get(r.length) ?? 0) + 1)
+    const length = [...count.entries()].sort((a, b) => b[1] - a[1] || reads.findIndex((r) => r.length === a[0]) - reads.findIndex((r) => r.length === b[0]))[0]![0]
+    const agree = reads.filter((r) => r.length === length)
+    return agree[0]!.map((first, i) => {
+      const probs = new Float32Array(first.probs.length)
+      for (const r of agree) for (let k = 0; k < probs.length; k++) probs[k]! += r[i]!.probs[k]! / agree.length
+      let best = 0
+      for (let k = 1; k < probs.length; k++) if (probs[k]! > probs[best]!) best = k
+      const char = PLATE_ALPHABET[best]!
+      const confidence = agree.reduce((a, r) => a + (r[i]!.char === char ? r[i]!.confidence : 0), 0) / agree.length
+      return { char, confidence, probs, frame: first.frame }
+    })
   }
 
   /** Text boxes only (for debugging and custom pipelines). */

@@ -66,6 +66,8 @@ export interface PlateReaderOptions {
   maxCandidates?: number
   /** Detect again around each plausible plate at a finer scale (default true: slower, more exact). */
   refine?: boolean
+  /** Crops read per plate line after refinement, voted per character (1-4, default 1). */
+  readVariants?: number
   /** Worker threads (default: available cores, at most 4). Each holds one single-threaded session per model. */
   workers?: number
   /** Queued reads beyond which `read` rejects (default 64). */
@@ -85,8 +87,12 @@ export interface ResolvedReaderOptions {
   match: MatchOptions
   /** Detect again around each plausible plate at a finer scale. */
   refine: boolean
+  /** Readings of a specific format at or above this confidence are not refined. */
+  refineBelow: number
   /** Most plates refined per image. */
   maxRefine: number
+  /** Crops read per refined plate line, voted (1-4). */
+  readVariants: number
   /** A refined reading replaces the first one unless its rank is lower by more than this. */
   refineBias: number
   intraOpThreads: number
@@ -94,7 +100,7 @@ export interface ResolvedReaderOptions {
   maxQueue: number
 }
 
-const KNOWN = ['detector', 'recognizer', 'countries', 'formats', 'minConfidence', 'minChars', 'maxPlates', 'minTextHeightPx', 'maxCandidates', 'refine', 'workers', 'maxQueue']
+const KNOWN = ['detector', 'recognizer', 'countries', 'formats', 'minConfidence', 'minChars', 'maxPlates', 'minTextHeightPx', 'maxCandidates', 'refine', 'readVariants', 'workers', 'maxQueue']
 const NORM = ['mean', 'std', 'channelOrder']
 
 /** Validates options synchronously; messages name the option and the fix. */
@@ -148,6 +154,8 @@ export function resolveReaderOptions(input: unknown = {}, path = 'options'): Res
     match: DEFAULT_MATCH,
     refine: checkBoolean(`${path}.refine`, o.refine, true),
     maxRefine: 4,
+    refineBelow: 0.99,
+    readVariants: optionalNumber(`${path}.readVariants`, o.readVariants, 1, { min: 1, max: 4, integer: true }),
     refineBias: 0.1,
     intraOpThreads: 1,
     workers: optionalNumber(`${path}.workers`, o.workers, Math.min(4, cores), { min: 1, max: 64, integer: true }),

@@ -58,7 +58,10 @@ export function sampleBox(
   const tx = Math.min(4, Math.max(1, Math.floor(sx)))
   const ty = Math.min(4, Math.max(1, Math.floor(sy)))
   const plane = outWidth * outHeight
-  const rgb = new Float32Array(plane * 3)
+  const rgb = Math.abs(box.angle) < 1e-4
+    ? sampleAxisAligned(image, box.cx - box.width / 2, box.cy - box.height / 2, sx, sy, tx, ty, outWidth, outHeight)
+    : new Float32Array(plane * 3)
+  if (Math.abs(box.angle) < 1e-4) return normalize(rgb, plane, norm, stretch, out)
   const x0 = box.cx - (cos * box.width - sin * box.height) / 2
   const y0 = box.cy - (sin * box.width + cos * box.height) / 2
   const maxX = width - 1
@@ -94,6 +97,11 @@ export function sampleBox(
       rgb[2 * plane + i] = b * inv
     }
   }
+  return normalize(rgb, plane, norm, stretch, out)
+}
+
+/** Planar RGB floats → normalised CHW tensor in the model's channel order, with optional contrast stretch. */
+function normalize(rgb: Float32Array, plane: number, norm: Normalization, stretch: boolean, out: Float32Array): Float32Array {
   let lo = 0
   let scale = 1
   if (stretch) {
@@ -114,6 +122,70 @@ export function sampleBox(
     }
   }
   return out
+}
+
+/**
+ * Fast path for unrotated boxes: per-column and per-row taps computed once, then a plain loop
+ * (the kernel worth moving to WASM SIMD: it runs over every detector input pixel).
+ */
+function sampleAxisAligned(
+  image: PlateImage, left: number, top: number, sx: number, sy: number, tx: number, ty: number, outWidth: number, outHeight: number,
+): Float32Array {
+  const { width, height, data } = image
+  const bpp = bytesPerPixel(image.format)
+  const stride = image.stride ?? width * bpp
+  const [ro, go, bo] = channelOffsets(image.format)
+  const plane = outWidth * outHeight
+  const rgb = new Float32Array(plane * 3)
+  const taps = (n: number, t: number, start: number, step: number, max: number) => {
+    const idx = new Int32Array(n * t)
+    const next = new Int32Array(n * t)
+    const frac = new Float32Array(n * t)
+    for (let o = 0; o < n; o++) {
+      for (let j = 0; j < t; j++) {
+        let p = start + (o + (j + 0.5) / t) * step - 0.5
+        p = p < 0 ? 0 : p > max ? max : p
+        const i = p | 0
+        idx[o * t + j] = i
+        next[o * t + j] = i < max ? 1 : 0
+        frac[o * t + j] = p - i
+      }
+    }
+    return { idx, next, frac }
+  }
+  const X = taps(outWidth, tx, left, sx, width - 1)
+  const Y = taps(outHeight, ty, top, sy, height - 1)
+  const inv = 1 / (tx * ty)
+  for (let oy = 0; oy < outHeight; oy++) {
+    const rowOut = oy * outWidth
+    for (let jy = 0; jy < ty; jy++) {
+      const k = oy * ty + jy
+      const r0 = Y.idx[k]! * stride
+      const r1 = r0 + Y.next[k]! * stride
+      const fy = Y.frac[k]!
+      const wy0 = (1 - fy) * inv
+      const wy1 = fy * inv
+      for (let ox = 0; ox < outWidth; ox++) {
+        let r = 0, g = 0, b = 0
+        for (let jx = 0; jx < tx; jx++) {
+          const q = ox * tx + jx
+          const c0 = X.idx[q]! * bpp
+          const c1 = c0 + X.next[q]! * bpp
+          const fx = X.frac[q]!
+          const a = r0 + c0, bq = r0 + c1, c = r1 + c0, d = r1 + c1
+          const w00 = (1 - fx) * wy0, w01 = fx * wy0, w10 = (1 - fx) * wy1, w11 = fx * wy1
+          r += data[a + ro]! * w00 + data[bq + ro]! * w01 + data[c + ro]! * w10 + data[d + ro]! * w11
+          g += data[a + go]! * w00 + data[bq + go]! * w01 + data[c + go]! * w10 + data[d + go]! * w11
+          b += data[a + bo]! * w00 + data[bq + bo]! * w01 + data[c + bo]! * w10 + data[d + bo]! * w11
+        }
+        const i = rowOut + ox
+        rgb[i]! += r
+        rgb[plane + i]! += g
+        rgb[2 * plane + i]! += b
+      }
+    }
+  }
+  return rgb
 }
 
 /** 2nd and 98th percentiles of the luma of a planar RGB buffer. */

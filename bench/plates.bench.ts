@@ -1,0 +1,107 @@
+// Plate reading speed: one plate crop, and a 1080p frame with one car (whole frame, and the car's
+// region as a vehicle or motion stage would pass it). One thread, in-process PlateEngine (what each
+// PlateReader worker runs). Wall time from tinybench plus CPU time per read (process.cpuUsage).
+// Uses a real car photo from the evaluation data when present (OKO_DATA), else drawn plates.
+// Writes bench/results/plates.json and prints a table.
+// Run: nice node --conditions oko-source --import tsx bench/plates.bench.ts [--quick]
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Bench } from 'tinybench'
+import { evaluationDataDir, type Rect } from '@oko/core'
+import { PlateEngine, resolveReaderOptions, type PlateImage } from '@oko/plates'
+import { decodeImage } from '@oko/source'
+
+const quick = process.argv.includes('--quick')
+
+// 5×7 glyphs for drawn plates (no image files needed).
+const FONT: Record<string, string[]> = {
+  A: ['01110', '10001', '10001', '11111', '10001', '10001', '10001'],
+  B: ['11110', '10001', '10001', '11110', '10001', '10001', '11110'],
+  C: ['01110', '10001', '10000', '10000', '10000', '10001', '01110'],
+  E: ['11111', '10000', '10000', '11110', '10000', '10000', '11111'],
+  '1': ['00100', '01100', '00100', '00100', '00100', '00100', '01110'],
+  '2': ['01110', '10001', '00001', '00010', '00100', '01000', '11111'],
+  '3': ['11110', '00001', '00001', '01110', '00001', '00001', '11110'],
+  '4': ['00010', '00110', '01010', '10010', '11111', '00010', '00010'],
+}
+
+function drawPlate(text: string, width: number, height: number, px: number, py: number, scale: number, background = 90): PlateImage {
+  const data = new Uint8Array(width * height * 3).fill(background)
+  const fill = (x: number, y: number, v: number) => data.fill(v, (y * width + x) * 3, (y * width + x) * 3 + 3)
+  for (let y = py; y < py + 11 * scale; y++) for (let x = px; x < px + (text.length * 6 + 3) * scale; x++) fill(x, y, 235)
+  ;[...text].forEach((ch, i) => FONT[ch]!.forEach((row, r) => [...row].forEach((bit, c) => {
+    if (bit === '1') for (let dy = 0; dy < scale; dy++) for (let dx = 0; dx < scale; dx++) fill(px + (2 + i * 6 + c) * scale + dx, py + (2 + r) * scale + dy, 20)
+  })))
+  return { data, width, height, format: 'rgb24' }
+}
+
+function crop(image: PlateImage, r: Rect): PlateImage {
+  const data = new Uint8Array(r.width * r.height * 3)
+  for (let y = 0; y < r.height; y++) data.set(image.data.subarray(((r.y + y) * image.width + r.x) * 3, ((r.y + y) * image.width + r.x + r.width) * 3), y * r.width * 3)
+  return { data, width: r.width, height: r.height, format: 'rgb24' }
+}
+
+interface Case { name: string; image: PlateImage; region?: Rect; crop?: boolean }
+const cases: Case[] = [
+  { name: 'drawn plate crop 159x33', image: drawPlate('AB1234CE', 159, 33, 0, 0, 3), crop: true },
+  { name: 'drawn plate, 1080p frame', image: drawPlate('AB1234CE', 1920, 1080, 880, 700, 4) },
+  { name: 'drawn plate, 1080p frame, car region 640x360', image: drawPlate('AB1234CE', 1920, 1080, 880, 700, 4), region: { x: 700, y: 500, width: 640, height: 360 } },
+]
+const data = evaluationDataDir()
+if (data) {
+  const ocr = join(data, 'plates/nomeroff-ocr-crops/img/10001_2914KC7_0.png')
+  if (existsSync(ocr)) cases.push({ name: 'real plate crop 146x31 (BY)', image: decodeImage(ocr), crop: true })
+  const car = join(data, 'plates/openalpr-eu/eu7.jpg') // 2048×1536, plate at 848,954 343×79
+  if (existsSync(car)) {
+    const frame = crop(decodeImage(car), { x: 64, y: 300, width: 1920, height: 1080 })
+    cases.push({ name: 'real car, 1080p frame', image: frame })
+    cases.push({ name: 'real car, 1080p frame, car region 800x600', image: frame, region: { x: 500, y: 300, width: 800, height: 600 } })
+  }
+}
+
+const engine = await PlateEngine.create(resolveReaderOptions())
+const bench = new Bench({ time: quick ? 1000 : 4000, warmup: true, warmupIterations: 2 })
+const cpuMs: Record<string, number> = {}
+const found: Record<string, string> = {}
+for (const c of cases) {
+  const plates = await engine.read(c.image, { ...(c.region ? { region: c.region } : {}), ...(c.crop ? { crop: true } : {}) })
+  found[c.name] = plates.length > 0 ? `${plates.length} plate(s), ${plates[0]!.format}` : 'none'
+  let calls = 0
+  let cpu = 0
+  bench.add(c.name, async () => {
+    const before = process.cpuUsage()
+    await engine.read(c.image, { ...(c.region ? { region: c.region } : {}), ...(c.crop ? { crop: true } : {}) })
+    const used = process.cpuUsage(before)
+    cpu += (used.user + used.system) / 1000
+    calls++
+    cpuMs[c.name] = cpu / calls
+  })
+}
+await bench.run()
+await engine.close()
+
+const rows = bench.tasks.map((t) => {
+  const r = t.result as { latency?: { mean?: number; p50?: number; p99?: number }; throughput?: { mean?: number } } | undefined
+  return {
+    case: t.name,
+    found: found[t.name],
+    meanMs: round(r?.latency?.mean ?? NaN),
+    p50Ms: round(r?.latency?.p50 ?? NaN),
+    p99Ms: round(r?.latency?.p99 ?? NaN),
+    cpuMsPerRead: round(cpuMs[t.name] ?? NaN),
+  }
+})
+console.table(rows)
+const out = fileURLToPath(new URL('./results/', import.meta.url))
+mkdirSync(out, { recursive: true })
+writeFileSync(join(out, 'plates.json'), `${JSON.stringify({
+  date: new Date().toISOString(),
+  node: process.version,
+  note: 'PlateEngine on one thread (ORT intraOpNumThreads=1), default options. Targets: crop <= 15 ms CPU, 1080p frame with one car <= 150 ms.',
+  rows,
+}, null, 2)}\n`)
+
+function round(v: number): number {
+  return Math.round(v * 100) / 100
+}
