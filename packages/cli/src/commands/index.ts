@@ -1,4 +1,5 @@
 import type { Command } from '../command.js'
+import { demoCommand } from './demo.js'
 import { evalFacesCommand } from './eval-faces.js'
 import { evalMotionCommand } from './eval-motion.js'
 import { evalPlatesCommand } from './eval-plates.js'
@@ -8,4 +9,4 @@ import { runCommand } from './run.js'
 import { wasmCommand } from './wasm.js'
 
 /** Every command of `oko`, in help order. Each lives in its own file. */
-export const commands: readonly Command[] = [runCommand, benchCommand, evalMotionCommand, evalPlatesCommand, evalFacesCommand, probeCommand, wasmCommand]
+export const commands: readonly Command[] = [demoCommand, runCommand, benchCommand, evalMotionCommand, evalPlatesCommand, evalFacesCommand, probeCommand, wasmCommand]
