@@ -74,11 +74,12 @@ describe('InferencePool', () => {
 const motionOf = (r: { value: number; seq: number; cameraId: string; first: number }): OkoEvent =>
   ({ type: 'motion', cameraId: r.cameraId, seq: r.seq, ptsUs: 0, timeMs: 0, score: r.first, regions: [], zones: [] })
 
-function echoStage(pool: InferencePool<Echo>, extra: (frame: Frame) => object = () => ({}), edge = {}) {
+function echoStage(pool: InferencePool<Echo>, extra: (frame: Frame) => object = () => ({}), edge = {}, maxInFlightPerCamera?: number) {
   return workerStage({
     name: 'echo',
     pool,
     edge,
+    ...(maxInFlightPerCamera ? { maxInFlightPerCamera } : {}),
     prepare: (frame: Frame, { frames }) => {
       const message = frames.copy(frame, { planes: 'luma' }).transfer()
       return { job: { frame: message, ...extra(frame) }, transfer: [message.buffer] }
@@ -216,6 +217,35 @@ describe('Pipeline with a worker pool', () => {
     } finally {
       await pool.close()
     }
+  })
+})
+
+describe('per-camera quota', () => {
+  it('keeps one camera at its in-flight quota while another camera gets a free thread', async () => {
+    const pool = await InferencePool.create<Echo>({ worker: echoUrl, threads: 2, init: {} })
+    try {
+      const gate = latch()
+      let run!: ReturnType<Pipeline<Frame>['run']>
+      const a = new TestSource('a', { frames: 3 })
+      // b's only frame comes once a has one job running and two waiting (the quota holds them back).
+      const b = new TestSource('b', { frames: 1, before: async () => { await tick(); await until(() => run.stats().queued === 2) } })
+      run = Pipeline.from([a, b]).pipe(echoStage(pool, () => ({ latch: gate.buffer }), { capacity: 4 }, 1)).run()
+      const eventsDone = collect(run.events)
+      await until(() => run.stats().inFlight === 2)
+      expect(run.stats()).toMatchObject({ queued: 2, inFlight: 2 })
+      gate.open()
+      const summary = await run.completion
+      await eventsDone
+      expect(summary.cameras.a).toMatchObject({ framesIn: 3, inferred: 3 })
+      expect(summary.cameras.b).toMatchObject({ framesIn: 1, inferred: 1 })
+    } finally {
+      await pool.close()
+    }
+  })
+
+  it('validates the quota', () => {
+    const pool = { run: () => undefined } as never
+    expect(() => workerStage({ name: 'x', pool, prepare: () => undefined, maxInFlightPerCamera: 0 })).toThrow('options.maxInFlightPerCamera: expected an integer in [1, 4096], received 0 (number)')
   })
 })
 

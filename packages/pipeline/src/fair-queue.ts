@@ -28,11 +28,15 @@ export class FairQueue<T> {
     return n
   }
 
-  /** The next item in round-robin order, or undefined when every queue is empty. */
-  next(): { cameraId: string; item: T } | undefined {
+  /**
+   * The next item in round-robin order, or undefined when every queue is empty (or every camera
+   * with items is refused by `eligible`, e.g. because it is at its in-flight quota).
+   */
+  next(eligible?: (cameraId: string) => boolean): { cameraId: string; item: T } | undefined {
     const n = this.#queues.length
     for (let k = 0; k < n; k++) {
       const i = (this.#cursor + k) % n
+      if (eligible && this.#queues[i]!.size > 0 && !eligible(this.#ids[i]!)) continue
       const item = this.#queues[i]!.tryShift()
       if (item !== undefined) {
         this.#cursor = (i + 1) % n

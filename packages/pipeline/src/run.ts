@@ -389,6 +389,7 @@ class Dispatcher {
   readonly queue = new FairQueue<Item>()
   maxAgeMs: number | undefined
   inFlight = 0
+  readonly #perCamera = new Map<string, number>()
   #stopped = false
   #wake: (() => void) | undefined
 
@@ -416,7 +417,8 @@ class Dispatcher {
       await pool.whenFree()
       if (this.#stopped) return
       if (pool.needsDrain) continue
-      const next = this.queue.next()
+      const quota = this.stage.maxInFlightPerCamera
+      const next = this.queue.next(quota === Infinity ? undefined : (id) => (this.#perCamera.get(id) ?? 0) < quota)
       if (!next) {
         await new Promise<void>((resolve) => (this.#wake = resolve))
         continue
@@ -433,6 +435,8 @@ class Dispatcher {
 
   #send(item: Item): void {
     this.inFlight++
+    const id = item.camera.id
+    this.#perCamera.set(id, (this.#perCamera.get(id) ?? 0) + 1)
     const transfer = item.prepared.transfer ?? []
     // The loop checked needsDrain in this same tick, so tryRun sends at once.
     const sent = this.stage.options.pool.tryRun(item.prepared.job, { transfer, recycle: (b) => this.frames.release(b) })
@@ -444,6 +448,8 @@ class Dispatcher {
       .catch((error) => this.hooks.failed(item, this.stage.name, error))
       .finally(() => {
         this.inFlight--
+        this.#perCamera.set(id, this.#perCamera.get(id)! - 1)
+        this.wake()
         this.hooks.settled()
       })
   }

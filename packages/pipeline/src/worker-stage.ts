@@ -1,5 +1,5 @@
 import type { EdgeOptions, FrameRef, StageContext } from '@oko/core'
-import { InvalidOptionError, checkEdgeOptions, checkObject, checkString } from '@oko/core'
+import { InvalidOptionError, checkEdgeOptions, checkNumber, checkObject, checkString } from '@oko/core'
 import type { FramePool } from './frame-pool.js'
 import type { InferencePool } from './pool.js'
 import type { AnyWorker, JobOf, ReplyOf } from './protocol.js'
@@ -28,6 +28,8 @@ export interface WorkerStageOptions<I, W extends AnyWorker, O> {
   finish?(reply: ReplyOf<W>, origin: FrameRef, ctx: StageContext): O | undefined | Promise<O | undefined>
   /** The bounded edge in front of the pool (per camera). */
   readonly edge?: EdgeOptions
+  /** Most jobs of one camera on the pool's threads at once (a per-camera quota). Default: no quota, round-robin only. */
+  readonly maxInFlightPerCamera?: number
 }
 
 /** A stage whose work runs on a worker pool; made by `workerStage()`. */
@@ -35,6 +37,7 @@ export interface WorkerStage<I, O> {
   readonly kind: 'worker'
   readonly name: string
   readonly edge: EdgeOptions
+  readonly maxInFlightPerCamera: number
   /** @internal */
   readonly options: WorkerStageOptions<I, AnyWorker, O>
   /** Type-level only. */
@@ -51,7 +54,8 @@ export function workerStage<I, W extends AnyWorker, O = ReplyOf<W>>(options: Wor
     throw new InvalidOptionError('options.pool', 'expected an InferencePool (await InferencePool.create({ worker, threads, init }))')
   }
   const edge = checkEdgeOptions('options.edge', o.edge)
-  return { kind: 'worker', name, edge, options: options as unknown as WorkerStageOptions<I, AnyWorker, O> }
+  const maxInFlightPerCamera = o.maxInFlightPerCamera === undefined ? Infinity : checkNumber('options.maxInFlightPerCamera', o.maxInFlightPerCamera, { min: 1, max: 4096, integer: true })
+  return { kind: 'worker', name, edge, maxInFlightPerCamera, options: options as unknown as WorkerStageOptions<I, AnyWorker, O> }
 }
 
 export function isWorkerStage(value: unknown): value is WorkerStage<unknown, unknown> {
