@@ -28,6 +28,12 @@ export interface MotionResult {
   readonly lightingReset: boolean
 }
 
+interface Found {
+  readonly score: number
+  readonly regions: readonly MotionRegion[]
+  readonly zones: readonly ZoneHit[]
+}
+const NOTHING: Found = { score: 0, regions: [], zones: [] }
 const NO_TAMPER: TamperState = { frozen: false, covered: false, defocused: false, moved: false }
 const MAX_REGIONS = 64
 /** Frames after the first (or a reset) during which the model learns faster. */
@@ -50,7 +56,7 @@ export class MotionDetector implements AsyncDisposable {
   readonly options: ResolvedMotionOptions
   readonly #module: KernelModule
   #layout: Layout | undefined
-  #health: CameraHealth | undefined
+  readonly #health: CameraHealth | undefined
   #frames = 0
   #streak = 0
   #sinceReset = 0
@@ -105,7 +111,6 @@ export class MotionDetector implements AsyncDisposable {
 
     const first = this.#frames === 0
     this.#frames++
-    const changes: TamperChange[] = []
     let lightingReset = false
     if (first) {
       this.#resetModel(l, true)
@@ -115,7 +120,6 @@ export class MotionDetector implements AsyncDisposable {
     const offset = -medianOffset(l.histView, samples)
     const warm = this.#sinceReset < WARMUP_FRAMES
     const changed = first ? 0 : k.bgSubtract(l.cur, l.bg, l.dev, l.thr, l.fg, n, offset, Math.round(this.options.noiseGain * 4))
-    let correlation: number | undefined
     const fraction = changed / l.unmasked
     if (fraction > GLOBAL_CHANGE_PROBE) {
       // A large part changed at once. Most of the picture: lights, IR switch, a moved or covered
@@ -129,55 +133,17 @@ export class MotionDetector implements AsyncDisposable {
       }
     }
 
-    let score = 0
-    let regions: MotionRegion[] = []
-    let zones: ZoneHit[] = []
+    let found: Found = NOTHING
     if (lightingReset || first) {
       l.keepView.fill(0)
       this.#streak = 0
     } else {
-      // close small gaps, label, drop regions under the minimum area
-      k.dilate3(l.fg, l.fg, l.tmp, w, h)
-      k.erode3(l.fg, l.fg, l.tmp, w, h)
-      const count = k.labelRegions(l.fg, w, h, l.labels, l.parent, l.capacity, l.regions, l.capacity)
-      if (count < 0) throw new OkoError('ERR_WASM', `labelRegions: capacity ${l.capacity} exceeded (bug: the capacity is a proven bound)`)
-      let kept = 0
-      const table = l.regionView
-      const keep = l.keepFlags
-      for (let i = 0; i < count; i++) {
-        const pixels = table[i * 5 + 4]!
-        const on = pixels >= l.minPixels
-        keep[i] = on ? 1 : 0
-        if (!on) continue
-        kept += pixels
-        regions.push(l.toFrameRect(table[i * 5]!, table[i * 5 + 1]!, table[i * 5 + 2]!, table[i * 5 + 3]!, pixels))
-      }
-      l.keepView.set(l.fgView)
-      if (count > 0) k.keepRegions(l.keep, l.labels, l.keepFlagsPtr, n, count)
-      if (regions.length > 1) {
-        regions.sort((a, b) => b.pixels - a.pixels)
-        if (regions.length > MAX_REGIONS) regions = regions.slice(0, MAX_REGIONS)
-      }
-      score = kept / l.unmasked
-      if (kept > 0) zones = this.#zoneHits(l)
-      this.#streak = kept > 0 ? this.#streak + 1 : 0
+      found = this.#regions(l)
+      this.#streak = found.regions.length > 0 ? this.#streak + 1 : 0
     }
 
-    // camera health, from the same pixels
-    const health = this.#health
-    if (health) {
-      k.sumStats(l.cur, n, l.stats)
-      const mean = l.statsView[0]! / l.unmasked
-      const std = Math.sqrt(Math.max(0, l.statsView[1]! / l.unmasked - mean * mean))
-      const frameDiff = first ? 1 : k.sumAbsDiff(l.cur, l.prev, n) / l.unmasked
-      const sharpness = gradient / (2 * l.unmasked) / Math.max(std, 2)
-      if (this.#frames % SCENE_EVERY === 0 && !lightingReset) {
-        correlation = this.#correlate(l, l.scene)
-        k.bgUpdate(l.cur, l.scene, l.dev, l.keep, n, l.sceneRate, l.sceneRate >> 3, 0, 0)
-      }
-      health.update({ ptsUs: info.ptsUs, frameDiff, mean, std, sharpness, correlation }, changes)
-      l.prevView.set(l.curView)
-    }
+    const changes: TamperChange[] = []
+    if (this.#health) this.#checkHealth(this.#health, l, info.ptsUs, gradient, first, lightingReset, changes)
 
     if (!lightingReset && !first) {
       const rate = warm ? Math.min(2047, Math.max(l.rate, 4096 / (this.#sinceReset + 2))) : l.rate
@@ -185,15 +151,15 @@ export class MotionDetector implements AsyncDisposable {
       k.bgUpdate(l.cur, l.bg, l.dev, l.keep, n, Math.round(rate), warm ? Math.round(rate) : l.fgRate, Math.round(devRate), offset)
       this.#sinceReset++
     }
-    const covered = health?.covered ?? false
+    const covered = this.#health?.covered ?? false
     return {
       seq: info.seq,
       ptsUs: info.ptsUs,
       motion: this.#streak >= this.options.minFrames && !covered,
-      score,
-      regions,
-      zones,
-      tamper: health ? health.state : NO_TAMPER,
+      score: found.score,
+      regions: found.regions,
+      zones: found.zones,
+      tamper: this.#health ? this.#health.state : NO_TAMPER,
       tamperChanges: changes,
       lightingReset,
     }
@@ -207,6 +173,53 @@ export class MotionDetector implements AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
+  }
+
+  /** Cleans the foreground (closing), labels it, drops small regions; fills keep and the result. */
+  #regions(l: Layout): Found {
+    const k = l.kernels
+    const { w, h, n } = l
+    k.dilate3(l.fg, l.fg, l.tmp, w, h)
+    k.erode3(l.fg, l.fg, l.tmp, w, h)
+    const count = k.labelRegions(l.fg, w, h, l.labels, l.parent, l.capacity, l.regions, l.capacity)
+    if (count < 0) throw new OkoError('ERR_WASM', `labelRegions: capacity ${l.capacity} exceeded (bug: the capacity is a proven bound)`)
+    let kept = 0
+    let regions: MotionRegion[] = []
+    const table = l.regionView
+    const keep = l.keepFlags
+    for (let i = 0; i < count; i++) {
+      const pixels = table[i * 5 + 4]!
+      const on = pixels >= l.minPixels
+      keep[i] = on ? 1 : 0
+      if (!on) continue
+      kept += pixels
+      regions.push(l.toFrameRect(table[i * 5]!, table[i * 5 + 1]!, table[i * 5 + 2]!, table[i * 5 + 3]!, pixels))
+    }
+    l.keepView.set(l.fgView)
+    if (count > 0) k.keepRegions(l.keep, l.labels, l.keepFlagsPtr, n, count)
+    if (regions.length > 1) {
+      regions.sort((a, b) => b.pixels - a.pixels)
+      if (regions.length > MAX_REGIONS) regions = regions.slice(0, MAX_REGIONS)
+    }
+    return { score: kept / l.unmasked, regions, zones: kept > 0 ? this.#zoneHits(l) : [] }
+  }
+
+  /** Frozen, covered, defocused, moved: measured on the blurred picture (gradient: before the blur). */
+  #checkHealth(health: CameraHealth, l: Layout, ptsUs: number, gradient: number, first: boolean, lightingReset: boolean, changes: TamperChange[]): void {
+    const k = l.kernels
+    k.sumStats(l.cur, l.n, l.stats)
+    const mean = l.statsView[0]! / l.unmasked
+    const std = Math.sqrt(Math.max(0, l.statsView[1]! / l.unmasked - mean * mean))
+    const frameDiff = first ? 1 : k.sumAbsDiff(l.cur, l.prev, l.n) / l.unmasked
+    const sharpness = gradient / (2 * l.unmasked) / Math.max(std, 2)
+    let correlation: number | undefined
+    if (this.#frames % SCENE_EVERY === 0 && !lightingReset) {
+      correlation = this.#correlate(l, l.scene)
+      // the long-term scene learns slowly (devRate 0: the noise levels are left alone)
+      k.bgUpdate(l.cur, l.scene, l.dev, l.keep, l.n, l.sceneRate, l.sceneRate >> 3, 0, 0)
+    }
+    health.update({ ptsUs, frameDiff, mean, std, sharpness, correlation }, changes)
+    l.prevView.set(l.curView)
   }
 
   #resetModel(l: Layout, resetScene: boolean): void {
