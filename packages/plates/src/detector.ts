@@ -33,6 +33,10 @@ export const PADDLE_DET: TextDetectorOptions = {
 export class TextDetector {
   constructor(private readonly session: ort.InferenceSession, private readonly options: TextDetectorOptions) {}
 
+  release(): Promise<void> {
+    return this.session.release()
+  }
+
   /** Finds text boxes inside `region` of `image` (whole image by default). */
   async detect(image: PlateImage, region: Rect = { x: 0, y: 0, width: image.width, height: image.height }, scale?: number): Promise<TextBox[]> {
     const { maxSidePx } = this.options

@@ -160,12 +160,16 @@ export class PlateEngine {
 
   /** Text boxes only (for debugging and custom pipelines). */
   async detectText(image: PlateImage, region?: Rect): Promise<TextBox[]> {
+    if (this.closed) throw new OkoError('ERR_CLOSED', 'PlateEngine is closed')
     checkImage(image)
     return this.detector.detect(image, clipRegion(region, image))
   }
 
+  /** Releases both ONNX sessions. Idempotent. */
   async close(): Promise<void> {
+    if (this.closed) return
     this.closed = true
+    await Promise.all([this.detector.release(), this.recognizer.release()])
   }
 }
 

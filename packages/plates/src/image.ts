@@ -16,8 +16,9 @@ export interface PlateImage {
   readonly stride?: number
 }
 
-/** Largest side accepted; bigger images are refused rather than risk exhausting memory. */
+/** Largest side and pixel count accepted; bigger images are refused rather than risk exhausting memory. */
 export const MAX_IMAGE_SIDE = 16_384
+export const MAX_IMAGE_PIXELS = 50_000_000
 
 export function bytesPerPixel(format: PlateImageFormat): number {
   switch (format) {
@@ -37,7 +38,9 @@ export function checkImage(image: unknown, what = 'image'): PlateImage {
   const width = img.width!
   const height = img.height!
   if (width <= 0 || height <= 0) fail(`empty image (${width}×${height})`)
-  if (width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE) fail(`image too large (${width}×${height}; at most ${MAX_IMAGE_SIDE} per side)`)
+  if (width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE || width * height > MAX_IMAGE_PIXELS) {
+    fail(`image too large (${width}×${height}; at most ${MAX_IMAGE_SIDE} per side and ${MAX_IMAGE_PIXELS / 1e6} megapixels)`)
+  }
   if (img.format !== 'rgb24' && img.format !== 'bgr24' && img.format !== 'rgba' && img.format !== 'gray8') {
     fail(`format: expected "rgb24", "bgr24", "rgba" or "gray8", received ${JSON.stringify(img.format)}`)
   }

@@ -75,6 +75,9 @@ export class PlateReader implements AsyncDisposable {
     try {
       reply = await this.#pool.run(task, { transferList: [copy.data.buffer as ArrayBuffer] })
     } catch (error) {
+      if (/queue is at limit/i.test((error as Error).message)) {
+        throw new OkoError('ERR_WORKER_TASK', `plate reader is busy: ${this.options.maxQueue} reads already queued (options.maxQueue); wait for reads to finish`, { cause: error })
+      }
       this.#crashed++
       throw new OkoError('ERR_WORKER_CRASHED', `plate worker failed: ${(error as Error).message}; the thread is replaced`, { cause: error })
     }

@@ -52,6 +52,10 @@ export class TextRecognizer {
     })
   }
 
+  release(): Promise<void> {
+    return this.session.release()
+  }
+
   /** Reads one text line from the oriented box `box` of `image`. */
   async read(image: PlateImage, box: OrientedBox): Promise<DecodedChar[]> {
     const { heightPx, minWidthPx, maxWidthPx } = this.options
