@@ -82,9 +82,9 @@ const kernels: Record<string, Kernel> = {
     js: (i) => ref.downscaleAreaRef(jsFrames[i % RING]!, W, W, H, PW, PH),
     ...wasmBoth((m, i) => m.k.kernels.downscaleArea(A(m, i), W, W, H, m.out, PW, PH, m.scratch)),
   },
-  'blur3 processing': { js: () => ref.filter3Ref(ref.blurOp, small, PW, PH), ...wasmBoth((m) => m.k.kernels.blur3(m.small, m.out, m.tmp, PW, PH)) },
-  'erode3 processing': { js: () => ref.filter3Ref(ref.erodeOp, small, PW, PH), ...wasmBoth((m) => m.k.kernels.erode3(m.small, m.out, m.tmp, PW, PH)) },
-  'dilate3 processing': { js: () => ref.filter3Ref(ref.dilateOp, small, PW, PH), ...wasmBoth((m) => m.k.kernels.dilate3(m.small, m.out, m.tmp, PW, PH)) },
+  'blur3 processing': { js: () => ref.filter3Ref(ref.blurOp, small, PW, PH), ...wasmBoth((m) => m.k.kernels.blur3(m.small, m.out, PW, PH)) },
+  'erode3 processing': { js: () => ref.filter3Ref(ref.erodeOp, small, PW, PH), ...wasmBoth((m) => m.k.kernels.erode3(m.small, m.out, PW, PH)) },
+  'dilate3 processing': { js: () => ref.filter3Ref(ref.dilateOp, small, PW, PH), ...wasmBoth((m) => m.k.kernels.dilate3(m.small, m.out, PW, PH)) },
   'threshold processing': { js: () => ref.thresholdRef(small, jsFg, 128), ...wasmBoth((m) => m.k.kernels.threshold(m.small, m.out, ps, 128)) },
   'bgSubtract processing': {
     js: () => ref.bgSubtractRef(small, jsBg, jsDev, jsThr, jsFg, 0, 14),

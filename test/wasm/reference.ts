@@ -61,13 +61,13 @@ export const blurOp: Op3 = (l, c, r) => avg(avg(l, r), c)
 export const erodeOp: Op3 = (l, c, r) => Math.min(l, c, r)
 export const dilateOp: Op3 = (l, c, r) => Math.max(l, c, r)
 
-/** Separable 3×3: horizontal then vertical, edge pixels replicated. */
+/** Separable 3×3: vertical then horizontal, edge pixels replicated. */
 export function filter3Ref(op: Op3, src: Uint8Array, w: number, h: number): Uint8Array {
   const tmp = new Uint8Array(w * h)
   const out = new Uint8Array(w * h)
   const at = (a: Uint8Array, x: number, y: number) => a[Math.min(Math.max(y, 0), h - 1) * w + Math.min(Math.max(x, 0), w - 1)]!
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) tmp[y * w + x] = op(at(src, x - 1, y), at(src, x, y), at(src, x + 1, y))
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) out[y * w + x] = op(at(tmp, x, y - 1), at(tmp, x, y), at(tmp, x, y + 1))
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) tmp[y * w + x] = op(at(src, x, y - 1), at(src, x, y), at(src, x, y + 1))
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) out[y * w + x] = op(at(tmp, x - 1, y), at(tmp, x, y), at(tmp, x + 1, y))
   return out
 }
 

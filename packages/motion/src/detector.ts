@@ -103,11 +103,11 @@ export class MotionDetector implements AsyncDisposable {
     const k = l.kernels
     const { w, h, n } = l
     l.copyIn(luma)
-    k.downscaleArea(l.src, luma.stride, luma.width, luma.height, l.cur, w, h, l.scratch)
-    if (l.mask !== 0) k.maskApply(l.cur, l.mask, n)
+    k.downscaleArea(l.src, luma.stride, luma.width, luma.height, l.tmp, w, h, l.scratch)
+    if (l.mask !== 0) k.maskApply(l.tmp, l.mask, n)
     // edge energy before the blur (fine detail is what a lens out of focus loses)
-    const gradient = this.#health ? k.gradientSum(l.cur, w, h) : 0
-    k.blur3(l.cur, l.cur, l.tmp, w, h)
+    const gradient = this.#health ? k.gradientSum(l.tmp, w, h) : 0
+    k.blur3(l.tmp, l.cur, w, h)
 
     const first = this.#frames === 0
     this.#frames++
@@ -179,8 +179,8 @@ export class MotionDetector implements AsyncDisposable {
   #regions(l: Layout): Found {
     const k = l.kernels
     const { w, h, n } = l
-    k.dilate3(l.fg, l.fg, l.tmp, w, h)
-    k.erode3(l.fg, l.fg, l.tmp, w, h)
+    k.dilate3(l.fg, l.tmp, w, h)
+    k.erode3(l.tmp, l.fg, w, h)
     const count = k.labelRegions(l.fg, w, h, l.labels, l.parent, l.capacity, l.regions, l.capacity)
     if (count < 0) throw new OkoError('ERR_WASM', `labelRegions: capacity ${l.capacity} exceeded (bug: the capacity is a proven bound)`)
     let kept = 0

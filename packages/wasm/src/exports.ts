@@ -22,10 +22,10 @@ export interface KernelExports {
   downscaleArea(src: number, srcStride: number, srcWidth: number, srcHeight: number, dst: number, dstWidth: number, dstHeight: number, scratch: number): void
   downscaleScratchBytes(srcWidth: number, dstWidth: number): number
 
-  /** 3×3 filters; dst may alias src; tmp: w·h bytes of its own. */
-  blur3(src: number, dst: number, tmp: number, width: number, height: number): void
-  erode3(src: number, dst: number, tmp: number, width: number, height: number): void
-  dilate3(src: number, dst: number, tmp: number, width: number, height: number): void
+  /** 3×3 filters in one pass (vertical, then horizontal); dst must not overlap src. */
+  blur3(src: number, dst: number, width: number, height: number): void
+  erode3(src: number, dst: number, width: number, height: number): void
+  dilate3(src: number, dst: number, width: number, height: number): void
 
   /** Foreground test against the background model; returns the foreground count. */
   bgSubtract(cur: number, bg: number, dev: number, thr: number, fg: number, n: number, offset: number, noiseGainQ2: number): number
