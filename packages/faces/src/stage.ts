@@ -79,6 +79,8 @@ interface Track {
 export interface FaceStage extends Stage<FaceStageInput, FaceFrame> {
   /** Which runtime analyses faces (backend and why). */
   readonly backendDescription: string
+  /** Ends the tracks and closes the pool the stage created (not one it was given). Idempotent. */
+  close(): Promise<void>
 }
 
 /**
