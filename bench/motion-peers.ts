@@ -63,12 +63,16 @@ export function jsonLines(command: string, args: string[]): Record<string, unkno
   return r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>)
 }
 
-/** Builds bench/native/kernels.c with gcc -O3 -march=native into `dir`; undefined when gcc is missing. */
-export function buildNative(dir: string): { binary: string; compiler: string } | { why: string } {
+/**
+ * Builds bench/native/kernels.c with gcc -O3 -march=native into `dir` (`width128`: without AVX,
+ * i.e. 128-bit vectors like WASM SIMD); a reason instead when gcc is missing or fails.
+ */
+export function buildNative(dir: string, width128 = false): { binary: string; compiler: string } | { why: string } {
   const gcc = spawnSync('gcc', ['--version'], { encoding: 'utf8' })
   if (gcc.status !== 0) return { why: 'gcc not found (apt-get install -y gcc)' }
-  const binary = join(dir, 'oko-kernels-c')
-  const r = spawnSync('gcc', ['-O3', '-march=native', '-o', binary, join(benchDir, 'native', 'kernels.c')], { encoding: 'utf8' })
+  const binary = join(dir, width128 ? 'oko-kernels-c128' : 'oko-kernels-c')
+  const flags = ['-O3', '-march=native', ...(width128 ? ['-mno-avx', '-mno-avx2'] : [])]
+  const r = spawnSync('gcc', [...flags, '-o', binary, join(benchDir, 'native', 'kernels.c')], { encoding: 'utf8' })
   if (r.status !== 0) return { why: `gcc failed: ${r.stderr}` }
   return { binary, compiler: gcc.stdout.split('\n')[0]! }
 }
