@@ -116,12 +116,14 @@ describe('Source on generated H.264 files', () => {
   it('loops a file with timestamps that keep increasing', async () => {
     const source = await Source.open(clip('small.ts'), { loop: true })
     const pts: number[] = []
-    for await (const frame of source.frames()) {
+    const events: SourceNotice[] = []
+    for await (const frame of source.frames({ onEvent: (e) => events.push(e) })) {
       pts.push(frame.ptsUs)
       if (pts.length === 75) break
     }
     expect(increasing(pts)).toBe(true)
     expect(pts[30]! - pts[29]!).toBe(40_000)
+    expect(states(events)).toEqual(['playing'])
     await source.close()
   })
 

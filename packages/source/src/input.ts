@@ -151,9 +151,13 @@ export class VideoInput {
     return new VideoInput(fc, cc, index, info)
   }
 
-  /** Reads the next packet of any stream into `pkt` (async: waits off the event loop). */
-  read(pkt: Packet): Promise<number> {
-    if (this.#closed) return Promise.resolve(AVERROR_EXIT)
+  /**
+   * Reads the next packet of any stream into `pkt`. `sync` reads on the calling thread (local
+   * files: no thread-pool hop per packet); otherwise the wait happens off the event loop.
+   */
+  read(pkt: Packet, sync = false): number | Promise<number> {
+    if (this.#closed) return AVERROR_EXIT
+    if (sync) return this.#fc.readFrameSync(pkt)
     const p = this.#fc.readFrame(pkt)
     this.#pending = p
     return p

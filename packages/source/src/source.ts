@@ -8,7 +8,7 @@ import { MainStream } from './main-stream.js'
 import { Notices } from './notices.js'
 import { resolveSourceOptions, type ResolvedSourceOptions, type SourceOptions } from './options.js'
 import { RateLimiter } from './rate.js'
-import { redactUrl } from './url.js'
+import { localPath, redactUrl } from './url.js'
 
 /** Counters of one source since it was opened. Plain data: safe to log and send. */
 export interface SourceStats {
@@ -165,12 +165,14 @@ export class Source implements FrameSource {
     this.#buffers = buffers
     this.main?.setListener(options.onEvent)
     let attempt = 0
+    let looping = false
     let lossReason: string | undefined
     try {
       while (!this.#closed && !signal?.aborted) {
         if (this.#input === undefined) {
-          if (attempt === 0) this.#setState(notices, 'connecting')
-          else {
+          if (attempt === 0) {
+            if (!looping) this.#setState(notices, 'connecting')
+          } else {
             this.#setState(notices, 'reconnecting', lossReason, attempt)
             await sleep(backoffDelayMs(attempt, this.#o.reconnect || { initialDelayMs: 0, maxDelayMs: 0, factor: 1, jitter: 0, maxAttempts: 0 }), signal)
             if (this.#closed || signal?.aborted) break
@@ -197,7 +199,7 @@ export class Source implements FrameSource {
         await this.#dropInput()
         if (outcome === 'aborted' || this.#closed || signal?.aborted) break
         if (!this.live) {
-          if (outcome === 'eof' && this.#o.loop) continue
+          if (outcome === 'eof' && this.#o.loop) { looping = true; continue }
           notices.flushDrops(this.#at())
           this.#ended = true
           this.#setState(notices, 'ended', outcome === 'eof' ? 'end of file' : 'read error')
@@ -224,13 +226,15 @@ export class Source implements FrameSource {
   async *#pump(input: VideoInput, buffers: RunBuffers, notices: Notices, signal: AbortSignal | undefined, onPlaying: () => void): AsyncGenerator<Frame, Outcome, undefined> {
     const { pkt } = buffers
     const stallMs = this.live ? this.#o.stalledAfterMs : 0
+    // Local files are read on the calling thread like they are decoded; network reads wait on the pool.
+    const syncRead = !this.live && !this.#o.asyncDecode && localPath(this.#o.url) !== undefined
     let stalled = false
     let lastVideoMs = Date.now()
     let readErrors = 0
     for (;;) {
       let timer: NodeJS.Timeout | undefined
       if (stallMs > 0) timer = setTimeout(() => { stalled = true; input.interrupt() }, Math.max(1, stallMs - (Date.now() - lastVideoMs)))
-      const r = await input.read(pkt)
+      const r = await input.read(pkt, syncRead)
       if (timer) clearTimeout(timer)
       if (this.#closed || signal?.aborted) return 'aborted'
       if (stalled || (stallMs > 0 && Date.now() - lastVideoMs > stallMs)) {
@@ -291,7 +295,7 @@ export class Source implements FrameSource {
     const wallMs = Date.now()
     if (this.#connectionFrames++ === 0) {
       onPlaying()
-      this.#setState(notices, 'playing', `${input.info.codec} ${frame.width}x${frame.height}`)
+      if (this.#state !== 'playing') this.#setState(notices, 'playing', `${input.info.codec} ${frame.width}x${frame.height}`)
     }
     if (frame.width !== this.#lastWidth || frame.height !== this.#lastHeight) {
       if (this.#lastWidth !== 0) {
