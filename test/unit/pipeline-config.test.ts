@@ -132,6 +132,7 @@ describe('runDeployment', () => {
     })
     const events = EventEncoder.decode(Buffer.concat(chunks), 'jsonl')
     expect(events[0]).toMatchObject({ type: 'error', cameraId: 'gone', stage: 'source', fatal: false, error: { code: 'ERR_FILE_NOT_FOUND' } })
+    expect(events[0]!.type === 'error' && events[0]!.error.stack).toBe(undefined)
     expect(events.filter((e) => e.type === 'motion')).toHaveLength(3)
     expect(result.failedCameras).toEqual(['gone'])
   })

@@ -1,4 +1,4 @@
-import type { FrameSource, OkoEvent, Stage } from '@oko/core'
+import type { FrameSource, OkoEvent, SerializedError, Stage } from '@oko/core'
 import { OkoError, serializeError } from '@oko/core'
 import { EventEncoder, Pipeline, isWorkerStage, type RunSummary, type StageLike } from '@oko/pipeline'
 import { Source, isLiveUrl } from '@oko/source'
@@ -34,7 +34,8 @@ export async function runDeployment(config: DeploymentConfig, hooks: DeploymentH
   const encoder = new EventEncoder(config.output.format)
   const write = async (event: OkoEvent) => {
     hooks.onEvent?.(event)
-    await hooks.write(encoder.encode(event))
+    // Outputs go to command centres: error events carry code and message, not stacks.
+    await hooks.write(encoder.encode(event.type === 'error' ? { ...event, error: withoutStack(event.error) } : event))
   }
   const sources: FrameSource[] = []
   const failed: string[] = []
@@ -115,4 +116,9 @@ async function openCamera(camera: CameraConfig): Promise<FrameSource> {
     ...(camera.realtime !== undefined ? { realtime: camera.realtime } : {}),
     ...(camera.main !== undefined ? { main: camera.main } : {}),
   })
+}
+
+function withoutStack(error: SerializedError): SerializedError {
+  const { stack: _stack, cause, ...rest } = error
+  return cause ? { ...rest, cause: withoutStack(cause) } : rest
 }
