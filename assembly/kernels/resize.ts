@@ -28,40 +28,51 @@ export function downscaleArea(src: usize, srcStride: i32, sw: i32, sh: i32, dst:
     const y1 = <i32>((<i64>(y + 1) * <i64>sh) / <i64>dh)
     const bh = <u32>(y1 - y0)
     const row0 = src + <usize>y0 * <usize>srcStride
-    // vertical: acc[x] = sum of the bh source rows at column x
-    let x: i32 = 0
+    const uniform = <u32>sw == bwSmall * <u32>dw
     if (ASC_FEATURE_SIMD) {
-      for (; x + 16 <= sw; x += 16) {
-        let lo = i16x8.splat(0)
-        let hi = lo
-        let p = row0 + <usize>x
-        for (let r: u32 = 0; r < bh; r++) {
-          const v = v128.load(p)
-          lo = i16x8.add(lo, i16x8.extend_low_i8x16_u(v))
-          hi = i16x8.add(hi, i16x8.extend_high_i8x16_u(v))
-          p += <usize>srcStride
-        }
-        v128.store(acc + (<usize>x << 1), lo)
-        v128.store(acc + (<usize>x << 1), hi, 16)
+      if (uniform && (bwSmall & 1) == 0 && bh <= 128) {
+        // even boxes: add horizontal pixel pairs first (one extadd per 16 pixels), then the
+        // rows; acc holds sw/2 pair sums, the boxes are bwSmall/2 of them wide
+        pairColumnSums(row0, srcStride, sw, bh, acc)
+        const ox = boxRowSimd(acc, dst + <usize>y * <usize>dw, dw, bwSmall >> 1, boxMultiplier(bh * bwSmall))
+        boxRowScalar(acc, dst + <usize>y * <usize>dw, ox, dw, bwSmall >> 1, boxMultiplier(bh * bwSmall))
+        continue
       }
     }
-    for (; x < sw; x++) {
-      let s: u32 = 0
-      let p = row0 + <usize>x
-      for (let r: u32 = 0; r < bh; r++) {
-        s += <u32>load<u8>(p)
-        p += <usize>srcStride
+    // vertical: acc[x] = sum of the bh source rows at column x, row by row (sequential reads)
+    const body = ASC_FEATURE_SIMD ? sw & ~15 : 0
+    let p = row0
+    for (let r: u32 = 0; r < bh; r++) {
+      let x: i32 = 0
+      if (ASC_FEATURE_SIMD) {
+        for (; x < body; x += 16) {
+          const v = v128.load(p + <usize>x)
+          const a = acc + (<usize>x << 1)
+          let lo = i16x8.extend_low_i8x16_u(v)
+          let hi = i16x8.extend_high_i8x16_u(v)
+          if (r > 0) {
+            lo = i16x8.add(lo, v128.load(a))
+            hi = i16x8.add(hi, v128.load(a, 16))
+          }
+          v128.store(a, lo)
+          v128.store(a, hi, 16)
+        }
       }
-      store<u16>(acc + (<usize>x << 1), <u16>s)
+      for (; x < sw; x++) {
+        const a = acc + (<usize>x << 1)
+        const v = <u32>load<u8>(p + <usize>x)
+        store<u16>(a, <u16>(r == 0 ? v : <u32>load<u16>(a) + v))
+      }
+      p += <usize>srcStride
     }
     // horizontal: average over each column box; box widths are bwSmall or bwSmall + 1
     const cSmall = bh * bwSmall
     const cLarge = bh * (bwSmall + 1)
-    const mSmall: u32 = ((1 << 23) + (cSmall >> 1)) / cSmall
-    const mLarge: u32 = ((1 << 23) + (cLarge >> 1)) / cLarge
+    const mSmall = boxMultiplier(cSmall)
+    const mLarge = boxMultiplier(cLarge)
     const out = dst + <usize>y * <usize>dw
     let ox: i32 = 0
-    if (<u32>sw == bwSmall * <u32>dw) {
+    if (uniform) {
       // every box has the same width
       if (ASC_FEATURE_SIMD) ox = boxRowSimd(acc, out, dw, bwSmall, mSmall)
       boxRowScalar(acc, out, ox, dw, bwSmall, mSmall)
@@ -76,6 +87,35 @@ export function downscaleArea(src: usize, srcStride: i32, sw: i32, sh: i32, dst:
       store<u8>(out + <usize>ox, <u8>((s * m + (1 << 22)) >> 23))
       x0 = x1
     }
+  }
+}
+
+/** round(2^23 / count): (sum · m + 2^22) >> 23 is the rounded average of `count` pixels. */
+@inline function boxMultiplier(count: u32): u32 {
+  return ((1 << 23) + (count >> 1)) / count
+}
+
+/** acc[k] (u16) = Σ over bh rows of p[2k] + p[2k+1], for k < sw/2 (sw even, bh ≤ 128). */
+@inline function pairColumnSums(row0: usize, stride: i32, sw: i32, bh: u32, acc: usize): void {
+  // row by row (one sequential stream, which the prefetcher follows), acc stays in L1
+  const body = sw & ~15
+  let p = row0
+  for (let r: u32 = 0; r < bh; r++) {
+    let x: i32 = 0
+    if (r == 0) {
+      for (; x < body; x += 16) v128.store(acc + <usize>x, i16x8.extadd_pairwise_i8x16_u(v128.load(p + <usize>x)))
+    } else {
+      for (; x < body; x += 16) {
+        const a = acc + <usize>x
+        v128.store(a, i16x8.add(v128.load(a), i16x8.extadd_pairwise_i8x16_u(v128.load(p + <usize>x))))
+      }
+    }
+    for (; x < sw; x += 2) {
+      const a = acc + <usize>x
+      const v = <u32>load<u8>(p + <usize>x) + <u32>load<u8>(p + <usize>x, 1)
+      store<u16>(a, <u16>(r == 0 ? v : <u32>load<u16>(a) + v))
+    }
+    p += <usize>stride
   }
 }
 
