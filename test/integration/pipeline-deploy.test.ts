@@ -84,6 +84,14 @@ describe('pipeline over real decoded clips', () => {
     expect(out.bytes().toString()).toBe(`${config}: ok, 2 camera(s) [a, b], stages [motion], events to ${join(dir, 'out.jsonl')} (jsonl)\n`)
   })
 
+  it('oko run --stats prints live stats lines; a bad --stats is a usage error', async () => {
+    const config = join(dir, 'stats.yaml')
+    writeFileSync(config, `cameras:\n  - { id: a, url: street.mp4 }\n`)
+    const err = capture()
+    expect(await main(['run', config, '--stats', '0'], { stdout: capture().stream, stderr: err.stream })).toBe(2)
+    expect(err.bytes().toString()).toBe('oko run: --stats: expected a number of seconds > 0, received "0"\n')
+  })
+
   it('oko run rejects a bad config with the line and the fix (exit 2)', async () => {
     const config = join(dir, 'bad.yaml')
     writeFileSync(config, `cameras:\n  - id: a\n    url: street.mp4\n  - id: b\n    url: 42\n`)

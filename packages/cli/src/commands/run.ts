@@ -5,12 +5,13 @@ import { ExitCode, UsageError } from '../command.js'
 import { loadDeployment } from '../config/load.js'
 import { runDeployment } from '../config/deploy.js'
 import type { DeploymentConfig } from '../config/schema.js'
-import { formatSummary } from './summary.js'
+import type { PipelineRun } from '@oko/pipeline'
+import { formatStatsLine, formatSummary } from './summary.js'
 
 export const runCommand: Command = {
   path: ['run'],
   summary: 'Run a deployment (cameras, stages, outputs) from a YAML or JSON config',
-  usage: 'run <config.yaml|json> [--output <file>] [--format jsonl|msgpack] [--check] [--quiet]',
+  usage: 'run <config.yaml|json> [--output <file>] [--format jsonl|msgpack] [--stats <s>] [--check] [--quiet]',
   description: [
     'Opens every camera of the config, runs the motion gate (and the stages listed) over all of',
     'them in one process, and writes events as JSON lines to stdout (default) or to a file. A',
@@ -32,12 +33,14 @@ export const runCommand: Command = {
   options: {
     output: { type: 'string', short: 'o' },
     format: { type: 'string' },
+    stats: { type: 'string' },
     check: { type: 'boolean' },
     quiet: { type: 'boolean', short: 'q' },
   },
   optionHelp: {
     output: 'write events to this file instead of the config\'s output',
     format: 'jsonl (default) or msgpack (binary records)',
+    stats: 'print a line of live stats to stderr every this many seconds',
     check: 'validate the config, print what would run, and exit',
     quiet: 'no summary on stderr',
   },
@@ -66,16 +69,23 @@ export const runCommand: Command = {
     }
     const sink: NodeJS.WritableStream = config.output.type === 'file' ? createWriteStream(config.output.path!) : io.stdout
     const write = (bytes: Uint8Array) => (sink.write(bytes) ? undefined : new Promise<void>((resolve) => sink.once('drain', () => resolve())))
+    const statsEveryS = args.values.stats === undefined ? undefined : Number(args.values.stats)
+    if (statsEveryS !== undefined && !(statsEveryS > 0)) throw new UsageError(`--stats: expected a number of seconds > 0, received "${String(args.values.stats)}"`)
+    let timer: NodeJS.Timeout | undefined
+    const onStart = (run: PipelineRun) => {
+      if (statsEveryS !== undefined) timer = setInterval(() => io.stderr.write(formatStatsLine(run.stats())), statsEveryS * 1000)
+    }
     const progress = io.progress('run')
     let count = 0
     const onEvent = (_e: OkoEvent) => progress.update(++count, 'events')
     try {
-      const result = await runDeployment(config, { write, onEvent, signal: io.signal })
+      const result = await runDeployment(config, { write, onEvent, onStart, signal: io.signal })
       progress.done()
       if (!args.values.quiet) io.stderr.write(formatSummary(result.summary, result.failedCameras))
       if (io.signal.aborted) return ExitCode.interrupted
       return result.failedCameras.length > 0 ? ExitCode.failed : ExitCode.ok
     } finally {
+      clearInterval(timer)
       if (sink !== io.stdout) await new Promise<void>((resolve) => sink.end(() => resolve()))
     }
   },

@@ -1,4 +1,4 @@
-import type { RunSummary } from '@oko/pipeline'
+import type { RunStats, RunSummary } from '@oko/pipeline'
 
 /** The run summary as a few lines of text (stderr). */
 export function formatSummary(s: RunSummary, failedCameras: readonly string[] = []): string {
@@ -11,4 +11,9 @@ export function formatSummary(s: RunSummary, failedCameras: readonly string[] = 
   for (const [id, c] of Object.entries(s.cameras)) lines.push(`  ${id}: ${c.framesIn} frames, ${c.gated} gated, ${c.errors} errors`)
   for (const id of failedCameras) lines.push(`  ${id}: could not be opened (see its error event)`)
   return `${lines.join('\n')}\n`
+}
+
+/** One line of live stats (`oko run --stats`). */
+export function formatStatsLine(s: RunStats): string {
+  return `[${(s.elapsedMs / 1000).toFixed(0)} s] ${s.framesIn} frames in, ${s.gated} gated, ${s.inferred} inferred, ${s.droppedTotal} dropped, ${s.queued} queued, ${s.inFlight} in flight, ${s.events} events, latency p95 ${s.latencyMs.p95} ms\n`
 }

@@ -1,6 +1,6 @@
 import type { FrameSource, OkoEvent, SerializedError, Stage } from '@oko/core'
 import { OkoError, serializeError } from '@oko/core'
-import { EventEncoder, Pipeline, isWorkerStage, type RunSummary, type StageLike } from '@oko/pipeline'
+import { EventEncoder, Pipeline, isWorkerStage, type PipelineRun, type RunSummary, type StageLike } from '@oko/pipeline'
 import { Source, isLiveUrl } from '@oko/source'
 import { KernelModule } from '@oko/wasm'
 import type { CameraConfig, DeploymentConfig } from './schema.js'
@@ -15,6 +15,8 @@ export interface DeploymentHooks {
   readonly write: (bytes: Uint8Array) => void | Promise<void>
   /** Called for each event before it is written (for progress). */
   readonly onEvent?: (event: OkoEvent) => void
+  /** Called once the pipeline runs (for live stats). */
+  readonly onStart?: (run: PipelineRun) => void
 }
 
 export interface DeploymentResult {
@@ -87,6 +89,7 @@ export async function runDeployment(config: DeploymentConfig, hooks: DeploymentH
       }
     }
     const run = pipeline.run({ ...(hooks.signal ? { signal: hooks.signal } : {}), edge: config.edge, events: config.events })
+    hooks.onStart?.(run)
     for await (const event of run.events) await write(event)
     return { summary: await run.completion, failedCameras: failed }
   } finally {
