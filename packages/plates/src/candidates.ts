@@ -52,11 +52,14 @@ export function plateCandidates(boxes: readonly TextBox[], o: CandidateOptions):
       out.push({ lines: [a, b], outline: unionBox([a, b]), score: (a.score + b.score) / 2 })
     }
   }
-  return out.sort((a, b) => b.score * area(b.outline) ** 0.25 - a.score * area(a.outline) ** 0.25).slice(0, o.maxCandidates)
+  return out.sort((a, b) => plateLikeness(b) - plateLikeness(a)).slice(0, o.maxCandidates)
 }
 
-function area(b: OrientedBox): number {
-  return b.width * b.height
+/** Ranking key: detector score, favouring plate-shaped text (signs and long lines rank lower). */
+function plateLikeness(c: PlateCandidate): number {
+  const perLine = c.lines.map((l) => l.width / l.height)
+  const shaped = perLine.every((r) => r >= 1.2 && r <= 9) ? 1 : 0.4
+  return c.score * shaped * (c.outline.width * c.outline.height) ** 0.1
 }
 
 function mean(v: number[]): number {

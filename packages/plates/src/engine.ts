@@ -75,23 +75,37 @@ export class PlateEngine {
     const boxes = await this.detector.detect(image, region)
     const candidates = plateCandidates(boxes, this.options.candidates)
     const cache = new Map<OrientedBox, DecodedChar[]>()
-    const first = await this.readCandidates(image, candidates, cache)
+    const partial: { candidate: PlateCandidate; chars: number }[] = []
+    const first = await this.readCandidates(image, candidates, cache, 1, partial)
     if (!this.options.refine) return suppress(first, this.options.maxPlates)
-    // Second look: around each plausible reading, detect again at a scale where characters are
-    // ~36 px high; small and tilted plates get a tighter box, so no character is cut or added.
+    // Second look: around each plausible reading (then around text that read as a few plate
+    // characters), detect again at a scale where characters are ~36 px high: small, tilted and
+    // busy plates get a tighter, whole box, so no character is cut or added.
     const out: Scored[] = []
-    const refined = new Set<PlateCandidate>()
+    let refined = 0
     for (const s of [...first].sort((a, b) => b.rank - a.rank)) {
-      const sure = s.reading.confidence >= this.options.refineBelow && s.reading.format !== 'eu' && s.reading.format !== 'us-generic'
-      if (sure || refined.size >= this.options.maxRefine || refined.has(s.candidate)) { out.push(s); continue }
-      refined.add(s.candidate)
-      const better = await this.refine(image, s.candidate, cache)
+      // A confident reading of a strict format (prior >= 2: UA, RU, KZ, BY, GB, ES…) is kept as is.
+      const prior = this.formats.specs.find((f) => f.id === s.reading.format)?.prior ?? 0
+      const sure = s.reading.confidence >= this.options.refineBelow && prior >= 2
+      if (sure || refined >= this.options.maxRefine) { out.push(s); continue }
+      refined++
+      const better = await this.refine(image, s.candidate, cache, 1)
       out.push(better && better.rank > s.rank - this.options.refineBias ? better : s)
+    }
+    for (const p of partial.sort((a, b) => b.chars - a.chars)) {
+      if (refined >= this.options.maxRefine) break
+      if (out.some((s) => containsPoint(s.reading.box, p.candidate.outline.cx, p.candidate.outline.cy))) continue
+      refined++
+      const found = await this.refine(image, p.candidate, cache, 2)
+      if (found) out.push(found)
     }
     return suppress(out, this.options.maxPlates)
   }
 
-  private async readCandidates(image: PlateImage, candidates: readonly PlateCandidate[], cache: Map<OrientedBox, DecodedChar[]>, variants = 1): Promise<Scored[]> {
+  private async readCandidates(
+    image: PlateImage, candidates: readonly PlateCandidate[], cache: Map<OrientedBox, DecodedChar[]>, variants = 1,
+    partial?: { candidate: PlateCandidate; chars: number }[],
+  ): Promise<Scored[]> {
     const readings: Scored[] = []
     for (const candidate of candidates) {
       const chars: DecodedChar[] = []
@@ -101,22 +115,26 @@ export class PlateEngine {
         chars.push(...decoded)
       }
       const match = matchFormat(chars, this.formats, this.options.match)
-      if (!match || match.text.length < this.options.minChars || match.confidence < this.options.minConfidence) continue
+      if (!match || match.text.length < this.options.minChars || match.confidence < this.options.minConfidence) {
+        if (chars.length >= 2 && candidate.lines.length === 1) partial?.push({ candidate, chars: chars.length })
+        continue
+      }
       readings.push({ reading: toReading(match, candidate, image), rank: match.score / (match.text.length + match.dropped), candidate })
     }
     return readings
   }
 
-  private async refine(image: PlateImage, c: PlateCandidate, cache: Map<OrientedBox, DecodedChar[]>): Promise<Scored | undefined> {
+  /** Detects again around `c`, grown by `reach` (1: a whole reading; 2: a fragment of a plate). */
+  private async refine(image: PlateImage, c: PlateCandidate, cache: Map<OrientedBox, DecodedChar[]>, reach: number): Promise<Scored | undefined> {
     const o = c.outline
     const textHeight = Math.min(...c.lines.map((l) => l.height))
-    const grown: OrientedBox = { ...o, width: o.width * 1.25 + 2 * textHeight, height: o.height * (c.lines.length === 2 ? 1.6 : 2.4) }
+    const grown: OrientedBox = { ...o, width: o.width * (1 + 0.25 * reach) + 2 * reach * textHeight, height: o.height * (c.lines.length === 2 ? 1.6 : 2.4) }
     const region = boundsOf(grown, image.width, image.height)
     if (region.width < 8 || region.height < 8) return undefined
     const scale = Math.max(1, Math.min(4, 36 / textHeight))
     const boxes = await this.detector.detect(image, region, scale)
     const inside = plateCandidates(boxes, { ...this.options.candidates, minTextHeightPx: textHeight * 0.5 })
-      .filter((k) => Math.abs(k.outline.cx - o.cx) < o.width / 2 && Math.abs(k.outline.cy - o.cy) < o.height / 2)
+      .filter((k) => Math.abs(k.outline.cx - o.cx) < o.width / 2 + (reach - 1) * 2 * textHeight && Math.abs(k.outline.cy - o.cy) < o.height / 2)
     const read = await this.readCandidates(image, inside, cache, this.options.readVariants)
     return read.sort((a, b) => b.rank - a.rank)[0]
   }
@@ -225,6 +243,10 @@ function suppress(readings: Scored[], max: number): PlateReading[] {
     if (kept.length >= max) break
   }
   return kept
+}
+
+function containsPoint(r: Rect, x: number, y: number): boolean {
+  return x >= r.x && x <= r.x + r.width && y >= r.y && y <= r.y + r.height
 }
 
 /** Fraction of `a` inside `b`. */
