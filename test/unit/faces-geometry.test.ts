@@ -85,8 +85,10 @@ describe('faces geometry', () => {
     expect(() => checkImage('image', { data: [1, 2], width: 1, height: 1, format: 'gray8' })).toThrow(/Uint8Array/)
   })
 
-  it('widens, merges and clamps search regions', () => {
+  it('widens, clamps, and merges search regions that mostly overlap', () => {
     const areas = searchAreas([{ x: 10, y: 10, width: 40, height: 40 }, { x: 45, y: 10, width: 40, height: 40 }, { x: 500, y: 500, width: 2, height: 2 }], 200, 100)
-    expect(areas).toEqual([{ x: 0, y: 0, width: 95, height: 60 }])
+    expect(areas).toEqual([{ x: 0, y: 0, width: 60, height: 60 }, { x: 35, y: 0, width: 60, height: 60 }])
+    // Mostly overlapping boxes merge into one search.
+    expect(searchAreas([{ x: 10, y: 10, width: 40, height: 40 }, { x: 15, y: 12, width: 40, height: 40 }], 200, 100)).toEqual([{ x: 0, y: 0, width: 65, height: 62 }])
   })
 })

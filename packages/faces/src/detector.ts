@@ -294,7 +294,11 @@ function widen(r: Rect, frac: number): Rect {
   return { x: r.x - r.width * frac, y: r.y - r.height * frac, width: r.width * (1 + 2 * frac), height: r.height * (1 + 2 * frac) }
 }
 
-/** Merges overlapping search boxes so a face is searched once. */
+/**
+ * Merges search boxes that mostly overlap (intersection ≥ half the smaller box), so a face is not
+ * searched twice; neighbours that merely touch (people side by side) stay separate searches, so a
+ * crowd never turns back into one whole-frame search.
+ */
 function mergeBoxes(boxes: Rect[]): Rect[] {
   const out = boxes.map((b) => ({ ...b }))
   for (let changed = true; changed;) {
@@ -302,7 +306,9 @@ function mergeBoxes(boxes: Rect[]): Rect[] {
     for (let i = 0; i < out.length && !changed; i++) {
       for (let j = i + 1; j < out.length && !changed; j++) {
         const a = out[i]!, b = out[j]!
-        if (a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height) {
+        const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x)
+        const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y)
+        if (w > 0 && h > 0 && w * h >= 0.5 * Math.min(a.width * a.height, b.width * b.height)) {
           const x = Math.min(a.x, b.x), y = Math.min(a.y, b.y)
           out[i] = { x, y, width: Math.max(a.x + a.width, b.x + b.width) - x, height: Math.max(a.y + a.height, b.y + b.height) - y }
           out.splice(j, 1)
