@@ -27,6 +27,7 @@ describe('bench functions', () => {
     const code = await main(['bench', '--only', 'dispatch', '--quick', '--json'], { stdout: out, stderr: new PassThrough() })
     const report = JSON.parse(text) as BenchReport
     expect(report.decode).toEqual([])
+    expect(report.cameras).toEqual([])
     expect(report.targets.map((t) => t.name)).toEqual(['720p frame dispatch round trip (transfer), ms'])
     expect(code).toBe(report.targets[0]!.pass ? 0 : 1)
     expect(formatBenchReport(report)).toContain('dispatch 1280x720 gray frame')
@@ -37,6 +38,6 @@ describe('bench functions', () => {
     let text = ''
     err.on('data', (d: Buffer) => (text += d.toString()))
     expect(await main(['bench', '--only', 'gpu'], { stdout: new PassThrough(), stderr: err })).toBe(2)
-    expect(text).toBe('oko bench: --only: unknown benchmark "gpu"; choose from decode, dispatch, memory\n')
+    expect(text).toBe('oko bench: --only: unknown benchmark "gpu"; choose from decode, cameras, dispatch, memory\n')
   })
 })

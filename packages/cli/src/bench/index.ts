@@ -1,13 +1,15 @@
 import { cpus } from 'node:os'
 import { benchDispatch, benchMemoryBounded, type DispatchResult, type MemoryResult } from '@oko/pipeline'
 import { benchClip } from './clips.js'
+import { benchCameras, type CamerasResult } from './cameras.js'
 import { benchDecode, type DecodeResult } from './decode.js'
 
 export { benchClip, type BenchClip } from './clips.js'
 export { benchDecode, ffmpegCpuSeconds, type DecodeResult } from './decode.js'
+export { benchCameras, type CamerasResult } from './cameras.js'
 
-export type BenchName = 'decode' | 'dispatch' | 'memory'
-export const BENCH_NAMES: readonly BenchName[] = ['decode', 'dispatch', 'memory']
+export type BenchName = 'decode' | 'cameras' | 'dispatch' | 'memory'
+export const BENCH_NAMES: readonly BenchName[] = ['decode', 'cameras', 'dispatch', 'memory']
 
 export interface BenchTarget {
   readonly name: string
@@ -19,6 +21,8 @@ export interface BenchTarget {
 export interface BenchReport {
   readonly machine: { readonly cpu: string; readonly cores: number; readonly node: string; readonly platform: string }
   readonly decode: readonly DecodeResult[]
+  /** Real-time multi-camera runs (720p), one process. */
+  readonly cameras: readonly CamerasResult[]
   readonly dispatch?: DispatchResult
   readonly memory?: MemoryResult
   readonly targets: readonly BenchTarget[]
@@ -42,7 +46,8 @@ export async function runBenchmarks(options: BenchOptions = {}): Promise<BenchRe
   const heights = options.heights ?? [1080, 720, 360]
   const repeats = options.quick ? 1 : 3
   const decodeSteps = only.has('decode') ? heights.length * (1 + repeats * 4) : 0
-  const total = decodeSteps + (only.has('dispatch') ? 1 : 0) + (only.has('memory') ? 1 : 0)
+  const cameraCounts = options.quick ? [4] : [4, 8]
+  const total = decodeSteps + (only.has('cameras') ? cameraCounts.length : 0) + (only.has('dispatch') ? 1 : 0) + (only.has('memory') ? 1 : 0)
   let done = 0
   const step = (note: string) => options.onProgress?.(++done, total, note)
   const decode: DecodeResult[] = []
@@ -52,6 +57,14 @@ export async function runBenchmarks(options: BenchOptions = {}): Promise<BenchRe
       const clip = await benchClip(height, frames)
       step(`clip ${height}p ready`)
       decode.push(await benchDecode(clip, { repeats, onStep: () => step(`decode ${height}p`) }))
+    }
+  }
+  const cameras: CamerasResult[] = []
+  if (only.has('cameras')) {
+    const clip = await benchClip(720, 100)
+    for (const n of cameraCounts) {
+      cameras.push(await benchCameras(clip, { cameras: n, seconds: options.quick ? 4 : 8 }))
+      step(`${n} cameras`)
     }
   }
   const dispatch = only.has('dispatch') ? await benchDispatch({ rounds: options.quick ? 200 : 1000 }) : undefined
@@ -67,7 +80,7 @@ export async function runBenchmarks(options: BenchOptions = {}): Promise<BenchRe
   const cpu = cpus()
   return {
     machine: { cpu: cpu[0]?.model ?? 'unknown', cores: cpu.length, node: process.version, platform: `${process.platform}-${process.arch}` },
-    decode, ...(dispatch ? { dispatch } : {}), ...(memory ? { memory } : {}), targets,
+    decode, cameras, ...(dispatch ? { dispatch } : {}), ...(memory ? { memory } : {}), targets,
   }
 }
 
@@ -78,6 +91,12 @@ export function formatBenchReport(r: BenchReport): string {
     lines.push(table(
       ['stream', 'frames', 'ffmpeg CPU s', 'oko decode s', 'oko runtime s', 'oko+motion s', 'ratio', 'passed gate', 'cameras/core @25fps'],
       r.decode.map((d) => [`${d.width}x${d.height}`, d.frames, d.ffmpegCpuS, d.okoDecodeCpuS, d.okoRuntimeCpuS, d.okoPipelineCpuS, d.ratio, d.passed, d.camerasPerCore]),
+    ), '')
+  }
+  if (r.cameras.length > 0) {
+    lines.push(table(
+      ['real-time cameras (25 fps, motion, one process)', 'cores used', 'worst camera fps share', 'kept up', 'cameras/core'],
+      r.cameras.map((c) => [`${c.cameras} × ${c.width}x${c.height}`, c.coresUsed, c.worstCameraRate, c.keptUp ? 'yes' : 'no', c.camerasPerCore]),
     ), '')
   }
   if (r.dispatch) {

@@ -6,11 +6,12 @@ import { BENCH_NAMES, formatBenchReport, runBenchmarks, type BenchName } from '.
 export const benchCommand: Command = {
   path: ['bench'],
   summary: 'Measure this machine: decode vs pipeline CPU, cameras per core, worker dispatch, memory under overload',
-  usage: 'bench [--only decode,dispatch,memory] [--quick] [--json] [--out <file>]',
+  usage: 'bench [--only decode,cameras,dispatch,memory] [--quick] [--json] [--out <file>]',
   description: [
     'Runs the integrator benchmarks on the machine at hand (run it on the hardware you are about to buy):',
     '  decode    the pipeline with the motion stage vs `ffmpeg -threads 1 -i X -f null -` on the same',
     '            H.264 street clips (1080p, 720p, 360p), CPU seconds, and cameras per core at 25 fps',
+    '  cameras   4 and 8 real-time 720p cameras in one process with motion: cores used, cameras per core',
     '  dispatch  round trip of a 720p frame to a worker thread: transferred vs copied',
     '  memory    a live 25 fps camera into a stage 5x slower: memory stays flat, drops are counted',
     'Needs the ffmpeg command line (clips are encoded with it and it is the decode baseline).',
