@@ -110,7 +110,8 @@ async function load(require: NodeJS.Require, choice: BackendChoice, modelDir: st
       if (choice === 'tensorflow') {
         throw new OkoError('ERR_UNSUPPORTED', 'backend "tensorflow" needs @tensorflow/tfjs-node 4.22 installed next to @oko/faces; use "auto" or "wasm"', { cause })
       }
-      reason = '@tensorflow/tfjs-node not installed; '
+      const code = (cause as { code?: string }).code
+      reason = code === 'MODULE_NOT_FOUND' ? '@tensorflow/tfjs-node not installed; ' : `@tensorflow/tfjs-node failed to load (${String((cause as Error).message).split('\n')[0]}); `
     }
   }
   if (!faceapi) {
