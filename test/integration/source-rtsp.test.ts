@@ -85,7 +85,10 @@ describe('Source on live RTSP', () => {
   it('names the camera and hides the password when a camera is unreachable', async () => {
     const closed = server.port + 1
     const url = `rtsp://admin:secret@127.0.0.1:${closed}/cam`
-    const error = await Source.open(url, { id: 'north-gate', timeoutMs: 2000 }).catch((e: unknown) => e as Error & { code: string })
+    const error = await Source.open(url, { id: 'north-gate', timeoutMs: 2000 }).then(
+      () => new Error('opened an unreachable camera'),
+      (e: unknown) => e as Error,
+    )
     expect(error).toMatchObject({ code: 'ERR_SOURCE_UNREACHABLE' })
     expect(error.message).toContain('camera "north-gate"')
     expect(error.message).toContain(`rtsp://admin:***@127.0.0.1:${closed}/cam`)
