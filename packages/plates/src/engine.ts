@@ -5,7 +5,7 @@ import { compileFormats, matchFormat, type CompiledFormats, type FormatMatch } f
 import { checkImage, type PlateImage } from './image.js'
 import { openSession, readDictionary } from './models.js'
 import { boundsOf, boxOfRect, type OrientedBox } from './pixels.js'
-import { PADDLE_REC, PLATE_ALPHABET, TextRecognizer, type DecodedChar } from './recognizer.js'
+import { PADDLE_REC, TextRecognizer, type DecodedChar } from './recognizer.js'
 import type { ResolvedReaderOptions } from './options.js'
 
 /** One plate found and read in an image. Personal data: do not log `text`. */
@@ -74,7 +74,7 @@ export class PlateEngine {
     if (opts.crop) return this.readCrop(image, region)
     const boxes = await this.detector.detect(image, region)
     const candidates = plateCandidates(boxes, this.options.candidates)
-    const cache = new Map<OrientedBox, DecodedChar[]>()
+    const cache = new Map<string, DecodedChar[]>()
     const partial: { candidate: PlateCandidate; chars: number }[] = []
     const first = await this.readCandidates(image, candidates, cache, 1, partial)
     if (!this.options.refine) return suppress(first, this.options.maxPlates)
@@ -102,30 +102,42 @@ export class PlateEngine {
     return suppress(out, this.options.maxPlates)
   }
 
+  /**
+   * Reads each candidate and matches it to the formats. With `variants` 2, each line is also read
+   * stretched 1.3× in width (more CTC steps per character, so doubled characters such as 333 are
+   * not merged) unless the first reading is already sure; the better-matching reading wins.
+   */
   private async readCandidates(
-    image: PlateImage, candidates: readonly PlateCandidate[], cache: Map<OrientedBox, DecodedChar[]>, variants = 1,
+    image: PlateImage, candidates: readonly PlateCandidate[], cache: Map<string, DecodedChar[]>, variants = 1,
     partial?: { candidate: PlateCandidate; chars: number }[],
   ): Promise<Scored[]> {
     const readings: Scored[] = []
     for (const candidate of candidates) {
-      const chars: DecodedChar[] = []
-      for (const line of candidate.lines) {
-        let decoded = cache.get(line)
-        if (!decoded) { decoded = await this.readLine(image, line, variants); cache.set(line, decoded) }
-        chars.push(...decoded)
+      let best: Scored | undefined
+      let longest = 0
+      for (const widthScale of WIDTH_SCALES.slice(0, variants)) {
+        if (best && best.reading.confidence >= 0.95) break // sure enough: skip the stretched reading
+        const chars: DecodedChar[] = []
+        for (const line of candidate.lines) {
+          const key = `${line.cx},${line.cy},${line.width},${line.height},${line.angle},${widthScale}`
+          let decoded = cache.get(key)
+          if (!decoded) { decoded = await this.recognizer.read(image, line, widthScale); cache.set(key, decoded) }
+          chars.push(...decoded)
+        }
+        longest = Math.max(longest, chars.length)
+        const match = matchFormat(chars, this.formats, this.options.match)
+        if (!match || match.text.length < this.options.minChars || match.confidence < this.options.minConfidence) continue
+        const rank = match.score / (match.text.length + match.dropped)
+        if (!best || rank > best.rank) best = { reading: toReading(match, candidate, image), rank, candidate }
       }
-      const match = matchFormat(chars, this.formats, this.options.match)
-      if (!match || match.text.length < this.options.minChars || match.confidence < this.options.minConfidence) {
-        if (chars.length >= 2 && candidate.lines.length === 1) partial?.push({ candidate, chars: chars.length })
-        continue
-      }
-      readings.push({ reading: toReading(match, candidate, image), rank: match.score / (match.text.length + match.dropped), candidate })
+      if (best) readings.push(best)
+      else if (longest >= 2 && candidate.lines.length === 1) partial?.push({ candidate, chars: longest })
     }
     return readings
   }
 
   /** Detects again around `c`, grown by `reach` (1: a whole reading; 2: a fragment of a plate). */
-  private async refine(image: PlateImage, c: PlateCandidate, cache: Map<OrientedBox, DecodedChar[]>, reach: number): Promise<Scored | undefined> {
+  private async refine(image: PlateImage, c: PlateCandidate, cache: Map<string, DecodedChar[]>, reach: number): Promise<Scored | undefined> {
     const o = c.outline
     const textHeight = Math.min(...c.lines.map((l) => l.height))
     const grown: OrientedBox = { ...o, width: o.width * (1 + 0.25 * reach) + 2 * reach * textHeight, height: o.height * (c.lines.length === 2 ? 1.6 : 2.4) }
@@ -149,31 +161,6 @@ export class PlateEngine {
     }
     const read = await this.readCandidates(image, candidates, new Map(), this.options.readVariants)
     return suppress(read, 1)
-  }
-
-  /**
-   * Reads a line from slightly different crops and averages the character distributions of the
-   * reads that agree on length (most common length wins): one crop's cut-off or extra character
-   * is outvoted.
-   */
-  private async readLine(image: PlateImage, box: OrientedBox, variants: number): Promise<DecodedChar[]> {
-    const crops = [box, { ...box, height: box.height * 1.15 }, { ...box, width: box.width * 1.06, height: box.height * 0.92 }, { ...box, cy: box.cy + box.height * 0.04 }]
-    const reads: DecodedChar[][] = []
-    for (const crop of crops.slice(0, Math.max(1, variants))) reads.push(await this.recognizer.read(image, crop))
-    if (reads.length === 1) return reads[0]!
-    const count = new Map<number, number>()
-    for (const r of reads) count.set(r.length, (count.get(r.length) ?? 0) + 1)
-    const length = [...count.entries()].sort((a, b) => b[1] - a[1] || reads.findIndex((r) => r.length === a[0]) - reads.findIndex((r) => r.length === b[0]))[0]![0]
-    const agree = reads.filter((r) => r.length === length)
-    return agree[0]!.map((first, i) => {
-      const probs = new Float32Array(first.probs.length)
-      for (const r of agree) for (let k = 0; k < probs.length; k++) probs[k]! += r[i]!.probs[k]! / agree.length
-      let best = 0
-      for (let k = 1; k < probs.length; k++) if (probs[k]! > probs[best]!) best = k
-      const char = PLATE_ALPHABET[best]!
-      const confidence = agree.reduce((a, r) => a + (r[i]!.char === char ? r[i]!.confidence : 0), 0) / agree.length
-      return { char, confidence, probs, frame: first.frame }
-    })
   }
 
   /** Text boxes only (for debugging and custom pipelines). */
@@ -226,6 +213,9 @@ function toReading(m: FormatMatch, c: PlateCandidate, image: PlateImage): PlateR
     corrected: m.corrected,
   }
 }
+
+/** Horizontal stretches a line is read at (see readCandidates). */
+const WIDTH_SCALES = [1, 1.3]
 
 interface Scored {
   reading: PlateReading

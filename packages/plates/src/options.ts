@@ -66,7 +66,7 @@ export interface PlateReaderOptions {
   maxCandidates?: number
   /** Detect again around each plausible plate at a finer scale (default true: slower, more exact). */
   refine?: boolean
-  /** Crops read per plate line after refinement, voted per character (1-4, default 1). */
+  /** Readings per plate line after refinement: 1, or 2 to also read it stretched 1.3× (doubled characters survive; default 2). */
   readVariants?: number
   /** Worker threads (default: available cores, at most 4). Each holds one single-threaded session per model. */
   workers?: number
@@ -91,7 +91,7 @@ export interface ResolvedReaderOptions {
   refineBelow: number
   /** Most plates refined per image. */
   maxRefine: number
-  /** Crops read per refined plate line, voted (1-4). */
+  /** Readings per refined plate line (1 or 2, see readCandidates). */
   readVariants: number
   /** A refined reading replaces the first one unless its rank is lower by more than this. */
   refineBias: number
@@ -155,7 +155,7 @@ export function resolveReaderOptions(input: unknown = {}, path = 'options'): Res
     refine: checkBoolean(`${path}.refine`, o.refine, true),
     maxRefine: 5,
     refineBelow: 0.99,
-    readVariants: optionalNumber(`${path}.readVariants`, o.readVariants, 1, { min: 1, max: 4, integer: true }),
+    readVariants: optionalNumber(`${path}.readVariants`, o.readVariants, 2, { min: 1, max: 2, integer: true }),
     refineBias: 0.1,
     intraOpThreads: 1,
     workers: optionalNumber(`${path}.workers`, o.workers, Math.min(4, cores), { min: 1, max: 64, integer: true }),

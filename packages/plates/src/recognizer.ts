@@ -57,9 +57,9 @@ export class TextRecognizer {
   }
 
   /** Reads one text line from the oriented box `box` of `image`. */
-  async read(image: PlateImage, box: OrientedBox): Promise<DecodedChar[]> {
+  async read(image: PlateImage, box: OrientedBox, widthScale = 1): Promise<DecodedChar[]> {
     const { heightPx, minWidthPx, maxWidthPx } = this.options
-    const width = Math.min(maxWidthPx, Math.max(minWidthPx, Math.round((heightPx * box.width) / Math.max(1, box.height))))
+    const width = Math.min(maxWidthPx, Math.max(minWidthPx, Math.round((widthScale * heightPx * box.width) / Math.max(1, box.height))))
     const input = sampleBox(image, box, width, heightPx, this.options.normalization, this.options.stretchContrast)
     const feeds = { [this.session.inputNames[0]!]: new ort.Tensor('float32', input, [1, 3, heightPx, width]) }
     const result = await this.session.run(feeds)
