@@ -4,13 +4,12 @@ import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ExitCode, main } from '@oko/cli'
-import { streetScene } from '@oko/samples'
-import { writeClip } from './source-clips.js'
+import { streetScene, writeSampleClip } from '@oko/samples'
 
 let dir: string
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'oko-probe-'))
-  writeClip(join(dir, 'gate.mkv'), { ...streetScene({ width: 320, height: 240, fps: 25 }), frames: 50 }, 25)
+  writeSampleClip(join(dir, 'gate.mkv'), { ...streetScene({ width: 320, height: 240, fps: 25 }), frames: 50 }, { gopFrames: 25 })
 })
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 

@@ -3,9 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { OkoError, evaluationDataDir, type Frame, type SourceNotice } from '@oko/core'
-import { SceneRenderer, streetScene } from '@oko/samples'
+import { SceneRenderer, streetScene, writeSampleClip } from '@oko/samples'
 import { Source, probe, setFfmpegLogLevel, type SourceOptions } from '@oko/source'
-import { writeClip } from './source-clips.js'
 
 // 100 frames at 25 fps, a keyframe every 25 frames (4 keyframes), no B-frames.
 const SCENE = { ...streetScene({ width: 320, height: 240, fps: 25 }), frames: 100 }
@@ -15,9 +14,9 @@ const clip = (name: string): string => join(dir, name)
 beforeAll(() => {
   setFfmpegLogLevel('quiet')
   dir = mkdtempSync(join(tmpdir(), 'oko-source-'))
-  for (const ext of ['mp4', 'mkv', 'ts']) writeClip(clip(`street.${ext}`), SCENE, 25)
-  writeClip(clip('small.ts'), { ...streetScene({ width: 160, height: 120, fps: 25 }), frames: 30 }, 25)
-  writeClip(clip('main.mp4'), { ...streetScene({ width: 640, height: 480, fps: 25 }), frames: 50 }, 25)
+  for (const ext of ['mp4', 'mkv', 'ts']) writeSampleClip(clip(`street.${ext}`), SCENE, { gopFrames: 25 })
+  writeSampleClip(clip('small.ts'), { ...streetScene({ width: 160, height: 120, fps: 25 }), frames: 30 }, { gopFrames: 25 })
+  writeSampleClip(clip('main.mp4'), { ...streetScene({ width: 640, height: 480, fps: 25 }), frames: 50 }, { gopFrames: 25 })
 })
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }))

@@ -3,9 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { SourceNotice } from '@oko/core'
-import { streetScene } from '@oko/samples'
+import { streetScene, writeSampleClip } from '@oko/samples'
 import { Source, probe, setFfmpegLogLevel, type SourceOptions } from '@oko/source'
-import { writeClip } from './source-clips.js'
 import { RtspTestServer } from './source-rtsp-server.js'
 
 // A real RTSP server on 127.0.0.1 (source-rtsp-server.ts) plays a generated clip in real time.
@@ -16,7 +15,7 @@ const FAST_RECONNECT = { initialDelayMs: 100, maxDelayMs: 400, jitter: 0.2 }
 beforeAll(async () => {
   setFfmpegLogLevel('quiet')
   dir = mkdtempSync(join(tmpdir(), 'oko-rtsp-'))
-  writeClip(join(dir, 'cam.mp4'), { ...streetScene({ width: 320, height: 240, fps: 25 }), frames: 75 }, 25)
+  writeSampleClip(join(dir, 'cam.mp4'), { ...streetScene({ width: 320, height: 240, fps: 25 }), frames: 75 }, { gopFrames: 25 })
   server = await RtspTestServer.create(join(dir, 'cam.mp4'), 25)
   await server.start()
 })
