@@ -102,6 +102,16 @@ describe('Source on live RTSP', () => {
     await source.close()
   })
 
+  it('close() wakes a reader that waits between reconnect attempts', async () => {
+    const source = await Source.open(`rtsp://127.0.0.1:${server.port + 1}/cam`, { connect: 'lazy', reconnect: { initialDelayMs: 600_000 } })
+    const events: SourceNotice[] = []
+    const reading = (async () => { for await (const _ of source.frames({ onEvent: (e) => events.push(e) })) break })()
+    while (!states(events).includes('reconnecting 1')) await sleep(20)
+    await source.close()
+    await reading
+    expect(states(events)).toEqual(['connecting', 'reconnecting 1'])
+  })
+
   it('keeps the fps target and keyframes-only on a live stream', async () => {
     const rated = await watch(server.url(), { fps: 5 }, (n) => n >= 5)
     expect(rated.pts.slice(1).map((p, i) => p - rated.pts[i]!)).toEqual([200_000, 200_000, 200_000, 200_000])

@@ -66,6 +66,7 @@ export class MainStream implements AsyncDisposable {
   #lastWallMs = 0
   #scaler: Scaler | undefined
   #closed = false
+  readonly #closeController = new AbortController()
   #loop: Promise<void> | undefined
   #listener: ((event: SourceNotice) => void) | undefined
   #state: SourceState | 'idle' = 'idle'
@@ -115,11 +116,11 @@ export class MainStream implements AsyncDisposable {
       if (this.#input === undefined) {
         if (attempt > 0) {
           this.#setState('reconnecting', undefined, attempt)
-          await sleep(backoffDelayMs(attempt, this.#reconnect || { initialDelayMs: 0, maxDelayMs: 0, factor: 1, jitter: 0, maxAttempts: 0 }))
+          await sleep(backoffDelayMs(attempt, this.#reconnect || { initialDelayMs: 0, maxDelayMs: 0, factor: 1, jitter: 0, maxAttempts: 0 }), this.#closeController.signal)
         } else this.#setState('connecting')
         if (this.#closed) break
         try {
-          this.#input = await VideoInput.open(this.#o, this.cameraId)
+          this.#input = await VideoInput.open(this.#o, this.cameraId, { signal: this.#closeController.signal })
           this.#info = this.#input.info
         } catch (error) {
           if (this.#closed) break
@@ -238,6 +239,7 @@ export class MainStream implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.#closed) return this.#loop
     this.#closed = true
+    this.#closeController.abort()
     this.#input?.interrupt()
     await this.#loop
     await this.#input?.close()

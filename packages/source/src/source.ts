@@ -85,6 +85,8 @@ export class Source implements FrameSource {
   #ended = false
   #closed = false
   #closing: Promise<void> | undefined
+  /** Aborted by close(): wakes backoff and pacing waits. */
+  readonly #closeController = new AbortController()
   #buffers: RunBuffers | undefined
   #state: SourceState | 'idle' = 'idle'
   #seq = 0
@@ -159,6 +161,7 @@ export class Source implements FrameSource {
     this.#running = true
     const notices = new Notices(this.cameraId, options.onEvent)
     const signal = options.signal
+    const wake = signal ? AbortSignal.any([signal, this.#closeController.signal]) : this.#closeController.signal
     const onAbort = (): void => this.#input?.interrupt()
     signal?.addEventListener('abort', onAbort, { once: true })
     const buffers = new RunBuffers(this.#o)
@@ -174,11 +177,11 @@ export class Source implements FrameSource {
             if (!looping) this.#setState(notices, 'connecting')
           } else {
             this.#setState(notices, 'reconnecting', lossReason, attempt)
-            await sleep(backoffDelayMs(attempt, this.#o.reconnect || { initialDelayMs: 0, maxDelayMs: 0, factor: 1, jitter: 0, maxAttempts: 0 }), signal)
+            await sleep(backoffDelayMs(attempt, this.#o.reconnect || { initialDelayMs: 0, maxDelayMs: 0, factor: 1, jitter: 0, maxAttempts: 0 }), wake)
             if (this.#closed || signal?.aborted) break
           }
           try {
-            this.#input = await VideoInput.open(this.#o, this.cameraId, { keyframesOnly: this.#o.keyframesOnly, signal })
+            this.#input = await VideoInput.open(this.#o, this.cameraId, { keyframesOnly: this.#o.keyframesOnly, signal: wake })
             this.#info = this.#input.info
           } catch (error) {
             if (this.#closed || signal?.aborted) break
@@ -322,7 +325,8 @@ export class Source implements FrameSource {
     if (this.#o.realtime) {
       if (this.#connectionFrames === 1 && this.#connections === 1) this.#paceBaseMs = wallMs - ptsUs / 1000
       const waitMs = this.#paceBaseMs + ptsUs / 1000 - Date.now()
-      if (waitMs > 1) await sleep(waitMs)
+      if (waitMs > 1) await sleep(waitMs, this.#closeController.signal)
+      if (this.#closed) return undefined
     }
     const view = buffers.converter.convert(frame)
     this.#stats.framesDelivered++
@@ -368,6 +372,7 @@ export class Source implements FrameSource {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#closed = true
+      this.#closeController.abort()
       this.#input?.interrupt()
       await this.#dropInput()
       await this.main?.close()
