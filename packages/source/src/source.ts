@@ -239,8 +239,9 @@ export class Source implements FrameSource {
       if (stallMs > 0) timer = setTimeout(() => { stalled = true; input.interrupt() }, Math.max(1, stallMs - (Date.now() - lastVideoMs)))
       const r = await input.read(pkt, syncRead)
       if (timer) clearTimeout(timer)
-      if (this.#closed || signal?.aborted) return 'aborted'
+      if (this.#closed || signal?.aborted) { pkt.unref(); return 'aborted' }
       if (stalled || (stallMs > 0 && Date.now() - lastVideoMs > stallMs)) {
+        pkt.unref()
         this.#stats.stalls++
         this.#setState(notices, 'stalled', `connected but no frames for ${stallMs} ms`)
         return 'stalled'
