@@ -101,6 +101,11 @@ describe('Source on generated H.264 files', () => {
     })
     expect(gray.frames).toHaveLength(20)
     expect(gray.frames[0]).toMatchObject({ width: 80, height: 60, format: 'gray8' })
+    const luma = await readAll(clip('street.mp4'), { format: 'gray8', fps: 5 }, (f) => {
+      expect(f.planes).toHaveLength(1)
+      expect(f.planes[0]!.length).toBe(f.strides[0]! * 240)
+    })
+    expect(luma.frames[0]).toMatchObject({ width: 320, height: 240, format: 'gray8' })
     const rgb = await readAll(clip('street.ts'), { format: 'rgb24', keyframesOnly: true }, (f) => {
       expect(f.planes[0]!.length).toBeGreaterThanOrEqual(320 * 3 * 240)
     })

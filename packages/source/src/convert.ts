@@ -89,7 +89,11 @@ export class FrameConverter {
     const native = PASS_THROUGH.get(frame.format)
     const target: PixelFormat = this.#format === 'auto' ? native ?? 'yuv420p' : this.#format
     const { width, height } = this.outputSize(frame.width, frame.height)
-    if (native === target && width === frame.width && height === frame.height) return viewOf(frame, target)
+    if (width === frame.width && height === frame.height) {
+      if (native === target) return viewOf(frame, target)
+      // gray8 at the decoded size is the luma plane itself: no conversion (FFmpeg's full-size gray costs ms).
+      if (target === 'gray8' && (native === 'yuv420p' || native === 'nv12')) return viewOf(frame, 'gray8')
+    }
     const key = `${frame.width}x${frame.height}:${frame.format}>${width}x${height}:${target}`
     if (key !== this.#key) this.#rebuild(frame, width, height, target, key)
     const ret = this.#sws!.scaleFrameSync(this.#dst!, frame)

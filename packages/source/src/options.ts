@@ -39,7 +39,7 @@ export interface SourceOptions extends StreamOptions {
   fps?: number
   /** Scale in FFmpeg (swscale) to this height; width keeps the aspect ratio (rounded to even) unless given. */
   scale?: { height: number; width?: number }
-  /** Output pixel format. Default `auto`. Full-size `gray8` is slow in FFmpeg: take the Y plane of `auto`/`yuv420p` instead. */
+  /** Output pixel format. Default `auto`. `gray8` without scaling is the decoder's Y plane (no conversion). */
   format?: OutputFormat
   /** Decode keyframes only: other packets are skipped before the decoder. For cheap low-rate monitoring. */
   keyframesOnly?: boolean
