@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { InvalidOptionError } from '@oko/core'
-import { FaceAnalyzer, FaceDetector, FaceEmbedder, FacePool, faceStage } from '@oko/faces'
+import { FaceAnalyzer, FaceDetector, FaceEmbedder, FacePool, checkFaceStageOptions, faceStage } from '@oko/faces'
 
 describe('faces options are checked before any model loads', () => {
   it('names the option and the fix', async () => {
@@ -17,6 +17,9 @@ describe('faces options are checked before any model loads', () => {
     await expect(FacePool.create({ threads: 0 })).rejects.toThrow(/options.threads/)
     await expect(faceStage({ trackTimeoutMs: -1 })).rejects.toThrow(/options.trackTimeoutMs/)
     await expect(faceStage({ cropProvider: 'main' as never })).rejects.toThrow(/options.cropProvider/)
+    expect(() => checkFaceStageOptions({ everyNthFrame: 0 }, 'stages[1].faces')).toThrow('stages[1].faces.everyNthFrame: expected an integer in [1, Infinity], received 0 (number)')
+    expect(() => checkFaceStageOptions({ watchlist: 'list.okofaces' }, 'faces')).toThrow(/faces.watchlist: expected a Watchlist/)
+    expect(checkFaceStageOptions({}).snapshots).toBe(true)
   })
 
   it('reports a missing ONNX model file by name', async () => {

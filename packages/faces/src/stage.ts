@@ -1,12 +1,12 @@
 import type { FaceEvent, Frame, Rect, Stage, StageContext } from '@oko/core'
-import { OkoError, checkBoolean, checkKnownKeys, checkObject, iou, optionalNumber } from '@oko/core'
+import { InvalidOptionError, OkoError, checkBoolean, checkKnownKeys, checkObject, iou, optionalNumber } from '@oko/core'
 import type { AnalyzedFace, FaceAnalysis } from './analyzer.js'
 import { searchAreas, shiftFace } from './detector.js'
 import type { FaceImage, RgbImage } from './image.js'
 import { checkImage, frameToRgb } from './image.js'
 import type { FacePoolOptions } from './pool.js'
 import { FacePool } from './pool.js'
-import type { Watchlist } from './watchlist.js'
+import { Watchlist } from './watchlist.js'
 
 /** A search box (motion region, person box) in frame pixels. */
 export type FaceRegion = Rect | { readonly box: Rect }
@@ -64,6 +64,24 @@ export interface FaceStageOptions {
   everyNthFrame?: number
 }
 
+/** Checks faceStage options synchronously (for config files); throws InvalidOptionError naming `path`. */
+export function checkFaceStageOptions(options: unknown, path = 'options'): { snapshots: boolean; highResBelowPx: number; timeoutUs: number; everyNth: number } {
+  const o = checkObject(path, options)
+  checkKnownKeys(path, o, ['analysis', 'watchlist', 'snapshots', 'cropProvider', 'highResBelowPx', 'trackTimeoutMs', 'everyNthFrame'])
+  if (o.cropProvider !== undefined && typeof o.cropProvider !== 'function') {
+    throw new InvalidOptionError(`${path}.cropProvider`, 'expected a function (request) => Promise<{ image, rect } | undefined>')
+  }
+  if (o.watchlist !== undefined && !(o.watchlist instanceof Watchlist)) {
+    throw new InvalidOptionError(`${path}.watchlist`, 'expected a Watchlist (await Watchlist.load(path))')
+  }
+  return {
+    snapshots: checkBoolean(`${path}.snapshots`, o.snapshots, true),
+    highResBelowPx: optionalNumber(`${path}.highResBelowPx`, o.highResBelowPx, 240, { min: 0 }),
+    timeoutUs: optionalNumber(`${path}.trackTimeoutMs`, o.trackTimeoutMs, 2000, { min: 0 }) * 1000,
+    everyNth: optionalNumber(`${path}.everyNthFrame`, o.everyNthFrame, 1, { min: 1, integer: true }),
+  }
+}
+
 interface Track {
   readonly id: string
   box: Rect
@@ -90,22 +108,15 @@ export interface FaceStage extends Stage<FaceStageInput, FaceFrame> {
  * the best match, its distance and the track's best face crop; never descriptors.
  */
 export async function faceStage(options: FaceStageOptions = {}): Promise<FaceStage> {
-  const o = checkObject('options', options)
-  checkKnownKeys('options', o, ['analysis', 'watchlist', 'snapshots', 'cropProvider', 'highResBelowPx', 'trackTimeoutMs', 'everyNthFrame'])
-  const snapshots = checkBoolean('options.snapshots', o.snapshots, true)
-  const highResBelowPx = optionalNumber('options.highResBelowPx', o.highResBelowPx, 240, { min: 0 })
-  const timeoutUs = optionalNumber('options.trackTimeoutMs', o.trackTimeoutMs, 2000, { min: 0 }) * 1000
-  const everyNth = optionalNumber('options.everyNthFrame', o.everyNthFrame, 1, { min: 1, integer: true })
-  if (o.cropProvider !== undefined && typeof o.cropProvider !== 'function') {
-    throw new OkoError('ERR_INVALID_OPTION', 'options.cropProvider: expected a function (request) => Promise<{ image, rect } | undefined>')
-  }
+  const { snapshots, highResBelowPx, timeoutUs, everyNth } = checkFaceStageOptions(options)
+  const o = options as Record<string, unknown>
   const isAnalysis = (v: unknown): v is FaceAnalysis => typeof v === 'object' && v !== null && typeof (v as FaceAnalysis).analyze === 'function'
   const owned = !isAnalysis(o.analysis)
   const analysis: FaceAnalysis = isAnalysis(o.analysis) ? o.analysis : await FacePool.create(o.analysis as FacePoolOptions | undefined)
   const watchlist = options.watchlist
   if (watchlist && watchlist.modelId !== analysis.modelId) {
     if (owned) await analysis.close()
-    throw new OkoError('ERR_INVALID_OPTION', `options.watchlist: its descriptors are from "${watchlist.modelId}", the analyzer makes "${analysis.modelId}"; re-enrol`)
+    throw new InvalidOptionError('options.watchlist', `its descriptors are from "${watchlist.modelId}", the analyzer makes "${analysis.modelId}"; re-enrol`)
   }
   const cameras = new Map<string, { tracks: Track[]; next: number }>()
   let closed = false
