@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Frame, OkoEvent, StageContext } from '@oko/core'
+import { evaluationDataDir, type Frame, type OkoEvent, type StageContext } from '@oko/core'
 import { PlateReader, plateStage, type PlateImage } from '@oko/plates'
 
 // 5×7 glyphs (1 = ink): enough to draw plates the recogniser reads, without any image files.
@@ -125,5 +125,24 @@ describe('plateStage', () => {
     expect(events).toHaveLength(1)
     await stage.close!()
     await stage.close!()
+  })
+})
+
+describe('PlateReader with your own box detector', () => {
+  const data = evaluationDataDir()
+  const model = data && join(data, 'models/yolox-nano/yolox_nano.onnx')
+  it.skipIf(!model || !existsSync(model))('runs a YOLOX model through the boxes path (data: models/yolox-nano)', async () => {
+    const reader = await PlateReader.create({
+      workers: 1,
+      detector: { model: model!, output: 'boxes', layout: 'yolox', inputWidth: 416, inputHeight: 416, channelOrder: 'bgr', mean: [0, 0, 0], std: [1 / 255, 1 / 255, 1 / 255], scoreThreshold: 0.2 },
+    })
+    try {
+      // YOLOX finds COCO objects, not plates: the reader must run, read what it finds and not crash.
+      const plates = await reader.read(drawPlate('AB1234CE', 416, 416, 60, 180, 4))
+      expect(Array.isArray(plates)).toBe(true)
+      await expect(reader.read({ data: new Uint8Array(0), width: 0, height: 0, format: 'rgb24' })).rejects.toMatchObject({ code: 'ERR_INVALID_INPUT' })
+    } finally {
+      await reader.close()
+    }
   })
 })

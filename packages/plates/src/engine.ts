@@ -1,4 +1,5 @@
 import { OkoError, iou, type Point, type Rect } from '@oko/core'
+import { BoxDetector } from './boxes.js'
 import { plateCandidates, type PlateCandidate } from './candidates.js'
 import { PADDLE_DET, TextDetector, type TextBox } from './detector.js'
 import { compileFormats, matchFormat, type CompiledFormats, type FormatMatch } from './formats.js'
@@ -46,7 +47,7 @@ export class PlateEngine {
   private closed = false
 
   private constructor(
-    private readonly detector: TextDetector,
+    private readonly detector: TextDetector | BoxDetector,
     private readonly recognizer: TextRecognizer,
     private readonly formats: CompiledFormats,
     private readonly options: ResolvedReaderOptions,
@@ -61,7 +62,7 @@ export class PlateEngine {
       openSession(det.model, 'detector', options.intraOpThreads),
       openSession(rec.model, 'recognizer', options.intraOpThreads),
     ])
-    const detector = new TextDetector(detSession, { ...PADDLE_DET, ...det })
+    const detector = det.boxes ? new BoxDetector(detSession, det.boxes) : new TextDetector(detSession, { ...PADDLE_DET, ...det })
     const recognizer = new TextRecognizer(recSession, dictionary, { ...PADDLE_REC, ...rec })
     return new PlateEngine(detector, recognizer, formats, options)
   }
@@ -72,6 +73,13 @@ export class PlateEngine {
     checkImage(image)
     const region = clipRegion(opts.region, image)
     if (opts.crop) return this.readCrop(image, region)
+    if (this.detector instanceof BoxDetector) {
+      // A plate detector gives whole plates: read each like a crop (one line, or two stacked).
+      const cache = new Map<string, DecodedChar[]>()
+      const plates = await this.detector.detect(image, region)
+      const read = await this.readCandidates(image, plates.flatMap((p) => cropCandidates(boundsOf(p, image.width, image.height))), cache, this.options.readVariants)
+      return suppress(read, this.options.maxPlates)
+    }
     const boxes = await this.detector.detect(image, region)
     const candidates = plateCandidates(boxes, this.options.candidates)
     const cache = new Map<string, DecodedChar[]>()
@@ -152,18 +160,11 @@ export class PlateEngine {
   }
 
   private async readCrop(image: PlateImage, region: Rect): Promise<PlateReading[]> {
-    const whole = boxOfRect(region)
-    const candidates: PlateCandidate[] = [{ lines: [whole], outline: whole, score: 1 }]
-    if (region.width < 2.5 * region.height) {
-      const top = { ...whole, cy: region.y + region.height * 0.25, height: region.height * 0.5 }
-      const bottom = { ...whole, cy: region.y + region.height * 0.72, height: region.height * 0.56 }
-      candidates.push({ lines: [top, bottom], outline: whole, score: 1 })
-    }
-    const read = await this.readCandidates(image, candidates, new Map(), this.options.readVariants)
+    const read = await this.readCandidates(image, cropCandidates(region), new Map(), this.options.readVariants)
     return suppress(read, 1)
   }
 
-  /** Text boxes only (for debugging and custom pipelines). */
+  /** What the detector finds (text lines, or plates for a box detector), for debugging and custom pipelines. */
   async detectText(image: PlateImage, region?: Rect): Promise<TextBox[]> {
     if (this.closed) throw new OkoError('ERR_CLOSED', 'PlateEngine is closed')
     checkImage(image)
@@ -212,6 +213,18 @@ function toReading(m: FormatMatch, c: PlateCandidate, image: PlateImage): PlateR
     lines: c.lines.length === 2 ? 2 : 1,
     corrected: m.corrected,
   }
+}
+
+/** A plate crop read as one line, and (when less than 2.5× as wide as high) as two stacked lines. */
+function cropCandidates(region: Rect): PlateCandidate[] {
+  const whole = boxOfRect(region)
+  const out: PlateCandidate[] = [{ lines: [whole], outline: whole, score: 1 }]
+  if (region.width < 2.5 * region.height) {
+    const top = { ...whole, cy: region.y + region.height * 0.25, height: region.height * 0.5 }
+    const bottom = { ...whole, cy: region.y + region.height * 0.72, height: region.height * 0.56 }
+    out.push({ lines: [top, bottom], outline: whole, score: 1 })
+  }
+  return out
 }
 
 /** Horizontal stretches a line is read at (see readCandidates). */

