@@ -1,7 +1,7 @@
 import type { FaceEvent, Frame, Rect, Stage, StageContext } from '@oko/core'
 import { InvalidOptionError, OkoError, checkBoolean, checkKnownKeys, checkObject, iou, optionalNumber } from '@oko/core'
 import type { AnalyzedFace, FaceAnalysis } from './analyzer.js'
-import { searchAreas, shiftFace } from './detector.js'
+import { searchAreas, shiftFace, suppressFaces } from './detector.js'
 import type { FaceImage, RgbImage } from './image.js'
 import { checkImage, frameToRgb } from './image.js'
 import type { FacePoolOptions } from './pool.js'
@@ -130,20 +130,21 @@ export async function faceStage(options: FaceStageOptions = {}): Promise<FaceSta
     // Copy every area now: the frame is borrowed and the work below is asynchronous.
     const jobs = areas.map((rect) => {
       const small = options.cropProvider !== undefined && Math.min(rect.width, rect.height) < highResBelowPx
-      return { rect, rgb: small ? undefined : frameToRgb(frame, rect), small }
+      return { rect, rgb: frameToRgb(frame, rect), small }
     })
-    const found: AnalyzedFace[] = []
-    for (const job of jobs) {
-      let image: FaceImage | undefined = job.rgb
+    // Areas run in parallel: a FacePool spreads them over its threads.
+    const perArea = await Promise.all(jobs.map(async (job) => {
+      let image: FaceImage = job.rgb
       let rect = job.rect
       if (job.small) {
         const crop = await options.cropProvider!({ cameraId: ctx.cameraId, seq: frame.seq, ptsUs: frame.ptsUs, rect, frameWidth: frame.width, frameHeight: frame.height })
-        if (crop) { image = checkImage('cropProvider result image', crop.image); rect = crop.rect } else image = frameToRgb(frame, rect)
+        if (crop) { image = checkImage('cropProvider result image', crop.image); rect = crop.rect }
       }
-      const faces = await analysis.analyze(image!, { snapshots })
-      const sx = rect.width / image!.width, sy = rect.height / image!.height
-      for (const f of faces) found.push(sx === 1 && sy === 1 ? shiftFace(f, rect.x, rect.y) : scaleFace(f, sx, sy, rect))
-    }
+      const faces = await analysis.analyze(image, { snapshots })
+      const sx = rect.width / image.width, sy = rect.height / image.height
+      return faces.map((f) => (sx === 1 && sy === 1 ? shiftFace(f, rect.x, rect.y) : scaleFace(f, sx, sy, rect)))
+    }))
+    const found = regions ? suppressFaces(perArea.flat()) : perArea.flat()
     const cam = cameras.get(ctx.cameraId) ?? { tracks: [], next: 1 }
     cameras.set(ctx.cameraId, cam)
     cam.tracks = cam.tracks.filter((t) => frame.ptsUs - t.lastUs <= timeoutUs)
