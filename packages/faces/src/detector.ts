@@ -22,7 +22,11 @@ export interface OnnxDetectorSpec {
 export interface FaceDetectorOptions {
   /** `tiny` (face-api TinyFaceDetector, fast; default), `ssd` (SSD MobileNetV1, slower, finds smaller faces) or your ONNX model. */
   model?: 'tiny' | 'ssd' | OnnxDetectorSpec
-  /** Tiny detector input side (multiple of 32, 128–1024). Default 416. */
+  /**
+   * Tiny detector input side for whole images (multiple of 32, 128–1024). Default 416: finds faces
+   * down to about 1/15 of the image height. For whole 1080p crowd frames use 1024 (≈1 s CPU per
+   * frame) or, better, pass person/motion regions, which are searched at their own resolution.
+   */
   inputSizePx?: number
   /** Detections below this confidence are dropped. Default 0.5. */
   minConfidence?: number
