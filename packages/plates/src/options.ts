@@ -85,8 +85,6 @@ export interface PlateReaderOptions {
   readVariants?: number
   /** Worker threads (default: available cores, at most 4). Each holds one single-threaded session per model. */
   workers?: number
-  /** Queued reads beyond which `read` rejects (default 64). */
-  maxQueue?: number
 }
 
 /** Fully resolved, structured-clone-safe options (what workers receive). */
@@ -112,13 +110,12 @@ export interface ResolvedReaderOptions {
   refineBias: number
   intraOpThreads: number
   workers: number
-  maxQueue: number
 }
 
 /** Pixels 0..1 in RGB order: what most YOLO exports take. */
 const RAW_RGB: Normalization = { mean: [0, 0, 0], std: [1, 1, 1], order: 'rgb' }
 
-const KNOWN = ['detector', 'recognizer', 'countries', 'formats', 'minConfidence', 'minChars', 'maxPlates', 'minTextHeightPx', 'maxCandidates', 'refine', 'readVariants', 'workers', 'maxQueue']
+const KNOWN = ['detector', 'recognizer', 'countries', 'formats', 'minConfidence', 'minChars', 'maxPlates', 'minTextHeightPx', 'maxCandidates', 'refine', 'readVariants', 'workers']
 const NORM = ['mean', 'std', 'channelOrder']
 
 /** Validates options synchronously; messages name the option and the fix. */
@@ -189,7 +186,6 @@ export function resolveReaderOptions(input: unknown = {}, path = 'options'): Res
     refineBias: 0.1,
     intraOpThreads: 1,
     workers: optionalNumber(`${path}.workers`, o.workers, Math.min(4, cores), { min: 1, max: 64, integer: true }),
-    maxQueue: optionalNumber(`${path}.maxQueue`, o.maxQueue, 64, { min: 1, max: 100_000, integer: true }),
   }
 }
 

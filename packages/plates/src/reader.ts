@@ -1,68 +1,47 @@
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { OkoError, deserializeError, type Rect } from '@oko/core'
-import { Piscina } from 'piscina'
+import { OkoError, type Rect } from '@oko/core'
+import { InferencePool, type InferencePoolStats } from '@oko/pipeline'
 import type { PlateReading, ReadOptions } from './engine.js'
 import { bytesPerPixel, checkImage, type PlateImage } from './image.js'
 import { resolveReaderOptions, type PlateReaderOptions, type ResolvedReaderOptions } from './options.js'
-import type { PlateReply, PlateTask } from './worker.js'
+import type { PlateWorker } from './worker.js'
 
-export interface PlateReaderStats {
-  threads: number
-  completed: number
-  failed: number
-  /** Tasks lost to a worker thread that died (the thread was replaced). */
-  crashed: number
-  queued: number
-}
+export type PlateReaderStats = InferencePoolStats
 
 /**
- * Finds and reads licence plates in worker threads (one ONNX session per model per thread).
+ * Finds and reads licence plates in worker threads (@oko/pipeline InferencePool; one ONNX session
+ * per model per thread).
  *
  * ```ts
- * await using reader = await PlateReader.create({ countries: ['ua', 'eu'] })
+ * await using reader = await PlateReader.create({ countries: ['ua', 'europe'] })
  * const plates = await reader.read({ data, width, height, format: 'rgb24' })
  * ```
  *
  * `read` copies the pixels it needs (the region only, when one is given) and transfers that copy
- * to a worker: the caller's buffer is never held or detached.
+ * to a worker: the caller's buffer is never held or detached. When every thread is busy, `read`
+ * waits for one (backpressure stays with the caller).
  */
 export class PlateReader implements AsyncDisposable {
   readonly options: ResolvedReaderOptions
-  #pool: Piscina<PlateTask, PlateReply>
-  #completed = 0
-  #failed = 0
-  #crashed = 0
+  #pool: InferencePool<PlateWorker>
   #closing: Promise<void> | undefined
 
-  private constructor(pool: Piscina<PlateTask, PlateReply>, options: ResolvedReaderOptions) {
+  private constructor(pool: InferencePool<PlateWorker>, options: ResolvedReaderOptions) {
     this.#pool = pool
     this.options = options
   }
 
-  /** Starts the workers and waits until models are loaded (missing or broken models reject with ERR_FILE_NOT_FOUND / ERR_MODEL). */
+  /** Starts the workers and waits until models are loaded (missing or broken models reject with ERR_FILE_NOT_FOUND / ERR_MODEL naming the file). */
   static async create(options: PlateReaderOptions = {}): Promise<PlateReader> {
     const resolved = resolveReaderOptions(options)
-    const pool = new Piscina<PlateTask, PlateReply>({
-      filename: workerFile(),
-      minThreads: resolved.workers,
-      maxThreads: resolved.workers,
-      maxQueue: resolved.maxQueue,
-      concurrentTasksPerWorker: 1,
-      idleTimeout: Infinity,
-      workerData: { options: resolved },
-      execArgv: workerExecArgv(process.execArgv),
-    })
-    const reader = new PlateReader(pool, resolved)
     try {
-      const reply = await pool.run({ kind: 'ready' })
-      if (!reply.ok) throw deserializeError(reply.error)
+      const pool = await InferencePool.create<PlateWorker>({ worker: workerFile(), threads: resolved.workers, init: resolved, name: 'plates' })
+      return new PlateReader(pool, resolved)
     } catch (error) {
-      await pool.destroy()
-      if (error instanceof OkoError) throw error
-      throw new OkoError('ERR_MODEL', `plate worker failed to start: ${(error as Error).message}`, { cause: error })
+      // Surface the worker's own error (its code and the file it names), not the pool's wrapper.
+      throw error instanceof OkoError && error.cause instanceof OkoError ? error.cause : error
     }
-    return reader
   }
 
   /** Finds and reads the plates of an image (or of `options.region`), best first. */
@@ -70,32 +49,23 @@ export class PlateReader implements AsyncDisposable {
     if (this.#closing) throw new OkoError('ERR_CLOSED', 'PlateReader is closed')
     checkImage(image)
     const { copy, offset } = copyRegion(image, options.region)
-    const task: PlateTask = { kind: 'read', image: copy, options: { ...options, region: undefined } }
-    let reply: PlateReply
+    const { region: _region, ...rest } = options
+    let plates: PlateReading[]
     try {
-      reply = await this.#pool.run(task, { transferList: [copy.data.buffer as ArrayBuffer] })
+      plates = await this.#pool.run({ image: copy, options: rest }, { transfer: [copy.data.buffer as ArrayBuffer] })
     } catch (error) {
-      if (/queue is at limit/i.test((error as Error).message)) {
-        throw new OkoError('ERR_WORKER_TASK', `plate reader is busy: ${this.options.maxQueue} reads already queued (options.maxQueue); wait for reads to finish`, { cause: error })
-      }
-      this.#crashed++
-      throw new OkoError('ERR_WORKER_CRASHED', `plate worker failed: ${(error as Error).message}; the thread is replaced`, { cause: error })
+      throw error instanceof OkoError && error.code === 'ERR_WORKER_TASK' && error.cause instanceof OkoError ? error.cause : error
     }
-    if (!reply.ok) {
-      this.#failed++
-      throw deserializeError(reply.error)
-    }
-    this.#completed++
-    return offset.x === 0 && offset.y === 0 ? reply.plates : reply.plates.map((p) => shift(p, offset.x, offset.y))
+    return offset.x === 0 && offset.y === 0 ? plates : plates.map((p) => shift(p, offset.x, offset.y))
   }
 
   stats(): PlateReaderStats {
-    return { threads: this.options.workers, completed: this.#completed, failed: this.#failed, crashed: this.#crashed, queued: this.#pool.queueSize }
+    return this.#pool.stats()
   }
 
   /** Waits for running reads, then stops the threads. Idempotent. */
   close(): Promise<void> {
-    this.#closing ??= this.#pool.close().then(() => undefined)
+    this.#closing ??= this.#pool.close()
     return this.#closing
   }
 
@@ -105,23 +75,11 @@ export class PlateReader implements AsyncDisposable {
 }
 
 /** dist/worker.js next to this module; from sources (tests), the built one in ../dist. */
-function workerFile(): string {
-  const here = fileURLToPath(new URL('.', import.meta.url))
-  const file = here.endsWith('/src/') ? fileURLToPath(new URL('../dist/worker.js', import.meta.url)) : fileURLToPath(new URL('./worker.js', import.meta.url))
-  if (!existsSync(file)) throw new OkoError('ERR_FILE_NOT_FOUND', `plate worker module not found: ${file}; build @oko/plates first (pnpm --filter @oko/plates build)`)
-  return file
-}
-
-/** The parent's execArgv without the `oko-source` condition: worker threads load dist/ (Node 20 cannot load .ts). */
-function workerExecArgv(execArgv: readonly string[]): string[] {
-  const out: string[] = []
-  for (let i = 0; i < execArgv.length; i++) {
-    const arg = execArgv[i]!
-    if ((arg === '--conditions' || arg === '-C') && execArgv[i + 1] === 'oko-source') { i++; continue }
-    if (arg === '--conditions=oko-source' || arg === '-C=oko-source') continue
-    out.push(arg)
-  }
-  return out
+function workerFile(): URL {
+  const here = fileURLToPath(import.meta.url)
+  const url = /[\\/]src[\\/][^\\/]+\.ts$/.test(here) ? new URL('../dist/worker.js', import.meta.url) : new URL('./worker.js', import.meta.url)
+  if (!existsSync(url)) throw new OkoError('ERR_FILE_NOT_FOUND', `plate worker module not found: ${fileURLToPath(url)}; build @oko/plates first (pnpm --filter @oko/plates build)`)
+  return url
 }
 
 /** Copies `region` (or the whole image) into a fresh, tightly packed buffer that can be transferred. */
