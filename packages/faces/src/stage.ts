@@ -158,7 +158,9 @@ export async function faceStage(options: FaceStageOptions = {}): Promise<FaceSta
       track.box = face.box
       track.lastUs = frame.ptsUs
       let changed = isNew
-      if (face.quality.score > track.bestScore && (face.descriptor || !track.described)) {
+      // The best face is the best described one (any face until one is described).
+      const firstDescribed = face.descriptor !== undefined && !track.described
+      if (firstDescribed || (face.quality.score > track.bestScore && (face.descriptor || !track.described))) {
         track.bestScore = face.quality.score
         const q = face.quality
         track.quality = { sizePx: q.sizePx, sharpness: q.sharpness, yawDeg: q.yawDeg, pitchDeg: q.pitchDeg, score: q.score }
