@@ -41,8 +41,8 @@ export class TextDetector {
   async detect(image: PlateImage, region: Rect = { x: 0, y: 0, width: image.width, height: image.height }, scale?: number): Promise<TextBox[]> {
     const { maxSidePx } = this.options
     const longest = Math.max(region.width, region.height)
-    // Default: fit maxSidePx; small regions (a vehicle crop) are scaled up to 320 px so characters reach ~16+ px.
-    const s = Math.min(scale ?? (longest < 320 ? 320 / longest : 1), maxSidePx / longest)
+    // Default: fit maxSidePx, scaling small images and regions up (at most 2×, or to 320 px) so small plates' characters grow.
+    const s = Math.min(scale ?? Math.max(Math.min(2, maxSidePx / longest), Math.min(320 / longest, 8)), maxSidePx / longest)
     const w = Math.max(32, Math.round((region.width * s) / 32) * 32)
     const h = Math.max(32, Math.round((region.height * s) / 32) * 32)
     const box: OrientedBox = { cx: region.x + region.width / 2, cy: region.y + region.height / 2, width: region.width, height: region.height, angle: 0 }
