@@ -33,6 +33,12 @@ export interface ReadOptions {
   /** Look only inside this region (a vehicle box); the whole image by default. */
   region?: Rect
   /**
+   * Scale images smaller than the detector input up (at most 2×) so small plates are found
+   * (default true for whole images; false with `region`, which is read at 320-640 px: a vehicle's
+   * plate is large enough).
+   */
+  upscale?: boolean
+  /**
    * The image (or region) is one plate, cropped: read it without detection (one line, or two
    * stacked lines when it is less than 2.5 times as wide as high). Returns at most one reading.
    */
@@ -80,7 +86,10 @@ export class PlateEngine {
       const read = await this.readCandidates(image, plates.flatMap((p) => cropCandidates(boundsOf(p, image.width, image.height))), cache, this.options.readVariants)
       return suppress(read, this.options.maxPlates)
     }
-    const boxes = await this.detector.detect(image, region)
+    const upscale = opts.upscale ?? opts.region === undefined
+    // A region (a vehicle) is read at 320-640 px: its plate is large enough, and detection cost grows with pixels.
+    const longest = Math.max(region.width, region.height)
+    const boxes = await this.detector.detect(image, region, upscale ? undefined : longest < 320 ? Math.min(8, 320 / longest) : Math.min(1, 640 / longest))
     const candidates = plateCandidates(boxes, this.options.candidates)
     const cache = new Map<string, DecodedChar[]>()
     const partial: { candidate: PlateCandidate; chars: number }[] = []

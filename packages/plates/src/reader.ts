@@ -49,10 +49,11 @@ export class PlateReader implements AsyncDisposable {
     if (this.#closing) throw new OkoError('ERR_CLOSED', 'PlateReader is closed')
     checkImage(image)
     const { copy, offset } = copyRegion(image, options.region)
-    const { region: _region, ...rest } = options
+    const { region, ...rest } = options
+    const job = { image: copy, options: region ? { ...rest, upscale: rest.upscale ?? false } : rest }
     let plates: PlateReading[]
     try {
-      plates = await this.#pool.run({ image: copy, options: rest }, { transfer: [copy.data.buffer as ArrayBuffer] })
+      plates = await this.#pool.run(job, { transfer: [copy.data.buffer as ArrayBuffer] })
     } catch (error) {
       throw error instanceof OkoError && error.code === 'ERR_WORKER_TASK' && error.cause instanceof OkoError ? error.cause : error
     }
