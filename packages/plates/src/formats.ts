@@ -71,7 +71,10 @@ export function compileFormats(table: FormatTable, only?: readonly string[], pat
       }
     }
   })
-  if (specs.length === 0) throw new InvalidOptionError(path, `no format matches ${JSON.stringify(only)}; known ids: ${table.formats.map((f) => f.id).join(', ')}`)
+  if (specs.length === 0) {
+    const regions = [...new Set(table.formats.flatMap((f) => f.regions ?? []))]
+    throw new InvalidOptionError(path, `no format matches ${JSON.stringify(only)}; known ids: ${table.formats.map((f) => f.id).join(', ')}; regions: ${regions.join(', ')}`)
+  }
   return { specs, byLength, maxLength }
 }
 

@@ -34,15 +34,15 @@ export const evalPlatesCommand: Command = {
   },
   async run(args, io) {
     const dir = args.positionals[0]
-    if (dir === undefined) throw new UsageError('eval plates: give the folder of labelled images, e.g. oko eval plates ./plates')
+    if (dir === undefined) throw new UsageError('give the folder of labelled images, e.g. oko eval plates ./plates')
     const folder = resolve(dir)
-    if (!existsSync(folder) || !statSync(folder).isDirectory()) throw new UsageError(`eval plates: folder not found: ${folder}`, ExitCode.input)
+    if (!existsSync(folder) || !statSync(folder).isDirectory()) throw new UsageError(`folder not found: ${folder}`, ExitCode.input)
     const countries = typeof args.values.countries === 'string' ? args.values.countries.split(',').map((s) => s.trim()).filter(Boolean) : undefined
     let engine: PlateEngine
     try {
       engine = await PlateEngine.create(resolveReaderOptions(countries ? { countries } : {}))
     } catch (error) {
-      if (error instanceof OkoError && error.code === 'ERR_INVALID_OPTION') throw new UsageError(`eval plates: ${error.message}`)
+      if (error instanceof OkoError && error.code === 'ERR_INVALID_OPTION') throw new UsageError(`--countries: ${error.message}`)
       throw error
     }
     let summary: EvaluationSummary
