@@ -80,7 +80,7 @@ export async function plateStage<I extends PlateStageInput = PlateStageInput>(op
           .slice(0, maxRegions)
         for (const region of boxes) {
           const image = imageFromFrame(frame, region.box)
-          const found = await reader.read(image)
+          const found = await reader.read(image, { upscale: false }) // a region: read at 320-640 px
           const dx = Math.max(0, Math.floor(region.box.x))
           const dy = Math.max(0, Math.floor(region.box.y))
           for (const p of found) {
