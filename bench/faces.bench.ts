@@ -14,7 +14,8 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Bench } from 'tinybench'
 import { evaluationDataDir, type Rect } from '@oko/core'
-import { FaceAnalyzer, FacePool, Watchlist, faceStage, type AnalyzeOptions, type FaceAnalysis, type RgbImage } from '@oko/faces'
+import { FaceAnalyzer, FacePool, Watchlist, faceStage, type AnalyzeOptions, type FaceAnalysis } from '@oko/faces'
+import type { RgbImage } from '@oko/core'
 import { decodeImage } from '@oko/source'
 
 const quick = process.argv.includes('--quick')

@@ -8,8 +8,8 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Bench } from 'tinybench'
-import { evaluationDataDir, type Rect } from '@oko/core'
-import { PlateEngine, resolveReaderOptions, type PlateImage } from '@oko/plates'
+import { evaluationDataDir, type RawImage, type Rect } from '@oko/core'
+import { PlateEngine, resolveReaderOptions } from '@oko/plates'
 import { decodeImage } from '@oko/source'
 
 const quick = process.argv.includes('--quick')
@@ -26,7 +26,7 @@ const FONT: Record<string, string[]> = {
   '4': ['00010', '00110', '01010', '10010', '11111', '00010', '00010'],
 }
 
-function drawPlate(text: string, width: number, height: number, px: number, py: number, scale: number, background = 90): PlateImage {
+function drawPlate(text: string, width: number, height: number, px: number, py: number, scale: number, background = 90): RawImage {
   const data = new Uint8Array(width * height * 3).fill(background)
   const fill = (x: number, y: number, v: number) => data.fill(v, (y * width + x) * 3, (y * width + x) * 3 + 3)
   for (let y = py; y < py + 11 * scale; y++) for (let x = px; x < px + (text.length * 6 + 3) * scale; x++) fill(x, y, 235)
@@ -36,13 +36,13 @@ function drawPlate(text: string, width: number, height: number, px: number, py: 
   return { data, width, height, format: 'rgb24' }
 }
 
-function crop(image: PlateImage, r: Rect): PlateImage {
+function crop(image: RawImage, r: Rect): RawImage {
   const data = new Uint8Array(r.width * r.height * 3)
   for (let y = 0; y < r.height; y++) data.set(image.data.subarray(((r.y + y) * image.width + r.x) * 3, ((r.y + y) * image.width + r.x + r.width) * 3), y * r.width * 3)
   return { data, width: r.width, height: r.height, format: 'rgb24' }
 }
 
-interface Case { name: string; image: PlateImage; region?: Rect; crop?: boolean; fast?: boolean }
+interface Case { name: string; image: RawImage; region?: Rect; crop?: boolean; fast?: boolean }
 const cases: Case[] = [
   { name: 'drawn plate crop 159x33', image: drawPlate('AB1234CE', 159, 33, 0, 0, 3), crop: true },
   { name: 'drawn plate, 1080p frame', image: drawPlate('AB1234CE', 1920, 1080, 880, 700, 4) },

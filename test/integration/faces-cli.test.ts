@@ -5,7 +5,8 @@ import { dirname, join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { ExitCode, main } from '@oko/cli'
-import { FaceAnalyzer, toRgb, type RgbImage } from '@oko/faces'
+import { FaceAnalyzer } from '@oko/faces'
+import { toRgb, type RgbImage } from '@oko/core'
 import { decodeImage } from '@oko/source'
 
 async function oko(...argv: string[]) {

@@ -3,9 +3,9 @@ import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { iou, type FaceEvent, type Frame, type OkoEvent, type StageContext } from '@oko/core'
+import { iou, toRgb, type FaceEvent, type Frame, type OkoEvent, type RgbImage, type StageContext } from '@oko/core'
 import {
-  FaceAnalyzer, FacePool, Watchlist, describeSingleFace, euclidean, faceStage, searchAreas, toRgb, type RgbImage,
+  FaceAnalyzer, FacePool, Watchlist, describeSingleFace, euclidean, faceStage, searchAreas,
 } from '@oko/faces'
 import { decodeImage } from '@oko/source'
 

@@ -5,11 +5,10 @@ import { PassThrough } from 'node:stream'
 import type { OkoEvent } from '@oko/core'
 import { motionStage } from '@oko/motion'
 import { EventEncoder, Pipeline } from '@oko/pipeline'
-import { streetScene } from '@oko/samples'
+import { streetScene, writeSampleClip } from '@oko/samples'
 import { Source, setFfmpegLogLevel } from '@oko/source'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { main } from '../../packages/cli/src/main.js'
-import { writeClip } from './source-clips.js'
 
 // Real parts: clips generated with @oko/samples, decoded by @oko/source (node-av), gated by @oko/motion (WASM).
 let dir: string
@@ -21,8 +20,7 @@ beforeAll(() => {
   setFfmpegLogLevel('quiet')
   const scene = streetScene({ width: 320, height: 180, fps: 10 })
   clip = join(dir, 'street.mp4')
-  // source-clips' writer: writeSampleClip's codec options crash node-av 6.1.1 at exit in test workers.
-  writeClip(clip, scene, 20)
+  writeSampleClip(clip, scene, { gopFrames: 20 })
   frames = scene.frames
 })
 afterAll(() => rmSync(dir, { recursive: true, force: true }))

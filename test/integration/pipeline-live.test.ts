@@ -3,11 +3,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Frame, OkoEvent } from '@oko/core'
 import { InferencePool, Pipeline, workerStage } from '@oko/pipeline'
-import { streetScene } from '@oko/samples'
+import { streetScene, writeSampleClip } from '@oko/samples'
 import { Source, setFfmpegLogLevel } from '@oko/source'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type EchoWorker from '../fixtures/workers/echo.mjs'
-import { writeClip } from './source-clips.js'
 import { RtspTestServer } from './source-rtsp-server.js'
 
 // A live RTSP camera (real server on 127.0.0.1) and a file, sharing one slow worker pool.
@@ -18,7 +17,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 beforeAll(async () => {
   setFfmpegLogLevel('quiet')
   dir = mkdtempSync(join(tmpdir(), 'oko-pipeline-live-'))
-  writeClip(join(dir, 'cam.mp4'), { ...streetScene({ width: 320, height: 240, fps: 25 }), frames: 75 }, 25)
+  writeSampleClip(join(dir, 'cam.mp4'), { ...streetScene({ width: 320, height: 240, fps: 25 }), frames: 75 }, { gopFrames: 25 })
   server = await RtspTestServer.create(join(dir, 'cam.mp4'), 25)
   await server.start()
 })

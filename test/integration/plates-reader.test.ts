@@ -2,8 +2,8 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { evaluationDataDir, type Frame, type OkoEvent, type StageContext } from '@oko/core'
-import { PlateReader, plateStage, type PlateImage } from '@oko/plates'
+import { evaluationDataDir, type Frame, type OkoEvent, type RawImage, type StageContext } from '@oko/core'
+import { PlateReader, plateStage } from '@oko/plates'
 
 // 5×7 glyphs (1 = ink): enough to draw plates the recogniser reads, without any image files.
 const FONT: Record<string, string[]> = {
@@ -24,7 +24,7 @@ const FONT: Record<string, string[]> = {
 }
 
 /** A grey frame with a white plate carrying `text` in black, `scale` pixels per font dot. */
-function drawPlate(text: string, width = 640, height = 480, px = 100, py = 200, scale = 4): PlateImage {
+function drawPlate(text: string, width = 640, height = 480, px = 100, py = 200, scale = 4): RawImage {
   const data = new Uint8Array(width * height * 3).fill(90)
   const fill = (x: number, y: number, v: number) => data.fill(v, (y * width + x) * 3, (y * width + x) * 3 + 3)
   for (let y = py; y < py + 11 * scale; y++) for (let x = px; x < px + (text.length * 6 + 3) * scale; x++) fill(x, y, 235)
@@ -37,7 +37,7 @@ function drawPlate(text: string, width = 640, height = 480, px = 100, py = 200, 
   return { data, width, height, format: 'rgb24' }
 }
 
-function frameOf(image: PlateImage, seq: number): Frame {
+function frameOf(image: RawImage, seq: number): Frame {
   return { cameraId: 'gate', seq, ptsUs: seq * 40_000, wallMs: 0, width: image.width, height: image.height, format: 'rgb24', planes: [image.data], strides: [image.width * 3] }
 }
 

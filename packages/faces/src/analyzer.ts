@@ -1,10 +1,9 @@
-import { OkoError, checkBoolean, checkKnownKeys, checkObject } from '@oko/core'
+import { OkoError, checkBoolean, checkKnownKeys, checkObject, type RawImage, type RgbImage } from '@oko/core'
 import { chipToRgb } from './align.js'
 import type { DetectOptions, DetectedFace, FaceDetectorOptions } from './detector.js'
 import { FaceDetector } from './detector.js'
 import type { FaceEmbedderOptions } from './embedder.js'
 import { FaceEmbedder } from './embedder.js'
-import type { FaceImage, RgbImage } from './image.js'
 
 export interface AnalyzeOptions extends DetectOptions {
   /** Also return each face's aligned crop (rgb24), e.g. for an event snapshot. Default false. */
@@ -23,7 +22,7 @@ export interface AnalyzedFace extends DetectedFace {
 export interface FaceAnalysis extends AsyncDisposable {
   /** Descriptor model id (see Watchlist). */
   readonly modelId: string
-  analyze(image: FaceImage, options?: AnalyzeOptions): Promise<AnalyzedFace[]>
+  analyze(image: RawImage, options?: AnalyzeOptions): Promise<AnalyzedFace[]>
   close(): Promise<void>
 }
 
@@ -60,7 +59,7 @@ export class FaceAnalyzer implements FaceAnalysis {
     return this.embedder.backend === this.detector.backend ? d : `detector ${d}, descriptor ${this.embedder.backend}`
   }
 
-  async analyze(image: FaceImage, options: AnalyzeOptions = {}): Promise<AnalyzedFace[]> {
+  async analyze(image: RawImage, options: AnalyzeOptions = {}): Promise<AnalyzedFace[]> {
     if (this.#closed) throw new OkoError('ERR_CLOSED', 'FaceAnalyzer is closed')
     const o = checkObject('options', options, {})
     const { snapshots, ...detect } = o as AnalyzeOptions
@@ -96,7 +95,7 @@ export class FaceAnalyzer implements FaceAnalysis {
  * Describes the one face of an enrolment photo. Throws ERR_INVALID_INPUT naming `label` when the
  * photo has no face, several faces, or a face the quality gate rejects.
  */
-export async function describeSingleFace(analysis: FaceAnalysis, image: FaceImage, label: string, options: AnalyzeOptions = {}): Promise<AnalyzedFace & { descriptor: Float32Array }> {
+export async function describeSingleFace(analysis: FaceAnalysis, image: RawImage, label: string, options: AnalyzeOptions = {}): Promise<AnalyzedFace & { descriptor: Float32Array }> {
   const faces = await analysis.analyze(image, options)
   if (faces.length === 0) throw new OkoError('ERR_INVALID_INPUT', `${label}: no face found; use a photo with one clear, frontal face${options.tightCrop ? '' : ' (for tightly cropped faces pass tightCrop: true)'}`)
   if (faces.length > 1) throw new OkoError('ERR_INVALID_INPUT', `${label}: ${faces.length} faces found; an enrolment photo must show exactly one person`)

@@ -1,9 +1,8 @@
+import { padGrey } from './image.js'
 import type { Point, Rect } from '@oko/core'
-import { OkoError, checkArray, checkBoolean, checkKnownKeys, checkNumber, checkObject, checkOneOf, checkString, iou } from '@oko/core'
+import { OkoError, checkArray, checkBoolean, checkKnownKeys, checkNumber, checkObject, checkOneOf, checkString, iou, type RawImage, type RgbImage, checkRawImage, clampRect, toRgb } from '@oko/core'
 import type { AlignedFace } from './align.js'
 import { alignFace, fivePointsOf68 } from './align.js'
-import type { FaceImage, RgbImage } from './image.js'
-import { checkImage, clampRect, padGrey, toRgb } from './image.js'
 import type { RawDetection } from './onnx.js'
 import { YuNetRunner } from './onnx.js'
 import type { FaceQuality, FaceSkipReason, QualityGate, QualityGateOptions } from './quality.js'
@@ -165,15 +164,15 @@ export class FaceDetector implements AsyncDisposable {
   }
 
   /** Detects faces. `image` is read during the call only. */
-  async detect(image: FaceImage, options: DetectOptions = {}): Promise<DetectedFace[]> {
+  async detect(image: RawImage, options: DetectOptions = {}): Promise<DetectedFace[]> {
     const faces = await this.detectWithChips(image, options)
     return faces.map(({ chip: _chip, ...face }) => face)
   }
 
   /** Internal: like `detect`, keeping each face's aligned chip. */
-  async detectWithChips(image: FaceImage, options: DetectOptions = {}): Promise<DetectedWithChip[]> {
+  async detectWithChips(image: RawImage, options: DetectOptions = {}): Promise<DetectedWithChip[]> {
     if (this.#closed) throw new OkoError('ERR_CLOSED', 'FaceDetector is closed')
-    const img = checkImage('image', image)
+    const img = checkRawImage('image', image)
     const { regions, tightCrop: tight } = resolveDetectOptions(options)
     if (tight === 'auto') {
       if (!regions && Math.max(img.width, img.height) <= 320) return this.detectWithChips(img, { tightCrop: true })

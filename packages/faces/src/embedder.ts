@@ -1,9 +1,7 @@
 import type { Point } from '@oko/core'
-import { OkoError, checkKnownKeys, checkNumber, checkObject, checkOneOf, checkString } from '@oko/core'
+import { OkoError, checkKnownKeys, checkNumber, checkObject, checkOneOf, checkString, type RawImage, type RgbImage, checkRawImage, clampRect, toRgb } from '@oko/core'
 import type { AlignedFace } from './align.js'
 import { ARCFACE_112, DLIB_CHIP, alignFace, fivePointsOf68, warpToTemplate } from './align.js'
-import type { FaceImage, RgbImage } from './image.js'
-import { checkImage, clampRect, toRgb } from './image.js'
 import type { OnnxEmbedderSpec } from './onnx.js'
 import { OnnxEmbedRunner } from './onnx.js'
 import type { BackendChoice, FaceApiRecognitionNet, FaceRuntime, Tensor, TfBackend } from './runtime.js'
@@ -97,8 +95,8 @@ export class FaceEmbedder implements AsyncDisposable {
   }
 
   /** Aligns each face (from its landmarks, in `image` pixels) and describes it. `image` is read during the call only. */
-  async embed(image: FaceImage, faces: readonly { readonly landmarks: readonly Point[] }[]): Promise<Float32Array[]> {
-    const img = checkImage('image', image)
+  async embed(image: RawImage, faces: readonly { readonly landmarks: readonly Point[] }[]): Promise<Float32Array[]> {
+    const img = checkRawImage('image', image)
     const chips = faces.map((f, i) => {
       if (f.landmarks.length !== 68 && f.landmarks.length !== 5) {
         throw new OkoError('ERR_INVALID_INPUT', `faces[${i}].landmarks: expected 68 or 5 points, received ${f.landmarks.length}`)
@@ -109,7 +107,7 @@ export class FaceEmbedder implements AsyncDisposable {
   }
 
   /** Crops around the landmarks only (no whole-frame conversion), then warps onto the template. */
-  private align(image: FaceImage, landmarks: readonly Point[]): AlignedFace {
+  private align(image: RawImage, landmarks: readonly Point[]): AlignedFace {
     const xs = landmarks.map((p) => p.x), ys = landmarks.map((p) => p.y)
     const x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = Math.min(...ys), y1 = Math.max(...ys)
     const side = Math.max(x1 - x0, y1 - y0, 4)

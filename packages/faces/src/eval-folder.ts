@@ -1,15 +1,14 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs'
 import { dirname, extname, join, resolve } from 'node:path'
-import { OkoError } from '@oko/core'
+import { OkoError, type RawImage } from '@oko/core'
 import type { FaceAnalysis } from './analyzer.js'
 import { describeSingleFace } from './analyzer.js'
 import type { IdentificationResult, LabelledDescriptor, VerificationResult } from './evaluate.js'
 import { evaluateIdentification, evaluateVerification } from './evaluate.js'
-import type { FaceImage } from './image.js'
 import { DEFAULT_MATCH_THRESHOLD, euclidean } from './watchlist.js'
 
 /** Decodes an image file to pixels (faces does not decode: `@oko/source`'s decodeImage fits). */
-export type DecodeImage = (path: string) => FaceImage
+export type DecodeImage = (path: string) => RawImage
 
 export interface FaceEvalOptions {
   /** Match threshold. Default DEFAULT_MATCH_THRESHOLD. */

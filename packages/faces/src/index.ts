@@ -8,8 +8,6 @@ export { alignFace, fivePointsOf68, similarityTransform, DLIB_CHIP, ARCFACE_112 
 export type { AlignedFace, ChipGeometry, Similarity } from './align.js'
 export { estimatePose, chipSharpness } from './quality.js'
 export type { FaceQuality, FaceSkipReason, QualityGateOptions } from './quality.js'
-export { checkImage, toRgb, frameToRgb } from './image.js'
-export type { FaceImage, FacePixelFormat, RgbImage } from './image.js'
 export { Watchlist, DEFAULT_MATCH_THRESHOLD, WATCHLIST_FORMAT_VERSION, euclidean } from './watchlist.js'
 export type { WatchlistMatch, WatchlistOptions } from './watchlist.js'
 export { calibrateThreshold, calibrateOpenSet, rocCurve, evaluateIdentification, evaluateVerification } from './evaluate.js'

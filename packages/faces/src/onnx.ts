@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import type { Point } from '@oko/core'
-import { OkoError } from '@oko/core'
-import type { RgbImage } from './image.js'
+import { OkoError, type RgbImage } from '@oko/core'
 
 /* onnxruntime-node is loaded lazily: only users of their own ONNX models pay for it. */
 interface OrtTensor { readonly data: Float32Array | unknown; readonly dims: readonly number[] }

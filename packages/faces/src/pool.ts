@@ -1,10 +1,8 @@
 import { fileURLToPath } from 'node:url'
-import { OkoError, checkKnownKeys, checkObject, optionalNumber } from '@oko/core'
+import { OkoError, checkKnownKeys, checkObject, optionalNumber, type RawImage, checkRawImage, toRgb } from '@oko/core'
 import { InferencePool } from '@oko/pipeline'
 import type { AnalyzeOptions, AnalyzedFace, FaceAnalysis, FaceAnalyzerOptions } from './analyzer.js'
 import { searchAreas, shiftFace, suppressFaces } from './detector.js'
-import type { FaceImage } from './image.js'
-import { checkImage, toRgb } from './image.js'
 import type { FaceWorker } from './worker.js'
 
 export interface FacePoolOptions extends FaceAnalyzerOptions {
@@ -44,9 +42,9 @@ export class FacePool implements FaceAnalysis {
     }
   }
 
-  async analyze(image: FaceImage, options: AnalyzeOptions = {}): Promise<AnalyzedFace[]> {
+  async analyze(image: RawImage, options: AnalyzeOptions = {}): Promise<AnalyzedFace[]> {
     if (this.#closed) throw new OkoError('ERR_CLOSED', 'FacePool is closed')
-    const img = checkImage('image', image)
+    const img = checkRawImage('image', image)
     const o = checkObject('options', options, {})
     checkKnownKeys('options', o, ['regions', 'tightCrop', 'snapshots'])
     const areas = options.regions ? searchAreas(options.regions, img.width, img.height) : [{ x: 0, y: 0, width: img.width, height: img.height }]

@@ -1,7 +1,5 @@
 import type { Frame, Rect, Stage } from '@oko/core'
-import { OkoError, checkKnownKeys, checkObject, checkOneOf, optionalNumber } from '@oko/core'
-import type { FaceImage } from './image.js'
-import { channelsOf, checkImage, clampRect } from './image.js'
+import { OkoError, checkKnownKeys, checkObject, checkOneOf, optionalNumber, type RawImage, bytesPerPixel, checkRawImage, clampRect } from '@oko/core'
 
 export interface RedactOptions {
   /** `pixelate` (default: coarse blocks, cannot be undone by deblurring) or `blur` (strong box blur). */
@@ -31,10 +29,10 @@ interface Plane { data: Uint8Array; width: number; height: number; stride: numbe
  * Pixelates (or blurs) `boxes` of an image in place: faces, plates. Use it on every frame and
  * snapshot that leaves the process when privacy rules apply.
  */
-export function redactImage(image: FaceImage, boxes: readonly Rect[], options: RedactOptions = {}): void {
-  const img = checkImage('image', image)
+export function redactImage(image: RawImage, boxes: readonly Rect[], options: RedactOptions = {}): void {
+  const img = checkRawImage('image', image)
   const opts = resolve(options)
-  const ch = channelsOf(img.format)
+  const ch = bytesPerPixel(img.format)
   const plane: Plane = { data: img.data, width: img.width, height: img.height, stride: img.stride ?? img.width * ch, channels: ch }
   for (const b of boxes) redactPlane(plane, b, opts)
 }

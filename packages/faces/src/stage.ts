@@ -1,9 +1,7 @@
 import type { FaceEvent, Frame, Rect, Stage, StageContext } from '@oko/core'
-import { InvalidOptionError, OkoError, checkBoolean, checkKnownKeys, checkObject, iou, optionalNumber } from '@oko/core'
+import { InvalidOptionError, OkoError, checkBoolean, checkKnownKeys, checkObject, iou, optionalNumber, type RawImage, type RgbImage, checkRawImage, frameToRgb } from '@oko/core'
 import type { AnalyzedFace, FaceAnalysis } from './analyzer.js'
 import { searchAreas, shiftFace, suppressFaces } from './detector.js'
-import type { FaceImage, RgbImage } from './image.js'
-import { checkImage, frameToRgb } from './image.js'
 import type { FacePoolOptions } from './pool.js'
 import { FacePool } from './pool.js'
 import { Watchlist } from './watchlist.js'
@@ -40,7 +38,7 @@ export interface CropRequest {
 
 /** A higher-resolution view of `rect` (e.g. from the camera's main stream), owned by the stage once returned. */
 export interface HighResCrop {
-  readonly image: FaceImage
+  readonly image: RawImage
   /** The detect-stream area the image covers (usually the requested rect). */
   readonly rect: Rect
 }
@@ -134,11 +132,11 @@ export async function faceStage(options: FaceStageOptions = {}): Promise<FaceSta
     })
     // Areas run in parallel: a FacePool spreads them over its threads.
     const perArea = await Promise.all(jobs.map(async (job) => {
-      let image: FaceImage = job.rgb
+      let image: RawImage = job.rgb
       let rect = job.rect
       if (job.small) {
         const crop = await options.cropProvider!({ cameraId: ctx.cameraId, seq: frame.seq, ptsUs: frame.ptsUs, rect, frameWidth: frame.width, frameHeight: frame.height })
-        if (crop) { image = checkImage('cropProvider result image', crop.image); rect = crop.rect }
+        if (crop) { image = checkRawImage('cropProvider result image', crop.image); rect = crop.rect }
       }
       const faces = await analysis.analyze(image, { snapshots })
       const sx = rect.width / image.width, sy = rect.height / image.height

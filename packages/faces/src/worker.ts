@@ -1,7 +1,7 @@
+import { type RgbImage } from '@oko/core'
 import { defineWorker } from '@oko/pipeline/worker'
 import type { AnalyzedFace, FaceAnalyzerOptions } from './analyzer.js'
 import { FaceAnalyzer } from './analyzer.js'
-import type { RgbImage } from './image.js'
 
 export type FaceJob =
   | { readonly kind: 'info' }

@@ -1,6 +1,5 @@
-import { iou, type Rect } from '@oko/core'
+import { iou, type Rect, type RawImage } from '@oko/core'
 import type { TextBox } from './detector.js'
-import type { PlateImage } from './image.js'
 import { ort } from './models.js'
 import { sampleBox, type Normalization } from './pixels.js'
 
@@ -28,7 +27,7 @@ export class BoxDetector {
     return this.session.release()
   }
 
-  async detect(image: PlateImage, region: Rect = { x: 0, y: 0, width: image.width, height: image.height }): Promise<TextBox[]> {
+  async detect(image: RawImage, region: Rect = { x: 0, y: 0, width: image.width, height: image.height }): Promise<TextBox[]> {
     const { inputWidth: w, inputHeight: h } = this.options
     // Letterbox: keep the aspect ratio, pad right/bottom by sampling a larger box (border repeats).
     const scale = Math.min(w / region.width, h / region.height)

@@ -1,5 +1,4 @@
-import type { Rect } from '@oko/core'
-import type { PlateImage } from './image.js'
+import type { Rect, RawImage } from '@oko/core'
 import { ort } from './models.js'
 import { sampleBox, type Normalization, type OrientedBox } from './pixels.js'
 
@@ -38,7 +37,7 @@ export class TextDetector {
   }
 
   /** Finds text boxes inside `region` of `image` (whole image by default). */
-  async detect(image: PlateImage, region: Rect = { x: 0, y: 0, width: image.width, height: image.height }, scale?: number): Promise<TextBox[]> {
+  async detect(image: RawImage, region: Rect = { x: 0, y: 0, width: image.width, height: image.height }, scale?: number): Promise<TextBox[]> {
     const { maxSidePx } = this.options
     const longest = Math.max(region.width, region.height)
     // Default: fit maxSidePx, scaling small images and regions up (at most 2×, or to 320 px) so small plates' characters grow.

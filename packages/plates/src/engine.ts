@@ -1,9 +1,8 @@
-import { OkoError, iou, type Point, type Rect } from '@oko/core'
+import { OkoError, iou, type Point, type Rect, type RawImage, checkRawImage } from '@oko/core'
 import { BoxDetector } from './boxes.js'
 import { plateCandidates, type PlateCandidate } from './candidates.js'
 import { PADDLE_DET, TextDetector, type TextBox } from './detector.js'
 import { compileFormats, matchFormat, type CompiledFormats, type FormatMatch } from './formats.js'
-import { checkImage, type PlateImage } from './image.js'
 import { openSession, readDictionary } from './models.js'
 import { boundsOf, boxOfRect, type OrientedBox } from './pixels.js'
 import { PADDLE_REC, TextRecognizer, type DecodedChar } from './recognizer.js'
@@ -74,9 +73,9 @@ export class PlateEngine {
   }
 
   /** Finds and reads the plates in `image` (best first). */
-  async read(image: PlateImage, opts: ReadOptions = {}): Promise<PlateReading[]> {
+  async read(image: RawImage, opts: ReadOptions = {}): Promise<PlateReading[]> {
     if (this.closed) throw new OkoError('ERR_CLOSED', 'PlateEngine is closed')
-    checkImage(image)
+    checkRawImage('image', image)
     const region = clipRegion(opts.region, image)
     if (opts.crop) return this.readCrop(image, region)
     if (this.detector instanceof BoxDetector) {
@@ -125,7 +124,7 @@ export class PlateEngine {
    * not merged) unless the first reading is already sure; the better-matching reading wins.
    */
   private async readCandidates(
-    image: PlateImage, candidates: readonly PlateCandidate[], cache: Map<string, DecodedChar[]>, variants = 1,
+    image: RawImage, candidates: readonly PlateCandidate[], cache: Map<string, DecodedChar[]>, variants = 1,
     partial?: { candidate: PlateCandidate; chars: number }[],
   ): Promise<Scored[]> {
     const readings: Scored[] = []
@@ -154,7 +153,7 @@ export class PlateEngine {
   }
 
   /** Detects again around `c`, grown by `reach` (1: a whole reading; 2: a fragment of a plate). */
-  private async refine(image: PlateImage, c: PlateCandidate, cache: Map<string, DecodedChar[]>, reach: number): Promise<Scored | undefined> {
+  private async refine(image: RawImage, c: PlateCandidate, cache: Map<string, DecodedChar[]>, reach: number): Promise<Scored | undefined> {
     const o = c.outline
     const textHeight = Math.min(...c.lines.map((l) => l.height))
     const grown: OrientedBox = { ...o, width: o.width * (1 + 0.25 * reach) + 2 * reach * textHeight, height: o.height * (c.lines.length === 2 ? 1.6 : 2.4) }
@@ -168,15 +167,15 @@ export class PlateEngine {
     return read.sort((a, b) => b.rank - a.rank)[0]
   }
 
-  private async readCrop(image: PlateImage, region: Rect): Promise<PlateReading[]> {
+  private async readCrop(image: RawImage, region: Rect): Promise<PlateReading[]> {
     const read = await this.readCandidates(image, cropCandidates(region), new Map(), this.options.readVariants)
     return suppress(read, 1)
   }
 
   /** What the detector finds (text lines, or plates for a box detector), for debugging and custom pipelines. */
-  async detectText(image: PlateImage, region?: Rect): Promise<TextBox[]> {
+  async detectText(image: RawImage, region?: Rect): Promise<TextBox[]> {
     if (this.closed) throw new OkoError('ERR_CLOSED', 'PlateEngine is closed')
-    checkImage(image)
+    checkRawImage('image', image)
     return this.detector.detect(image, clipRegion(region, image))
   }
 
@@ -188,7 +187,7 @@ export class PlateEngine {
   }
 }
 
-function clipRegion(region: Rect | undefined, image: PlateImage): Rect {
+function clipRegion(region: Rect | undefined, image: RawImage): Rect {
   if (!region) return { x: 0, y: 0, width: image.width, height: image.height }
   const x0 = Math.max(0, Math.floor(region.x))
   const y0 = Math.max(0, Math.floor(region.y))
@@ -204,7 +203,7 @@ function plateOutline(c: PlateCandidate): OrientedBox {
   return { ...o, width: o.width * 1.08, height: o.height * (c.lines.length === 2 ? 1.1 : 1.25) }
 }
 
-function toReading(m: FormatMatch, c: PlateCandidate, image: PlateImage): PlateReading {
+function toReading(m: FormatMatch, c: PlateCandidate, image: RawImage): PlateReading {
   const o = plateOutline(c)
   const cos = Math.cos(o.angle), sin = Math.sin(o.angle)
   const corner = (du: number, dv: number): Point => ({

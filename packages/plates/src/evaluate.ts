@@ -1,7 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { basename, join } from 'node:path'
-import { OkoError, editDistance, iou, type Rect } from '@oko/core'
-import type { PlateImage } from './image.js'
+import { OkoError, editDistance, iou, type Rect, type RawImage } from '@oko/core'
 import { normalizePlateText } from './recognizer.js'
 
 /** One labelled image of an evaluation set. */
@@ -129,8 +128,8 @@ export function summarize(scores: readonly ImageScore[]): EvaluationSummary {
 /** Runs `read` over a labelled folder. `decode` turns a file into pixels (e.g. @oko/source decodeImage). */
 export async function evaluateFolder(
   dir: string,
-  decode: (file: string) => PlateImage,
-  read: (image: PlateImage) => Promise<readonly PlateGuess[]>,
+  decode: (file: string) => RawImage,
+  read: (image: RawImage) => Promise<readonly PlateGuess[]>,
   onImage?: (score: ImageScore) => void,
 ): Promise<{ summary: EvaluationSummary; images: ImageScore[] }> {
   const images: ImageScore[] = []

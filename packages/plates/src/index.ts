@@ -4,7 +4,6 @@ export {
   resolveReaderOptions, type PlateReaderOptions, type DetectorOptions, type RecognizerOptions, type InputNormalization,
   type ResolvedReaderOptions,
 } from './options.js'
-export { checkImage, imageFromFrame, MAX_IMAGE_SIDE, type PlateImage, type PlateImageFormat } from './image.js'
 export {
   builtinFormats, compileFormats, matchFormat, DEFAULT_MATCH, type FormatTable, type PlateFormatSpec, type FormatMatch,
   type MatchOptions, type CompiledFormats,

@@ -1,5 +1,6 @@
+import { type RawImage, bytesPerPixel } from '@oko/core'
+import { channelOffsets } from './image.js'
 import type { Rect } from '@oko/core'
-import { bytesPerPixel, channelOffsets, type PlateImage } from './image.js'
 
 /** A rotated rectangle in image pixels: centre, size along its own axes, angle of its x-axis (radians). */
 export interface OrientedBox {
@@ -38,7 +39,7 @@ export interface Normalization {
  * percentiles span the range (night, IR and washed-out plates).
  */
 export function sampleBox(
-  image: PlateImage,
+  image: RawImage,
   box: OrientedBox,
   outWidth: number,
   outHeight: number,
@@ -129,7 +130,7 @@ function normalize(rgb: Float32Array, plane: number, norm: Normalization, stretc
  * (the kernel worth moving to WASM SIMD: it runs over every detector input pixel).
  */
 function sampleAxisAligned(
-  image: PlateImage, left: number, top: number, sx: number, sy: number, tx: number, ty: number, outWidth: number, outHeight: number,
+  image: RawImage, left: number, top: number, sx: number, sy: number, tx: number, ty: number, outWidth: number, outHeight: number,
 ): Float32Array {
   const { width, height, data } = image
   const bpp = bytesPerPixel(image.format)

@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { OkoError, type Rect } from '@oko/core'
+import { OkoError, type Rect, type RawImage, bytesPerPixel, checkRawImage } from '@oko/core'
 import { InferencePool, type InferencePoolStats } from '@oko/pipeline'
 import type { PlateReading, ReadOptions } from './engine.js'
-import { bytesPerPixel, checkImage, type PlateImage } from './image.js'
 import { resolveReaderOptions, type PlateReaderOptions, type ResolvedReaderOptions } from './options.js'
 import type { PlateWorker } from './worker.js'
 
@@ -45,9 +44,9 @@ export class PlateReader implements AsyncDisposable {
   }
 
   /** Finds and reads the plates of an image (or of `options.region`), best first. */
-  async read(image: PlateImage, options: ReadOptions = {}): Promise<PlateReading[]> {
+  async read(image: RawImage, options: ReadOptions = {}): Promise<PlateReading[]> {
     if (this.#closing) throw new OkoError('ERR_CLOSED', 'PlateReader is closed')
-    checkImage(image)
+    checkRawImage('image', image)
     const { copy, offset } = copyRegion(image, options.region)
     const { region, ...rest } = options
     const job = { image: copy, options: region ? { ...rest, upscale: rest.upscale ?? false } : rest }
@@ -84,7 +83,7 @@ function workerFile(): URL {
 }
 
 /** Copies `region` (or the whole image) into a fresh, tightly packed buffer that can be transferred. */
-function copyRegion(image: PlateImage, region?: Rect): { copy: PlateImage; offset: { x: number; y: number } } {
+function copyRegion(image: RawImage, region?: Rect): { copy: RawImage; offset: { x: number; y: number } } {
   const bpp = bytesPerPixel(image.format)
   const stride = image.stride ?? image.width * bpp
   const x0 = region ? Math.max(0, Math.floor(region.x)) : 0

@@ -1,4 +1,4 @@
-import type { PlateImage } from './image.js'
+import { type RawImage } from '@oko/core'
 import { ort } from './models.js'
 import { sampleBox, type Normalization, type OrientedBox } from './pixels.js'
 
@@ -57,7 +57,7 @@ export class TextRecognizer {
   }
 
   /** Reads one text line from the oriented box `box` of `image`. */
-  async read(image: PlateImage, box: OrientedBox, widthScale = 1): Promise<DecodedChar[]> {
+  async read(image: RawImage, box: OrientedBox, widthScale = 1): Promise<DecodedChar[]> {
     const { heightPx, minWidthPx, maxWidthPx } = this.options
     const width = Math.min(maxWidthPx, Math.max(minWidthPx, Math.round((widthScale * heightPx * box.width) / Math.max(1, box.height))))
     const input = sampleBox(image, box, width, heightPx, this.options.normalization, this.options.stretchContrast)

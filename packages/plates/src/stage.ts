@@ -1,8 +1,5 @@
-import {
-  checkBoolean, checkKnownKeys, checkObject, optionalNumber, type Frame, type PlateEvent, type Rect, type Stage, type StageContext,
-} from '@oko/core'
+import { checkBoolean, checkKnownKeys, checkObject, optionalNumber, type Frame, type PlateEvent, type Rect, type Stage, type StageContext, frameToImage } from '@oko/core'
 import type { PlateReading } from './engine.js'
-import { imageFromFrame } from './image.js'
 import type { PlateReaderOptions } from './options.js'
 import { PlateReader } from './reader.js'
 import { DEFAULT_VOTING, PlateVoter, type PlateSnapshot, type VotedPlate, type VotingOptions } from './voting.js'
@@ -73,13 +70,13 @@ export async function plateStage<I extends PlateStageInput = PlateStageInput>(op
       const regions = 'planes' in input ? undefined : input.regions
       const readings: (PlateReading & { trackId?: string })[] = []
       if (regions === undefined) {
-        readings.push(...(await reader.read(imageFromFrame(frame))))
+        readings.push(...(await reader.read(frameToImage(frame))))
       } else {
         const boxes = regions.map((r) => ('box' in r ? r : { box: r }))
           .sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height)
           .slice(0, maxRegions)
         for (const region of boxes) {
-          const image = imageFromFrame(frame, region.box)
+          const image = frameToImage(frame, region.box)
           const found = await reader.read(image, { upscale: false }) // a region: read at 320-640 px
           const dx = Math.max(0, Math.floor(region.box.x))
           const dy = Math.max(0, Math.floor(region.box.y))
@@ -117,7 +114,7 @@ function snapshotOf(frame: Frame, r: PlateReading): PlateSnapshot | undefined {
   const y = Math.max(0, r.box.y + r.box.height / 2 - h * 0.6)
   const region = { x: Math.floor(x), y: Math.floor(y), width: Math.ceil(Math.min(w, frame.width - x)), height: Math.ceil(Math.min(h, frame.height - y)) }
   if (region.width < 2 || region.height < 2) return undefined
-  const image = imageFromFrame(frame, region)
+  const image = frameToImage(frame, region)
   return { ...image, region, seq: frame.seq, ptsUs: frame.ptsUs }
 }
 

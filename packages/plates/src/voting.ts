@@ -1,6 +1,5 @@
-import { iou, type Rect } from '@oko/core'
+import { iou, type Rect, type RawImage } from '@oko/core'
 import type { PlateReading } from './engine.js'
-import type { PlateImage } from './image.js'
 
 /** One reading of a track, with the frame it came from. */
 export interface TrackReading {
@@ -26,7 +25,7 @@ export interface VotedPlate {
 }
 
 /** Pixels of the best frame around the plate (owned copy). */
-export interface PlateSnapshot extends PlateImage {
+export interface PlateSnapshot extends RawImage {
   /** Where the snapshot was cut from, in frame pixels. */
   readonly region: Rect
   readonly seq: number

@@ -1,11 +1,11 @@
+import { type RawImage } from '@oko/core'
 import { defineWorker } from '@oko/pipeline/worker'
 import { PlateEngine, type PlateReading, type ReadOptions } from './engine.js'
-import type { PlateImage } from './image.js'
 import type { ResolvedReaderOptions } from './options.js'
 
 /** Main thread → worker: the pixels (transferred) and what to do with them. */
 export interface PlateJob {
-  image: PlateImage
+  image: RawImage
   options: ReadOptions
 }
 
