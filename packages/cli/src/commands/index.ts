@@ -3,10 +3,11 @@ import { demoCommand } from './demo.js'
 import { evalFacesCommand } from './eval-faces.js'
 import { evalMotionCommand } from './eval-motion.js'
 import { evalPlatesCommand } from './eval-plates.js'
+import { facesEnrolCommand } from './faces-enrol.js'
 import { benchCommand } from './bench.js'
 import { probeCommand } from './probe.js'
 import { runCommand } from './run.js'
 import { wasmCommand } from './wasm.js'
 
 /** Every command of `oko`, in help order. Each lives in its own file. */
-export const commands: readonly Command[] = [demoCommand, runCommand, benchCommand, evalMotionCommand, evalPlatesCommand, evalFacesCommand, probeCommand, wasmCommand]
+export const commands: readonly Command[] = [demoCommand, runCommand, benchCommand, evalMotionCommand, evalPlatesCommand, evalFacesCommand, facesEnrolCommand, probeCommand, wasmCommand]

@@ -1,4 +1,4 @@
-import type { FrameSource, OkoEvent, SerializedError, Stage } from '@oko/core'
+import type { FrameSource, OkoEvent, SerializedError, Stage, StageContext } from '@oko/core'
 import { OkoError, serializeError } from '@oko/core'
 import { EventEncoder, Pipeline, isWorkerStage, type PipelineRun, type RunSummary, type StageLike } from '@oko/pipeline'
 import { Source, isLiveUrl } from '@oko/source'
@@ -37,7 +37,8 @@ export async function runDeployment(config: DeploymentConfig, hooks: DeploymentH
   const write = async (event: OkoEvent) => {
     hooks.onEvent?.(event)
     // Outputs go to command centres: error events carry code and message, not stacks.
-    await hooks.write(encoder.encode(event.type === 'error' ? { ...event, error: withoutStack(event.error) } : event))
+    const out = event.type === 'error' ? { ...event, error: withoutStack(event.error) } : event
+    await hooks.write(encoder.encode(config.output.format === 'jsonl' ? withBase64Snapshot(out) : out))
   }
   const sources: FrameSource[] = []
   const failed: string[] = []
@@ -59,6 +60,7 @@ export async function runDeployment(config: DeploymentConfig, hooks: DeploymentH
     const module = config.stages.some((s) => s.name === 'motion') ? await KernelModule.load() : undefined
     const made = new Map<string, Promise<unknown>>()
     const closers: (() => Promise<void>)[] = []
+    const endHooks = new Map<string, ((ctx: StageContext) => void)[]>()
     const shared: SharedResources = {
       ...(module ? { module } : {}),
       once<T>(key: string, make: () => Promise<T>, close?: (value: T) => Promise<void>): Promise<T> {
@@ -69,10 +71,16 @@ export async function runDeployment(config: DeploymentConfig, hooks: DeploymentH
         }
         return p
       },
+      atEnd(cameraId, hook) {
+        endHooks.set(cameraId, [...(endHooks.get(cameraId) ?? []), hook])
+      },
     }
-    cleanup = async () => void (await Promise.allSettled(closers.map((c) => c())))
+    // Shared resources close after the run, in reverse order of creation (stages before their pools).
+    cleanup = async () => {
+      for (const c of closers.reverse()) await c().catch(() => {})
+    }
     const byId = new Map(config.cameras.map((c) => [c.id, c]))
-    let pipeline: Pipeline<unknown> = Pipeline.from(sources)
+    const steps: { name: string; branch: boolean; stage: StageLike<unknown, unknown> }[] = []
     for (const s of config.stages) {
       // Made up front for every camera (pipeline factories are synchronous).
       const perCamera = new Map<string, StageLike<unknown, unknown>>()
@@ -81,13 +89,21 @@ export async function runDeployment(config: DeploymentConfig, hooks: DeploymentH
         perCamera.set(source.cameraId, await registry[s.name]!.create({ ...s.options, ...camera.stages[s.name] }, camera, shared))
       }
       const all = [...perCamera.values()]
+      const branch = registry[s.name]!.branch === true
       if (all.every((x) => isWorkerStage(x))) {
         if (all.some((x) => x !== all[0])) throw new OkoError('ERR_UNSUPPORTED', `stage "${s.name}": a worker stage must be the same for every camera (make it once with shared.once)`)
-        pipeline = pipeline.pipe(all[0] as StageLike<unknown, unknown>)
+        steps.push({ name: s.name, branch, stage: all[0]! })
       } else {
-        pipeline = pipeline.pipe((cameraId: string) => asStage(perCamera.get(cameraId)!, cameraId, s.name))
+        steps.push({ name: s.name, branch, stage: (cameraId: string) => asStage(perCamera.get(cameraId)!, cameraId, s.name) })
       }
     }
+    let pipeline: Pipeline<unknown> = Pipeline.from(sources)
+    if (endHooks.size > 0) pipeline = pipeline.pipe(endOfRun(endHooks))
+    const branches = steps.filter((s) => s.branch)
+    for (const s of steps.filter((x) => !x.branch)) pipeline = pipeline.pipe(s.stage)
+    // Model stages run side by side on the frames that passed the gate.
+    if (branches.length === 1) pipeline = pipeline.pipe(branches[0]!.stage)
+    else if (branches.length > 1) pipeline = pipeline.fanOut(branches.map((b) => b.stage))
     const run = pipeline.run({ ...(hooks.signal ? { signal: hooks.signal } : {}), edge: config.edge, events: config.events })
     hooks.onStart?.(run)
     for await (const event of run.events) await write(event)
@@ -124,4 +140,32 @@ async function openCamera(camera: CameraConfig): Promise<FrameSource> {
 function withoutStack(error: SerializedError): SerializedError {
   const { stack: _stack, cause, ...rest } = error
   return cause ? { ...rest, cause: withoutStack(cause) } : rest
+}
+
+/**
+ * A pass-through first stage per camera that remembers the camera's context and, when the run
+ * closes its stages (every item settled, events still open), runs the camera's end hooks.
+ */
+function endOfRun(hooks: ReadonlyMap<string, readonly ((ctx: StageContext) => void)[]>): (cameraId: string) => Stage<unknown, unknown> {
+  return (cameraId) => {
+    let seen: StageContext | undefined
+    return {
+      name: 'end-of-run',
+      process(input, ctx) {
+        seen = ctx
+        return input
+      },
+      async close() {
+        const ctx = seen
+        seen = undefined
+        if (ctx) for (const hook of hooks.get(cameraId) ?? []) hook(ctx)
+      },
+    }
+  }
+}
+
+/** JSON lines carry snapshot pixels as base64 text (msgpack keeps the bytes). */
+function withBase64Snapshot(event: OkoEvent): OkoEvent {
+  if ((event.type !== 'plate' && event.type !== 'face') || !event.snapshot) return event
+  return { ...event, snapshot: { ...event.snapshot, data: Buffer.from(event.snapshot.data).toString('base64') as unknown as Uint8Array } } as OkoEvent
 }

@@ -64,7 +64,10 @@ const HINTS: Record<string, string> = {
   main: 'give the high-resolution stream of the same camera: rtsp://… or a file path',
   id: 'give each camera a short unique name, e.g. "gate-1"',
   fps: 'the frame rate to analyse, e.g. 5; frames above it are dropped before decoding work',
-  stages: 'list stage names in pipeline order, e.g. [motion]; options go as `- motion: { threshold: 20 }`',
+  stages: 'list stage names in pipeline order, e.g. [motion, plates, faces]; options go as `- motion: { threshold: 20 }`',
+  watchlist: 'plates: a text file with one plate per line (or JSON); faces: a file made by `oko faces enrol`; paths are relative to the config file',
+  countries: 'format ids or country codes such as [ua, ru, kz, by, europe, us]',
+  threads: 'worker threads for this stage\'s models, shared by every camera, e.g. 1 or 2',
   polygon: 'give at least 3 points as [x, y] fractions of the frame, e.g. [[0, 0], [0.5, 0], [0.5, 0.3]]',
   format: 'use "jsonl" (one JSON object per line) or "msgpack" (binary records)',
 }
@@ -79,7 +82,7 @@ export function validateDeployment(raw: unknown, options: { baseDir: string; reg
   if (raw === undefined || raw === null) throw new InvalidOptionError('config', 'the file is empty; start with `cameras:` and one `- url: …` per camera')
   const top = checkObject('config', raw)
   checkKnownKeys('config', top, TOP_KEYS)
-  const stages = checkStages(top.stages, options.registry)
+  const stages = checkStages(top.stages, options.registry, options.baseDir)
   const list = checkArray('cameras', top.cameras)
   if (list.length === 0) throw new InvalidOptionError('cameras', 'expected at least one camera, received an empty list')
   const ids = new Set<string>()
@@ -103,7 +106,7 @@ export function validateDeployment(raw: unknown, options: { baseDir: string; reg
   }
 }
 
-function checkStages(value: unknown, registry: StageRegistry): StageConfig[] {
+function checkStages(value: unknown, registry: StageRegistry, baseDir: string): StageConfig[] {
   const list = checkArray('stages', value, ['motion'])
   const known = Object.keys(registry)
   const out = list.map((entry, i): StageConfig => {
@@ -120,13 +123,15 @@ function checkStages(value: unknown, registry: StageRegistry): StageConfig[] {
     }
     const provider = registry[name]
     if (!provider) throw new InvalidOptionError(path, `unknown stage ${describeValue(name)}; known stages: ${known.join(', ')}`)
-    provider.check(options, `${path}.${name}`)
-    return { name, options }
+    return { name, options: provider.check(options, `${path}.${name}`, { baseDir }) ?? options }
   })
   const names = out.map((s) => s.name)
   const dup = names.find((n, i) => names.indexOf(n) !== i)
   if (dup) throw new InvalidOptionError(`stages[${names.lastIndexOf(dup)}]`, `stage "${dup}" is listed twice`)
   if (names.includes('motion') && names[0] !== 'motion') throw new InvalidOptionError(`stages[${names.indexOf('motion')}]`, 'motion must come first: it is the gate that keeps still frames off the model stages')
+  const firstBranch = names.findIndex((n) => registry[n]!.branch)
+  const late = names.findIndex((n, i) => i > firstBranch && !registry[n]!.branch)
+  if (firstBranch >= 0 && late >= 0) throw new InvalidOptionError(`stages[${late}]`, `stage "${names[late]}" must come before ${names[firstBranch]}: model stages (${names.filter((n) => registry[n]!.branch).join(', ')}) come last and run side by side`)
   return out
 }
 
@@ -162,8 +167,7 @@ function checkCamera(path: string, value: unknown, baseDir: string, stages: read
   const out: Record<string, Record<string, unknown>> = {}
   for (const name of names) {
     const opts = checkObject(`${path}.stages.${name}`, perCamera[name], {})
-    registry[name]!.check(opts, `${path}.stages.${name}`)
-    out[name] = opts
+    out[name] = registry[name]!.check(opts, `${path}.stages.${name}`, { baseDir }) ?? opts
   }
   camera.stages = out
   for (const name of names) registry[name]!.checkCamera?.(camera, path)

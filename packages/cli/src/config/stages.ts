@@ -1,7 +1,10 @@
 import type { MotionStageOptions } from '@oko/motion'
 import { motionStage, resolveMotionOptions } from '@oko/motion'
+import type { StageContext } from '@oko/core'
 import type { StageLike } from '@oko/pipeline'
 import type { KernelModule } from '@oko/wasm'
+import { facesProvider } from './faces.js'
+import { platesProvider } from './plates.js'
 import type { CameraConfig } from './schema.js'
 
 /**
@@ -12,12 +15,23 @@ import type { CameraConfig } from './schema.js'
 export interface SharedResources {
   readonly module?: KernelModule
   once<T>(key: string, make: () => Promise<T>, close?: (value: T) => Promise<void>): Promise<T>
+  /** Runs `hook` when the camera's frames end (after its last item settled, before the run's events end): flush open tracks. */
+  atEnd(cameraId: string, hook: (ctx: StageContext) => void): void
 }
 
-/** A stage that configs can name. Plates and faces register theirs the same way. */
+/** A stage that configs can name. */
 export interface StageProvider {
-  /** Validates options synchronously; throws InvalidOptionError naming `path`. */
-  check(options: Record<string, unknown>, path: string): void
+  /**
+   * Validates options synchronously; throws InvalidOptionError naming `path` (`stages[1].plates`,
+   * or `cameras[0].stages.plates` for a camera's own options). May return normalized options
+   * (file paths resolved against `context.baseDir`, the config file's folder).
+   */
+  check(options: Record<string, unknown>, path: string, context?: { readonly baseDir: string }): void | Record<string, unknown>
+  /**
+   * A model stage that consumes the gated frames and only emits events (passes nothing on).
+   * Branch stages come after the others; several run side by side on the same frames (fan-out).
+   */
+  readonly branch?: boolean
   /** Validates what a camera adds (masks, zones) for this stage. */
   checkCamera?(camera: CameraConfig, path: string): void
   /**
@@ -47,7 +61,7 @@ export const motionProvider: StageProvider = {
   },
 }
 
-/** The stages `oko run` knows by name. */
+/** The stages `oko run` knows by name: `motion` (the gate), `plates` and `faces` (model branches). */
 export function defaultStages(): StageRegistry {
-  return { motion: motionProvider }
+  return { motion: motionProvider, plates: platesProvider, faces: facesProvider }
 }

@@ -1,0 +1,108 @@
+import type { EdgeOptions, Frame, Rect, Stage, StageContext } from '@oko/core'
+import { OkoError } from '@oko/core'
+import { frameFromMessage, workerStage, type FrameMessage, type InferencePool, type PoolRunOptions, type WorkerStage } from '@oko/pipeline'
+
+/** What an offloaded model stage gets: an owned copy of the frame and the motion regions (absent: whole frame). */
+export interface OffloadInput {
+  readonly frame: Frame
+  readonly regions?: readonly Rect[]
+}
+
+interface OffloadJob {
+  readonly message: FrameMessage
+  readonly regions: readonly Rect[] | undefined
+  readonly stage: Stage<OffloadInput, unknown>
+  readonly ctx: StageContext
+}
+
+export interface OffloadOptions {
+  readonly name: string
+  /** Items processed at once over all cameras (the inner stage's model threads). */
+  readonly concurrency: number
+  /** The inner stage of a camera (it may share its model pool with other cameras' stages). */
+  readonly stageFor: (cameraId: string) => Stage<OffloadInput, unknown>
+  readonly edge?: EdgeOptions
+}
+
+/**
+ * Puts an async model stage (plateStage, faceStage: their models already run on worker threads)
+ * behind the pipeline's worker-stage machinery, so a camera's decode loop never waits for a model:
+ * each frame that passed the gate is copied once (pooled buffer) onto a bounded per-camera edge
+ * (`block` for files, `drop-oldest` for live sources, drops counted in the run summary and
+ * reported as `dropped` events), and cameras take turns for the model threads. One item per
+ * camera runs at a time, so per-camera state (plate voting, face tracks) sees frames in order.
+ * Items that reach the end count as outputs (with latency); what the inner stage returns is dropped.
+ */
+export function offloadStage(options: OffloadOptions): WorkerStage<unknown, true> {
+  const runner = new StageRunner(options.name, options.concurrency)
+  return workerStage<unknown, never, true>({
+    name: options.name,
+    // The runner has the InferencePool surface the dispatcher uses (whenFree, needsDrain, tryRun, run, name).
+    pool: runner as unknown as InferencePool<never>,
+    maxInFlightPerCamera: 1,
+    ...(options.edge ? { edge: options.edge } : {}),
+    prepare(input, { frames, ctx }) {
+      const { frame, regions } = unpack(input)
+      if (regions && regions.length === 0) return undefined
+      const message = frames.copy(frame).transfer()
+      const job: OffloadJob = { message, regions, stage: options.stageFor(ctx.cameraId), ctx }
+      return { job: job as never, transfer: [message.buffer] }
+    },
+    finish: () => true,
+  })
+}
+
+function unpack(input: unknown): { frame: Frame; regions: readonly Rect[] | undefined } {
+  const i = input as Frame | { frame: Frame; motion?: { regions: readonly Rect[] }; regions?: readonly Rect[] }
+  if ('planes' in i) return { frame: i, regions: undefined }
+  return { frame: i.frame, regions: i.motion?.regions ?? i.regions }
+}
+
+/** Runs jobs on this thread, at most `threads` at once; the inner stage sends the model work to its own pool. */
+class StageRunner {
+  #active = 0
+  #waiters: (() => void)[] = []
+  #closed = false
+
+  constructor(readonly name: string, readonly threads: number) {}
+
+  get needsDrain(): boolean {
+    return !this.#closed && this.#active >= this.threads
+  }
+
+  whenFree(): Promise<void> {
+    if (!this.needsDrain) return Promise.resolve()
+    return new Promise((resolve) => this.#waiters.push(resolve))
+  }
+
+  tryRun(job: OffloadJob, options: PoolRunOptions = {}): Promise<true> | undefined {
+    if (this.needsDrain || this.#closed) return undefined
+    this.#active++
+    return (async () => {
+      try {
+        const frame = frameFromMessage(job.message)
+        await job.stage.process(job.regions ? { frame, regions: job.regions } : { frame }, job.ctx)
+        return true as const
+      } finally {
+        options.recycle?.(job.message.buffer)
+        this.#active--
+        for (const w of this.#waiters.splice(0)) w()
+      }
+    })()
+  }
+
+  async run(job: OffloadJob, options: PoolRunOptions = {}): Promise<true> {
+    for (;;) {
+      if (this.#closed) throw new OkoError('ERR_CLOSED', `stage ${this.name} is closed`)
+      const p = this.tryRun(job, options)
+      if (p) return p
+      await this.whenFree()
+    }
+  }
+
+  close(): Promise<void> {
+    this.#closed = true
+    for (const w of this.#waiters.splice(0)) w()
+    return Promise.resolve()
+  }
+}
