@@ -61,8 +61,10 @@ class RunBuffers {
  * A camera or a file, decoded with FFmpeg (node-av). Open with {@link Source.open}, read with
  * `for await (const frame of source.frames())`, close with `close()` or `await using`.
  *
- * Frames are **borrowed**: their planes are views of decoder (or scaler) memory, valid until the
- * iterator advances (the next `next()` call) or the source closes. Copy what you keep.
+ * Frames are **borrowed**: their planes are views of memory the source refills with the next
+ * frame (the decoded planes are copied there, which costs less than handing out the decoder's own
+ * memory: see convert.ts), valid until the iterator advances (the next `next()` call). Copy what
+ * you keep.
  *
  * One demuxer and one single-threaded decoder per stream, no module-level state: open as many
  * sources in one process as the cores can decode. Packet reads wait on libuv's thread pool (so
