@@ -77,8 +77,10 @@ function checkReader(options: Record<string, unknown>, path: string): void {
   try {
     resolveReaderOptions(readerInput(options), path)
   } catch (error) {
-    // The reader calls it `workers`; configs call it `threads`.
-    if (error instanceof InvalidOptionError) throw new InvalidOptionError(error.option.replace(/\.workers$/, '.threads'), error.message.slice(error.option.length + 2))
+    // The reader says `workers` and `formats` (the table the countries select); configs say `threads` and `countries`.
+    if (error instanceof InvalidOptionError) {
+      throw new InvalidOptionError(error.option.replace(/\.workers$/, '.threads').replace(/\.formats$/, '.countries'), error.message.slice(error.option.length + 2))
+    }
     throw error
   }
 }

@@ -1,0 +1,100 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { MotionEvent, OkoEvent, StageContext } from '@oko/core'
+import { EventEncoder, Pipeline } from '@oko/pipeline'
+import { describe, expect, it } from 'vitest'
+import { parseDeployment, runDeployment, type StageProvider, type StageRegistry } from '../../packages/cli/src/config/index.js'
+import { offloadStage, type OffloadInput } from '../../packages/cli/src/config/offload.js'
+import { TestSource, collect } from './pipeline-helpers.js'
+
+/** A slow model stage: records what it saw (camera, seq, first luma byte of its own copy). */
+function slowStage(delayMs: number, seen: { camera: string; seq: number; luma: number }[]) {
+  return {
+    name: 'slow',
+    async process(input: OffloadInput, ctx: StageContext) {
+      const luma = input.frame.planes[0]![0]!
+      await sleep(delayMs)
+      seen.push({ camera: ctx.cameraId, seq: input.frame.seq, luma })
+      return input
+    },
+  }
+}
+
+describe('offloadStage: model stages behind bounded per-camera edges', () => {
+  it('live cameras never wait for the model: the oldest frames are dropped, and every drop is counted', async () => {
+    const seen: { camera: string; seq: number; luma: number }[] = []
+    const inner = slowStage(5, seen)
+    const stage = offloadStage({ name: 'slow', concurrency: 1, stageFor: () => inner, edge: { capacity: 2 } })
+    const cameras = ['a', 'b'].map((id) => new TestSource(id, { frames: 200, live: true, before: () => new Promise<void>((r) => setImmediate(r)) }))
+    const run = Pipeline.from(cameras).pipe(stage).run()
+    const events = await collect(run.events)
+    const summary = await run.completion
+    const reported = events.filter((e): e is Extract<OkoEvent, { type: 'dropped' }> => e.type === 'dropped' && e.stage === 'slow').reduce((n, e) => n + e.count, 0)
+    expect(summary.dropped.slow?.overflow).toBeGreaterThan(0)
+    expect(reported).toBe(summary.dropped.slow!.overflow)
+    expect(seen.length + summary.dropped.slow!.overflow!).toBe(400)
+    expect(summary.outputs).toBe(seen.length)
+    for (const id of ['a', 'b']) {
+      const seqs = seen.filter((s) => s.camera === id).map((s) => s.seq)
+      expect(seqs.length).toBeGreaterThan(0) // both cameras get model time
+      expect(seqs).toEqual([...seqs].sort((x, y) => x - y)) // one at a time per camera: in order
+    }
+    // Each item is the frame's own copy, not the source's reused buffer.
+    for (const s of seen) expect(s.luma).toBe(s.seq % 256)
+  })
+
+  it('files block instead: every frame reaches the model, in order, nothing dropped', async () => {
+    const seen: { camera: string; seq: number; luma: number }[] = []
+    const inner = slowStage(1, seen)
+    const stage = offloadStage({ name: 'slow', concurrency: 2, stageFor: () => inner })
+    const run = Pipeline.from([new TestSource('a', { frames: 30 }), new TestSource('b', { frames: 30 })]).pipe(stage).run()
+    await collect(run.events)
+    const summary = await run.completion
+    expect(summary.droppedTotal).toBe(0)
+    expect(seen.filter((s) => s.camera === 'a').map((s) => s.seq)).toEqual([...Array(30).keys()])
+    expect(seen.filter((s) => s.camera === 'b').map((s) => s.seq)).toEqual([...Array(30).keys()])
+    expect(seen.every((s) => s.luma === s.seq % 256)).toBe(true)
+  })
+
+  it('a failing item is an error event; the run goes on', async () => {
+    let n = 0
+    const stage = offloadStage({
+      name: 'flaky', concurrency: 1,
+      stageFor: () => ({ name: 'flaky', process: async () => { if (++n === 3) throw new Error('model broke'); return true } }),
+    })
+    const run = Pipeline.from(new TestSource('a', { frames: 6 })).pipe(stage).run()
+    const events = await collect(run.events)
+    const summary = await run.completion
+    expect(events.filter((e) => e.type === 'error')).toMatchObject([{ type: 'error', stage: 'flaky', cameraId: 'a', error: { message: expect.stringContaining('model broke') } }])
+    expect(summary).toMatchObject({ framesIn: 6, errors: 1, outputs: 5 })
+  })
+})
+
+describe('runDeployment with branch stages', () => {
+  /** A branch provider: its model stage counts frames per camera and reports the count when the camera ends. */
+  const counting = (name: string): StageProvider => ({
+    branch: true,
+    check: () => {},
+    async create(_options, camera, shared) {
+      const counts = await shared.once(`${name}:counts`, async () => new Map<string, number>())
+      const stage = await shared.once(`${name}:stage`, async () => offloadStage({
+        name, concurrency: 1,
+        stageFor: (id) => ({ name, process: async () => void counts.set(id, (counts.get(id) ?? 0) + 1) }),
+      }))
+      shared.atEnd(camera.id, (ctx) => {
+        const event: MotionEvent = { type: 'motion', cameraId: ctx.cameraId, seq: -1, ptsUs: 0, timeMs: 0, score: counts.get(ctx.cameraId) ?? 0, regions: [], zones: [{ name, score: 0, active: true } as never] }
+        ctx.emit(event)
+      })
+      return stage
+    },
+  })
+  const registry: StageRegistry = { gate: { check: () => {}, create: () => ({ name: 'gate', process: (f: unknown) => f }) }, left: counting('left'), right: counting('right') }
+
+  it('runs model stages side by side on every frame that passed, and their end hooks before the events end', async () => {
+    const config = parseDeployment('cameras:\n  - { id: a, url: a.mp4 }\n  - { id: b, url: b.mp4 }\nstages: [gate, left, right]\n', { baseDir: '/x', registry })
+    const chunks: Uint8Array[] = []
+    const result = await runDeployment(config, { registry, openSource: async (c) => new TestSource(c.id, { frames: 12 }), write: (b) => void chunks.push(b) })
+    const ends = EventEncoder.decode(Buffer.concat(chunks), 'jsonl').filter((e): e is MotionEvent => e.type === 'motion' && e.seq === -1)
+    expect(ends.map((e) => [e.cameraId, e.zones[0]!.name, e.score]).sort()).toEqual([['a', 'left', 12], ['a', 'right', 12], ['b', 'left', 12], ['b', 'right', 12]])
+    expect(result.summary).toMatchObject({ framesIn: 24, droppedTotal: 0, errors: 0, outputs: 48 })
+  })
+})
