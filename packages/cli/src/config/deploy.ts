@@ -1,4 +1,4 @@
-import type { FrameSource, OkoEvent, SerializedError, Stage, StageContext } from '@oko/core'
+import type { Frame, FrameSource, OkoEvent, SerializedError, Stage, StageContext } from '@oko/core'
 import { OkoError, serializeError } from '@oko/core'
 import { EventEncoder, Pipeline, isWorkerStage, type PipelineRun, type RunSummary, type StageLike } from '@oko/pipeline'
 import { Source, isLiveUrl } from '@oko/source'
@@ -60,7 +60,8 @@ export async function runDeployment(config: DeploymentConfig, hooks: DeploymentH
     const module = config.stages.some((s) => s.name === 'motion') ? await KernelModule.load() : undefined
     const made = new Map<string, Promise<unknown>>()
     const closers: (() => Promise<void>)[] = []
-    const endHooks = new Map<string, ((ctx: StageContext) => void)[]>()
+    const hooksOf = new Map<string, CameraHooks>()
+    const hooksFor = (id: string) => hooksOf.get(id) ?? hooksOf.set(id, { end: [], frame: [] }).get(id)!
     const shared: SharedResources = {
       ...(module ? { module } : {}),
       once<T>(key: string, make: () => Promise<T>, close?: (value: T) => Promise<void>): Promise<T> {
@@ -72,7 +73,10 @@ export async function runDeployment(config: DeploymentConfig, hooks: DeploymentH
         return p
       },
       atEnd(cameraId, hook) {
-        endHooks.set(cameraId, [...(endHooks.get(cameraId) ?? []), hook])
+        hooksFor(cameraId).end.push(hook)
+      },
+      onFrame(cameraId, hook) {
+        hooksFor(cameraId).frame.push(hook)
       },
     }
     // Shared resources close after the run, in reverse order of creation (stages before their pools).
@@ -98,7 +102,7 @@ export async function runDeployment(config: DeploymentConfig, hooks: DeploymentH
       }
     }
     let pipeline: Pipeline<unknown> = Pipeline.from(sources)
-    if (endHooks.size > 0) pipeline = pipeline.pipe(endOfRun(endHooks))
+    if (hooksOf.size > 0) pipeline = pipeline.pipe(cameraHooks(hooksOf))
     const branches = steps.filter((s) => s.branch)
     for (const s of steps.filter((x) => !x.branch)) pipeline = pipeline.pipe(s.stage)
     // Model stages run side by side on the frames that passed the gate.
@@ -142,23 +146,30 @@ function withoutStack(error: SerializedError): SerializedError {
   return cause ? { ...rest, cause: withoutStack(cause) } : rest
 }
 
+interface CameraHooks {
+  readonly end: ((ctx: StageContext) => void)[]
+  readonly frame: ((frame: Frame, ctx: StageContext) => void)[]
+}
+
 /**
- * A pass-through first stage per camera that remembers the camera's context and, when the run
- * closes its stages (every item settled, events still open), runs the camera's end hooks.
+ * A pass-through first stage per camera: runs the camera's frame hooks on every decoded frame and,
+ * when the run closes its stages (every item settled, events still open), its end hooks.
  */
-function endOfRun(hooks: ReadonlyMap<string, readonly ((ctx: StageContext) => void)[]>): (cameraId: string) => Stage<unknown, unknown> {
+function cameraHooks(all: ReadonlyMap<string, CameraHooks>): (cameraId: string) => Stage<unknown, unknown> {
   return (cameraId) => {
+    const hooks = all.get(cameraId) ?? { end: [], frame: [] }
     let seen: StageContext | undefined
     return {
-      name: 'end-of-run',
+      name: 'camera-hooks',
       process(input, ctx) {
         seen = ctx
+        for (const hook of hooks.frame) hook(input as Frame, ctx)
         return input
       },
       async close() {
         const ctx = seen
         seen = undefined
-        if (ctx) for (const hook of hooks.get(cameraId) ?? []) hook(ctx)
+        if (ctx) for (const hook of hooks.end) hook(ctx)
       },
     }
   }

@@ -33,9 +33,12 @@ export interface OffloadOptions {
  * camera runs at a time, so per-camera state (plate voting, face tracks) sees frames in order.
  * Items that reach the end count as outputs (with latency); what the inner stage returns is dropped.
  */
-export function offloadStage(options: OffloadOptions): WorkerStage<unknown, true> {
-  const runner = new StageRunner(options.name, options.concurrency)
-  return workerStage<unknown, never, true>({
+export function offloadStage(options: OffloadOptions): OffloadStage {
+  // Per camera: the seq of the newest item handed to the edge, and of the newest that settled.
+  const handed = new Map<string, number>()
+  const settled = new Map<string, number>()
+  const runner = new StageRunner(options.name, options.concurrency, (cameraId, seq) => settled.set(cameraId, Math.max(seq, settled.get(cameraId) ?? -Infinity)))
+  const stage = workerStage<unknown, never, true>({
     name: options.name,
     // The runner has the InferencePool surface the dispatcher uses (whenFree, needsDrain, tryRun, run, name).
     pool: runner as unknown as InferencePool<never>,
@@ -46,10 +49,20 @@ export function offloadStage(options: OffloadOptions): WorkerStage<unknown, true
       if (regions && regions.length === 0) return undefined
       const message = frames.copy(frame).transfer()
       const job: OffloadJob = { message, regions, stage: options.stageFor(ctx.cameraId), ctx }
+      handed.set(ctx.cameraId, frame.seq)
       return { job: job as never, transfer: [message.buffer] }
     },
     finish: () => true,
   })
+  return Object.assign(stage, {
+    idle: (cameraId: string) => (settled.get(cameraId) ?? -Infinity) >= (handed.get(cameraId) ?? -Infinity),
+  })
+}
+
+/** A worker stage made by offloadStage. */
+export interface OffloadStage extends WorkerStage<unknown, true> {
+  /** true when every item of the camera handed to the edge has settled (none queued or running, except dropped ones). */
+  idle(cameraId: string): boolean
 }
 
 function unpack(input: unknown): { frame: Frame; regions: readonly Rect[] | undefined } {
@@ -64,7 +77,7 @@ class StageRunner {
   #waiters: (() => void)[] = []
   #closed = false
 
-  constructor(readonly name: string, readonly threads: number) {}
+  constructor(readonly name: string, readonly threads: number, readonly onSettled: (cameraId: string, seq: number) => void) {}
 
   get needsDrain(): boolean {
     return !this.#closed && this.#active >= this.threads
@@ -84,6 +97,7 @@ class StageRunner {
         await job.stage.process(job.regions ? { frame, regions: job.regions } : { frame }, job.ctx)
         return true as const
       } finally {
+        this.onSettled(job.ctx.cameraId, job.message.info.seq)
         options.recycle?.(job.message.buffer)
         this.#active--
         for (const w of this.#waiters.splice(0)) w()

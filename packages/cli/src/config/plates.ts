@@ -1,5 +1,5 @@
 import { resolve } from 'node:path'
-import { InvalidOptionError, checkArray, checkBoolean, checkKnownKeys, checkNumber, checkString } from '@oko/core'
+import { InvalidOptionError, serializeError, checkArray, checkBoolean, checkKnownKeys, checkNumber, checkString } from '@oko/core'
 import { PlateReader, plateStage, resolveReaderOptions, type PlateReaderOptions, type PlateStage, type WatchlistSpec } from '@oko/plates'
 import { offloadStage, type OffloadInput } from './offload.js'
 import { readPlateWatchlist } from './plate-watchlist.js'
@@ -55,7 +55,17 @@ export const platesProvider: StageProvider = {
       return { stages, stage: offloadStage({ name: 'plates', concurrency: threads, stageFor: (id) => stages.get(id)! }) }
     })
     stages.set(camera.id, inner)
-    // Open plate tracks end when the camera's frames end (a parked car is still reported).
+    // A plate track ends after a gap of frames without its plate; still frames never reach the
+    // reader (motion gate), so every decoded frame moves the camera's voting clock on when no read
+    // is queued or running (a car that drove through is reported without waiting for new motion).
+    shared.onFrame(camera.id, (frame, ctx) => {
+      if (!stage.idle(camera.id)) return
+      const done = inner.process({ frame, regions: [] }, ctx) // no regions: no read, only the clock
+      if (done instanceof Promise) {
+        done.catch((error) => ctx.emit({ type: 'error', cameraId: ctx.cameraId, seq: frame.seq, ptsUs: frame.ptsUs, timeMs: Date.now(), stage: 'plates', error: serializeError(error), fatal: false }))
+      }
+    })
+    // Open tracks end with the camera's frames (a parked car is still reported).
     shared.atEnd(camera.id, (ctx) => inner.flush(ctx))
     return stage
   },

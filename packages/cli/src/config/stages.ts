@@ -1,6 +1,6 @@
 import type { MotionStageOptions } from '@oko/motion'
 import { motionStage, resolveMotionOptions } from '@oko/motion'
-import type { StageContext } from '@oko/core'
+import type { Frame, StageContext } from '@oko/core'
 import type { StageLike } from '@oko/pipeline'
 import type { KernelModule } from '@oko/wasm'
 import { facesProvider } from './faces.js'
@@ -17,6 +17,11 @@ export interface SharedResources {
   once<T>(key: string, make: () => Promise<T>, close?: (value: T) => Promise<void>): Promise<T>
   /** Runs `hook` when the camera's frames end (after its last item settled, before the run's events end): flush open tracks. */
   atEnd(cameraId: string, hook: (ctx: StageContext) => void): void
+  /**
+   * Runs `hook` on every decoded frame of the camera, before the gate (still frames too): a clock
+   * for per-camera state that must move on while nothing moves (end tracks after a gap). Keep it cheap.
+   */
+  onFrame(cameraId: string, hook: (frame: Frame, ctx: StageContext) => void): void
 }
 
 /** A stage that configs can name. */
