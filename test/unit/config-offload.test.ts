@@ -71,7 +71,7 @@ describe('offloadStage: model stages behind bounded per-camera edges', () => {
 
 describe('runDeployment with branch stages', () => {
   /** A branch provider: its model stage counts frames per camera and reports the count when the camera ends. */
-  const counting = (name: string): StageProvider => ({
+  const counting = (name: string, marker: number): StageProvider => ({
     branch: true,
     check: () => {},
     async create(_options, camera, shared) {
@@ -81,20 +81,43 @@ describe('runDeployment with branch stages', () => {
         stageFor: (id) => ({ name, process: async () => void counts.set(id, (counts.get(id) ?? 0) + 1) }),
       }))
       shared.atEnd(camera.id, (ctx) => {
-        const event: MotionEvent = { type: 'motion', cameraId: ctx.cameraId, seq: -1, ptsUs: 0, timeMs: 0, score: counts.get(ctx.cameraId) ?? 0, regions: [], zones: [{ name, score: 0, active: true } as never] }
+        // A marker event: seq says which stage, score how many frames it saw.
+        const event: MotionEvent = { type: 'motion', cameraId: ctx.cameraId, seq: marker, ptsUs: 0, timeMs: 0, score: counts.get(ctx.cameraId) ?? 0, regions: [], zones: [] }
         ctx.emit(event)
       })
       return stage
     },
   })
-  const registry: StageRegistry = { gate: { check: () => {}, create: () => ({ name: 'gate', process: (f: unknown) => f }) }, left: counting('left'), right: counting('right') }
+  const registry: StageRegistry = { gate: { check: () => {}, create: () => ({ name: 'gate', process: (f: unknown) => f }) }, left: counting('left', -1), right: counting('right', -2) }
 
   it('runs model stages side by side on every frame that passed, and their end hooks before the events end', async () => {
     const config = parseDeployment('cameras:\n  - { id: a, url: a.mp4 }\n  - { id: b, url: b.mp4 }\nstages: [gate, left, right]\n', { baseDir: '/x', registry })
     const chunks: Uint8Array[] = []
     const result = await runDeployment(config, { registry, openSource: async (c) => new TestSource(c.id, { frames: 12 }), write: (b) => void chunks.push(b) })
-    const ends = EventEncoder.decode(Buffer.concat(chunks), 'jsonl').filter((e): e is MotionEvent => e.type === 'motion' && e.seq === -1)
-    expect(ends.map((e) => [e.cameraId, e.zones[0]!.name, e.score]).sort()).toEqual([['a', 'left', 12], ['a', 'right', 12], ['b', 'left', 12], ['b', 'right', 12]])
+    const ends = EventEncoder.decode(Buffer.concat(chunks), 'jsonl').filter((e): e is MotionEvent => e.type === 'motion' && e.seq < 0)
+    expect(ends.map((e) => [e.cameraId, e.seq, e.score]).sort()).toEqual([['a', -1, 12], ['a', -2, 12], ['b', -1, 12], ['b', -2, 12]])
     expect(result.summary).toMatchObject({ framesIn: 24, droppedTotal: 0, errors: 0, outputs: 48 })
+  })
+
+  it('writes snapshot pixels as base64 in JSON lines, as bytes in msgpack', async () => {
+    const snapshotting: StageProvider = {
+      check: () => {},
+      create: () => ({
+        name: 'snap',
+        process: (f: { seq: number; cameraId: string }, ctx: StageContext) => {
+          if (f.seq === 0) ctx.emit({ type: 'face', cameraId: f.cameraId, seq: 0, ptsUs: 0, timeMs: 0, box: { x: 0, y: 0, width: 2, height: 1 }, confidence: 0.9, snapshot: { data: Uint8Array.of(1, 2, 3, 4, 5, 6), width: 2, height: 1, format: 'rgb24' } })
+          return undefined
+        },
+      }),
+    }
+    const reg: StageRegistry = { snap: snapshotting }
+    for (const format of ['jsonl', 'msgpack'] as const) {
+      const config = parseDeployment(`cameras: [{ id: a, url: a.mp4 }]\nstages: [snap]\noutput: { format: ${format} }\n`, { baseDir: '/x', registry: reg })
+      const chunks: Uint8Array[] = []
+      await runDeployment(config, { registry: reg, openSource: async (c) => new TestSource(c.id, { frames: 2 }), write: (b) => void chunks.push(b) })
+      const face = EventEncoder.decode(Buffer.concat(chunks), format).find((e) => e.type === 'face') as { snapshot: { data: unknown } }
+      const data = face.snapshot.data
+      expect(format === 'jsonl' ? data : [...(data as Uint8Array)]).toEqual(format === 'jsonl' ? Buffer.from([1, 2, 3, 4, 5, 6]).toString('base64') : [1, 2, 3, 4, 5, 6])
+    }
   })
 })
