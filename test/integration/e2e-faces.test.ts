@@ -76,6 +76,10 @@ describe.skipIf(!data)('e2e: oko faces enrol, then oko run with motion + faces',
     expect(enrol.stderr).toBe('')
     expect(enrol.code).toBe(0)
     expect(enrol.stdout.toString()).toMatch(/staff\.watchlist: 3 identities, threshold 0\.550/)
+    // --append adds people (and photos) to an existing list; the file stays checked and versioned.
+    const more = await oko('faces', 'enrol', join(dir, 'staff.watchlist'), photos('howard', [4, 5]), photos('raj', [1, 2]), '--append')
+    expect(more.code).toBe(0)
+    expect(more.stdout.toString()).toMatch(/staff\.watchlist: 4 identities/)
 
     const r = await oko('run', join(dir, 'deploy.yaml'))
     expect(r.stderr).toMatch(/, 0 errors\n/)
