@@ -43,7 +43,8 @@ export function redactImage(image: RawImage, boxes: readonly Rect[], options: Re
  */
 export function redactFrame(frame: Frame, boxes: readonly Rect[], options: RedactOptions = {}): Frame {
   const opts = resolve(options)
-  const planes = frame.planes.map((p) => p.slice())
+  // new Uint8Array(p), not p.slice(): on a Buffer (what decoders hand out) slice() is a view.
+  const planes = frame.planes.map((p) => new Uint8Array(p))
   const layout = planeLayout(frame)
   layout.forEach((l, i) => {
     const plane: Plane = { data: planes[i]!, width: Math.ceil(frame.width / l.sx), height: Math.ceil(frame.height / l.sy), stride: frame.strides[i]!, channels: l.channels }
