@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { OkoError, evaluationDataDir, type Frame, type SourceNotice } from '@oko/core'
 import { SceneRenderer, streetScene, writeSampleClip } from '@oko/samples'
-import { Source, probe, setFfmpegLogLevel, type SourceOptions } from '@oko/source'
+import { Source, probe, setFfmpegLogLevel, type SourceFrame, type SourceOptions } from '@oko/source'
 import { Codec, CodecContext, FormatContext, Frame as AvFrame, Packet } from 'node-av/lib'
 import { AVMEDIA_TYPE_VIDEO } from 'node-av/constants'
 
@@ -134,6 +134,27 @@ describe('Source on generated H.264 files', () => {
     await source.close()
     // borrowed, yet never freed memory: a frame kept past close() still reads (the last frame's pixels)
     expect(Buffer.compare(last!.planes[0]!.subarray(0, 320), decoded[99]![0]!.subarray(0, 320))).toBe(0)
+  })
+
+  it('copies the luma straight into memory the reader owns (copyLumaTo), while the frame is current', async () => {
+    const decoded = decodeWithNodeAv(clip('street.mp4'))
+    const memory = new WebAssembly.Memory({ initial: 2, maximum: 2 })
+    const dst = new Uint8Array(memory.buffer, 4096, 320 * 240)
+    const source = await Source.open(clip('street.mp4'))
+    let i = 0
+    let previous: SourceFrame | undefined
+    for await (const f of source.frames()) {
+      const frame = f as SourceFrame
+      expect(previous?.copyLumaTo(dst) ?? false).toBe(false) // no longer current
+      expect(frame.copyLumaTo(new Uint8Array(100))).toBe(false) // too small
+      expect({ ...frame }.copyLumaTo(dst)).toBe(false) // a copy of the frame object is not the frame
+      expect(frame.copyLumaTo(dst)).toBe(true)
+      expect(Buffer.compare(dst, decoded[i++]![0]!)).toBe(0)
+      previous = frame
+    }
+    expect(i).toBe(100)
+    await source.close()
+    expect(previous!.copyLumaTo(dst)).toBe(false)
   })
 
   it('drops frames over the fps target before conversion, and counts them', async () => {

@@ -1,8 +1,16 @@
-import { OkoError, checkNumber, checkObject, type LumaPlane, type MotionRegion, type ZoneHit } from '@oko/core'
+import { OkoError, checkNumber, checkObject, lumaOf, type Frame, type LumaPlane, type MotionRegion, type ZoneHit } from '@oko/core'
 import { KernelModule } from '@oko/wasm'
 import { CameraHealth, type TamperChange, type TamperState } from './health.js'
 import { resolveMotionOptions, type MotionOptions, type ResolvedMotionOptions } from './options.js'
 import { Layout } from './layout.js'
+
+/**
+ * What frames of @oko/source offer: a copy of the luma plane (rows packed to the width) straight
+ * into memory the caller owns; false when the frame cannot (read its planes then).
+ */
+interface LumaCopier {
+  copyLumaTo(dst: Uint8Array): boolean
+}
 
 /** Which frame a detection is about. */
 export interface DetectInfo {
@@ -100,10 +108,34 @@ export class MotionDetector implements AsyncDisposable {
     checkInfo(info)
     checkLuma(luma, this.#layout)
     const l = (this.#layout ??= new Layout(this.#module, this.options, luma))
+    l.copyIn(luma)
+    return this.#detect(l, luma.stride, info)
+  }
+
+  /**
+   * `detect(lumaOf(frame), frame)`, except that a frame which can copy its luma into memory the
+   * reader owns (`copyLumaTo`: frames of @oko/source at their decoded size) copies it straight into
+   * the detector's memory: one copy of the plane instead of two (0.1 ms less a 1080p frame).
+   */
+  detectFrame(frame: Frame): MotionResult {
+    const copyLumaTo = (frame as Partial<LumaCopier>).copyLumaTo
+    if (typeof copyLumaTo !== 'function') return this.detect(lumaOf(frame), frame)
+    if (this.#closed) throw new OkoError('ERR_CLOSED', 'MotionDetector.detectFrame: the detector is closed')
+    checkInfo(frame)
+    const { width, height } = frame
+    checkSize('frame', width, height, width, this.#layout)
+    // sized for the frame's own planes too, in case a later frame of the camera has to be read through them
+    const l = this.#layout ?? new Layout(this.#module, this.options, { width, height, stride: Math.max(width, frame.strides[0] ?? 0) })
+    if (!copyLumaTo.call(frame, l.packedView)) return this.detect(lumaOf(frame), frame)
+    this.#layout = l
+    return this.#detect(l, width, frame)
+  }
+
+  /** Everything after the luma plane is in `l.src` (rows `srcStride` bytes apart). */
+  #detect(l: Layout, srcStride: number, info: DetectInfo): MotionResult {
     const k = l.kernels
     const { w, h, n } = l
-    l.copyIn(luma)
-    k.downscaleArea(l.src, luma.stride, luma.width, luma.height, l.tmp, w, h, l.scratch)
+    k.downscaleArea(l.src, srcStride, l.frameWidth, l.frameHeight, l.tmp, w, h, l.scratch)
     if (l.mask !== 0) k.maskApply(l.tmp, l.mask, n)
     // edge energy before the blur (fine detail is what a lens out of focus loses)
     const gradient = this.#health ? k.gradientSum(l.tmp, w, h) : 0
@@ -307,8 +339,15 @@ function checkLuma(luma: LumaPlane, layout: Layout | undefined): void {
   if (o.data.length < needed) {
     throw new OkoError('ERR_INVALID_INPUT', `luma.data: ${width}×${height} with stride ${stride} needs ${needed} bytes, received ${o.data.length}`)
   }
+  checkSize('luma', width, height, stride, layout)
+}
+
+/** The plane fits the detector (its first frame fixed the size). */
+function checkSize(what: 'luma' | 'frame', width: number, height: number, stride: number, layout: Layout | undefined): void {
+  checkNumber(`${what}.width`, width, { min: 1, max: MAX_SIDE, integer: true })
+  checkNumber(`${what}.height`, height, { min: 1, max: MAX_SIDE, integer: true })
   if (layout && (width !== layout.frameWidth || height !== layout.frameHeight)) {
-    throw new OkoError('ERR_INVALID_INPUT', `luma: this detector works on ${layout.frameWidth}×${layout.frameHeight} frames, received ${width}×${height}; use one detector per camera and resolution`)
+    throw new OkoError('ERR_INVALID_INPUT', `${what}: this detector works on ${layout.frameWidth}×${layout.frameHeight} frames, received ${width}×${height}; use one detector per camera and resolution`)
   }
   if (layout && stride > layout.maxStride) {
     throw new OkoError('ERR_INVALID_INPUT', `luma.stride: ${stride} is wider than the first frame's ${layout.maxStride}`)

@@ -54,6 +54,8 @@ export class Layout {
   readonly zones: readonly ZoneBuffer[]
   // views
   readonly srcView: Uint8Array
+  /** The source plane's memory with rows packed to the frame width (what `copyLumaTo` fills). */
+  readonly packedView: Uint8Array
   readonly curView: Uint8Array
   readonly prevView: Uint8Array
   readonly fgView: Uint8Array
@@ -65,7 +67,7 @@ export class Layout {
   readonly #sx: number
   readonly #sy: number
 
-  constructor(module: KernelModule, o: ResolvedMotionOptions, luma: LumaPlane) {
+  constructor(module: KernelModule, o: ResolvedMotionOptions, luma: Pick<LumaPlane, 'width' | 'height' | 'stride'>) {
     const W = luma.width
     const H = luma.height
     this.frameWidth = W
@@ -100,6 +102,7 @@ export class Layout {
     this.stats = r(64)
     const buffer = instance.memory.buffer
     this.srcView = instance.view(this.src, frameBytes)
+    this.packedView = instance.view(this.src, W * H)
     this.curView = instance.view(this.cur, n)
     this.prevView = instance.view(this.prev, n)
     this.fgView = instance.view(this.fg, n)

@@ -1,4 +1,4 @@
-import { OkoError, lumaOf, optionalNumber, type Frame, type MotionEvent, type Stage, type StageContext, type TamperEvent } from '@oko/core'
+import { OkoError, optionalNumber, type Frame, type MotionEvent, type Stage, type StageContext, type TamperEvent } from '@oko/core'
 import { KernelModule } from '@oko/wasm'
 import { MotionDetector, type MotionResult } from './detector.js'
 import { resolveMotionOptions, type MotionOptions } from './options.js'
@@ -51,7 +51,7 @@ export function motionStage(options: MotionStageOptions = {}): Stage<Frame, Moti
   }
 
   const run = (state: CameraState, frame: Frame, ctx: StageContext): MotionFrame | undefined => {
-    const result = state.detector.detect(lumaOf(frame), frame)
+    const result = state.detector.detectFrame(frame)
     const timeMs = Date.now()
     for (const c of result.tamperChanges) {
       const event: TamperEvent = { type: 'tamper', cameraId: ctx.cameraId, seq: frame.seq, ptsUs: frame.ptsUs, timeMs, reason: c.reason, active: c.active, detail: c.detail }

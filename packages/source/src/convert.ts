@@ -1,4 +1,4 @@
-import type { PixelFormat } from '@oko/core'
+import type { Frame, PixelFormat } from '@oko/core'
 import { Frame as AvFrame, SoftwareScaleContext, avImageGetBufferSize } from 'node-av/lib'
 import {
   AV_PIX_FMT_BGR24, AV_PIX_FMT_GRAY8, AV_PIX_FMT_NV12, AV_PIX_FMT_RGB24, AV_PIX_FMT_RGBA, AV_PIX_FMT_YUV420P,
@@ -65,35 +65,76 @@ function freeze(view: { width: number; height: number; format: PixelFormat; plan
   return Object.freeze(view)
 }
 
+/** Formats whose first plane is the 8-bit luma, and so can be copied as a gray8 picture. */
+const LUMA_FIRST = new Set<number>([AV_PIX_FMT_YUV420P, AV_PIX_FMT_YUVJ420P, AV_PIX_FMT_NV12, AV_PIX_FMT_GRAY8])
+
 /**
- * A frame whose planes live in one JS Buffer, allocated once per size and format and refilled
- * from each decoded frame with `av_frame_copy` (a memcpy per plane). Why not the decoder's own
- * planes: node-av makes new external Buffers on every `frame.data` read and V8 counts their bytes
- * (3 MB a 1080p frame) towards its external-memory limit, so reading them cost a full GC every
- * ~20 frames: 0.4–0.6 ms a 1080p frame against 0.16 ms for the copy. The views are made once,
- * and stay valid memory for as long as anyone holds them (the Buffer is garbage-collected).
+ * An AVFrame whose planes point into memory oko owns (`fromBuffer`: packed, align 1), refilled
+ * from decoded frames with `av_frame_copy` (a memcpy per row). `gray` copies the luma plane
+ * alone: the decoded frame is presented as gray8 for the copy (its first plane is one).
+ *
+ * Why copy rather than hand out the decoder's planes: node-av makes new external Buffers on every
+ * `frame.data` read and V8 counts their bytes (3 MB a 1080p frame) towards its external-memory
+ * limit, so reading them cost a full GC every ~20 frames: 0.4–0.6 ms a 1080p frame, against
+ * 0.16 ms for a copy (0.1 ms for the luma alone).
  */
+class CopyTarget {
+  readonly #frame = new AvFrame()
+  readonly #gray: boolean
+  readonly #memory: Uint8Array
+  constructor(width: number, height: number, avFormat: AVPixelFormat, gray: boolean, memory: Uint8Array) {
+    this.#gray = gray
+    this.#memory = memory
+    const f = this.#frame
+    f.alloc()
+    f.width = width
+    f.height = height
+    f.format = gray ? AV_PIX_FMT_GRAY8 : avFormat
+    const buffer = Buffer.isBuffer(memory) ? memory : Buffer.from(memory.buffer, memory.byteOffset, memory.byteLength)
+    const ret = f.fromBuffer(buffer)
+    if (ret < 0) { f.free(); throw new Error(`cannot lay a ${width}x${height} frame over ${memory.byteLength} bytes (${ret})`) }
+  }
+
+  static bytes(width: number, height: number, avFormat: AVPixelFormat, gray: boolean): number {
+    return avImageGetBufferSize(gray ? AV_PIX_FMT_GRAY8 : avFormat, width, height, 1)
+  }
+
+  get linesize(): number[] {
+    return this.#frame.linesize
+  }
+
+  /** Copies `src` (same size, same format unless `gray`) in; false when FFmpeg refused or the memory went away. */
+  fill(src: AvFrame): boolean {
+    // a detached or shrunk buffer must never be written through the pointer taken at construction
+    if (this.#memory.byteLength === 0) return false
+    if (!this.#gray) return this.#frame.copy(src) >= 0
+    const format = src.format
+    src.format = AV_PIX_FMT_GRAY8
+    const ret = this.#frame.copy(src)
+    src.format = format
+    return ret >= 0
+  }
+
+  free(): void {
+    this.#frame.free()
+  }
+}
+
+/** A decoded frame's planes copied into one JS Buffer made once per size and format, with views made once. */
 class OwnedFrame {
-  readonly frame = new AvFrame()
   readonly key: string
-  /** The full decoded layout; `luma` is its first plane alone (gray8 out of yuv). */
   readonly view: PlaneView
-  readonly luma: PlaneView
+  readonly #target: CopyTarget
   constructor(src: AvFrame, format: PixelFormat, key: string) {
     this.key = key
     const { width, height } = src
     const avFormat = src.format as AVPixelFormat
-    const size = avImageGetBufferSize(avFormat, width, height, 1)
+    const gray = format === 'gray8'
+    const size = CopyTarget.bytes(width, height, avFormat, gray)
     if (size <= 0) throw new Error(`cannot size a ${width}x${height} frame of format ${avFormat} (${size})`)
     const buffer = Buffer.alloc(size)
-    const f = this.frame
-    f.alloc()
-    f.width = width
-    f.height = height
-    f.format = avFormat
-    const ret = f.fromBuffer(buffer) // points the frame's planes into `buffer` (packed, align 1)
-    if (ret < 0) { f.free(); throw new Error(`cannot lay out a ${width}x${height} frame (${ret})`) }
-    const lines = f.linesize
+    this.#target = new CopyTarget(width, height, avFormat, gray, buffer)
+    const lines = this.#target.linesize
     const planes: Uint8Array[] = []
     const strides: number[] = []
     let offset = 0
@@ -106,28 +147,54 @@ class OwnedFrame {
       offset += bytes
     }
     this.view = freeze({ width, height, format, planes, strides })
-    this.luma = freeze({ width, height, format: 'gray8', planes: planes.slice(0, 1), strides: strides.slice(0, 1) })
   }
 
-  /** Copies `src` (same size and format) in; false when FFmpeg refused. */
   fill(src: AvFrame): boolean {
-    return this.frame.copy(src) >= 0
+    return this.#target.fill(src)
   }
 
   free(): void {
-    this.frame.free()
+    this.#target.free()
   }
 }
 
+/** What identifies a frame, set by the source. */
+export interface FrameStamp {
+  readonly cameraId: string
+  readonly seq: number
+  readonly ptsUs: number
+  readonly wallMs: number
+}
+
 /**
- * Turns decoded frames into oko planes: copies the decoder's planes into memory of its own when
- * they already fit (the common case: yuv420p, no scaling; see OwnedFrame), else scales/converts
- * once with swscale into a frame allocated once per size. Owns native memory: `close()` frees it.
+ * Frames of @oko/source at their decoded size: `planes` is copied out of the decoder on first
+ * read (a frame nobody reads costs no copy), and `copyLumaTo` copies the luma plane straight
+ * from the decoder into memory the reader owns (a motion detector's WASM memory: one copy instead
+ * of two). Both work while the frame is current (until the iterator advances).
+ */
+export interface SourceFrame extends Frame {
+  /**
+   * Copies the luma (Y) plane, rows packed to `width`, into `dst[0 .. width·height)`. False when
+   * this frame cannot (no longer current, a copy of the frame object, `dst` too small): read
+   * `planes` then.
+   */
+  copyLumaTo(dst: Uint8Array): boolean
+}
+
+/**
+ * Turns decoded frames into oko frames: at the decoded size, planes are copied into memory of its
+ * own when first read (see CopyTarget); other sizes and formats are scaled/converted once with
+ * swscale into a frame allocated once per size. Owns native memory: `close()` frees it.
  */
 export class FrameConverter {
   readonly #scale: { readonly height: number; readonly width: number | undefined } | undefined
   readonly #format: OutputFormat
   #own: OwnedFrame | undefined
+  #luma: { target: CopyTarget; dst: Uint8Array; key: string } | undefined
+  /** The decoded frame behind the current frame, until `release()`. */
+  #decoded: AvFrame | undefined
+  #issued: Frame | undefined
+  #filled = false
   #sws: SoftwareScaleContext | undefined
   #dst: AvFrame | undefined
   #dstView: PlaneView | undefined
@@ -146,31 +213,72 @@ export class FrameConverter {
     return { width: w, height: h }
   }
 
-  /** Planes of `frame` in the configured size and format. Overwritten by the next call. */
-  convert(frame: AvFrame): PlaneView {
-    const native = PASS_THROUGH.get(frame.format)
+  /**
+   * The oko frame for `decoded`, in the configured size and format. `decoded` must stay as it is
+   * until `release()`; the frame's planes are overwritten by the next frame.
+   */
+  frame(decoded: AvFrame, stamp: FrameStamp): Frame {
+    this.release()
+    const native = PASS_THROUGH.get(decoded.format)
     const target: PixelFormat = this.#format === 'auto' ? native ?? 'yuv420p' : this.#format
-    const { width, height } = this.outputSize(frame.width, frame.height)
-    if (width === frame.width && height === frame.height && native !== undefined) {
+    const { width, height } = this.outputSize(decoded.width, decoded.height)
+    if (width === decoded.width && height === decoded.height && native !== undefined) {
       // gray8 at the decoded size is the luma plane itself: no conversion (FFmpeg's full-size gray costs ms).
       const luma = target === 'gray8' && (native === 'yuv420p' || native === 'nv12')
       if (native === target || luma) {
-        const key = `${frame.width}x${frame.height}:${frame.format}`
+        const key = `${width}x${height}:${decoded.format}:${target}`
         if (this.#own?.key !== key) {
           this.#own?.free()
           this.#own = undefined
-          this.#own = new OwnedFrame(frame, native, key)
+          this.#own = new OwnedFrame(decoded, target, key)
         }
-        if (this.#own.fill(frame)) return luma ? this.#own.luma : this.#own.view
-        return viewOf(frame, target) // not expected: FFmpeg copies any frame it decoded
+        this.#decoded = decoded
+        const view = this.#own.view
+        const converter = this
+        const frame: SourceFrame = {
+          cameraId: stamp.cameraId, seq: stamp.seq, ptsUs: stamp.ptsUs, wallMs: stamp.wallMs,
+          width, height, format: target, strides: view.strides,
+          get planes() { return converter.#planes(this, view) },
+          copyLumaTo(dst: Uint8Array) { return converter.#copyLuma(this, dst) },
+        }
+        this.#issued = frame
+        return frame
       }
     }
-    const key = `${frame.width}x${frame.height}:${frame.format}>${width}x${height}:${target}`
-    if (key !== this.#key) this.#rebuild(frame, width, height, target, key)
-    const ret = this.#sws!.scaleFrameSync(this.#dst!, frame)
+    const key = `${decoded.width}x${decoded.height}:${decoded.format}>${width}x${height}:${target}`
+    if (key !== this.#key) this.#rebuild(decoded, width, height, target, key)
+    const ret = this.#sws!.scaleFrameSync(this.#dst!, decoded)
     if (ret < 0) throw new Error(`swscale failed (${ret})`)
     // the scaler writes into the frame's buffers allocated at rebuild: views made once stay right
-    return this.#dstView!
+    const view = this.#dstView!
+    return { cameraId: stamp.cameraId, seq: stamp.seq, ptsUs: stamp.ptsUs, wallMs: stamp.wallMs, width, height, format: target, planes: view.planes, strides: view.strides }
+  }
+
+  /** The current frame is done with (the iterator advances): its decoded frame may change now. */
+  release(): void {
+    this.#decoded = undefined
+    this.#issued = undefined
+    this.#filled = false
+  }
+
+  #planes(frame: Frame, view: PlaneView): readonly Uint8Array[] {
+    // a frame read after its turn gets what the memory holds (borrowed frames are valid until the iterator advances)
+    if (frame === this.#issued && !this.#filled && this.#decoded) this.#filled = this.#own!.fill(this.#decoded)
+    return view.planes
+  }
+
+  #copyLuma(frame: Frame, dst: Uint8Array): boolean {
+    const decoded = this.#decoded
+    if (frame !== this.#issued || decoded === undefined || !LUMA_FIRST.has(decoded.format)) return false
+    const { width, height } = decoded
+    if (dst.byteLength < width * height) return false
+    const key = `${width}x${height}`
+    if (this.#luma?.dst !== dst || this.#luma.key !== key) {
+      this.#luma?.target.free()
+      this.#luma = undefined
+      this.#luma = { target: new CopyTarget(width, height, AV_PIX_FMT_GRAY8, true, dst.subarray(0, width * height)), dst, key }
+    }
+    return this.#luma.target.fill(decoded)
   }
 
   #rebuild(frame: AvFrame, width: number, height: number, target: PixelFormat, key: string): void {
@@ -199,10 +307,13 @@ export class FrameConverter {
     this.#key = ''
   }
 
-  /** Frees the scaler and the frames. Idempotent. Views already handed out of an own frame stay readable. */
+  /** Frees the scaler and the frames. Idempotent. Planes already handed out stay readable (JS memory). */
   close(): void {
+    this.release()
     this.#closeScaler()
     this.#own?.free()
     this.#own = undefined
+    this.#luma?.target.free()
+    this.#luma = undefined
   }
 }

@@ -6,6 +6,7 @@ export { Source, type SourceStats } from './source.js'
 export { MainStream, type MainStreamStats, type Snapshot, type SnapshotFormat, type SnapshotOptions } from './main-stream.js'
 export { probe, type ProbeOptions, type ProbeResult, type ProbedStream } from './probe.js'
 export type { VideoStreamInfo } from './input.js'
+export type { SourceFrame } from './convert.js'
 export {
   resolveSourceOptions, type MainStreamOptions, type OutputFormat, type ReconnectOptions, type ResolvedSourceOptions,
   type RtspTransport, type SourceOptions, type StreamOptions,

@@ -61,10 +61,11 @@ class RunBuffers {
  * A camera or a file, decoded with FFmpeg (node-av). Open with {@link Source.open}, read with
  * `for await (const frame of source.frames())`, close with `close()` or `await using`.
  *
- * Frames are **borrowed**: their planes are views of memory the source refills with the next
- * frame (the decoded planes are copied there, which costs less than handing out the decoder's own
- * memory: see convert.ts), valid until the iterator advances (the next `next()` call). Copy what
- * you keep.
+ * Frames are **borrowed**: valid until the iterator advances (the next `next()` call). Their
+ * planes are views of memory the source refills with the next frame (copied out of the decoder on
+ * first read: a frame nobody reads costs no copy); frames at the decoded size also copy their
+ * luma straight into memory the reader owns with `copyLumaTo` (see {@link SourceFrame}). Copy
+ * what you keep.
  *
  * One demuxer and one single-threaded decoder per stream, no module-level state: open as many
  * sources in one process as the cores can decode. Packet reads wait on libuv's thread pool (so
@@ -289,6 +290,7 @@ export class Source implements FrameSource {
       if (r < 0) return
       const out = await this.#deliver(frame, input, buffers, notices, onPlaying)
       if (out) yield out
+      buffers.converter.release()
       frame.unref()
       if (this.#closed) return
     }
@@ -331,9 +333,9 @@ export class Source implements FrameSource {
       if (waitMs > 1) await sleep(waitMs, this.#closeController.signal)
       if (this.#closed) return undefined
     }
-    const view = buffers.converter.convert(frame)
+    const out = buffers.converter.frame(frame, { cameraId: this.cameraId, seq, ptsUs, wallMs })
     this.#stats.framesDelivered++
-    return { cameraId: this.cameraId, seq, ptsUs, wallMs, ...view }
+    return out
   }
 
   /**
