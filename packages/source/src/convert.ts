@@ -175,8 +175,8 @@ export interface FrameStamp {
 export interface SourceFrame extends Frame {
   /**
    * Copies the luma (Y) plane, rows packed to `width`, into `dst[0 .. width·height)`. False when
-   * this frame cannot (no longer current, a copy of the frame object, `dst` too small): read
-   * `planes` then.
+   * this frame cannot (no longer current, a copy of the frame object, `dst` too small, or its
+   * `planes` were read already, as a stage may have drawn on them): read `planes` then.
    */
   copyLumaTo(dst: Uint8Array): boolean
 }
@@ -269,7 +269,8 @@ export class FrameConverter {
 
   #copyLuma(frame: Frame, dst: Uint8Array): boolean {
     const decoded = this.#decoded
-    if (frame !== this.#issued || decoded === undefined || !LUMA_FIRST.has(decoded.format)) return false
+    // once the planes were read they are the frame (a stage may have drawn on them): read them then
+    if (frame !== this.#issued || decoded === undefined || this.#filled || !LUMA_FIRST.has(decoded.format)) return false
     const { width, height } = decoded
     if (dst.byteLength < width * height) return false
     const key = `${width}x${height}`
