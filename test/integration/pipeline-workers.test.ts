@@ -244,7 +244,7 @@ describe('per-camera quota', () => {
   })
 
   it('validates the quota', () => {
-    const pool = { run: () => undefined } as never
+    const pool = { name: 'p', needsDrain: false, whenFree: async () => {}, tryRun: () => undefined } as never
     expect(() => workerStage({ name: 'x', pool, prepare: () => undefined, maxInFlightPerCamera: 0 })).toThrow('options.maxInFlightPerCamera: expected an integer in [1, 4096], received 0 (number)')
   })
 })

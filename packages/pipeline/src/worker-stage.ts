@@ -1,7 +1,7 @@
 import type { EdgeOptions, FrameRef, StageContext } from '@oko/core'
 import { InvalidOptionError, checkEdgeOptions, checkNumber, checkObject, checkString } from '@oko/core'
 import type { FramePool } from './frame-pool.js'
-import type { InferencePool } from './pool.js'
+import type { InferencePool, PoolRunOptions } from './pool.js'
 import type { AnyWorker, JobOf, ReplyOf } from './protocol.js'
 
 export interface PrepareTools {
@@ -16,9 +16,21 @@ export interface PreparedJob<Job> {
   readonly transfer?: readonly ArrayBuffer[]
 }
 
+/**
+ * Where a worker stage sends its jobs: an InferencePool, or anything with the same gating
+ * surface (a job is sent only when `needsDrain` is false; `tryRun` never queues).
+ */
+export interface TaskRunner<Job, Reply> {
+  readonly name: string
+  readonly needsDrain: boolean
+  whenFree(): Promise<void>
+  tryRun(job: Job, options?: PoolRunOptions): Promise<Reply> | undefined
+}
+
 export interface WorkerStageOptions<I, W extends AnyWorker, O> {
   readonly name: string
-  readonly pool: InferencePool<W>
+  /** An InferencePool (its worker module's type gives the job and reply types), or another TaskRunner. */
+  readonly pool: InferencePool<W> | TaskRunner<JobOf<W>, ReplyOf<W>>
   /**
    * Runs on the decode thread with the borrowed input: copy what the worker needs (once) and
    * return the job, or `undefined` to stop the item here.
@@ -50,8 +62,8 @@ export function workerStage<I, W extends AnyWorker, O = ReplyOf<W>>(options: Wor
   const name = checkString('options.name', o.name)
   if (typeof o.prepare !== 'function') throw new InvalidOptionError('options.prepare', 'expected a function (input, { frames, ctx }) => { job, transfer } | undefined')
   if (o.finish !== undefined && typeof o.finish !== 'function') throw new InvalidOptionError('options.finish', 'expected a function (reply, origin, ctx) => output')
-  if (typeof o.pool !== 'object' || o.pool === null || typeof (o.pool as { run?: unknown }).run !== 'function') {
-    throw new InvalidOptionError('options.pool', 'expected an InferencePool (await InferencePool.create({ worker, threads, init }))')
+  if (typeof o.pool !== 'object' || o.pool === null || typeof (o.pool as { tryRun?: unknown }).tryRun !== 'function') {
+    throw new InvalidOptionError('options.pool', 'expected an InferencePool (await InferencePool.create({ worker, threads, init })) or a TaskRunner')
   }
   const edge = checkEdgeOptions('options.edge', o.edge)
   const maxInFlightPerCamera = o.maxInFlightPerCamera === undefined ? Infinity : checkNumber('options.maxInFlightPerCamera', o.maxInFlightPerCamera, { min: 1, max: 4096, integer: true })

@@ -1,6 +1,6 @@
 import type { EdgeOptions, Frame, Rect, Stage, StageContext } from '@oko/core'
 import { OkoError } from '@oko/core'
-import { frameFromMessage, workerStage, type FrameMessage, type InferencePool, type PoolRunOptions, type WorkerStage } from '@oko/pipeline'
+import { frameFromMessage, workerStage, type FrameMessage, type PoolRunOptions, type TaskRunner, type WorkerDefinition, type WorkerStage } from '@oko/pipeline'
 
 /** What an offloaded model stage gets: an owned copy of the frame and the motion regions (absent: whole frame). */
 export interface OffloadInput {
@@ -38,10 +38,9 @@ export function offloadStage(options: OffloadOptions): OffloadStage {
   const handed = new Map<string, number>()
   const settled = new Map<string, number>()
   const runner = new StageRunner(options.name, options.concurrency, (cameraId, seq) => settled.set(cameraId, Math.max(seq, settled.get(cameraId) ?? -Infinity)))
-  const stage = workerStage<unknown, never, true>({
+  const stage = workerStage<unknown, WorkerDefinition<never, OffloadJob, true>, true>({
     name: options.name,
-    // The runner has the InferencePool surface the dispatcher uses (whenFree, needsDrain, tryRun, run, name).
-    pool: runner as unknown as InferencePool<never>,
+    pool: runner,
     maxInFlightPerCamera: 1,
     ...(options.edge ? { edge: options.edge } : {}),
     prepare(input, { frames, ctx }) {
@@ -50,7 +49,7 @@ export function offloadStage(options: OffloadOptions): OffloadStage {
       const message = frames.copy(frame).transfer()
       const job: OffloadJob = { message, regions, stage: options.stageFor(ctx.cameraId), ctx }
       handed.set(ctx.cameraId, frame.seq)
-      return { job: job as never, transfer: [message.buffer] }
+      return { job, transfer: [message.buffer] }
     },
     finish: () => true,
   })
@@ -72,7 +71,7 @@ function unpack(input: unknown): { frame: Frame; regions: readonly Rect[] | unde
 }
 
 /** Runs jobs on this thread, at most `threads` at once; the inner stage sends the model work to its own pool. */
-class StageRunner {
+class StageRunner implements TaskRunner<OffloadJob, true> {
   #active = 0
   #waiters: (() => void)[] = []
   #closed = false
