@@ -1,11 +1,5 @@
 import { defineConfig } from 'tsup'
+import { packageBuild } from '../../tsup.base.js'
 
 // Two entries: the library and the worker-thread module FacePool starts (workers load from dist/).
-export default defineConfig({
-  entry: ['src/index.ts', 'src/worker.ts'],
-  format: ['esm'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'node20',
-})
+export default defineConfig({ ...packageBuild, entry: ['src/index.ts', 'src/worker.ts'] })
