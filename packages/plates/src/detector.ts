@@ -11,6 +11,11 @@ export interface TextBox extends OrientedBox {
 export interface TextDetectorOptions {
   /** Longest side the region is scaled to before detection (multiple of 32). */
   maxSidePx: number
+  /**
+   * Longest side for frames more than 1.5× maxSidePx (1080p and larger): their plates are large
+   * in pixels, so a coarser first pass finds them and the finer second look reads them.
+   */
+  largeFrameSidePx: number
   /** Pixel probability threshold of the DB map. */
   binaryThreshold: number
   /** Minimum mean probability of a kept box. */
@@ -22,6 +27,7 @@ export interface TextDetectorOptions {
 
 export const PADDLE_DET: TextDetectorOptions = {
   maxSidePx: 960,
+  largeFrameSidePx: 768,
   binaryThreshold: 0.3,
   boxThreshold: 0.5,
   unclipRatio: 1.6,
@@ -38,14 +44,14 @@ export class TextDetector {
 
   /** Finds text boxes inside `region` of `image` (whole image by default). */
   async detect(image: RawImage, region: Rect = { x: 0, y: 0, width: image.width, height: image.height }, scale?: number): Promise<TextBox[]> {
-    const { maxSidePx } = this.options
     const longest = Math.max(region.width, region.height)
+    const maxSidePx = longest > 1.5 * this.options.maxSidePx ? Math.min(this.options.maxSidePx, this.options.largeFrameSidePx) : this.options.maxSidePx
     // Default: fit maxSidePx, scaling small images and regions up (at most 2×, or to 320 px) so small plates' characters grow.
     const s = Math.min(scale ?? Math.max(Math.min(2, maxSidePx / longest), Math.min(320 / longest, 8)), maxSidePx / longest)
     const w = Math.max(32, Math.round((region.width * s) / 32) * 32)
     const h = Math.max(32, Math.round((region.height * s) / 32) * 32)
     const box: OrientedBox = { cx: region.x + region.width / 2, cy: region.y + region.height / 2, width: region.width, height: region.height, angle: 0 }
-    const input = sampleBox(image, box, w, h, this.options.normalization)
+    const input = sampleBox(image, box, w, h, this.options.normalization, false, undefined, 2)
     const feeds = { [this.session.inputNames[0]!]: new ort.Tensor('float32', input, [1, 3, h, w]) }
     const result = await this.session.run(feeds)
     const map = result[this.session.outputNames[0]!]!.data as Float32Array

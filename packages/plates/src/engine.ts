@@ -101,8 +101,7 @@ export class PlateEngine {
     let refined = 0
     for (const s of [...first].sort((a, b) => b.rank - a.rank)) {
       // A confident reading of a strict format (prior >= 2: UA, RU, KZ, BY, GB, ES…) is kept as is.
-      const prior = this.formats.specs.find((f) => f.id === s.reading.format)?.prior ?? 0
-      const sure = s.reading.confidence >= this.options.refineBelow && prior >= 2
+      const sure = s.reading.confidence >= this.options.refineBelow && s.prior >= 2
       if (sure || refined >= this.options.maxRefine) { out.push(s); continue }
       refined++
       const better = await this.refine(image, s.candidate, cache, 1)
@@ -115,7 +114,7 @@ export class PlateEngine {
       const found = await this.refine(image, p.candidate, cache, 2)
       if (found) out.push(found)
     }
-    return suppress(out, this.options.maxPlates)
+    return suppress(out.filter((s) => s.prior > 0 || !onFrameEdge(s.reading.box, image, opts.region)), this.options.maxPlates)
   }
 
   /**
@@ -144,7 +143,8 @@ export class PlateEngine {
         const match = matchFormat(chars, this.formats, this.options.match)
         if (!match || match.text.length < this.options.minChars || match.confidence < this.options.minConfidence) continue
         const rank = match.score / (match.text.length + match.dropped)
-        if (!best || rank > best.rank) best = { reading: toReading(match, candidate, image), rank, candidate }
+        const prior = this.formats.specs.find((f) => f.id === match.formatId)?.prior ?? 1
+        if (!best || rank > best.rank) best = { reading: toReading(match, candidate, image), rank, candidate, prior }
       }
       if (best) readings.push(best)
       else if (longest >= 2 && candidate.lines.length === 1) partial?.push({ candidate, chars: longest })
@@ -242,18 +242,51 @@ interface Scored {
   reading: PlateReading
   rank: number
   candidate: PlateCandidate
+  /** Prior of the matched format. */
+  prior: number
 }
 
-/** Keeps the best reading per place: a weaker one overlapping a kept one is dropped. */
+/**
+ * Keeps the best reading per place: a weaker one overlapping a kept one is dropped, and so is
+ * small text next to a plate of much taller characters (registration stickers, state names,
+ * dealer frames).
+ */
 function suppress(readings: Scored[], max: number): PlateReading[] {
   readings.sort((a, b) => b.rank - a.rank)
   const kept: PlateReading[] = []
-  for (const { reading } of readings) {
+  for (const { reading } of readings.filter((s) => !readings.some((t) => dwarfs(t, s)))) {
     if (kept.some((k) => iou(k.box, reading.box) > 0.2 || containment(reading.box, k.box) > 0.6 || containment(k.box, reading.box) > 0.6)) continue
     kept.push(reading)
     if (kept.length >= max) break
   }
   return kept
+}
+
+/**
+ * `big` has characters at least 1.6× as tall as `small`, which lies on or around big's plate and
+ * matched no more specific a format (a smaller plate of a specific format, further away, stays).
+ */
+function dwarfs(big: Scored, small: Scored): boolean {
+  if (big === small || textHeight(big) < SMALL_TEXT_RATIO * textHeight(small) || small.prior > big.prior) return false
+  const b = big.reading.box
+  const c = small.candidate.outline
+  return Math.abs(c.cx - (b.x + b.width / 2)) < b.width && Math.abs(c.cy - (b.y + b.height / 2)) < 2.5 * b.height
+}
+
+const SMALL_TEXT_RATIO = 1.6
+
+function textHeight(s: Scored): number {
+  return Math.min(...s.candidate.lines.map((l) => l.height))
+}
+
+/**
+ * Along the top or bottom edge of a whole frame: where camera overlays (date, time, camera name)
+ * are. Text there that only matches a generic format (prior 0) is not taken for a plate.
+ */
+function onFrameEdge(box: Rect, image: RawImage, region: Rect | undefined): boolean {
+  if (region) return false
+  const band = 0.02 * image.height
+  return box.y <= band || box.y + box.height >= image.height - band
 }
 
 function containsPoint(r: Rect, x: number, y: number): boolean {

@@ -38,6 +38,8 @@ export interface DetectorOptions extends InputNormalization {
   classes?: number[]
   /** Longest side fed to the detector, multiple of 32 (default 960). */
   maxSidePx?: number
+  /** Longest side fed to the detector for frames more than 1.5× maxSidePx, e.g. 1080p (default 768; plates there are large enough). */
+  largeFrameSidePx?: number
   /** Probability threshold of the output map (default 0.3). */
   binaryThreshold?: number
   /** Minimum mean probability of a box (default 0.5). */
@@ -125,12 +127,13 @@ export function resolveReaderOptions(input: unknown = {}, path = 'options'): Res
   const defaults = o.detector?.model === undefined || o.recognizer?.model === undefined ? defaultModelPaths() : undefined
 
   const d = checkObject(`${path}.detector`, o.detector, {}) as DetectorOptions & Record<string, unknown>
-  checkKnownKeys(`${path}.detector`, d, ['model', 'output', 'layout', 'inputWidth', 'inputHeight', 'scoreThreshold', 'classes', 'maxSidePx', 'binaryThreshold', 'boxThreshold', 'unclipRatio', ...NORM])
+  checkKnownKeys(`${path}.detector`, d, ['model', 'output', 'layout', 'inputWidth', 'inputHeight', 'scoreThreshold', 'classes', 'maxSidePx', 'largeFrameSidePx', 'binaryThreshold', 'boxThreshold', 'unclipRatio', ...NORM])
   const output = checkOneOf(`${path}.detector.output`, d.output, ['probability-map', 'boxes'] as const, 'probability-map')
   if (output === 'boxes' && d.model === undefined) throw new InvalidOptionError(`${path}.detector.model`, 'output "boxes" is for your own ONNX plate detector: give its path')
   const detector: ResolvedReaderOptions['detector'] = {
     model: d.model === undefined ? defaults!.detector : checkString(`${path}.detector.model`, d.model),
     maxSidePx: optionalNumber(`${path}.detector.maxSidePx`, d.maxSidePx, PADDLE_DET.maxSidePx, { min: 64, max: 4096, integer: true }),
+    largeFrameSidePx: optionalNumber(`${path}.detector.largeFrameSidePx`, d.largeFrameSidePx, PADDLE_DET.largeFrameSidePx, { min: 64, max: 4096, integer: true }),
     binaryThreshold: optionalNumber(`${path}.detector.binaryThreshold`, d.binaryThreshold, PADDLE_DET.binaryThreshold, { min: 0, max: 1 }),
     boxThreshold: optionalNumber(`${path}.detector.boxThreshold`, d.boxThreshold, PADDLE_DET.boxThreshold, { min: 0, max: 1 }),
     unclipRatio: optionalNumber(`${path}.detector.unclipRatio`, d.unclipRatio, PADDLE_DET.unclipRatio, { min: 0, max: 5 }),

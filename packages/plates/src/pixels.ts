@@ -36,7 +36,8 @@ export interface Normalization {
  * Samples the oriented box `box` of `image` into a CHW float tensor of outWidth × outHeight
  * (bilinear; with area pre-averaging when shrinking by more than 2×). Pixels outside the image
  * repeat the border. When `stretch` is set, grey levels are stretched so the 2nd..98th
- * percentiles span the range (night, IR and washed-out plates).
+ * percentiles span the range (night, IR and washed-out plates). `tapSpacing` is the source
+ * pixels per area tap when shrinking (1: every pixel counts; the detector uses 2, half the work).
  */
 export function sampleBox(
   image: RawImage,
@@ -46,6 +47,7 @@ export function sampleBox(
   norm: Normalization,
   stretch = false,
   out = new Float32Array(3 * outWidth * outHeight),
+  tapSpacing = 1,
 ): Float32Array {
   const { width, height, data } = image
   const bpp = bytesPerPixel(image.format)
@@ -56,8 +58,8 @@ export function sampleBox(
   const sx = box.width / outWidth
   const sy = box.height / outHeight
   // Taps per output pixel along each axis when shrinking (cheap area filter).
-  const tx = Math.min(4, Math.max(1, Math.floor(sx)))
-  const ty = Math.min(4, Math.max(1, Math.floor(sy)))
+  const tx = Math.min(4, Math.max(1, Math.floor(sx / tapSpacing)))
+  const ty = Math.min(4, Math.max(1, Math.floor(sy / tapSpacing)))
   const plane = outWidth * outHeight
   const rgb = Math.abs(box.angle) < 1e-4
     ? sampleAxisAligned(image, box.cx - box.width / 2, box.cy - box.height / 2, sx, sy, tx, ty, outWidth, outHeight)
