@@ -37,6 +37,15 @@ function drawPlate(text: string, width = 640, height = 480, px = 100, py = 200, 
   return { data, width, height, format: 'rgb24' }
 }
 
+/** Draws `text` (no plate background) onto `image` in place, dark on its grey. */
+function drawText(image: RawImage, text: string, px: number, py: number, scale: number): RawImage {
+  const fill = (x: number, y: number) => image.data.fill(20, (y * image.width + x) * 3, (y * image.width + x) * 3 + 3)
+  ;[...text].forEach((ch, i) => FONT[ch]!.forEach((row, r) => [...row].forEach((bit, c) => {
+    if (bit === '1') for (let dy = 0; dy < scale; dy++) for (let dx = 0; dx < scale; dx++) fill(px + (i * 6 + c) * scale + dx, py + r * scale + dy)
+  })))
+  return image
+}
+
 function frameOf(image: RawImage, seq: number): Frame {
   return { cameraId: 'gate', seq, ptsUs: seq * 40_000, wallMs: 0, width: image.width, height: image.height, format: 'rgb24', planes: [image.data], strides: [image.width * 3] }
 }
@@ -66,6 +75,17 @@ describe('PlateReader in worker threads', () => {
     const [plate] = await reader.read(image, { region: { x: 300, y: 250, width: 400, height: 200 } })
     expect(plate).toMatchObject({ text: 'A123BC77', format: 'ru' })
     expect(plate!.box.x).toBeGreaterThan(380)
+  })
+
+  it('drops small text around a plate and generic text on the frame edge (stickers, overlays)', async () => {
+    // A sticker-sized number just under a UA plate of twice as tall characters.
+    const sticker = drawText(drawPlate('AB1234CE', 640, 480, 100, 150, 4), '531974', 140, 210, 2)
+    expect((await reader.read(sticker)).map((p) => p.text)).toEqual(['AB1234CE'])
+    // A date-like overlay along the bottom edge matches only generic formats: not a plate.
+    const overlay = drawText(drawPlate('AB1234CE', 640, 480, 100, 150, 4), '21451347', 400, 466, 2)
+    expect((await reader.read(overlay)).map((p) => p.text)).toEqual(['AB1234CE'])
+    // A plate of a specific format on the edge is still read.
+    expect((await reader.read(drawPlate('KX9753HB', 640, 480, 100, 436, 4)))[0]?.text).toBe('KX9753HB')
   })
 
   it('returns nothing for a plate-less frame', async () => {

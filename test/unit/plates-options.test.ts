@@ -20,6 +20,12 @@ describe('plate reader options', () => {
     expect(() => resolveReaderOptions({ recognizer: { model: '/x.onnx' } })).toThrow(/options.recognizer.dictionary: a custom recognizer model needs its dictionary/)
     expect(() => resolveReaderOptions({ detector: { mean: [1, 2] as never } })).toThrow(/options.detector.mean: expected 3 numbers/)
     expect(() => resolveReaderOptions({ formats: '/no/such/formats.json' })).toThrow(/formats file not found: \/no\/such\/formats.json/)
+    expect(() => resolveReaderOptions({ detector: { largeFrameSidePx: 10 } })).toThrow(/options.detector.largeFrameSidePx: expected an integer in \[64, 4096\]/)
+  })
+
+  it('reads 1080p and larger frames with a coarser first detection pass', () => {
+    expect(resolveReaderOptions().detector).toMatchObject({ maxSidePx: 960, largeFrameSidePx: 768 })
+    expect(resolveReaderOptions({ detector: { largeFrameSidePx: 960 } }).detector.largeFrameSidePx).toBe(960)
   })
 })
 
