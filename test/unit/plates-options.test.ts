@@ -71,3 +71,23 @@ describe('bring-your-own box detector outputs', () => {
     expect(resolveReaderOptions({ detector: { model: 'x.onnx', output: 'boxes' } }).detector.boxes).toMatchObject({ inputWidth: 640, layout: 'auto' })
   })
 })
+
+describe('plate crop labels', () => {
+  it('reads nomeroff-net style img/ + ann/ folders, mapping region ids to countries', async () => {
+    const { loadCropLabels } = await import('@oko/plates')
+    const dir = mkdtempSync(join(tmpdir(), 'oko-plates-'))
+    const { mkdirSync } = await import('node:fs')
+    mkdirSync(join(dir, 'img'))
+    mkdirSync(join(dir, 'ann'))
+    writeFileSync(join(dir, 'img', 'a.png'), '')
+    writeFileSync(join(dir, 'img', 'b.png'), '')
+    writeFileSync(join(dir, 'img', 'unlabelled.png'), '')
+    writeFileSync(join(dir, 'ann', 'a.json'), JSON.stringify({ region_id: '11', count_lines: '1', description: '2914 KC-7' }))
+    writeFileSync(join(dir, 'ann', 'b.json'), JSON.stringify({ region_id: 10, count_lines: 1 }))
+    expect(loadCropLabels(dir)).toEqual([
+      { file: join(dir, 'img', 'a.png'), name: 'a', text: '2914KC7', country: 'BY', lines: 1 },
+      { file: join(dir, 'img', 'b.png'), name: 'b', lines: 1 },
+    ])
+    expect(() => loadCropLabels(join(dir, 'img'))).toThrow(/expected img\/ and ann\/ folders/)
+  })
+})

@@ -16,5 +16,6 @@ export {
   loadGroundTruth, scoreImage, summarize, evaluateFolder, type LabelledImage, type PlateGuess, type ImageScore,
   type EvaluationSummary,
 } from './evaluate.js'
+export { loadCropLabels, evaluateCrops, type LabelledCrop, type CropEvaluation } from './crops.js'
 export { defaultModelPaths } from './models.js'
 export { BoxDetector, decodeBoxes, type BoxDetectorOptions, type BoxLayout } from './boxes.js'

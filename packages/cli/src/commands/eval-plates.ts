@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { OkoError } from '@oko/core'
-import { PlateEngine, evaluateFolder, resolveReaderOptions, type EvaluationSummary } from '@oko/plates'
+import { PlateEngine, evaluateCrops, evaluateFolder, resolveReaderOptions, type EvaluationSummary } from '@oko/plates'
 import { decodeImage } from '@oko/source'
 import type { Command } from '../command.js'
 import { ExitCode, UsageError } from '../command.js'
@@ -18,6 +18,8 @@ export const evalPlatesCommand: Command = {
     'known), false readings per image and milliseconds per image.',
     'Ground truth: groundtruth.json (file -> list of plates) or OpenALPR benchmark files',
     '(NAME.txt: file<TAB>x<TAB>y<TAB>w<TAB>h<TAB>PLATE).',
+    'A folder of plate crops labelled the nomeroff-net way (img/NAME.png, ann/NAME.json with region_id and',
+    'description) is read crop by crop and scored for country (format classification) and text.',
     '"exact (O=0)" also counts a plate whose only differences are O versus 0 (some ground truth writes O for 0).',
     'Plate texts are printed only with --verbose.',
     'Example: oko eval plates ../shared/data/plates/openalpr-eu --json',
@@ -44,6 +46,23 @@ export const evalPlatesCommand: Command = {
     } catch (error) {
       if (error instanceof OkoError && error.code === 'ERR_INVALID_OPTION') throw new UsageError(`--countries: ${error.message}`)
       throw error
+    }
+    if (existsSync(join(folder, 'img')) && existsSync(join(folder, 'ann')) && !existsSync(join(folder, 'groundtruth.json'))) {
+      try {
+        const e = await evaluateCrops(folder, (file) => decodeImage(file), async (image) => (await engine.read(image, { crop: true }))[0])
+        if (args.values.verbose) for (const r of e.results) io.stderr.write(`${r.name}: country ${r.country ?? '?'} read ${r.readCountry ?? '-'} (${r.readFormat ?? '-'}); text ${r.text ?? '?'} read ${r.readText ?? '-'}\n`)
+        const { results: _, ...counts } = e
+        io.stdout.write(args.values.json ? `${JSON.stringify({ dir: folder, ...counts })}\n` : [
+          `plate crops: ${folder}`,
+          `  crops ${e.crops}`,
+          `  country (format) accuracy  ${e.withCountry ? `${pct(e.countryCorrect / e.withCountry)} of ${e.withCountry} with a known country` : 'n/a'}`,
+          `  exact text                 ${e.withText ? `${pct(e.textExact / e.withText)} of ${e.withText} with a known text` : 'n/a'}`,
+          '',
+        ].join('\n'))
+      } finally {
+        await engine.close()
+      }
+      return ExitCode.ok
     }
     let summary: EvaluationSummary
     try {
