@@ -63,7 +63,17 @@ describe('formats table', () => {
     expect(matchFormat(chars('AA1234BB'), all)!.formatId).toBe('ua')
   })
 
+  it('puts two-line square plates in plate order (UA: BH CE over 3978 is BH3978CE), for two-line readings only', () => {
+    expect(matchFormat(chars('BHCE3978'), only('ua'), undefined, 2)).toMatchObject({ text: 'BH3978CE', formatId: 'ua', corrected: [] })
+    const m = matchFormat(chars('BHCE39B8', {}, 0.9), only('ua'), undefined, 2)!
+    expect(m).toMatchObject({ text: 'BH3988CE', corrected: [4] })
+    expect(m.charConfidences[6]).toBeCloseTo(0.9)
+    expect(matchFormat(chars('BHCE3978'), only('ua'))?.text).not.toBe('BH3978CE')
+    expect(matchFormat(chars('AA1234BB'), only('ua'), undefined, 2)!.text).toBe('AA1234BB')
+  })
+
   it('validates tables and country lists', () => {
+    expect(() => compileFormats({ formats: [{ id: 'x', country: 'X', patterns: [], twoLine: [{ pattern: 'LLD', order: [0, 0, 1] }] }] })).toThrow(/twoLine\[0\]: expected \{ pattern, order \}/)
     expect(() => compileFormats({ formats: [{ id: 'x', country: 'X', patterns: ['L?'] }] })).toThrow(/bad pattern "L\?"/)
     expect(() => compileFormats(builtinFormats(), ['zz'])).toThrow(InvalidOptionError)
     expect(() => compileFormats({} as never)).toThrow(/expected \{ formats/)

@@ -140,7 +140,7 @@ export class PlateEngine {
           chars.push(...decoded)
         }
         longest = Math.max(longest, chars.length)
-        const match = matchFormat(chars, this.formats, this.options.match)
+        const match = matchFormat(chars, this.formats, this.options.match, candidate.lines.length === 2 ? 2 : 1)
         if (!match || match.text.length < this.options.minChars || match.confidence < this.options.minConfidence) continue
         const rank = match.score / (match.text.length + match.dropped)
         const prior = this.formats.specs.find((f) => f.id === match.formatId)?.prior ?? 1

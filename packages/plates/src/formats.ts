@@ -13,6 +13,12 @@ export interface PlateFormatSpec {
   letters?: string
   /** Patterns: L letter, D digit, X either, [ABC] a set; each may take {n} or {m,n}. */
   patterns: string[]
+  /**
+   * Two-line layouts whose lines do not read in plate order (UA square plates: `BH CE` over `3978`
+   * is BH3978CE): `pattern` matches the text as read, top line first; character `order[i]` of it
+   * is character i of the plate. Only two-line readings are matched against these.
+   */
+  twoLine?: { pattern: string; order: number[] }[]
   /** Preference over other formats, in [0, 5]; generic formats use 0. */
   prior?: number
   minDigits?: number
@@ -26,6 +32,8 @@ export interface FormatTable {
 interface CompiledPattern {
   formatIndex: number
   masks: Uint8Array[]
+  /** Two-line layout: plate character i is read character order[i]. */
+  order?: number[]
 }
 
 export interface CompiledFormats {
@@ -62,14 +70,22 @@ export function compileFormats(table: FormatTable, only?: readonly string[], pat
     if (wanted && !names.some((n) => wanted.includes(n))) return
     const formatIndex = specs.push(spec) - 1
     const letters = spec.letters ?? 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'
-    for (const pattern of spec.patterns) {
-      for (const masks of expandPattern(pattern, letters, `${at}.patterns`)) {
-        const list = byLength.get(masks.length) ?? []
-        list.push({ formatIndex, masks })
-        byLength.set(masks.length, list)
-        maxLength = Math.max(maxLength, masks.length)
-      }
+    const add = (p: CompiledPattern) => {
+      const list = byLength.get(p.masks.length) ?? []
+      list.push(p)
+      byLength.set(p.masks.length, list)
+      maxLength = Math.max(maxLength, p.masks.length)
     }
+    for (const pattern of spec.patterns) {
+      for (const masks of expandPattern(pattern, letters, `${at}.patterns`)) add({ formatIndex, masks })
+    }
+    ;(spec.twoLine ?? []).forEach((t, j) => {
+      const masks = expandPattern(t?.pattern, letters, `${at}.twoLine[${j}].pattern`)
+      const order = t?.order
+      const ok = Array.isArray(order) && masks.length === 1 && order.length === masks[0]!.length && [...order].sort((a, b) => a - b).every((v, i) => v === i)
+      if (!ok) throw new InvalidOptionError(`${at}.twoLine[${j}]`, 'expected { pattern, order } with a fixed-length pattern and order a permutation of its positions')
+      add({ formatIndex, masks: masks[0]!, order })
+    })
   })
   if (specs.length === 0) {
     const regions = [...new Set(table.formats.flatMap((f) => f.regions ?? []))]
@@ -89,6 +105,7 @@ function maskOf(symbols: string): Uint8Array {
 
 /** Expands quantifiers: `L{1,2}D` → [L D], [L L D]. */
 function expandPattern(pattern: string, letters: string, path: string): Uint8Array[][] {
+  if (typeof pattern !== 'string') throw new InvalidOptionError(path, `expected a pattern string, received ${JSON.stringify(pattern)}`)
   const tokens: { mask: Uint8Array; min: number; max: number }[] = []
   const re = /(L|D|X|\[[^\]]+\])(?:\{(\d+)(?:,(\d+))?\})?/y
   let at = 0
@@ -153,19 +170,22 @@ export interface MatchOptions {
 
 export const DEFAULT_MATCH: MatchOptions = { maxDropped: 2, dropCost: 1.5, priorWeight: 1, confusableProbability: 0.5, innerDropCost: 1 }
 
-/** Finds the best format reading of decoded characters, or undefined when nothing fits. */
-export function matchFormat(chars: readonly DecodedChar[], formats: CompiledFormats, o: MatchOptions = DEFAULT_MATCH): FormatMatch | undefined {
-  let best = matchEnds(chars, formats, o, 0)
+/**
+ * Finds the best format reading of decoded characters, or undefined when nothing fits. `lines` 2:
+ * the characters are two stacked lines, top first (two-line layouts apply).
+ */
+export function matchFormat(chars: readonly DecodedChar[], formats: CompiledFormats, o: MatchOptions = DEFAULT_MATCH, lines: 1 | 2 = 1): FormatMatch | undefined {
+  let best = matchEnds(chars, formats, o, 0, lines)
   // One character inside may be a sticker, bolt or separator read as a symbol.
   for (let k = 1; k < chars.length - 1; k++) {
     const cost = o.innerDropCost + 2 * chars[k]!.confidence
-    const m = matchEnds([...chars.slice(0, k), ...chars.slice(k + 1)], formats, o, cost)
+    const m = matchEnds([...chars.slice(0, k), ...chars.slice(k + 1)], formats, o, cost, lines)
     if (m && (!best || m.score > best.score)) best = { ...m, dropped: m.dropped + 1 }
   }
   return best
 }
 
-function matchEnds(chars: readonly DecodedChar[], formats: CompiledFormats, o: MatchOptions, baseCost: number): FormatMatch | undefined {
+function matchEnds(chars: readonly DecodedChar[], formats: CompiledFormats, o: MatchOptions, baseCost: number, lines: 1 | 2): FormatMatch | undefined {
   let best: FormatMatch | undefined
   const n = chars.length
   for (let dropped = 0; dropped <= Math.min(o.maxDropped, n); dropped++) {
@@ -174,6 +194,7 @@ function matchEnds(chars: readonly DecodedChar[], formats: CompiledFormats, o: M
     if (!patterns) continue
     for (let start = 0; start <= dropped; start++) {
       for (const p of patterns) {
+        if (p.order && (lines !== 2 || dropped > 0)) continue
         const spec = formats.specs[p.formatIndex]!
         let score = (spec.prior ?? 1) * o.priorWeight - dropped * o.dropCost - baseCost
         let text = ''
@@ -212,6 +233,14 @@ function matchEnds(chars: readonly DecodedChar[], formats: CompiledFormats, o: M
           confs.push(q)
         }
         if (!ok || digits < (spec.minDigits ?? 0)) continue
+        if (p.order) {
+          const read = text
+          const readConfs = confs.slice()
+          text = p.order.map((k) => read[k]!).join('')
+          p.order.forEach((k, i) => { confs[i] = readConfs[k]! })
+          const at = corrected.map((k) => p.order!.indexOf(k)).sort((a, b) => a - b)
+          corrected.splice(0, corrected.length, ...at)
+        }
         if (best === undefined || score > best.score) {
           const confidence = Math.exp(confs.reduce((a, q) => a + Math.log(Math.max(q, 1e-6)), 0) / confs.length)
           best = { text, formatId: spec.id, country: spec.country, charConfidences: confs, confidence, score, corrected, dropped }
