@@ -174,6 +174,8 @@ describe('WASM kernels against their JS references', () => {
   // Downscale from strided planes to several output sizes, including same size (a copy).
   const DOWNSCALES: readonly [number, number, number, number, number][] = [
     [1, 1, 1, 1, 1], [17, 5, 23, 5, 3], [33, 9, 40, 11, 4], [64, 48, 64, 16, 12], [100, 37, 128, 100, 37], [321, 181, 336, 107, 60], [1920, 1080, 1920, 320, 180], [1280, 720, 1344, 320, 180], [640, 360, 640, 320, 180], [2560, 1440, 2560, 320, 180], [1926, 1080, 1926, 321, 180], [36, 40, 36, 3, 2], [30, 9, 31, 5, 9],
+    // odd box heights (1, 3, 5, 7 rows) with even box widths, bodies with and without a tail
+    [96, 21, 112, 24, 3], [48, 9, 48, 8, 3], [50, 10, 64, 5, 2], [32, 5, 32, 16, 5],
   ]
   for (const [sw, sh, stride, dw, dh] of DOWNSCALES) {
     it(`downscaleArea ${sw}×${sh} (stride ${stride}) → ${dw}×${dh}`, () => {
