@@ -42,13 +42,13 @@ export interface PlaneView {
   readonly strides: readonly number[]
 }
 
-/** The first `n` planes of `frame`, cut to their rows; reads `frame.data` (fresh native Buffers): call once per frame memory. */
-function viewOf(frame: AvFrame, format: PixelFormat, n = PLANES[format]): PlaneView {
+/** The planes of `frame`, cut to their rows; reads `frame.data` (fresh native Buffers): call once per frame memory. */
+function viewOf(frame: AvFrame, format: PixelFormat): PlaneView {
   const data = frame.data ?? []
   const lines = frame.linesize
   const planes: Uint8Array[] = []
   const strides: number[] = []
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < PLANES[format]; i++) {
     const plane = data[i]
     const stride = lines[i] ?? 0
     if (plane === undefined) break

@@ -13,6 +13,7 @@ export interface DecodeResult {
   readonly frames: number
   /** CPU seconds (user + system), the least of `repeats` runs each. */
   readonly ffmpegCpuS: number
+  /** Source alone, frames not read (their planes are copied out of the decoder only when read). */
   readonly okoDecodeCpuS: number
   /** The pipeline with a pass-through stage: decode + what the runtime itself adds. */
   readonly okoRuntimeCpuS: number
