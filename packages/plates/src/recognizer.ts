@@ -57,10 +57,10 @@ export class TextRecognizer {
   }
 
   /** Reads one text line from the oriented box `box` of `image`. */
-  async read(image: RawImage, box: OrientedBox, widthScale = 1): Promise<DecodedChar[]> {
+  async read(image: RawImage, box: OrientedBox, widthScale = 1, stretch = this.options.stretchContrast): Promise<DecodedChar[]> {
     const { heightPx, minWidthPx, maxWidthPx } = this.options
     const width = Math.min(maxWidthPx, Math.max(minWidthPx, Math.round((widthScale * heightPx * box.width) / Math.max(1, box.height))))
-    const input = sampleBox(image, box, width, heightPx, this.options.normalization, this.options.stretchContrast)
+    const input = sampleBox(image, box, width, heightPx, this.options.normalization, stretch)
     const feeds = { [this.session.inputNames[0]!]: new ort.Tensor('float32', input, [1, 3, heightPx, width]) }
     const result = await this.session.run(feeds)
     const out = result[this.session.outputNames[0]!]!
