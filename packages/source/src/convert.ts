@@ -193,16 +193,25 @@ export class FrameConverter {
   #luma: { target: CopyTarget; dst: Uint8Array; key: string } | undefined
   /** The decoded frame behind the current frame, until `release()`. */
   #decoded: AvFrame | undefined
-  #issued: Frame | undefined
+  #issued: object | undefined
   #filled = false
   #sws: SoftwareScaleContext | undefined
   #dst: AvFrame | undefined
   #dstView: PlaneView | undefined
   #key = ''
 
+  /** The prototype of the frames this converter makes: copyLumaTo, inherited. */
+  readonly #proto: Pick<SourceFrame, 'copyLumaTo'>
+
   constructor(scale: { readonly height: number; readonly width: number | undefined } | undefined, format: OutputFormat) {
     this.#scale = scale
     this.#format = format
+    const converter = this
+    this.#proto = Object.freeze({
+      copyLumaTo(this: object, dst: Uint8Array): boolean {
+        return converter.#copyLuma(this, dst)
+      },
+    })
   }
 
   /** Output size for a `width`×`height` input. */
@@ -235,12 +244,14 @@ export class FrameConverter {
         this.#decoded = decoded
         const view = this.#own.view
         const converter = this
-        const frame: SourceFrame = {
+        // plain data but for `planes` (an own getter: a spread or a structured clone reads it) and
+        // the inherited copyLumaTo (copies of the frame leave it behind)
+        const frame = {
+          __proto__: this.#proto,
           cameraId: stamp.cameraId, seq: stamp.seq, ptsUs: stamp.ptsUs, wallMs: stamp.wallMs,
           width, height, format: target, strides: view.strides,
           get planes() { return converter.#planes(this, view) },
-          copyLumaTo(dst: Uint8Array) { return converter.#copyLuma(this, dst) },
-        }
+        } as unknown as SourceFrame
         this.#issued = frame
         return frame
       }
@@ -261,13 +272,13 @@ export class FrameConverter {
     this.#filled = false
   }
 
-  #planes(frame: Frame, view: PlaneView): readonly Uint8Array[] {
+  #planes(frame: object, view: PlaneView): readonly Uint8Array[] {
     // a frame read after its turn gets what the memory holds (borrowed frames are valid until the iterator advances)
     if (frame === this.#issued && !this.#filled && this.#decoded) this.#filled = this.#own!.fill(this.#decoded)
     return view.planes
   }
 
-  #copyLuma(frame: Frame, dst: Uint8Array): boolean {
+  #copyLuma(frame: object, dst: Uint8Array): boolean {
     const decoded = this.#decoded
     // once the planes were read they are the frame (a stage may have drawn on them): read them then
     if (frame !== this.#issued || decoded === undefined || this.#filled || !LUMA_FIRST.has(decoded.format)) return false
