@@ -79,7 +79,7 @@ export interface PlateReaderOptions {
   maxPlates?: number
   /** Text lines lower than this (in image pixels) are not read (default 8). */
   minTextHeightPx?: number
-  /** Most text regions read per image (default 16). */
+  /** Most text regions read per image (default 24). */
   maxCandidates?: number
   /** Detect again around each plausible plate at a finer scale (default true: slower, more exact). */
   refine?: boolean
@@ -179,11 +179,11 @@ export function resolveReaderOptions(input: unknown = {}, path = 'options'): Res
     maxPlates: optionalNumber(`${path}.maxPlates`, o.maxPlates, 4, { min: 1, max: 64, integer: true }),
     candidates: {
       minTextHeightPx: optionalNumber(`${path}.minTextHeightPx`, o.minTextHeightPx, 8, { min: 1, max: 1000 }),
-      maxCandidates: optionalNumber(`${path}.maxCandidates`, o.maxCandidates, 16, { min: 1, max: 256, integer: true }),
+      maxCandidates: optionalNumber(`${path}.maxCandidates`, o.maxCandidates, 24, { min: 1, max: 256, integer: true }),
     },
     match: DEFAULT_MATCH,
     refine: checkBoolean(`${path}.refine`, o.refine, true),
-    maxRefine: 5,
+    maxRefine: 8,
     refineBelow: 0.99,
     readVariants: optionalNumber(`${path}.readVariants`, o.readVariants, 3, { min: 1, max: 3, integer: true }),
     refineBias: 0.1,
