@@ -142,36 +142,43 @@ export function downscaleArea(src: usize, srcStride: i32, sw: i32, sh: i32, dst:
   return i32x4.add(v128.shuffle<i32>(A, B, 0, 2, 4, 6), v128.shuffle<i32>(A, B, 1, 3, 5, 7))
 }
 
+/** Box sums (u32) of the 4 boxes at p, each bw u16 column sums wide (bw in 1, 2, 3, 4, 6, 8). */
+@inline function boxSums4(p: usize, bw: u32): v128 {
+  if (bw == 1) return v128.load16x4_u(p)
+  if (bw == 2) return i32x4.extadd_pairwise_i16x8_u(v128.load(p))
+  if (bw == 3) {
+    const v0 = v128.load(p), v1 = v128.load(p, 16)
+    return triples(i32x4.extend_low_i16x8_u(v0), i32x4.extend_high_i16x8_u(v0), i32x4.extend_low_i16x8_u(v1))
+  }
+  if (bw == 4) return pairs(i32x4.extadd_pairwise_i16x8_u(v128.load(p)), i32x4.extadd_pairwise_i16x8_u(v128.load(p, 16)))
+  if (bw == 6) return triples(i32x4.extadd_pairwise_i16x8_u(v128.load(p)), i32x4.extadd_pairwise_i16x8_u(v128.load(p, 16)), i32x4.extadd_pairwise_i16x8_u(v128.load(p, 32)))
+  const q0 = pairs(i32x4.extadd_pairwise_i16x8_u(v128.load(p)), i32x4.extadd_pairwise_i16x8_u(v128.load(p, 16)))
+  const q1 = pairs(i32x4.extadd_pairwise_i16x8_u(v128.load(p, 32)), i32x4.extadd_pairwise_i16x8_u(v128.load(p, 48)))
+  return pairs(q0, q1)
+}
+
 /**
- * 4 outputs per step for box widths 1, 2, 3, 4, 6, 8 (u16 column sums → u32 box sums → rounded
- * average). Returns the first output left to the scalar tail. Loads may read up to 16 u16 past
- * the row: the accumulator is padded for that.
+ * 8 outputs per step (then 4) for box widths 1, 2, 3, 4, 6, 8 (u16 column sums → u32 box sums →
+ * rounded average). Returns the first output left to the scalar tail. Loads may read up to 16 u16
+ * past the row: the accumulator is padded for that.
  */
 @inline function boxRowSimd(acc: usize, out: usize, dw: i32, bw: u32, m: u32): i32 {
   if (bw != 1 && bw != 2 && bw != 3 && bw != 4 && bw != 6 && bw != 8) return 0
   const vm = i32x4.splat(m)
   const half = i32x4.splat(1 << 22)
   let ox: i32 = 0
-  for (; ox + 4 <= dw; ox += 4) {
+  // (s·m + 2^22) >> 23 in u32 (wrapping i32 multiply, logical shift)
+  for (; ox + 8 <= dw; ox += 8) {
     const p = acc + ((<usize>ox * <usize>bw) << 1)
-    let s: v128
-    if (bw == 1) {
-      s = v128.load16x4_u(p)
-    } else if (bw == 2) {
-      s = i32x4.extadd_pairwise_i16x8_u(v128.load(p))
-    } else if (bw == 3) {
-      const v0 = v128.load(p), v1 = v128.load(p, 16)
-      s = triples(i32x4.extend_low_i16x8_u(v0), i32x4.extend_high_i16x8_u(v0), i32x4.extend_low_i16x8_u(v1))
-    } else if (bw == 4) {
-      s = pairs(i32x4.extadd_pairwise_i16x8_u(v128.load(p)), i32x4.extadd_pairwise_i16x8_u(v128.load(p, 16)))
-    } else if (bw == 6) {
-      s = triples(i32x4.extadd_pairwise_i16x8_u(v128.load(p)), i32x4.extadd_pairwise_i16x8_u(v128.load(p, 16)), i32x4.extadd_pairwise_i16x8_u(v128.load(p, 32)))
-    } else {
-      const q0 = pairs(i32x4.extadd_pairwise_i16x8_u(v128.load(p)), i32x4.extadd_pairwise_i16x8_u(v128.load(p, 16)))
-      const q1 = pairs(i32x4.extadd_pairwise_i16x8_u(v128.load(p, 32)), i32x4.extadd_pairwise_i16x8_u(v128.load(p, 48)))
-      s = pairs(q0, q1)
-    }
-    // (s·m + 2^22) >> 23 in u32 (wrapping i32 multiply, logical shift)
+    const s0 = boxSums4(p, bw)
+    const s1 = boxSums4(p + ((<usize>bw * 4) << 1), bw)
+    const r0 = i32x4.shr_u(i32x4.add(i32x4.mul(s0, vm), half), 23)
+    const r1 = i32x4.shr_u(i32x4.add(i32x4.mul(s1, vm), half), 23)
+    const w = i16x8.narrow_i32x4_u(r0, r1)
+    v128.store64_lane(out + <usize>ox, i8x16.narrow_i16x8_u(w, w), 0)
+  }
+  for (; ox + 4 <= dw; ox += 4) {
+    const s = boxSums4(acc + ((<usize>ox * <usize>bw) << 1), bw)
     const r = i32x4.shr_u(i32x4.add(i32x4.mul(s, vm), half), 23)
     const b = i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_u(r, r), r)
     v128.store32_lane(out + <usize>ox, b, 0)
