@@ -120,8 +120,9 @@ export class PlateEngine {
   /**
    * Reads each candidate and matches it to the formats. With `variants` 2, each line is also read
    * stretched 1.3× in width (more CTC steps per character, so doubled characters such as 333 are
-   * not merged), with 3 also without contrast stretch (glare, dark frames), unless a reading is
-   * already sure; the better-matching reading wins.
+   * not merged), with 3 also without contrast stretch (glare, dark frames), with 4 also from a
+   * 1.2× taller crop (characters cut by a tight box), unless a reading is already sure; the
+   * better-matching reading wins.
    */
   private async readCandidates(
     image: RawImage, candidates: readonly PlateCandidate[], cache: Map<string, DecodedChar[]>, variants = 1,
@@ -131,13 +132,13 @@ export class PlateEngine {
     for (const candidate of candidates) {
       let best: Scored | undefined
       let longest = 0
-      for (const { widthScale, stretch } of READ_VARIANTS.slice(0, variants)) {
+      for (const { widthScale, stretch, heightScale = 1 } of READ_VARIANTS.slice(0, variants)) {
         if (best && best.reading.confidence >= 0.95) break // sure enough: skip the stretched reading
         const chars: DecodedChar[] = []
         for (const line of candidate.lines) {
-          const key = `${line.cx},${line.cy},${line.width},${line.height},${line.angle},${widthScale},${stretch}`
+          const key = `${line.cx},${line.cy},${line.width},${line.height},${line.angle},${widthScale},${stretch},${heightScale}`
           let decoded = cache.get(key)
-          if (!decoded) { decoded = await this.recognizer.read(image, line, widthScale, stretch); cache.set(key, decoded) }
+          if (!decoded) { decoded = await this.recognizer.read(image, heightScale === 1 ? line : { ...line, height: line.height * heightScale }, widthScale, stretch); cache.set(key, decoded) }
           chars.push(...decoded)
         }
         longest = Math.max(longest, chars.length)
@@ -236,8 +237,8 @@ function cropCandidates(region: Rect): PlateCandidate[] {
   return out
 }
 
-/** Crops a line is read from (see readCandidates): stretched in width, and without contrast stretch. */
-const READ_VARIANTS: readonly { widthScale: number; stretch?: boolean }[] = [{ widthScale: 1 }, { widthScale: 1.3 }, { widthScale: 1, stretch: false }]
+/** Crops a line is read from (see readCandidates): as found, stretched in width, without contrast stretch, taller. */
+const READ_VARIANTS: readonly { widthScale: number; stretch?: boolean; heightScale?: number }[] = [{ widthScale: 1 }, { widthScale: 1.3 }, { widthScale: 1, stretch: false }, { widthScale: 1, heightScale: 1.2 }]
 
 interface Scored {
   reading: PlateReading

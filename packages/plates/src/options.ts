@@ -83,7 +83,7 @@ export interface PlateReaderOptions {
   maxCandidates?: number
   /** Detect again around each plausible plate at a finer scale (default true: slower, more exact). */
   refine?: boolean
-  /** Readings per uncertain plate line after refinement: 1; 2 to also read it stretched 1.3× (doubled characters survive); 3 (default) to also read it without contrast stretch. */
+  /** Readings per uncertain plate line after refinement: 1; 2 to also read it stretched 1.3× (doubled characters survive); 3 also without contrast stretch; 4 (default) also from a 1.2× taller crop. */
   readVariants?: number
   /** Worker threads (default: available cores, at most 4). Each holds one single-threaded session per model. */
   workers?: number
@@ -106,7 +106,7 @@ export interface ResolvedReaderOptions {
   refineBelow: number
   /** Most plates refined per image. */
   maxRefine: number
-  /** Readings per uncertain refined plate line (1-3, see readCandidates). */
+  /** Readings per uncertain refined plate line (1-4, see readCandidates). */
   readVariants: number
   /** A refined reading replaces the first one unless its rank is lower by more than this. */
   refineBias: number
@@ -185,7 +185,7 @@ export function resolveReaderOptions(input: unknown = {}, path = 'options'): Res
     refine: checkBoolean(`${path}.refine`, o.refine, true),
     maxRefine: 8,
     refineBelow: 0.99,
-    readVariants: optionalNumber(`${path}.readVariants`, o.readVariants, 3, { min: 1, max: 3, integer: true }),
+    readVariants: optionalNumber(`${path}.readVariants`, o.readVariants, 4, { min: 1, max: 4, integer: true }),
     refineBias: 0.1,
     intraOpThreads: 1,
     workers: optionalNumber(`${path}.workers`, o.workers, Math.min(4, cores), { min: 1, max: 64, integer: true }),
