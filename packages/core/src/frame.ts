@@ -25,6 +25,13 @@ export interface Frame extends FrameInfo {
   readonly planes: readonly Uint8Array[]
   /** Bytes per row of each plane (may exceed the visible width). */
   readonly strides: readonly number[]
+  /**
+   * Optional fast path of sources that decode into memory of their own (@oko/source): copies the
+   * luma plane, rows packed to `width`, into `dst[0 .. width·height)` straight from the decoder.
+   * False when the frame cannot (no longer current, `dst` too small, planes already read): read
+   * `planes` then. Must not be an own enumerable property, so a spread copy of a frame stays data.
+   */
+  copyLumaTo?(dst: Uint8Array): boolean
 }
 
 /** A luma (grey) plane view: what motion and pixel kernels take. Borrowed like Frame. */

@@ -4,14 +4,6 @@ import { CameraHealth, type TamperChange, type TamperState } from './health.js'
 import { resolveMotionOptions, type MotionOptions, type ResolvedMotionOptions } from './options.js'
 import { Layout } from './layout.js'
 
-/**
- * What frames of @oko/source offer: a copy of the luma plane (rows packed to the width) straight
- * into memory the caller owns; false when the frame cannot (read its planes then).
- */
-interface LumaCopier {
-  copyLumaTo(dst: Uint8Array): boolean
-}
-
 /** Which frame a detection is about. */
 export interface DetectInfo {
   readonly seq: number
@@ -118,15 +110,14 @@ export class MotionDetector implements AsyncDisposable {
    * the detector's memory: one copy of the plane instead of two (0.1 ms less a 1080p frame).
    */
   detectFrame(frame: Frame): MotionResult {
-    const copyLumaTo = (frame as Partial<LumaCopier>).copyLumaTo
-    if (typeof copyLumaTo !== 'function') return this.detect(lumaOf(frame), frame)
+    if (typeof frame.copyLumaTo !== 'function') return this.detect(lumaOf(frame), frame)
     if (this.#closed) throw new OkoError('ERR_CLOSED', 'MotionDetector.detectFrame: the detector is closed')
     checkInfo(frame)
     const { width, height } = frame
     checkSize('frame', width, height, width, this.#layout)
     // sized for the frame's own planes too, in case a later frame of the camera has to be read through them
     const l = this.#layout ?? new Layout(this.#module, this.options, { width, height, stride: Math.max(width, frame.strides[0] ?? 0) })
-    if (!copyLumaTo.call(frame, l.packedView)) return this.detect(lumaOf(frame), frame)
+    if (!frame.copyLumaTo(l.packedView)) return this.detect(lumaOf(frame), frame)
     this.#layout = l
     return this.#detect(l, width, frame)
   }

@@ -173,11 +173,7 @@ export interface FrameStamp {
  * of two). Both work while the frame is current (until the iterator advances).
  */
 export interface SourceFrame extends Frame {
-  /**
-   * Copies the luma (Y) plane, rows packed to `width`, into `dst[0 .. width·height)`. False when
-   * this frame cannot (no longer current, a copy of the frame object, `dst` too small, or its
-   * `planes` were read already, as a stage may have drawn on them): read `planes` then.
-   */
+  /** See Frame.copyLumaTo; false also for a copy of the frame object, and once `planes` were read (a stage may have drawn on them). */
   copyLumaTo(dst: Uint8Array): boolean
 }
 
