@@ -122,13 +122,13 @@ class CopyTarget {
 
 /** A decoded frame's planes copied into one JS Buffer made once per size and format, with views made once. */
 class OwnedFrame {
-  readonly key: string
   readonly view: PlaneView
+  readonly #avFormat: number
   readonly #target: CopyTarget
-  constructor(src: AvFrame, format: PixelFormat, key: string) {
-    this.key = key
+  constructor(src: AvFrame, format: PixelFormat) {
     const { width, height } = src
     const avFormat = src.format as AVPixelFormat
+    this.#avFormat = avFormat
     const gray = format === 'gray8'
     const size = CopyTarget.bytes(width, height, avFormat, gray)
     if (size <= 0) throw new Error(`cannot size a ${width}x${height} frame of format ${avFormat} (${size})`)
@@ -147,6 +147,12 @@ class OwnedFrame {
       offset += bytes
     }
     this.view = freeze({ width, height, format, planes, strides })
+  }
+
+  /** Same size and formats (compared by value: no key string per frame). */
+  fits(width: number, height: number, avFormat: number, format: PixelFormat): boolean {
+    const v = this.view
+    return v.width === width && v.height === height && this.#avFormat === avFormat && v.format === format
   }
 
   fill(src: AvFrame): boolean {
@@ -186,7 +192,7 @@ export class FrameConverter {
   readonly #scale: { readonly height: number; readonly width: number | undefined } | undefined
   readonly #format: OutputFormat
   #own: OwnedFrame | undefined
-  #luma: { target: CopyTarget; dst: Uint8Array; key: string } | undefined
+  #luma: { target: CopyTarget; dst: Uint8Array; width: number; height: number } | undefined
   /** The decoded frame behind the current frame, until `release()`. */
   #decoded: AvFrame | undefined
   #issued: object | undefined
@@ -194,7 +200,8 @@ export class FrameConverter {
   #sws: SoftwareScaleContext | undefined
   #dst: AvFrame | undefined
   #dstView: PlaneView | undefined
-  #key = ''
+  /** What the scaler was built for (source size and format, output size and format). */
+  #scaled: { srcWidth: number; srcHeight: number; srcFormat: number; width: number; height: number; format: PixelFormat } | undefined
 
   /** The prototype of the frames this converter makes: copyLumaTo, inherited. */
   readonly #proto: Pick<SourceFrame, 'copyLumaTo'>
@@ -210,32 +217,29 @@ export class FrameConverter {
     })
   }
 
-  /** Output size for a `width`×`height` input. */
-  outputSize(width: number, height: number): { width: number; height: number } {
-    if (!this.#scale) return { width, height }
-    const h = this.#scale.height
-    const w = this.#scale.width ?? Math.max(2, Math.round((width * h) / height / 2) * 2)
-    return { width: w, height: h }
-  }
-
   /**
    * The oko frame for `decoded`, in the configured size and format. `decoded` must stay as it is
    * until `release()`; the frame's planes are overwritten by the next frame.
    */
   frame(decoded: AvFrame, stamp: FrameStamp): Frame {
     this.release()
-    const native = PASS_THROUGH.get(decoded.format)
+    const avFormat = decoded.format
+    const srcWidth = decoded.width
+    const srcHeight = decoded.height
+    const native = PASS_THROUGH.get(avFormat)
     const target: PixelFormat = this.#format === 'auto' ? native ?? 'yuv420p' : this.#format
-    const { width, height } = this.outputSize(decoded.width, decoded.height)
-    if (width === decoded.width && height === decoded.height && native !== undefined) {
+    // output size (no object per frame): the configured height, the width kept to the aspect ratio and even
+    const scale = this.#scale
+    const width = scale ? scale.width ?? Math.max(2, Math.round((srcWidth * scale.height) / srcHeight / 2) * 2) : srcWidth
+    const height = scale ? scale.height : srcHeight
+    if (width === srcWidth && height === srcHeight && native !== undefined) {
       // gray8 at the decoded size is the luma plane itself: no conversion (FFmpeg's full-size gray costs ms).
       const luma = target === 'gray8' && (native === 'yuv420p' || native === 'nv12')
       if (native === target || luma) {
-        const key = `${width}x${height}:${decoded.format}:${target}`
-        if (this.#own?.key !== key) {
+        if (!this.#own?.fits(width, height, avFormat, target)) {
           this.#own?.free()
           this.#own = undefined
-          this.#own = new OwnedFrame(decoded, target, key)
+          this.#own = new OwnedFrame(decoded, target)
         }
         this.#decoded = decoded
         const view = this.#own.view
@@ -252,8 +256,10 @@ export class FrameConverter {
         return frame
       }
     }
-    const key = `${decoded.width}x${decoded.height}:${decoded.format}>${width}x${height}:${target}`
-    if (key !== this.#key) this.#rebuild(decoded, width, height, target, key)
+    const sc = this.#scaled
+    if (!sc || sc.srcWidth !== srcWidth || sc.srcHeight !== srcHeight || sc.srcFormat !== avFormat || sc.width !== width || sc.height !== height || sc.format !== target) {
+      this.#rebuild(decoded, width, height, target)
+    }
     const ret = this.#sws!.scaleFrameSync(this.#dst!, decoded)
     if (ret < 0) throw new Error(`swscale failed (${ret})`)
     // the scaler writes into the frame's buffers allocated at rebuild: views made once stay right
@@ -280,16 +286,16 @@ export class FrameConverter {
     if (frame !== this.#issued || decoded === undefined || this.#filled || !LUMA_FIRST.has(decoded.format)) return false
     const { width, height } = decoded
     if (dst.byteLength < width * height) return false
-    const key = `${width}x${height}`
-    if (this.#luma?.dst !== dst || this.#luma.key !== key) {
-      this.#luma?.target.free()
+    let l = this.#luma
+    if (l?.dst !== dst || l.width !== width || l.height !== height) {
+      l?.target.free()
       this.#luma = undefined
-      this.#luma = { target: new CopyTarget(width, height, AV_PIX_FMT_GRAY8, true, dst.subarray(0, width * height)), dst, key }
+      l = this.#luma = { target: new CopyTarget(width, height, AV_PIX_FMT_GRAY8, true, dst.subarray(0, width * height)), dst, width, height }
     }
-    return this.#luma.target.fill(decoded)
+    return l.target.fill(decoded)
   }
 
-  #rebuild(frame: AvFrame, width: number, height: number, target: PixelFormat, key: string): void {
+  #rebuild(frame: AvFrame, width: number, height: number, target: PixelFormat): void {
     this.#closeScaler()
     const sws = new SoftwareScaleContext()
     sws.getContext(frame.width, frame.height, frame.format as AVPixelFormat, width, height, AV_FORMAT[target], SWS_BILINEAR)
@@ -303,7 +309,7 @@ export class FrameConverter {
     this.#sws = sws
     this.#dst = dst
     this.#dstView = viewOf(dst, target)
-    this.#key = key
+    this.#scaled = { srcWidth: frame.width, srcHeight: frame.height, srcFormat: frame.format, width, height, format: target }
   }
 
   #closeScaler(): void {
@@ -312,7 +318,7 @@ export class FrameConverter {
     this.#sws = undefined
     this.#dst = undefined
     this.#dstView = undefined
-    this.#key = ''
+    this.#scaled = undefined
   }
 
   /** Frees the scaler and the frames. Idempotent. Planes already handed out stay readable (JS memory). */
