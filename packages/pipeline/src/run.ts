@@ -41,7 +41,9 @@ interface Item {
   readonly prepared: PreparedJob<unknown>
   readonly origin: FrameRef
   readonly startMs: number
-  readonly rest: readonly CStep[]
+  /** The steps after the worker step: `steps[next..]` (no per-item copy of the program). */
+  readonly steps: readonly CStep[]
+  readonly next: number
 }
 
 /** A running pipeline: events, completion, live stats. Made by `Pipeline.run()`. */
@@ -271,7 +273,7 @@ export class PipelineRun implements AsyncDisposable {
           return
         }
         this.#pending++
-        const wait = d.queue.queue(camera.id)!.push({ camera, prepared, origin, startMs, rest: steps.slice(i + 1) })
+        const wait = d.queue.queue(camera.id)!.push({ camera, prepared, origin, startMs, steps, next: i + 1 })
         if (wait) await wait
         return
       }
@@ -297,7 +299,7 @@ export class PipelineRun implements AsyncDisposable {
       camera.stats.gated++
       return
     }
-    await this.#flow(camera, out, item.rest, 0, item.origin, item.startMs)
+    await this.#flow(camera, out, item.steps, item.next, item.origin, item.startMs)
   }
 
   #emit(event: OkoEvent): void {
