@@ -16,7 +16,7 @@ export interface YuvClipSpec {
 
 /**
  * Encodes frames that `render(index, yuv420p)` fills to H.264 (libx264, no B-frames, x264's default
- * preset, FFmpeg logs lowered to errors while it runs), as writeSampleClip does.
+ * preset, FFmpeg logs lowered to errors while it runs). writeSampleClip and writeStillClip use it.
  */
 export function encodeYuvClip(path: string, spec: YuvClipSpec, render: (index: number, yuv: Uint8Array) => void): void {
   const { width, height, fps, frames } = spec

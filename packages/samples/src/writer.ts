@@ -1,9 +1,4 @@
-import { mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
-import { Encoder, Muxer } from 'node-av/api'
-import { AV_LOG_ERROR, AV_PIX_FMT_YUV420P, FF_ENCODER_LIBX264 } from 'node-av/constants'
-import { Frame, Log, Rational } from 'node-av/lib'
-import { OkoError } from '@oko/core'
+import { encodeYuvClip } from './encode.js'
 import type { FrameTruth } from './render.js'
 import { SceneRenderer } from './render.js'
 import type { SceneSpec } from './scene.js'
@@ -33,43 +28,10 @@ export function writeSampleClip(path: string, scene: SceneSpec, options: WriteCl
   const renderer = new SceneRenderer(scene)
   const { width, height, fps, frames } = renderer.scene
   const bitrate = options.bitrate ?? `${Math.max(200, Math.round((width * height * fps * 0.1) / 1000))}k`
-  const previousLogLevel = Log.getLevel()
-  Log.setLevel(AV_LOG_ERROR)
-  mkdirSync(dirname(path), { recursive: true })
-  const timeBase = new Rational(1, Math.round(fps))
-  let encoder: Encoder | undefined
-  let muxer: Muxer | undefined
-  try {
-    encoder = Encoder.createSync(FF_ENCODER_LIBX264, {
-      bitrate, gopSize: options.gopFrames ?? Math.round(fps * 2), maxBFrames: 0,
-      context: { timeBase, framerate: new Rational(Math.round(fps), 1) },
-    })
-    muxer = Muxer.openSync(path)
-    const stream = muxer.addStream(encoder)
-    const pixels = Buffer.alloc((width * height * 3) / 2)
-    const drain = () => {
-      for (let packet = encoder!.receiveSync(); packet; packet = encoder!.receiveSync()) {
-        muxer!.writePacketSync(packet, stream)
-        packet.free()
-      }
-    }
-    const truth: FrameTruth[] = []
-    for (let i = 0; i < frames; i++) {
-      renderer.renderYuv420(i, pixels)
-      truth.push(renderer.truth(i))
-      const frame = Frame.fromVideoBuffer(pixels, { width, height, format: AV_PIX_FMT_YUV420P, pts: BigInt(i), timeBase })
-      encoder.encodeSync(frame)
-      frame.free()
-      drain()
-    }
-    encoder.flushSync()
-    drain()
-    muxer.closeSync()
-    return { path, scene: renderer.scene, truth }
-  } catch (cause) {
-    throw new OkoError('ERR_DATA', `could not write sample clip ${path}: ${(cause as Error).message}`, { cause })
-  } finally {
-    encoder?.close()
-    Log.setLevel(previousLogLevel)
-  }
+  const truth: FrameTruth[] = []
+  encodeYuvClip(path, { width, height, fps, frames, bitrate, gopFrames: options.gopFrames }, (i, yuv) => {
+    renderer.renderYuv420(i, yuv)
+    truth.push(renderer.truth(i))
+  })
+  return { path, scene: renderer.scene, truth }
 }
