@@ -1,21 +1,7 @@
-import { PassThrough } from 'node:stream'
 import { describe, expect, it } from 'vitest'
-import { main, ExitCode } from '@oko/cli'
+import { ExitCode } from '@oko/cli'
 import { commands } from '../../packages/cli/src/commands/index.js'
-
-function capture() {
-  const stream = new PassThrough()
-  let text = ''
-  stream.on('data', (chunk) => (text += chunk))
-  return { stream, text: () => text }
-}
-
-async function oko(...argv: string[]) {
-  const out = capture()
-  const err = capture()
-  const code = await main(argv, { stdout: out.stream, stderr: err.stream, env: {} })
-  return { code, stdout: out.text(), stderr: err.text() }
-}
+import { oko } from '../helpers/cli.js'
 
 describe('oko CLI', () => {
   it('lists every command in --help', async () => {

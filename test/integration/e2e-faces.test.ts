@@ -1,13 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { PassThrough } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { evaluationDataDir, type EventOf, type OkoEvent } from '@oko/core'
 import { EventEncoder } from '@oko/pipeline'
 import { writeStillClip } from '@oko/samples'
 import { decodeImage, setFfmpegLogLevel } from '@oko/source'
-import { main } from '../../packages/cli/src/main.js'
+import { oko } from '../helpers/cli.js'
 
 // End to end with real parts: people enrolled with `oko faces enrol` from their photos, then a
 // clip (made at run time) where one enrolled person and one stranger walk in; `oko run` gates it
@@ -42,16 +41,6 @@ beforeAll(() => {
 })
 afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }) })
 
-async function oko(...argv: string[]) {
-  const out = new PassThrough(), err = new PassThrough()
-  const chunks: Buffer[] = []
-  let stderr = ''
-  out.on('data', (c: Buffer) => chunks.push(c))
-  err.on('data', (c) => (stderr += c))
-  const code = await main(argv, { stdout: out, stderr: err, env: {} })
-  return { code, stdout: Buffer.concat(chunks), stderr }
-}
-
 const photos = (name: string, numbers: number[]) => `${name}=${numbers.map((n) => join(ids, `${name}/${name}${n}.png`)).join(',')}`
 
 describe.skipIf(!data)('e2e: oko faces enrol, then oko run with motion + faces', () => {
@@ -84,7 +73,7 @@ describe.skipIf(!data)('e2e: oko faces enrol, then oko run with motion + faces',
     const r = await oko('run', join(dir, 'deploy.yaml'))
     expect(r.stderr).toMatch(/, 0 errors\n/)
     expect(r.code).toBe(0)
-    const events: OkoEvent[] = EventEncoder.decode(r.stdout, 'jsonl')
+    const events: OkoEvent[] = EventEncoder.decode(r.stdoutBytes, 'jsonl')
     const faces = events.filter((e): e is EventOf<'face'> => e.type === 'face')
     const seen = JSON.stringify(faces.map((f) => ({ seq: f.seq, x: Math.round(f.box.x), match: f.match?.identity, nearest: f.nearestDistance?.toFixed(3), skipped: f.skipped })))
     const left = faces.filter((f) => f.box.x + f.box.width / 2 < 320)

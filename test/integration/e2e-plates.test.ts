@@ -1,13 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { PassThrough } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { evaluationDataDir, type EventOf, type OkoEvent } from '@oko/core'
 import { EventEncoder } from '@oko/pipeline'
 import { writeStillClip } from '@oko/samples'
 import { decodeImage, setFfmpegLogLevel } from '@oko/source'
-import { main } from '../../packages/cli/src/main.js'
+import { oko } from '../helpers/cli.js'
 
 // End to end with real parts: a real plate photo (OpenALPR EU benchmark) slides into a static
 // scene, encoded to H.264 at run time; `oko run` decodes it, gates it with motion and reads the
@@ -45,22 +44,12 @@ beforeAll(() => {
 })
 afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }) })
 
-async function oko(...argv: string[]) {
-  const out = new PassThrough(), err = new PassThrough()
-  const chunks: Buffer[] = []
-  let stderr = ''
-  out.on('data', (c: Buffer) => chunks.push(c))
-  err.on('data', (c) => (stderr += c))
-  const code = await main(argv, { stdout: out, stderr: err, env: {} })
-  return { code, stdout: Buffer.concat(chunks), stderr }
-}
-
 describe.skipIf(!data)('e2e: oko run with motion + plates on a real plate photo', () => {
   it('emits a plate event with the text and a watchlist hit, as JSON lines on stdout', async () => {
     const r = await oko('run', join(dir, 'deploy.yaml'))
     expect(r.stderr).toMatch(/, 0 errors\n/)
     expect(r.code).toBe(0)
-    const events: OkoEvent[] = EventEncoder.decode(r.stdout, 'jsonl')
+    const events: OkoEvent[] = EventEncoder.decode(r.stdoutBytes, 'jsonl')
     expect(events.filter((e) => e.type === 'error')).toEqual([])
     expect(events.some((e) => e.type === 'motion')).toBe(true)
     for (const camera of ['gate', 'road']) {

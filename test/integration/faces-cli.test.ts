@@ -2,21 +2,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { PassThrough } from 'node:stream'
 import { describe, expect, it } from 'vitest'
-import { ExitCode, main } from '@oko/cli'
+import { ExitCode } from '@oko/cli'
 import { FaceAnalyzer } from '@oko/faces'
 import { toRgb, type RgbImage } from '@oko/core'
 import { decodeImage } from '@oko/source'
-
-async function oko(...argv: string[]) {
-  const out = new PassThrough(), err = new PassThrough()
-  let stdout = '', stderr = ''
-  out.on('data', (c) => (stdout += c))
-  err.on('data', (c) => (stderr += c))
-  const code = await main(argv, { stdout: out, stderr: err, env: {} })
-  return { code, stdout, stderr }
-}
+import { oko } from '../helpers/cli.js'
 
 const demo = join(dirname(createRequire(join(process.cwd(), 'packages/faces/package.json')).resolve('@vladmandic/face-api/package.json')), 'demo')
 

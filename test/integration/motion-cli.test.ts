@@ -2,21 +2,12 @@ import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { PassThrough } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ExitCode, main } from '@oko/cli'
+import { ExitCode } from '@oko/cli'
+import { oko } from '../helpers/cli.js'
 
 // `oko eval motion` as a user runs it, on a small CDnet-layout sequence made here: a textured
 // background with a bright box moving across it (JPEG input, PNG ground truth via the ffmpeg CLI).
-
-async function oko(...argv: string[]) {
-  let stdout = ''
-  let stderr = ''
-  const out = new PassThrough().on('data', (c) => (stdout += c))
-  const err = new PassThrough().on('data', (c) => (stderr += c))
-  const code = await main(argv, { stdout: out, stderr: err, env: {} })
-  return { code, stdout, stderr }
-}
 
 const W = 160
 const H = 120

@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { PassThrough } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ExitCode, main } from '@oko/cli'
+import { ExitCode } from '@oko/cli'
 import { streetScene, writeSampleClip } from '@oko/samples'
+import { oko } from '../helpers/cli.js'
 
 let dir: string
 beforeAll(() => {
@@ -12,15 +12,6 @@ beforeAll(() => {
   writeSampleClip(join(dir, 'gate.mkv'), { ...streetScene({ width: 320, height: 240, fps: 25 }), frames: 50 }, { gopFrames: 25 })
 })
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
-
-async function oko(...argv: string[]) {
-  let stdout = ''
-  let stderr = ''
-  const out = new PassThrough().on('data', (c) => (stdout += c))
-  const err = new PassThrough().on('data', (c) => (stderr += c))
-  const code = await main(argv, { stdout: out, stderr: err, env: {} })
-  return { code, stdout, stderr }
-}
 
 describe('oko probe', () => {
   it('prints codecs, resolution, fps and duration', async () => {
