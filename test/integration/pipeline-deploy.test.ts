@@ -90,6 +90,20 @@ describe('pipeline over real decoded clips', () => {
     expect(err.bytes().toString()).toBe('oko run: --stats: expected a number of seconds > 0, received "0"\n')
   })
 
+  it('oko run names an events file it cannot write (exit 3) and a write that failed (exit 1), without crashing', async () => {
+    const config = join(dir, 'out.yaml')
+    writeFileSync(config, `cameras:\n  - { id: a, url: street.mp4 }\n`)
+    const err = capture()
+    const nowhere = join(dir, 'no-such-folder', 'events.jsonl')
+    expect(await main(['run', config, '--output', nowhere], { stdout: capture().stream, stderr: err.stream })).toBe(3)
+    expect(err.bytes().toString()).toBe(`oko run: cannot write events to ${nowhere} (ENOENT); give a file in an existing, writable folder (--output <file> or the config's output)\n`)
+    const closed = new PassThrough()
+    closed.write = () => { closed.emit('error', new Error('EPIPE')); return false }
+    const err2 = capture()
+    expect(await main(['run', config, '--quiet'], { stdout: closed, stderr: err2.stream })).toBe(1)
+    expect(err2.bytes().toString()).toBe('oko run: cannot write events to stdout: EPIPE [ERR_DATA]\n')
+  })
+
   it('oko run rejects a bad config with the line and the fix (exit 2)', async () => {
     const config = join(dir, 'bad.yaml')
     writeFileSync(config, `cameras:\n  - id: a\n    url: street.mp4\n  - id: b\n    url: 42\n`)

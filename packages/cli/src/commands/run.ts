@@ -1,5 +1,5 @@
-import { createWriteStream } from 'node:fs'
-import type { OkoEvent } from '@oko/core'
+import { createWriteStream, openSync } from 'node:fs'
+import { OkoError, type OkoEvent } from '@oko/core'
 import type { Command } from '../command.js'
 import { ExitCode, UsageError } from '../command.js'
 import { loadDeployment } from '../config/load.js'
@@ -78,8 +78,20 @@ export const runCommand: Command = {
     if (config.output.type === 'stdout' && config.output.format === 'msgpack' && stdout.isTTY) {
       throw new UsageError('msgpack is binary: send it to a file (--output events.msgpack) or a pipe, not a terminal')
     }
-    const sink: NodeJS.WritableStream = config.output.type === 'file' ? createWriteStream(config.output.path!) : io.stdout
-    const write = (bytes: Uint8Array) => (sink.write(bytes) ? undefined : new Promise<void>((resolve) => sink.once('drain', () => resolve())))
+    const sink: NodeJS.WritableStream = config.output.type === 'file' ? openOutput(config.output.path!) : io.stdout
+    // A write error (disk full, pipe closed) ends the run with its message instead of an unhandled 'error' event.
+    let sinkError: Error | undefined
+    let wakeWriter: (() => void) | undefined
+    const onSinkError = (error: Error) => { sinkError ??= error; wakeWriter?.() }
+    sink.on('error', onSinkError)
+    const failed = (error: Error) => new OkoError('ERR_DATA', `cannot write events to ${config.output.path ?? 'stdout'}: ${error.message}`, { cause: error })
+    const write = async (bytes: Uint8Array) => {
+      if (!sinkError && !sink.write(bytes) && !sinkError) {
+        await new Promise<void>((resolve) => { wakeWriter = resolve; sink.once('drain', resolve) })
+        wakeWriter = undefined
+      }
+      if (sinkError) throw failed(sinkError)
+    }
     const statsEveryS = args.values.stats === undefined ? undefined : Number(args.values.stats)
     if (statsEveryS !== undefined && !(statsEveryS > 0)) throw new UsageError(`--stats: expected a number of seconds > 0, received "${String(args.values.stats)}"`)
     let timer: NodeJS.Timeout | undefined
@@ -97,7 +109,22 @@ export const runCommand: Command = {
       return result.failedCameras.length > 0 ? ExitCode.failed : ExitCode.ok
     } finally {
       clearInterval(timer)
-      if (sink !== io.stdout) await new Promise<void>((resolve) => sink.end(() => resolve()))
+      if (sink !== io.stdout) await new Promise<void>((resolve) => (sinkError ? resolve() : sink.end(() => resolve())))
+      else sink.off('error', onSinkError)
+      // a lost write must not end as success
+      if (sinkError) throw failed(sinkError)
     }
   },
+}
+
+/** Opens (creates or truncates) the events file now, so a bad path is a clear error before any camera opens. */
+function openOutput(path: string): NodeJS.WritableStream {
+  let fd: number
+  try {
+    fd = openSync(path, 'w')
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code ?? (cause as Error).message
+    throw new UsageError(`cannot write events to ${path} (${code}); give a file in an existing, writable folder (--output <file> or the config's output)`, ExitCode.input)
+  }
+  return createWriteStream('', { fd })
 }
