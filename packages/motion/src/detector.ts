@@ -76,8 +76,8 @@ export class MotionDetector implements AsyncDisposable {
   }
 
   /** Frame size this detector works on (fixed by the first frame). */
-  get frameSize(): { width: number; height: number } | undefined {
-    return this.#layout && { width: this.#layout.frameWidth, height: this.#layout.frameHeight }
+  get frameSize(): { readonly width: number; readonly height: number } | undefined {
+    return this.#layout?.frameSize
   }
 
   /** Processing size (after the first frame), e.g. 320 × 180. */

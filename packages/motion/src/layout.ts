@@ -19,6 +19,8 @@ export class Layout {
   readonly kernels: KernelExports
   readonly frameWidth: number
   readonly frameHeight: number
+  /** `{ frameWidth, frameHeight }`, made once (the stage compares it with every frame). */
+  readonly frameSize: { readonly width: number; readonly height: number }
   readonly maxStride: number
   readonly w: number
   readonly h: number
@@ -72,6 +74,7 @@ export class Layout {
     const H = luma.height
     this.frameWidth = W
     this.frameHeight = H
+    this.frameSize = Object.freeze({ width: W, height: H })
     this.maxStride = luma.stride
     // the downscale sums ≤ 257 rows in u16: keep H ≤ 256·h
     const h = Math.min(H, Math.max(o.processingHeight, Math.ceil(H / 256)))

@@ -52,9 +52,8 @@ export function motionStage(options: MotionStageOptions = {}): Stage<Frame, Moti
 
   const run = (state: CameraState, frame: Frame, ctx: StageContext): MotionFrame | undefined => {
     const result = state.detector.detectFrame(frame)
-    const timeMs = Date.now()
     for (const c of result.tamperChanges) {
-      const event: TamperEvent = { type: 'tamper', cameraId: ctx.cameraId, seq: frame.seq, ptsUs: frame.ptsUs, timeMs, reason: c.reason, active: c.active, detail: c.detail }
+      const event: TamperEvent = { type: 'tamper', cameraId: ctx.cameraId, seq: frame.seq, ptsUs: frame.ptsUs, timeMs: Date.now(), reason: c.reason, active: c.active, detail: c.detail }
       ctx.emit(event)
     }
     if (!result.motion) {
@@ -62,7 +61,7 @@ export function motionStage(options: MotionStageOptions = {}): Stage<Frame, Moti
       return undefined
     }
     if (!state.moving || frame.ptsUs - state.lastEventUs >= intervalUs) {
-      const event: MotionEvent = { type: 'motion', cameraId: ctx.cameraId, seq: frame.seq, ptsUs: frame.ptsUs, timeMs, score: result.score, regions: result.regions, zones: result.zones }
+      const event: MotionEvent = { type: 'motion', cameraId: ctx.cameraId, seq: frame.seq, ptsUs: frame.ptsUs, timeMs: Date.now(), score: result.score, regions: result.regions, zones: result.zones }
       ctx.emit(event)
       state.lastEventUs = frame.ptsUs
     }
