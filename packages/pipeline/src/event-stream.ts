@@ -154,6 +154,7 @@ export class EventStream implements AsyncIterable<OkoEvent> {
   }
 
   #wakeWriters(): void {
+    if (this.#writers.length === 0) return // the usual case: no array copy per delivered event
     for (const w of this.#writers.splice(0)) w()
   }
 }

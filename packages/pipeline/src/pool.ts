@@ -158,6 +158,7 @@ export class InferencePool<W extends AnyWorker> implements AsyncDisposable {
   }
 
   #wake(): void {
+    if (this.#waiters.length === 0) return // the usual case: no array copy per finished job
     for (const w of this.#waiters.splice(0)) w()
   }
 }
