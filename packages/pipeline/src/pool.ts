@@ -177,7 +177,7 @@ function workerPath(worker: unknown): string {
  * .ts on Node 20, so in the repository's tests (which resolve packages to src/) workers still
  * load `dist/`.
  */
-export function workerExecArgv(execArgv: readonly string[]): string[] {
+function workerExecArgv(execArgv: readonly string[]): string[] {
   const out: string[] = []
   for (let i = 0; i < execArgv.length; i++) {
     const arg = execArgv[i]!
