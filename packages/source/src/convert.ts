@@ -4,6 +4,7 @@ import {
   AV_PIX_FMT_BGR24, AV_PIX_FMT_GRAY8, AV_PIX_FMT_NV12, AV_PIX_FMT_RGB24, AV_PIX_FMT_RGBA, AV_PIX_FMT_YUV420P,
   AV_PIX_FMT_YUVJ420P, SWS_BILINEAR, type AVPixelFormat,
 } from 'node-av/constants'
+import { LUMA_FIRST } from './luma.js'
 import type { OutputFormat } from './options.js'
 
 /** Decoder formats passed through without conversion, and what oko calls them. */
@@ -64,9 +65,6 @@ function freeze(view: { width: number; height: number; format: PixelFormat; plan
   Object.freeze(view.strides)
   return Object.freeze(view)
 }
-
-/** Formats whose first plane is the 8-bit luma, and so can be copied as a gray8 picture. */
-const LUMA_FIRST = new Set<number>([AV_PIX_FMT_YUV420P, AV_PIX_FMT_YUVJ420P, AV_PIX_FMT_NV12, AV_PIX_FMT_GRAY8])
 
 /**
  * An AVFrame whose planes point into memory oko owns (`fromBuffer`: packed, align 1), refilled

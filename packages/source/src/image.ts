@@ -1,11 +1,8 @@
 import { existsSync, statSync } from 'node:fs'
 import { Decoder, Demuxer, Scaler } from 'node-av/api'
-import {
-  AV_PIX_FMT_GRAY8, AV_PIX_FMT_NV12, AV_PIX_FMT_YUV420P, AV_PIX_FMT_YUV422P, AV_PIX_FMT_YUV444P,
-  AV_PIX_FMT_YUVJ420P, AV_PIX_FMT_YUVJ422P, AV_PIX_FMT_YUVJ444P,
-} from 'node-av/constants'
 import type { Frame as AvFrame } from 'node-av/lib'
 import { OkoError, checkNumber, checkOneOf, checkObject, checkKnownKeys } from '@oko/core'
+import { LUMA_FIRST } from './luma.js'
 
 /** A decoded still image, tightly packed (stride = width × channels). Owned by the caller. */
 export interface DecodedImage {
@@ -21,12 +18,6 @@ export interface DecodeImageOptions {
   /** Larger images are rejected (protects memory from hostile files). Default 50 megapixels. */
   maxPixels?: number
 }
-
-/** Pixel formats whose first plane is the 8-bit luma: gray8 output copies it instead of converting. */
-const LUMA_FIRST = new Set<number>([
-  AV_PIX_FMT_GRAY8, AV_PIX_FMT_YUV420P, AV_PIX_FMT_YUVJ420P, AV_PIX_FMT_YUV422P,
-  AV_PIX_FMT_YUVJ422P, AV_PIX_FMT_YUV444P, AV_PIX_FMT_YUVJ444P, AV_PIX_FMT_NV12,
-].map(Number))
 
 /**
  * Decodes a JPEG, PNG, BMP (any still image FFmpeg reads) from a file path or bytes.
