@@ -134,6 +134,23 @@ describe('Source on live RTSP', () => {
     await source.close()
   })
 
+  it('a listener that throws on main-stream notices ends the main stream (failed), not the process', async () => {
+    // lazy: both streams connect in the background, so the main stream's notices reach this listener
+    const source = await Source.open(server.url('sub'), { main: server.url('main'), connect: 'lazy' })
+    const main = source.main!
+    const seen: string[] = []
+    const onEvent = (e: SourceNotice) => {
+      if (e.type !== 'source' || !e.detail?.startsWith('main stream')) return
+      seen.push(e.state)
+      throw new Error('listener bug')
+    }
+    let frames = 0
+    for await (const _frame of source.frames({ onEvent })) if (++frames >= 25 || main.stats().state === 'failed') break
+    expect(seen).toEqual(['playing'])
+    expect(main.stats().state).toBe('failed')
+    await source.close()
+  })
+
   it('drops frames that lag real time past maxLagMs before conversion, and reports them', async () => {
     const { events, stats } = await watch(server.url(), { maxLagMs: 200 }, (n) => n >= 8, () => {
       const until = Date.now() + 150 // a reader ~4x slower than the camera

@@ -85,7 +85,9 @@ export class MainStream implements AsyncDisposable {
   static async open(o: ResolvedStreamOptions & { readonly maxGopPackets: number }, cameraId: string, options: { connect: 'eager' | 'lazy'; reconnect: ReconnectPolicy | false }): Promise<MainStream> {
     const input = options.connect === 'eager' ? await VideoInput.open(o, cameraId) : undefined
     const main = new MainStream(o, cameraId, options.reconnect, input)
-    main.#loop = main.#run()
+    // Nothing awaits this loop before close(): a failure in it (a throwing `onEvent`, a native
+    // error) ends the main stream as `failed`, never the process with an unhandled rejection.
+    main.#loop = main.#run().catch(() => { main.#state = 'failed' })
     return main
   }
 
