@@ -1,5 +1,5 @@
 import type { Frame, OkoEvent, Stage } from '@oko/core'
-import { Pipeline } from '@oko/pipeline'
+import { Pipeline, workerStage } from '@oko/pipeline'
 import { describe, expect, it } from 'vitest'
 import { TestSource, brightGate, collect, tick, toMotion } from './pipeline-helpers.js'
 
@@ -136,6 +136,17 @@ describe('Pipeline run (inline stages)', () => {
     const events = await collect(run.events)
     expect(events[0]).toMatchObject({ type: 'dropped', stage: 'events', count: 24 })
     expect(events).toHaveLength(9)
+  })
+
+  it('a worker runner that fails outside a job stops the run with a fatal error event (no hang, no unhandled rejection)', async () => {
+    const broken = { name: 'broken', needsDrain: false, whenFree: () => Promise.reject(new Error('runner broke')), tryRun: () => undefined }
+    const stage = workerStage({ name: 'model', pool: broken, prepare: (f: Frame) => ({ job: f.seq }) })
+    const run = Pipeline.from(new TestSource('cam', { frames: 5 })).pipe(stage).run()
+    const events = await collect(run.events)
+    const summary = await run.completion
+    expect(events.filter((e) => e.type === 'error')).toMatchObject([{ cameraId: '*', stage: 'model', fatal: true, error: { message: 'runner broke' } }])
+    expect(summary.aborted).toBe(true)
+    expect(summary.inferred).toBe(0)
   })
 
   it('validates the builder input with the path and the fix', () => {

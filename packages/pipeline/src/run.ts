@@ -108,7 +108,7 @@ export class PipelineRun implements AsyncDisposable {
   static start(sources: readonly FrameSource[], steps: readonly Step[], options: RunOptions): PipelineRun {
     const run = new PipelineRun(sources, steps, options)
     run.#liveCameras = run.#cameras.length
-    for (const d of run.#dispatchers.values()) void d.loop()
+    for (const d of run.#dispatchers.values()) d.loop().catch((error: unknown) => run.#dispatchFailed(d, error))
     for (const camera of run.#cameras) void run.#read(camera)
     return run
   }
@@ -312,6 +312,12 @@ export class PipelineRun implements AsyncDisposable {
       type: 'error', cameraId: camera.id, seq: origin.seq, ptsUs: origin.ptsUs, timeMs: Date.now(),
       stage, error: serializeError(error), fatal: false,
     })
+  }
+
+  /** A worker stage's runner failed outside a job (e.g. its `whenFree` rejected): nothing more can run on it, so the run stops. */
+  #dispatchFailed(d: Dispatcher, error: unknown): void {
+    this.#emit({ type: 'error', cameraId: '*', seq: -1, ptsUs: 0, timeMs: Date.now(), stage: d.stage.name, error: serializeError(error), fatal: true })
+    this.#stop(error)
   }
 
   #dropItem(item: Item, edge: string, reason: DropReason): void {
