@@ -35,7 +35,12 @@ export interface FaceEvalReport {
   readonly verification: VerificationResult
 }
 
-const IMAGE = new Set(['.png', '.jpg', '.jpeg', '.bmp', '.pgm', '.ppm', '.webp'])
+const IMAGE = new Set(['.png', '.jpg', '.jpeg', '.bmp', '.pgm', '.ppm', '.webp', '.tif', '.tiff'])
+
+/** Whether a file in an identity folder is read as a photo (by extension), for evaluation and enrolment alike. */
+export function isImageFile(name: string): boolean {
+  return IMAGE.has(extname(name).toLowerCase())
+}
 
 /**
  * `oko eval faces`: `path` is a folder of identity folders (`name/*.png`) or a pairs file
@@ -82,7 +87,7 @@ export async function evaluateFaces(path: string, decode: DecodeImage, analysis:
   const samples: LabelledDescriptor[] = []
   const identities = readdirSync(root).filter((d) => statSync(join(root, d)).isDirectory()).sort()
   for (const identity of identities) {
-    const files = readdirSync(join(root, identity)).filter((f) => IMAGE.has(extname(f).toLowerCase())).sort()
+    const files = readdirSync(join(root, identity)).filter(isImageFile).sort()
     for (const f of files) {
       const descriptor = await describe(join(root, identity, f))
       if (descriptor) samples.push({ identity, descriptor, source: `${identity}/${f}` })

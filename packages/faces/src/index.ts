@@ -21,5 +21,5 @@ export type { CropProvider, CropRequest, FaceFrame, FaceRegion, FaceStage, FaceS
 export { redactImage, redactFrame, redactionStage } from './redact.js'
 export type { RedactOptions, RedactionInput } from './redact.js'
 export { searchAreas } from './detector.js'
-export { evaluateFaces } from './eval-folder.js'
+export { evaluateFaces, isImageFile } from './eval-folder.js'
 export type { DecodeImage, FaceEvalOptions, FaceEvalReport } from './eval-folder.js'

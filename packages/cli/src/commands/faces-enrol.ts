@@ -1,12 +1,10 @@
 import { existsSync, readdirSync, statSync } from 'node:fs'
-import { extname, join, resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { OkoError, checkNumber } from '@oko/core'
-import { DEFAULT_MATCH_THRESHOLD, FaceAnalyzer, Watchlist, describeSingleFace } from '@oko/faces'
+import { DEFAULT_MATCH_THRESHOLD, FaceAnalyzer, Watchlist, describeSingleFace, isImageFile } from '@oko/faces'
 import { decodeImage } from '@oko/source'
 import type { Command } from '../command.js'
 import { ExitCode, UsageError } from '../command.js'
-
-const IMAGE = new Set(['.png', '.jpg', '.jpeg', '.bmp', '.ppm', '.webp', '.tif', '.tiff'])
 
 export const facesEnrolCommand: Command = {
   path: ['faces', 'enrol'],
@@ -93,7 +91,7 @@ function parsePeople(spec: string): Person[] {
     if (!statSync(dir).isDirectory()) throw new UsageError(`${spec}: expected name=photo[,photo...] or a folder of identity folders`)
     const people = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).sort((a, b) => a.name.localeCompare(b.name)).map((d) => ({
       name: d.name,
-      photos: readdirSync(join(dir, d.name)).filter((f) => IMAGE.has(extname(f).toLowerCase())).sort().map((f) => join(dir, d.name, f)),
+      photos: readdirSync(join(dir, d.name)).filter(isImageFile).sort().map((f) => join(dir, d.name, f)),
     })).filter((p) => p.photos.length > 0)
     if (people.length === 0) throw new UsageError(`${spec}: no identity folders with images (expected ${spec}/<name>/*.jpg)`)
     return people
