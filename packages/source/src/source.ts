@@ -333,7 +333,13 @@ export class Source implements FrameSource {
       if (waitMs > 1) await sleep(waitMs, this.#closeController.signal)
       if (this.#closed) return undefined
     }
-    const out = buffers.converter.frame(frame, { cameraId: this.cameraId, seq, ptsUs, wallMs })
+    let out: Frame
+    try {
+      out = buffers.converter.frame(frame, { cameraId: this.cameraId, seq, ptsUs, wallMs })
+    } catch (cause) {
+      // FFmpeg refused the frame's size or format (the converter's own errors say which call)
+      throw new OkoError('ERR_DECODE', `camera "${this.cameraId}": cannot convert frame ${seq} (${frame.width}x${frame.height}) to options.format ${this.#o.format}${this.#o.scale ? ` at options.scale.height ${this.#o.scale.height}` : ''}: ${(cause as Error).message}; try format 'auto' or another scale`, { cause })
+    }
     this.#stats.framesDelivered++
     return out
   }
