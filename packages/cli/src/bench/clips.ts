@@ -34,14 +34,19 @@ export async function benchClip(height: 1080 | 720 | 360, frames: number, dir = 
   ], { stdio: ['pipe', 'ignore', 'pipe'] })
   let stderr = ''
   ffmpeg.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+  let gone = false
   const exited = new Promise<number>((resolve, reject) => {
-    ffmpeg.once('error', (e) => reject(new OkoError('ERR_UNSUPPORTED', `oko bench needs the ffmpeg command line (apt-get install ffmpeg): ${e.message}`, { cause: e })))
-    ffmpeg.once('close', (code) => resolve(code ?? 1))
+    ffmpeg.once('error', (e) => { gone = true; reject(new OkoError('ERR_UNSUPPORTED', `the bench clips are encoded with the ffmpeg command line: install it (apt-get install ffmpeg); ${e.message}`, { cause: e })) })
+    ffmpeg.once('close', (code) => { gone = true; resolve(code ?? 1) })
   })
+  // `exited` is awaited after the writes; until then a missing or failed ffmpeg must not be an
+  // unhandled rejection or an unhandled EPIPE on its stdin (both killed the process)
+  exited.catch(() => undefined)
+  ffmpeg.stdin.on('error', () => undefined)
   const pixels = Buffer.alloc((width * height * 3) / 2)
-  for (let i = 0; i < frames; i++) {
+  for (let i = 0; i < frames && !gone; i++) {
     renderer.renderYuv420(i, pixels)
-    if (!ffmpeg.stdin.write(pixels)) await new Promise((resolve) => ffmpeg.stdin.once('drain', resolve))
+    if (!ffmpeg.stdin.write(pixels)) await Promise.race([new Promise((resolve) => ffmpeg.stdin.once('drain', resolve)), exited.catch(() => undefined)])
   }
   ffmpeg.stdin.end()
   const code = await exited
