@@ -68,8 +68,11 @@ export class CameraHealth {
     this.#options = options
   }
 
+  /** Made again only when a condition changes (not per frame). */
+  #state: TamperState = { frozen: false, covered: false, defocused: false, moved: false }
+
   get state(): TamperState {
-    return { frozen: this.#frozen.active, covered: this.#covered.active, defocused: this.#defocused.active, moved: this.#moved.active }
+    return this.#state
   }
 
   get covered(): boolean {
@@ -91,12 +94,13 @@ export class CameraHealth {
     if (s.ptsUs < this.#lastPtsUs) this.#restart()
     this.#lastPtsUs = s.ptsUs
     this.#frames++
-    const report = (reason: TamperChange['reason'], change: boolean | undefined, detail: string) => {
-      if (change !== undefined) changes.push({ reason, active: change, detail })
-    }
+    const before = changes.length
+    // details are formatted only for a change (not four strings per frame)
     const uniform = s.std < o.coveredStd
-    report('frozen', this.#frozen.update(s.frameDiff < 0.05, s.ptsUs, o.frozenMs), `mean frame change ${s.frameDiff.toFixed(3)} grey levels`)
-    report('covered', this.#covered.update(uniform, s.ptsUs, o.coveredMs), `mean ${s.mean.toFixed(0)}, std-dev ${s.std.toFixed(1)} grey levels`)
+    const frozen = this.#frozen.update(s.frameDiff < 0.05, s.ptsUs, o.frozenMs)
+    if (frozen !== undefined) changes.push({ reason: 'frozen', active: frozen, detail: `mean frame change ${s.frameDiff.toFixed(3)} grey levels` })
+    const covered = this.#covered.update(uniform, s.ptsUs, o.coveredMs)
+    if (covered !== undefined) changes.push({ reason: 'covered', active: covered, detail: `mean ${s.mean.toFixed(0)}, std-dev ${s.std.toFixed(1)} grey levels` })
     // sharpness is learned from healthy frames, fast at first, then slowly
     if (!uniform) {
       if (this.#frames <= LEARN_FRAMES) {
@@ -108,9 +112,14 @@ export class CameraHealth {
     }
     const learned = this.#frames > LEARN_FRAMES && this.#sharpness > 0
     const blurred = learned && !uniform && s.sharpness < this.#sharpness * o.defocusRatio
-    report('defocused', this.#defocused.update(blurred, s.ptsUs, o.defocusMs), `sharpness ${s.sharpness.toFixed(3)}, learned ${this.#sharpness.toFixed(3)}`)
+    const defocused = this.#defocused.update(blurred, s.ptsUs, o.defocusMs)
+    if (defocused !== undefined) changes.push({ reason: 'defocused', active: defocused, detail: `sharpness ${s.sharpness.toFixed(3)}, learned ${this.#sharpness.toFixed(3)}` })
     if (s.correlation !== undefined) this.#lastCorrelation = s.correlation
     const elsewhere = !uniform && this.#lastCorrelation < o.movedCorrelation
-    report('moved', this.#moved.update(elsewhere, s.ptsUs, o.movedMs), `correlation with the learned scene ${this.#lastCorrelation.toFixed(2)}`)
+    const moved = this.#moved.update(elsewhere, s.ptsUs, o.movedMs)
+    if (moved !== undefined) changes.push({ reason: 'moved', active: moved, detail: `correlation with the learned scene ${this.#lastCorrelation.toFixed(2)}` })
+    if (changes.length > before) {
+      this.#state = { frozen: this.#frozen.active, covered: this.#covered.active, defocused: this.#defocused.active, moved: this.#moved.active }
+    }
   }
 }
