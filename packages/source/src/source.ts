@@ -237,9 +237,10 @@ export class Source implements FrameSource {
     let stalled = false
     let lastVideoMs = Date.now()
     let readErrors = 0
+    const onStall = (): void => { stalled = true; input.interrupt() }
     for (;;) {
       let timer: NodeJS.Timeout | undefined
-      if (stallMs > 0) timer = setTimeout(() => { stalled = true; input.interrupt() }, Math.max(1, stallMs - (Date.now() - lastVideoMs)))
+      if (stallMs > 0) timer = setTimeout(onStall, Math.max(1, stallMs - (Date.now() - lastVideoMs)))
       const r = await input.read(pkt, syncRead)
       if (timer) clearTimeout(timer)
       if (this.#closed || signal?.aborted) { pkt.unref(); return 'aborted' }
