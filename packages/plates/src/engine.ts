@@ -95,7 +95,7 @@ export class PlateEngine {
     const first = await this.readCandidates(image, candidates, cache, 1, partial)
     if (!this.options.refine) return suppress(first, this.options.maxPlates)
     // Second look: around each plausible reading (then around text that read as a few plate
-    // characters), detect again at a scale where characters are ~36 px high: small, tilted and
+    // characters), detect again at a scale where characters are ~48 px high: small, tilted and
     // busy plates get a tighter, whole box, so no character is cut or added.
     const out: Scored[] = []
     let refined = 0
@@ -161,7 +161,7 @@ export class PlateEngine {
     const grown: OrientedBox = { ...o, width: o.width * (1 + 0.25 * reach) + 2 * reach * textHeight, height: o.height * (c.lines.length === 2 ? 1.6 : 2.4) }
     const region = boundsOf(grown, image.width, image.height)
     if (region.width < 8 || region.height < 8) return undefined
-    const scale = Math.max(1, Math.min(4, 36 / textHeight))
+    const scale = Math.max(1, Math.min(4, REFINE_TEXT_PX / textHeight))
     const boxes = await this.detector.detect(image, region, scale)
     const inside = plateCandidates(boxes, { ...this.options.candidates, minTextHeightPx: textHeight * 0.5 })
       .filter((k) => Math.abs(k.outline.cx - o.cx) < o.width / 2 + (reach - 1) * 2 * textHeight && Math.abs(k.outline.cy - o.cy) < o.height / 2)
@@ -239,6 +239,13 @@ function cropCandidates(region: Rect): PlateCandidate[] {
 
 /** Crops a line is read from (see readCandidates): as found, stretched in width, without contrast stretch, taller. */
 const READ_VARIANTS: readonly { widthScale: number; stretch?: boolean; heightScale?: number }[] = [{ widthScale: 1 }, { widthScale: 1.3 }, { widthScale: 1, stretch: false }, { widthScale: 1, heightScale: 1.2 }]
+
+/**
+ * Character height the second detection scales a plate to (at most 4×): the recogniser's input
+ * height. 48 rather than 36 finds tighter, whole boxes around small plates (detection EU 96→100%,
+ * US 92→94%; exact EU 87.0→88.9%, US 73.9→74.8%); 42 and 56 did worse.
+ */
+const REFINE_TEXT_PX = 48
 
 interface Scored {
   reading: PlateReading
