@@ -1,5 +1,4 @@
 import type { EdgeOptions, Frame, Rect, Stage, StageContext } from '@oko/core'
-import { OkoError } from '@oko/core'
 import { frameFromMessage, workerStage, type FrameMessage, type PoolRunOptions, type TaskRunner, type WorkerDefinition, type WorkerStage } from '@oko/pipeline'
 
 /** What an offloaded model stage gets: an owned copy of the frame and the motion regions (absent: whole frame). */
@@ -74,12 +73,11 @@ function unpack(input: unknown): { frame: Frame; regions: readonly Rect[] | unde
 class StageRunner implements TaskRunner<OffloadJob, true> {
   #active = 0
   #waiters: (() => void)[] = []
-  #closed = false
 
   constructor(readonly name: string, readonly threads: number, readonly onSettled: (cameraId: string, seq: number) => void) {}
 
   get needsDrain(): boolean {
-    return !this.#closed && this.#active >= this.threads
+    return this.#active >= this.threads
   }
 
   whenFree(): Promise<void> {
@@ -88,7 +86,7 @@ class StageRunner implements TaskRunner<OffloadJob, true> {
   }
 
   tryRun(job: OffloadJob, options: PoolRunOptions = {}): Promise<true> | undefined {
-    if (this.needsDrain || this.#closed) return undefined
+    if (this.needsDrain) return undefined
     this.#active++
     return (async () => {
       try {
@@ -99,23 +97,8 @@ class StageRunner implements TaskRunner<OffloadJob, true> {
         this.onSettled(job.ctx.cameraId, job.message.info.seq)
         options.recycle?.(job.message.buffer)
         this.#active--
-        for (const w of this.#waiters.splice(0)) w()
+        if (this.#waiters.length > 0) for (const w of this.#waiters.splice(0)) w()
       }
     })()
-  }
-
-  async run(job: OffloadJob, options: PoolRunOptions = {}): Promise<true> {
-    for (;;) {
-      if (this.#closed) throw new OkoError('ERR_CLOSED', `stage ${this.name} is closed`)
-      const p = this.tryRun(job, options)
-      if (p) return p
-      await this.whenFree()
-    }
-  }
-
-  close(): Promise<void> {
-    this.#closed = true
-    for (const w of this.#waiters.splice(0)) w()
-    return Promise.resolve()
   }
 }
