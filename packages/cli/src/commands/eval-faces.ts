@@ -11,7 +11,7 @@ const pct = (v: number) => `${(v * 100).toFixed(1)}%`
 export const evalFacesCommand: Command = {
   path: ['eval', 'faces'],
   summary: 'Measure face identification (watchlist) and verification accuracy on labelled photos',
-  usage: 'eval faces <dir|pairs.csv> [--threshold 0.5] [--fmr 0.01] [--detector tiny|ssd] [--json] [--verbose]',
+  usage: 'eval faces <dir|pairs.csv> [--threshold 0.55] [--fmr 0.01] [--detector tiny|ssd] [--json] [--verbose]',
   description: [
     'A folder of identity folders (name/*.png): leave-one-identity-out open-set identification. In each',
     'fold one person is held out as a stranger, the others are enrolled from their first photo and probed',
