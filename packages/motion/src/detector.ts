@@ -35,6 +35,7 @@ interface Found {
 }
 const NOTHING: Found = { score: 0, regions: [], zones: [] }
 const NO_TAMPER: TamperState = { frozen: false, covered: false, defocused: false, moved: false }
+const NO_CHANGES: readonly TamperChange[] = Object.freeze([])
 const MAX_REGIONS = 64
 /** Frames after the first (or a reset) during which the model learns faster. */
 const WARMUP_FRAMES = 30
@@ -61,6 +62,7 @@ export class MotionDetector implements AsyncDisposable {
   #streak = 0
   #sinceReset = 0
   #closed = false
+  readonly #changes: TamperChange[] = []
 
   private constructor(options: ResolvedMotionOptions, module: KernelModule) {
     this.options = options
@@ -165,7 +167,9 @@ export class MotionDetector implements AsyncDisposable {
       this.#streak = found.regions.length > 0 ? this.#streak + 1 : 0
     }
 
-    const changes: TamperChange[] = []
+    // scratch list, copied out only in the rare frame where a tamper condition changed
+    const changes = this.#changes
+    changes.length = 0
     if (this.#health) this.#checkHealth(this.#health, l, info.ptsUs, gradient, first, lightingReset, changes)
 
     if (!lightingReset && !first) {
@@ -183,7 +187,7 @@ export class MotionDetector implements AsyncDisposable {
       regions: found.regions,
       zones: found.zones,
       tamper: this.#health ? this.#health.state : NO_TAMPER,
-      tamperChanges: changes,
+      tamperChanges: changes.length > 0 ? changes.slice() : NO_CHANGES,
       lightingReset,
     }
   }
