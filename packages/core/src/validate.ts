@@ -90,15 +90,15 @@ function closest(word: string, candidates: readonly string[]): string | undefine
   return best
 }
 
-/** Levenshtein distance; small strings only. */
-export function editDistance(a: string, b: string): number {
+/** Levenshtein distance (insertions and deletions cost 1; substitutions `substitutionCost`, default 1); small strings only. */
+export function editDistance(a: string, b: string, substitutionCost: (x: string, y: string) => number = (x, y) => (x === y ? 0 : 1)): number {
   const row = Array.from({ length: b.length + 1 }, (_, i) => i)
   for (let i = 1; i <= a.length; i++) {
     let prev = row[0]!
     row[0] = i
     for (let j = 1; j <= b.length; j++) {
       const tmp = row[j]!
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1))
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + substitutionCost(a[i - 1]!, b[j - 1]!))
       prev = tmp
     }
   }

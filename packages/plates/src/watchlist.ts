@@ -1,4 +1,4 @@
-import { InvalidOptionError, checkArray, checkBoolean, checkKnownKeys, checkObject, checkString, optionalNumber } from '@oko/core'
+import { InvalidOptionError, editDistance, checkArray, checkBoolean, checkKnownKeys, checkObject, checkString, optionalNumber } from '@oko/core'
 import { normalizePlateText } from './recognizer.js'
 
 /** A named plate list (stolen, wanted, permits…). Plates may be written with spaces, dashes or Cyrillic. */
@@ -28,17 +28,7 @@ function substitutionCost(a: string, b: string): number {
 
 /** Edit distance where confusable substitutions cost 0.5 (insertions and deletions 1). */
 export function plateDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i)
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!
-    row[0] = i
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]!
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + substitutionCost(a[i - 1]!, b[j - 1]!))
-      prev = tmp
-    }
-  }
-  return row[b.length]!
+  return editDistance(a, b, substitutionCost)
 }
 
 interface CompiledList {
