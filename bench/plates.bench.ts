@@ -8,39 +8,12 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Bench } from 'tinybench'
-import { evaluationDataDir, type RawImage, type Rect } from '@oko/core'
+import { evaluationDataDir, toRgb, type RawImage, type Rect } from '@oko/core'
 import { PlateEngine, resolveReaderOptions } from '@oko/plates'
+import { drawPlate } from '@oko/samples'
 import { decodeImage } from '@oko/source'
 
 const quick = process.argv.includes('--quick')
-
-// 5×7 glyphs for drawn plates (no image files needed).
-const FONT: Record<string, string[]> = {
-  A: ['01110', '10001', '10001', '11111', '10001', '10001', '10001'],
-  B: ['11110', '10001', '10001', '11110', '10001', '10001', '11110'],
-  C: ['01110', '10001', '10000', '10000', '10000', '10001', '01110'],
-  E: ['11111', '10000', '10000', '11110', '10000', '10000', '11111'],
-  '1': ['00100', '01100', '00100', '00100', '00100', '00100', '01110'],
-  '2': ['01110', '10001', '00001', '00010', '00100', '01000', '11111'],
-  '3': ['11110', '00001', '00001', '01110', '00001', '00001', '11110'],
-  '4': ['00010', '00110', '01010', '10010', '11111', '00010', '00010'],
-}
-
-function drawPlate(text: string, width: number, height: number, px: number, py: number, scale: number, background = 90): RawImage {
-  const data = new Uint8Array(width * height * 3).fill(background)
-  const fill = (x: number, y: number, v: number) => data.fill(v, (y * width + x) * 3, (y * width + x) * 3 + 3)
-  for (let y = py; y < py + 11 * scale; y++) for (let x = px; x < px + (text.length * 6 + 3) * scale; x++) fill(x, y, 235)
-  ;[...text].forEach((ch, i) => FONT[ch]!.forEach((row, r) => [...row].forEach((bit, c) => {
-    if (bit === '1') for (let dy = 0; dy < scale; dy++) for (let dx = 0; dx < scale; dx++) fill(px + (2 + i * 6 + c) * scale + dx, py + (2 + r) * scale + dy, 20)
-  })))
-  return { data, width, height, format: 'rgb24' }
-}
-
-function crop(image: RawImage, r: Rect): RawImage {
-  const data = new Uint8Array(r.width * r.height * 3)
-  for (let y = 0; y < r.height; y++) data.set(image.data.subarray(((r.y + y) * image.width + r.x) * 3, ((r.y + y) * image.width + r.x + r.width) * 3), y * r.width * 3)
-  return { data, width: r.width, height: r.height, format: 'rgb24' }
-}
 
 interface Case { name: string; image: RawImage; region?: Rect; crop?: boolean; fast?: boolean }
 const cases: Case[] = [
@@ -54,7 +27,7 @@ if (data) {
   if (existsSync(ocr)) cases.push({ name: 'real plate crop 146x31 (BY)', image: decodeImage(ocr), crop: true })
   const car = join(data, 'plates/openalpr-eu/eu7.jpg') // 2048×1536, plate at 848,954 343×79
   if (existsSync(car)) {
-    const frame = crop(decodeImage(car), { x: 64, y: 300, width: 1920, height: 1080 })
+    const frame = toRgb(decodeImage(car), { x: 64, y: 300, width: 1920, height: 1080 })
     cases.push({ name: 'real car, 1080p frame', image: frame })
     cases.push({ name: 'real car, 1080p frame, car region 800x600', image: frame, region: { x: 500, y: 300, width: 800, height: 600 } })
     cases.push({ name: 'real car, 1080p frame, detector.maxSidePx 640', image: frame, fast: true })

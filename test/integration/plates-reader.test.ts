@@ -4,47 +4,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { evaluationDataDir, type Frame, type OkoEvent, type RawImage, type StageContext } from '@oko/core'
 import { PlateReader, plateStage } from '@oko/plates'
-
-// 5×7 glyphs (1 = ink): enough to draw plates the recogniser reads, without any image files.
-const FONT: Record<string, string[]> = {
-  A: ['01110', '10001', '10001', '11111', '10001', '10001', '10001'],
-  B: ['11110', '10001', '10001', '11110', '10001', '10001', '11110'],
-  C: ['01110', '10001', '10000', '10000', '10000', '10001', '01110'],
-  E: ['11111', '10000', '10000', '11110', '10000', '10000', '11111'],
-  H: ['10001', '10001', '10001', '11111', '10001', '10001', '10001'],
-  K: ['10001', '10010', '10100', '11000', '10100', '10010', '10001'],
-  X: ['10001', '10001', '01010', '00100', '01010', '10001', '10001'],
-  '1': ['00100', '01100', '00100', '00100', '00100', '00100', '01110'],
-  '2': ['01110', '10001', '00001', '00010', '00100', '01000', '11111'],
-  '3': ['11110', '00001', '00001', '01110', '00001', '00001', '11110'],
-  '4': ['00010', '00110', '01010', '10010', '11111', '00010', '00010'],
-  '5': ['11111', '10000', '11110', '00001', '00001', '10001', '01110'],
-  '7': ['11111', '00001', '00010', '00100', '01000', '01000', '01000'],
-  '9': ['01110', '10001', '10001', '01111', '00001', '00010', '01100'],
-}
-
-/** A grey frame with a white plate carrying `text` in black, `scale` pixels per font dot. */
-function drawPlate(text: string, width = 640, height = 480, px = 100, py = 200, scale = 4): RawImage {
-  const data = new Uint8Array(width * height * 3).fill(90)
-  const fill = (x: number, y: number, v: number) => data.fill(v, (y * width + x) * 3, (y * width + x) * 3 + 3)
-  for (let y = py; y < py + 11 * scale; y++) for (let x = px; x < px + (text.length * 6 + 3) * scale; x++) fill(x, y, 235)
-  ;[...text].forEach((ch, i) => {
-    FONT[ch]!.forEach((row, r) => [...row].forEach((bit, c) => {
-      if (bit !== '1') return
-      for (let dy = 0; dy < scale; dy++) for (let dx = 0; dx < scale; dx++) fill(px + (2 + i * 6 + c) * scale + dx, py + (2 + r) * scale + dy, 20)
-    }))
-  })
-  return { data, width, height, format: 'rgb24' }
-}
-
-/** Draws `text` (no plate background) onto `image` in place, dark on its grey. */
-function drawText(image: RawImage, text: string, px: number, py: number, scale: number): RawImage {
-  const fill = (x: number, y: number) => image.data.fill(20, (y * image.width + x) * 3, (y * image.width + x) * 3 + 3)
-  ;[...text].forEach((ch, i) => FONT[ch]!.forEach((row, r) => [...row].forEach((bit, c) => {
-    if (bit === '1') for (let dy = 0; dy < scale; dy++) for (let dx = 0; dx < scale; dx++) fill(px + (i * 6 + c) * scale + dx, py + r * scale + dy)
-  })))
-  return image
-}
+import { drawPlate, drawText } from '@oko/samples'
 
 function frameOf(image: RawImage, seq: number): Frame {
   return { cameraId: 'gate', seq, ptsUs: seq * 40_000, wallMs: 0, width: image.width, height: image.height, format: 'rgb24', planes: [image.data], strides: [image.width * 3] }
