@@ -177,7 +177,7 @@ function formatTable(r: MotionEvaluation): string {
 export const evalMotionCommand: Command = {
   path: ['eval', 'motion'],
   summary: 'Score the motion detector on a CDnet-layout sequence (recall, precision, F, FPR, FNR, PWC, fps)',
-  usage: 'eval motion <dir> [--json] [--no-peer]',
+  usage: 'eval motion <dir> [--threshold <grey levels>] [--processing-height <px>] [--json] [--no-peer]',
   description: [
     'Runs the motion detector over <dir>/input/inNNNNNN.jpg, learns on the frames before the',
     'temporal ROI (temporalROI.txt) and scores its foreground masks against',
@@ -185,13 +185,22 @@ export const evalMotionCommand: Command = {
     'OpenCV (Debian python3-opencv), OpenCV MOG2 is scored in the same run for comparison.',
     'Example: oko eval motion ../shared/data/motion/cdnet2014-highway',
   ].join('\n'),
-  options: { json: { type: 'boolean' }, 'no-peer': { type: 'boolean' } },
-  optionHelp: { json: 'print one JSON object instead of the table', 'no-peer': 'skip the OpenCV MOG2 comparison' },
+  options: { threshold: { type: 'string' }, 'processing-height': { type: 'string' }, json: { type: 'boolean' }, 'no-peer': { type: 'boolean' } },
+  optionHelp: {
+    threshold: 'the detector\'s pixel-change threshold (default: the detector\'s own)',
+    'processing-height': `height the detector works at (default ${CDNET_MOTION_OPTIONS.processingHeight}: the sequence's own)`,
+    json: 'print one JSON object instead of the table',
+    'no-peer': 'skip the OpenCV MOG2 comparison',
+  },
   async run(args, io) {
     const dir = args.positionals[0]
     if (!dir || args.positionals.length > 1) throw new UsageError('expected exactly one folder: oko eval motion <dir>')
     if (!existsSync(dir)) throw new UsageError(`folder not found: ${dir}`, ExitCode.input)
-    const result = await evaluateMotion(dir, { mog2: !args.values['no-peer'] })
+    const motion: MotionOptions = {
+      ...(args.values.threshold !== undefined ? { threshold: Number(args.values.threshold) } : {}),
+      ...(args.values['processing-height'] !== undefined ? { processingHeight: Number(args.values['processing-height']) } : {}),
+    }
+    const result = await evaluateMotion(dir, { mog2: !args.values['no-peer'], motion })
     io.stdout.write(args.values.json ? `${JSON.stringify(result)}\n` : formatTable(result))
     return ExitCode.ok
   },
