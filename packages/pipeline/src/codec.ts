@@ -2,7 +2,10 @@ import type { OkoEvent } from '@oko/core'
 import { checkOneOf } from '@oko/core'
 import { Packr, Unpackr } from 'msgpackr'
 
-/** `jsonl`: one JSON object per line. `msgpack`: msgpackr records, structures written once per stream. */
+/**
+ * `jsonl`: one JSON object per line, bytes (snapshot pixels) as base64 text. `msgpack`: msgpackr
+ * records, structures written once per stream, bytes as bytes.
+ */
 export type EventFormat = 'jsonl' | 'msgpack'
 
 /**
@@ -22,7 +25,7 @@ export class EventEncoder {
 
   encode(event: OkoEvent): Buffer {
     if (this.#packr) return this.#packr.pack(event)
-    return Buffer.from(`${JSON.stringify(event)}\n`)
+    return Buffer.from(`${JSON.stringify(event, bytesAsBase64)}\n`)
   }
 
   /** Decodes a whole output written by an encoder of this format. */
@@ -33,4 +36,10 @@ export class EventEncoder {
     const unpackr = new Unpackr({ useRecords: true, sequential: true })
     return unpackr.unpackMultiple(Buffer.from(data.buffer, data.byteOffset, data.byteLength)) as OkoEvent[]
   }
+}
+
+/** JSON.stringify replacer: typed byte arrays (and Buffers, before their toJSON) become base64 text. */
+function bytesAsBase64(this: Record<string, unknown>, key: string, value: unknown): unknown {
+  const raw = this[key]
+  return raw instanceof Uint8Array ? Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64') : value
 }

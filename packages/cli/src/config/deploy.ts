@@ -38,7 +38,7 @@ export async function runDeployment(config: DeploymentConfig, hooks: DeploymentH
     hooks.onEvent?.(event)
     // Outputs go to command centres: error events carry code and message, not stacks.
     const out = event.type === 'error' ? { ...event, error: withoutStack(event.error) } : event
-    await hooks.write(encoder.encode(config.output.format === 'jsonl' ? withBase64Snapshot(out) : out))
+    await hooks.write(encoder.encode(out))
   }
   const sources: FrameSource[] = []
   const failed: string[] = []
@@ -173,10 +173,4 @@ function cameraHooks(all: ReadonlyMap<string, CameraHooks>): (cameraId: string) 
       },
     }
   }
-}
-
-/** JSON lines carry snapshot pixels as base64 text (msgpack keeps the bytes). */
-function withBase64Snapshot(event: OkoEvent): OkoEvent {
-  if ((event.type !== 'plate' && event.type !== 'face') || !event.snapshot) return event
-  return { ...event, snapshot: { ...event.snapshot, data: Buffer.from(event.snapshot.data).toString('base64') as unknown as Uint8Array } } as OkoEvent
 }
