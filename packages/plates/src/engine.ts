@@ -5,7 +5,7 @@ import { PADDLE_DET, TextDetector, type TextBox } from './detector.js'
 import { compileFormats, matchFormat, type CompiledFormats, type FormatMatch } from './formats.js'
 import { openSession, readDictionary } from './models.js'
 import { boundsOf, boxOfRect, type OrientedBox } from './pixels.js'
-import { PADDLE_REC, TextRecognizer, type DecodedChar } from './recognizer.js'
+import { PADDLE_REC, TextRecognizer, plateClassesOf, type DecodedChar } from './recognizer.js'
 import type { ResolvedReaderOptions } from './options.js'
 
 /** One plate found and read in an image. Personal data: do not log `text`. */
@@ -62,13 +62,16 @@ export class PlateEngine {
     const det = options.detector
     const rec = options.recognizer
     const formats = compileFormats(options.formats, options.countries)
-    const dictionary = readDictionary(rec.dictionary, rec.appendSpace)
-    const [detSession, recSession] = await Promise.all([
+    const classOf = plateClassesOf(readDictionary(rec.dictionary, rec.appendSpace))
+    // The recogniser computes only the blank and the plate symbols (see optimizeModel).
+    const keep = [0, ...new Set([...classOf].filter((c) => c > 0))]
+    const [detModel, recModel] = await Promise.all([
       openSession(det.model, 'detector', options.intraOpThreads),
-      openSession(rec.model, 'recognizer', options.intraOpThreads),
+      openSession(rec.model, 'recognizer', options.intraOpThreads, keep),
     ])
-    const detector = det.boxes ? new BoxDetector(detSession, det.boxes) : new TextDetector(detSession, { ...PADDLE_DET, ...det })
-    const recognizer = new TextRecognizer(recSession, dictionary, { ...PADDLE_REC, ...rec })
+    const pruned = recModel.optimized?.keptClasses === keep.length ? classOf.map((c) => keep.indexOf(c)) : classOf
+    const detector = det.boxes ? new BoxDetector(detModel.session, det.boxes) : new TextDetector(detModel.session, { ...PADDLE_DET, ...det })
+    const recognizer = new TextRecognizer(recModel.session, pruned, { ...PADDLE_REC, ...rec })
     return new PlateEngine(detector, recognizer, formats, options)
   }
 

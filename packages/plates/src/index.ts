@@ -8,7 +8,7 @@ export {
   builtinFormats, compileFormats, matchFormat, DEFAULT_MATCH, type FormatTable, type PlateFormatSpec, type FormatMatch,
   type MatchOptions, type CompiledFormats,
 } from './formats.js'
-export { PLATE_ALPHABET, normalizePlateText, latinOf, ctcDecode, type DecodedChar } from './recognizer.js'
+export { PLATE_ALPHABET, normalizePlateText, latinOf, ctcDecode, plateClassesOf, type DecodedChar } from './recognizer.js'
 export { Watchlists, plateDistance, type WatchlistSpec, type WatchlistHit } from './watchlist.js'
 export { PlateVoter, vote, DEFAULT_VOTING, type VotedPlate, type VotingOptions, type PlateSnapshot, type TrackReading } from './voting.js'
 export { plateStage, type PlateStage, type PlateStageOptions, type PlateStageInput, type PlateRegion } from './stage.js'
@@ -18,4 +18,5 @@ export {
 } from './evaluate.js'
 export { loadCropLabels, evaluateCrops, type LabelledCrop, type CropEvaluation } from './crops.js'
 export { defaultModelPaths } from './models.js'
+export { optimizeModel, type OptimizeReport } from './optimize.js'
 export { BoxDetector, decodeBoxes, type BoxDetectorOptions, type BoxLayout } from './boxes.js'

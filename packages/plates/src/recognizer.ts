@@ -33,24 +33,28 @@ export const PADDLE_REC: TextRecognizerOptions = {
   stretchContrast: true,
 }
 
+/** Output class of each PLATE_ALPHABET symbol in a recogniser's dictionary (-1 when it lacks one). */
+export function plateClassesOf(dictionary: readonly string[]): Int32Array {
+  const classOf = new Int32Array(PLATE_ALPHABET.length).fill(-1)
+  dictionary.forEach((symbol, index) => {
+    const up = latinOf(symbol)
+    const at = up.length === 1 ? PLATE_ALPHABET.indexOf(up) : -1
+    // Prefer the upper-case symbol when both cases exist.
+    if (at >= 0 && (classOf[at] === -1 || symbol === up)) classOf[at] = index
+  })
+  return classOf
+}
+
 /** CTC text-line recogniser (PaddleOCR's by default), decoding only plate characters. */
 export class TextRecognizer {
-  /** Output class index of each PLATE_ALPHABET symbol (-1 when the dictionary lacks it). */
-  private readonly classOf: Int32Array
-
+  /**
+   * @param classOf output class index of each PLATE_ALPHABET symbol (-1: none); class 0 is the CTC blank.
+   */
   constructor(
     private readonly session: ort.InferenceSession,
-    dictionary: readonly string[],
+    private readonly classOf: Int32Array,
     private readonly options: TextRecognizerOptions,
-  ) {
-    this.classOf = new Int32Array(PLATE_ALPHABET.length).fill(-1)
-    dictionary.forEach((symbol, index) => {
-      const up = latinOf(symbol)
-      const at = up.length === 1 ? PLATE_ALPHABET.indexOf(up) : -1
-      // Prefer the upper-case symbol when both cases exist.
-      if (at >= 0 && (this.classOf[at] === -1 || symbol === up)) this.classOf[at] = index
-    })
-  }
+  ) {}
 
   release(): Promise<void> {
     return this.session.release()
