@@ -63,6 +63,23 @@ describe('formats table', () => {
     expect(matchFormat(chars('AA1234BB'), all)!.formatId).toBe('ua')
   })
 
+  it('drops a symbol read where a format has an emblem (_), and only there', () => {
+    const mo = compileFormats({ formats: [{ id: 'mo', country: 'US', patterns: ['LLD_LDL'] }] })
+    // Missouri AB1 C2D: the state emblem between the groups read as a D.
+    expect(matchFormat(chars('HK0DE7C'), mo)).toMatchObject({ text: 'HK0E7C', formatId: 'mo', dropped: 1, corrected: [] })
+    expect(matchFormat(chars('HK0E7C'), mo)).toMatchObject({ text: 'HK0E7C', dropped: 0 })
+    // With a correction after the emblem, positions are those of the returned text.
+    expect(matchFormat(chars('HK0D37C'), mo)).toMatchObject({ text: 'HK0B7C', corrected: [3] })
+    // Elsewhere an extra symbol costs as before: the emblem reading outranks it.
+    const emblem = matchFormat(chars('HK0DE7C'), mo)!
+    const inner = matchFormat(chars('HKD0E7C'), mo)!
+    expect(emblem.score).toBeGreaterThan(inner.score)
+    // German plates: the registration seal between district and letters.
+    expect(matchFormat(chars('M8X1234'), only('de'))).toMatchObject({ text: 'MX1234', formatId: 'de', dropped: 1 })
+    expect(() => compileFormats({ formats: [{ id: 'x', country: 'X', patterns: ['L_{2}D'] }] })).toThrow(/bad pattern "L_\{2\}D"/)
+    expect(() => compileFormats({ formats: [{ id: 'x', country: 'X', patterns: [], twoLine: [{ pattern: 'L_D', order: [0, 1] }] }] })).toThrow(/twoLine\[0\]/)
+  })
+
   it('puts two-line square plates in plate order (UA: BH CE over 3978 is BH3978CE), for two-line readings only', () => {
     expect(matchFormat(chars('BHCE3978'), only('ua'), undefined, 2)).toMatchObject({ text: 'BH3978CE', formatId: 'ua', corrected: [] })
     const m = matchFormat(chars('BHCE39B8', {}, 0.9), only('ua'), undefined, 2)!

@@ -162,7 +162,9 @@ export class PlateEngine {
   /** Detects again around `c`, grown by `reach` (1: a whole reading; 2: a fragment of a plate). */
   private async refine(image: RawImage, c: PlateCandidate, cache: Map<string, DecodedChar[]>, reach: number, textPx: number): Promise<Scored | undefined> {
     const o = c.outline
-    const textHeight = Math.min(...c.lines.map((l) => l.height))
+    // A box less than twice as wide as high holds more than one line of text (a plate and its
+    // dealer frame merged at the first scale): its characters are at most half its width high.
+    const textHeight = Math.min(...c.lines.map((l) => Math.min(l.height, l.width / 2)))
     const grown: OrientedBox = { ...o, width: o.width * (1 + 0.25 * reach) + 2 * reach * textHeight, height: o.height * (c.lines.length === 2 ? 1.6 : 2.4) }
     const region = boundsOf(grown, image.width, image.height)
     if (region.width < 8 || region.height < 8) return undefined

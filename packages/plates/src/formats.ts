@@ -11,7 +11,11 @@ export interface PlateFormatSpec {
   name?: string
   /** Letters this format uses (default A-Z). */
   letters?: string
-  /** Patterns: L letter, D digit, X either, [ABC] a set; each may take {n} or {m,n}. */
+  /**
+   * Patterns: L letter, D digit, X either, [ABC] a set; each may take {n} or {m,n}. `_` marks an
+   * emblem, seal or sticker between groups (a US state emblem, the German registration seal): a
+   * reader may see one symbol there, which is dropped.
+   */
   patterns: string[]
   /**
    * Two-line layouts whose lines do not read in plate order (UA square plates: `BH CE` over `3978`
@@ -31,6 +35,7 @@ export interface FormatTable {
 /** A pattern expanded to one allowed-symbol mask (over PLATE_ALPHABET) per position. */
 interface CompiledPattern {
   formatIndex: number
+  /** One per read symbol; SEPARATOR where the symbol is an emblem to drop. */
   masks: Uint8Array[]
   /** Two-line layout: plate character i is read character order[i]. */
   order?: number[]
@@ -82,8 +87,8 @@ export function compileFormats(table: FormatTable, only?: readonly string[], pat
     ;(spec.twoLine ?? []).forEach((t, j) => {
       const masks = expandPattern(t?.pattern, letters, `${at}.twoLine[${j}].pattern`)
       const order = t?.order
-      const ok = Array.isArray(order) && masks.length === 1 && order.length === masks[0]!.length && [...order].sort((a, b) => a - b).every((v, i) => v === i)
-      if (!ok) throw new InvalidOptionError(`${at}.twoLine[${j}]`, 'expected { pattern, order } with a fixed-length pattern and order a permutation of its positions')
+      const ok = Array.isArray(order) && masks.length === 1 && !masks[0]!.includes(SEPARATOR) && order.length === masks[0]!.length && [...order].sort((a, b) => a - b).every((v, i) => v === i)
+      if (!ok) throw new InvalidOptionError(`${at}.twoLine[${j}]`, 'expected { pattern, order } with a fixed-length pattern (no `_`) and order a permutation of its positions')
       add({ formatIndex, masks: masks[0]!, order })
     })
   })
@@ -103,17 +108,21 @@ function maskOf(symbols: string): Uint8Array {
   return mask
 }
 
-/** Expands quantifiers: `L{1,2}D` → [L D], [L L D]. */
+/** Mask of a `_` position: any symbol, dropped from the text. */
+const SEPARATOR = new Uint8Array(PLATE_ALPHABET.length).fill(1)
+
+/** Expands quantifiers and separators: `L{1,2}D` → [L D], [L L D]; `LL_D` → [L L D], [L L _ D]. */
 function expandPattern(pattern: string, letters: string, path: string): Uint8Array[][] {
   if (typeof pattern !== 'string') throw new InvalidOptionError(path, `expected a pattern string, received ${JSON.stringify(pattern)}`)
   const tokens: { mask: Uint8Array; min: number; max: number }[] = []
-  const re = /(L|D|X|\[[^\]]+\])(?:\{(\d+)(?:,(\d+))?\})?/y
+  const re = /(L|D|X|_|\[[^\]]+\])(?:\{(\d+)(?:,(\d+))?\})?/y
   let at = 0
   while (at < pattern.length) {
     re.lastIndex = at
     const m = re.exec(pattern)
-    if (!m) throw new InvalidOptionError(path, `bad pattern ${JSON.stringify(pattern)} at ${at}: use L, D, X, [ABC], {n}, {m,n}`)
+    if (!m || (m[1] === '_' && m[2])) throw new InvalidOptionError(path, `bad pattern ${JSON.stringify(pattern)} at ${at}: use L, D, X, [ABC], {n}, {m,n}, _`)
     const t = m[1]!
+    if (t === '_') { tokens.push({ mask: SEPARATOR, min: 0, max: 1 }); at = re.lastIndex; continue }
     const mask = t === 'L' ? maskOf(letters) : t === 'D' ? maskOf('0123456789') : t === 'X' ? maskOf(PLATE_ALPHABET) : maskOf(t.slice(1, -1))
     const min = m[2] ? Number(m[2]) : 1
     const max = m[3] ? Number(m[3]) : min
@@ -151,7 +160,7 @@ export interface FormatMatch {
   score: number
   /** Positions changed by the format (confusable correction). */
   corrected: number[]
-  /** Characters ignored at the ends. */
+  /** Characters read but left out of the text: at the ends, inside, and emblems (`_`). */
   dropped: number
 }
 
@@ -166,9 +175,11 @@ export interface MatchOptions {
   confusableProbability: number
   /** Base cost of ignoring one character inside the text (a sticker or bolt read as a character); plus 2 × its confidence. */
   innerDropCost: number
+  /** Log-score cost of dropping a symbol read where a format has an emblem (`_`). */
+  separatorCost: number
 }
 
-export const DEFAULT_MATCH: MatchOptions = { maxDropped: 2, dropCost: 1.5, priorWeight: 1, confusableProbability: 0.5, innerDropCost: 1 }
+export const DEFAULT_MATCH: MatchOptions = { maxDropped: 2, dropCost: 1.5, priorWeight: 1, confusableProbability: 0.5, innerDropCost: 1, separatorCost: 0.5 }
 
 /**
  * Finds the best format reading of decoded characters, or undefined when nothing fits. `lines` 2:
@@ -201,10 +212,12 @@ function matchEnds(chars: readonly DecodedChar[], formats: CompiledFormats, o: M
         const confs: number[] = []
         const corrected: number[] = []
         let digits = 0
+        let emblems = 0
         let ok = true
         for (let i = 0; i < len; i++) {
           const c = chars[start + i]!
           const mask = p.masks[i]!
+          if (mask === SEPARATOR) { score -= o.separatorCost; emblems++; continue }
           const k = PLATE_ALPHABET.indexOf(c.char)
           let sym = c.char
           let q = c.confidence
@@ -224,7 +237,7 @@ function matchEnds(chars: readonly DecodedChar[], formats: CompiledFormats, o: M
             if (altK < 0 || altP < 1e-3) { ok = false; break }
             sym = PLATE_ALPHABET[altK]!
             q = altP
-            corrected.push(i)
+            corrected.push(text.length)
             if (corrected.length > Math.ceil(len / 4)) { ok = false; break }
           }
           if (sym >= '0' && sym <= '9') digits++
@@ -243,7 +256,7 @@ function matchEnds(chars: readonly DecodedChar[], formats: CompiledFormats, o: M
         }
         if (best === undefined || score > best.score) {
           const confidence = Math.exp(confs.reduce((a, q) => a + Math.log(Math.max(q, 1e-6)), 0) / confs.length)
-          best = { text, formatId: spec.id, country: spec.country, charConfidences: confs, confidence, score, corrected, dropped }
+          best = { text, formatId: spec.id, country: spec.country, charConfidences: confs, confidence, score, corrected, dropped: dropped + emblems }
         }
       }
     }
