@@ -1,7 +1,7 @@
 import type { TextBox } from './detector.js'
 import type { OrientedBox } from './pixels.js'
 
-/** A region that may be a plate: one text line, or two stacked lines read top first. */
+/** A region that may be a plate: one text line, or stacked lines read top first. */
 export interface PlateCandidate {
   lines: OrientedBox[]
   /** The whole plate (all lines). */
@@ -39,20 +39,25 @@ export function plateCandidates(boxes: readonly TextBox[], o: CandidateOptions):
       out.push({ lines: [unionBox(run)], outline: unionBox(run), score: mean(run.map((r) => r.score)) })
     }
   }
-  // Two stacked lines: the lower one under the upper, overlapping horizontally.
+  // Two stacked lines (square plates). Three-line plates are read from crops only: in frames,
+  // a plate over its frame's text lines made false readings (openalpr-us: one plate lost).
   for (const a of kept) {
     for (const b of kept) {
-      if (a === b || b.cy <= a.cy) continue
-      const h = Math.max(a.height, b.height)
-      const gap = b.cy - b.height / 2 - (a.cy + a.height / 2)
-      const overlap = Math.min(a.cx + a.width / 2, b.cx + b.width / 2) - Math.max(a.cx - a.width / 2, b.cx - b.width / 2)
-      const ratio = b.height / a.height
-      if (gap > 0.6 * h || gap < -0.4 * h || overlap < 0.5 * Math.min(a.width, b.width) || ratio < 0.5 || ratio > 2) continue
-      if (Math.max(a.width, b.width) > 2.5 * Math.min(a.width, b.width)) continue
-      out.push({ lines: [a, b], outline: unionBox([a, b]), score: (a.score + b.score) / 2 })
+      if (stacked(a, b)) out.push({ lines: [a, b], outline: unionBox([a, b]), score: (a.score + b.score) / 2 })
     }
   }
   return out.sort((a, b) => plateLikeness(b) - plateLikeness(a)).slice(0, o.maxCandidates)
+}
+
+/** `b` is the line under `a` on one plate: close below it, overlapping horizontally, of similar size. */
+function stacked(a: TextBox, b: TextBox): boolean {
+  if (a === b || b.cy <= a.cy) return false
+  const h = Math.max(a.height, b.height)
+  const gap = b.cy - b.height / 2 - (a.cy + a.height / 2)
+  const overlap = Math.min(a.cx + a.width / 2, b.cx + b.width / 2) - Math.max(a.cx - a.width / 2, b.cx - b.width / 2)
+  const ratio = b.height / a.height
+  if (gap > 0.6 * h || gap < -0.4 * h || overlap < 0.5 * Math.min(a.width, b.width) || ratio < 0.5 || ratio > 2) return false
+  return Math.max(a.width, b.width) <= 2.5 * Math.min(a.width, b.width)
 }
 
 /** Ranking key: detector score, favouring plate-shaped text (signs and long lines rank lower). */

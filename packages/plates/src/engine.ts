@@ -23,7 +23,8 @@ export interface PlateReading {
   box: Rect
   /** Plate corners (top-left, top-right, bottom-right, bottom-left) in image pixels; tilted plates are rectified from these. */
   corners: [Point, Point, Point, Point]
-  lines: 1 | 2
+  /** Text lines on the plate: 2 for square plates, 3 for the small UA ones (AA over 1234 over BB). */
+  lines: 1 | 2 | 3
   /** Characters the format changed (O→0, B→8…), by position. */
   corrected: number[]
 }
@@ -39,7 +40,8 @@ export interface ReadOptions {
   upscale?: boolean
   /**
    * The image (or region) is one plate, cropped: read it without detection (one line, or two
-   * stacked lines when it is less than 2.5 times as wide as high). Returns at most one reading.
+   * stacked lines when it is less than 2.5 times as wide as high, or three when less than 1.6 times).
+   * Returns at most one reading.
    */
   crop?: boolean
 }
@@ -165,7 +167,7 @@ export class PlateEngine {
     // A box less than twice as wide as high holds more than one line of text (a plate and its
     // dealer frame merged at the first scale): its characters are at most half its width high.
     const textHeight = Math.min(...c.lines.map((l) => Math.min(l.height, l.width / 2)))
-    const grown: OrientedBox = { ...o, width: o.width * (1 + 0.25 * reach) + 2 * reach * textHeight, height: o.height * (c.lines.length === 2 ? 1.6 : 2.4) }
+    const grown: OrientedBox = { ...o, width: o.width * (1 + 0.25 * reach) + 2 * reach * textHeight, height: o.height * (c.lines.length > 1 ? 1.6 : 2.4) }
     const region = boundsOf(grown, image.width, image.height)
     if (region.width < 8 || region.height < 8) return undefined
     const scale = Math.max(1, Math.min(4, textPx / textHeight))
@@ -209,7 +211,7 @@ function clipRegion(region: Rect | undefined, image: RawImage): Rect {
 /** Plate outline from the text outline: plates have a margin around the characters. */
 function plateOutline(c: PlateCandidate): OrientedBox {
   const o = c.outline
-  return { ...o, width: o.width * 1.08, height: o.height * (c.lines.length === 2 ? 1.1 : 1.25) }
+  return { ...o, width: o.width * 1.08, height: o.height * (c.lines.length > 1 ? 1.1 : 1.25) }
 }
 
 function toReading(m: FormatMatch, c: PlateCandidate, image: RawImage): PlateReading {
@@ -227,12 +229,12 @@ function toReading(m: FormatMatch, c: PlateCandidate, image: RawImage): PlateRea
     charConfidences: m.charConfidences,
     box: boundsOf(o, image.width, image.height),
     corners: [corner(-1, -1), corner(1, -1), corner(1, 1), corner(-1, 1)],
-    lines: c.lines.length === 2 ? 2 : 1,
+    lines: Math.min(3, c.lines.length) as 1 | 2 | 3,
     corrected: m.corrected,
   }
 }
 
-/** A plate crop read as one line, and (when less than 2.5× as wide as high) as two stacked lines. */
+/** A plate crop read as one line, and (when less than 2.5× / 1.6× as wide as high) as two / three stacked lines. */
 function cropCandidates(region: Rect): PlateCandidate[] {
   const whole = boxOfRect(region)
   const out: PlateCandidate[] = [{ lines: [whole], outline: whole, score: 1 }]
@@ -240,6 +242,10 @@ function cropCandidates(region: Rect): PlateCandidate[] {
     const top = { ...whole, cy: region.y + region.height * 0.25, height: region.height * 0.5 }
     const bottom = { ...whole, cy: region.y + region.height * 0.72, height: region.height * 0.56 }
     out.push({ lines: [top, bottom], outline: whole, score: 1 })
+  }
+  if (region.width < 1.6 * region.height) {
+    const third = (k: number) => ({ ...whole, cy: region.y + region.height * (0.2 + 0.3 * k), height: region.height * 0.4 })
+    out.push({ lines: [third(0), third(1), third(2)], outline: whole, score: 1 })
   }
   return out
 }
