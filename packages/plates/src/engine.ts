@@ -171,6 +171,14 @@ export class PlateEngine {
     const region = boundsOf(grown, image.width, image.height)
     if (region.width < 8 || region.height < 8) return undefined
     const scale = Math.max(1, Math.min(4, textPx / textHeight))
+    const found = await this.readAround(image, region, o, scale, textHeight, reach, cache)
+    // A reading but nothing there at that scale: the first box may have held a plate with its
+    // frame's text (characters half as high). Fragments (reach 2) are not looked at twice.
+    if (found || scale >= 4 || reach > 1) return found
+    return this.readAround(image, region, o, Math.min(4, 2 * scale), textHeight / 2, reach, cache)
+  }
+
+  private async readAround(image: RawImage, region: Rect, o: OrientedBox, scale: number, textHeight: number, reach: number, cache: Map<string, DecodedChar[]>): Promise<Scored | undefined> {
     const boxes = await this.detector.detect(image, region, scale)
     const inside = plateCandidates(boxes, { ...this.options.candidates, minTextHeightPx: textHeight * 0.5 })
       .filter((k) => Math.abs(k.outline.cx - o.cx) < o.width / 2 + (reach - 1) * 2 * textHeight && Math.abs(k.outline.cy - o.cy) < o.height / 2)
