@@ -1,6 +1,6 @@
 import { iou, type Rect, type RawImage } from '@oko/core'
 import type { TextBox } from './detector.js'
-import { ort } from './models.js'
+import { ort, type InferenceSession } from './models.js'
 import { sampleBox, type Normalization } from './pixels.js'
 
 /** How a box detector's output is laid out. `auto` tells yolov5/yolov8/end2end apart by shape. */
@@ -21,7 +21,7 @@ export interface BoxDetectorOptions {
  * letterboxed into the input, boxes are decoded, filtered and de-duplicated (NMS 0.45).
  */
 export class BoxDetector {
-  constructor(private readonly session: ort.InferenceSession, private readonly options: BoxDetectorOptions) {}
+  constructor(private readonly session: InferenceSession, private readonly options: BoxDetectorOptions) {}
 
   release(): Promise<void> {
     return this.session.release()

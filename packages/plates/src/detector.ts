@@ -1,5 +1,5 @@
 import type { Rect, RawImage } from '@oko/core'
-import { ort } from './models.js'
+import { ort, type InferenceSession } from './models.js'
 import { sampleBox, type Normalization, type OrientedBox } from './pixels.js'
 
 /** A text line found by the detector, in image pixels. */
@@ -36,7 +36,7 @@ export const PADDLE_DET: TextDetectorOptions = {
 
 /** Differentiable-binarisation (DB) text detector, e.g. PaddleOCR's, on an ONNX session. */
 export class TextDetector {
-  constructor(private readonly session: ort.InferenceSession, private readonly options: TextDetectorOptions) {}
+  constructor(private readonly session: InferenceSession, private readonly options: TextDetectorOptions) {}
 
   release(): Promise<void> {
     return this.session.release()

