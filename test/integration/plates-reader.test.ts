@@ -4,7 +4,10 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { evaluationDataDir, type Frame, type OkoEvent, type RawImage, type StageContext } from '@oko/core'
 import { PlateReader, plateStage } from '@oko/plates'
-import { drawPlate, drawText } from '@oko/samples'
+import { motionStage } from '@oko/motion'
+import { Pipeline } from '@oko/pipeline'
+import { drawPlate, drawText, writeStillClip } from '@oko/samples'
+import { Source } from '@oko/source'
 
 function frameOf(image: RawImage, seq: number): Frame {
   return { cameraId: 'gate', seq, ptsUs: seq * 40_000, wallMs: 0, width: image.width, height: image.height, format: 'rgb24', planes: [image.data], strides: [image.width * 3] }
@@ -105,6 +108,38 @@ describe('plateStage', () => {
     expect(events).toHaveLength(1)
     await stage.close!()
     await stage.close!()
+  })
+})
+
+describe('plateStage in a pipeline, after the motion gate', () => {
+  // A drawn plate crosses the view and leaves (2 s of still road follow); another is still moving when the clip ends.
+  const dir = mkdtempSync(join(tmpdir(), 'oko-plates-pipeline-'))
+  const car = drawPlate('AB1234CE', 240, 120, 20, 40, 4, 60)
+  const clip = (name: string, to: { x: number; y: number }, seconds: number) => {
+    const path = join(dir, name)
+    writeStillClip(path, [{ image: car, motion: { from: { x: -240, y: 100 }, to, seconds } }], { size: { width: 640, height: 360 }, fps: 10, seconds: 4 })
+    return path
+  }
+  const plateEvents = async (path: string) => {
+    await using camera = await Source.open(path, { id: 'entry', fps: 5 })
+    await using plates = await plateStage({ reader: { workers: 1, countries: ['ua'] }, voting: { maxGapFrames: 3 }, snapshot: false })
+    await using run = Pipeline.from(camera).pipe(motionStage()).pipe(plates).run()
+    const events: OkoEvent[] = []
+    for await (const e of run.events) events.push(e)
+    await run.completion
+    return { events, ended: events.findIndex((e) => e.type === 'source' && e.state === 'ended'), plates: events.filter((e) => e.type === 'plate') }
+  }
+
+  it('reads the regions that moved; a car that left is reported on still frames, before the stream ends', async () => {
+    const { events, ended, plates } = await plateEvents(clip('leaves.mp4', { x: 640, y: 100 }, 2))
+    expect(plates).toMatchObject([{ text: 'AB1234CE', format: 'ua' }])
+    expect(events.indexOf(plates[0]!)).toBeLessThan(ended)
+  })
+
+  it('a car still in view when the stream ends is reported when the run flushes its stages', async () => {
+    const { events, ended, plates } = await plateEvents(clip('arrives.mp4', { x: 300, y: 100 }, 4))
+    expect(plates).toMatchObject([{ text: 'AB1234CE', format: 'ua' }])
+    expect(events.indexOf(plates[0]!)).toBeGreaterThan(ended)
   })
 })
 

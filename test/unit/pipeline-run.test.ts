@@ -84,6 +84,28 @@ describe('Pipeline run (inline stages)', () => {
     expect(closed).toBe(2)
   })
 
+  it('stages after a gate are ticked for every frame it stops, and flushed per camera before close, with events open', async () => {
+    const log: string[] = []
+    const tracker = (): Stage<Frame, undefined> => ({
+      name: 'tracker',
+      process: (f) => { log.push(`process ${f.cameraId}:${f.seq}`); return undefined },
+      tick: (ref, ctx) => { log.push(`tick ${ctx.cameraId}:${ref.seq}`) },
+      flush: (ctx) => {
+        log.push(`flush ${ctx.cameraId}`)
+        ctx.emit({ type: 'motion', cameraId: ctx.cameraId, seq: 99, ptsUs: 0, timeMs: 0, score: 1, regions: [], zones: [] })
+      },
+      close: async () => { log.push('close') },
+    })
+    const sources = [new TestSource('a', { frames: 4, value: (s) => (s === 1 ? 200 : 10) }), new TestSource('b', { frames: 2, value: () => 10 })]
+    const run = Pipeline.from(sources).pipe(brightGate(100)).fanOut([tracker, toMotion()]).run()
+    const events = await collect(run.events)
+    expect(log.filter((l) => l.includes('a:') || l === 'flush a')).toEqual(['tick a:0', 'process a:1', 'tick a:2', 'tick a:3', 'flush a'])
+    expect(log.filter((l) => l.includes('b'))).toEqual(['tick b:0', 'tick b:1', 'flush b'])
+    expect(log.slice(-2)).toEqual(['close', 'close']) // after every flush
+    expect(events.filter((e) => e.type === 'motion' && e.seq === 99).map((e) => e.cameraId).sort()).toEqual(['a', 'b'])
+    await run.completion
+  })
+
   it('a camera whose stream breaks reports an error event; the other cameras keep running', async () => {
     const sources = [new TestSource('bad', { frames: 10, failAfter: 2 }), new TestSource('good', { frames: 6 })]
     const run = Pipeline.from(sources).pipe(toMotion()).run()

@@ -17,6 +17,17 @@ export interface StageContext {
 export interface Stage<I, O> {
   readonly name: string
   process(input: I, ctx: StageContext): O | undefined | Promise<O | undefined>
+  /**
+   * A frame of the camera stopped before this stage (a gate let it through no further): stream
+   * time moves on. Stages that keep state over time (plate tracks) end what has been quiet long
+   * enough. Called by the pipeline for inline stages; keep it cheap.
+   */
+  tick?(frame: FrameRef, ctx: StageContext): void
+  /**
+   * Every frame of the run has been processed and events are still open: emit what is pending
+   * for the camera (open tracks). Called by the pipeline once per camera, before `close`.
+   */
+  flush?(ctx: StageContext): void | Promise<void>
   /** Releases what the stage owns (WASM memory, pools it created). Idempotent. */
   close?(): Promise<void>
 }

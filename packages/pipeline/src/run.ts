@@ -247,6 +247,7 @@ export class PipelineRun implements AsyncDisposable {
         }
         if (out === undefined) {
           camera.stats.gated++
+          this.#tick(camera, steps, i + 1, origin)
           return
         }
         value = out
@@ -265,6 +266,7 @@ export class PipelineRun implements AsyncDisposable {
         }
         if (prepared === undefined) {
           camera.stats.gated++
+          this.#tick(camera, steps, i + 1, origin)
           return
         }
         if (this.#aborted) {
@@ -281,6 +283,42 @@ export class PipelineRun implements AsyncDisposable {
     camera.stats.outputs++
     this.#latency.add(performance.now() - startMs)
     if (isEvent(value)) this.#emit(value)
+  }
+
+  /** Tells the inline stages in steps[i..] (and in fan-out branches) that a frame stopped before them. */
+  #tick(camera: Camera, steps: readonly CStep[], i: number, origin: FrameRef): void {
+    for (; i < steps.length; i++) {
+      const step = steps[i]!
+      if (step.kind === 'fan') {
+        for (const b of step.branches) this.#tick(camera, b, 0, origin)
+        return
+      }
+      if (step.kind !== 'inline' || !step.stage.tick) continue
+      try {
+        step.stage.tick(origin, camera.ctx)
+      } catch (error) {
+        this.#fail(camera, step.name, error, origin)
+      }
+    }
+  }
+
+  /** Every item settled, events still open: each camera's inline stages emit what is pending. */
+  async #flush(camera: Camera): Promise<void> {
+    const stages = new Set<Stage<unknown, unknown>>()
+    const collect = (steps: readonly CStep[]) => {
+      for (const step of steps) {
+        if (step.kind === 'inline') stages.add(step.stage)
+        else if (step.kind === 'fan') for (const b of step.branches) collect(b)
+      }
+    }
+    collect(camera.program)
+    for (const stage of stages) {
+      try {
+        await stage.flush?.(camera.ctx)
+      } catch (error) {
+        this.#fail(camera, stage.name, error, { cameraId: camera.id, seq: -1, ptsUs: 0, wallMs: Date.now() })
+      }
+    }
   }
 
   async #onReply(done: { item: Item; reply: unknown; stage: WorkerStage<unknown, unknown> }): Promise<void> {
@@ -370,6 +408,7 @@ export class PipelineRun implements AsyncDisposable {
     try {
       for (const d of this.#dispatchers.values()) d.stop()
       for (const c of this.#cameras) this.#reportDrops(c)
+      for (const c of this.#cameras) await this.#flush(c)
       const closing: Promise<void>[] = []
       for (const c of this.#cameras) for (const s of c.owned) if (s.close) closing.push(s.close())
       const failures = (await Promise.allSettled(closing)).filter((r) => r.status === 'rejected')

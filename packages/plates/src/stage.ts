@@ -1,4 +1,4 @@
-import { checkBoolean, checkKnownKeys, checkObject, optionalNumber, type Frame, type PlateEvent, type Rect, type Stage, type StageContext, frameToImage } from '@oko/core'
+import { checkBoolean, checkKnownKeys, checkObject, optionalNumber, type Frame, type FrameRef, type PlateEvent, type Rect, type Stage, type StageContext, frameToImage } from '@oko/core'
 import type { PlateReading } from './engine.js'
 import type { PlateReaderOptions } from './options.js'
 import { PlateReader } from './reader.js'
@@ -11,8 +11,14 @@ export interface PlateRegion {
   readonly trackId?: string
 }
 
-/** What the stage takes: a frame, or a frame with regions (motion or vehicle boxes; an empty list skips the frame). */
-export type PlateStageInput = Frame | { readonly frame: Frame; readonly regions?: readonly (Rect | PlateRegion)[] }
+/**
+ * What the stage takes: a frame, a frame with regions (vehicle boxes; an empty list skips the
+ * frame), or what the motion stage passes on (its moving regions are read).
+ */
+export type PlateStageInput =
+  | Frame
+  | { readonly frame: Frame; readonly regions?: readonly (Rect | PlateRegion)[] }
+  | { readonly frame: Frame; readonly motion: { readonly regions: readonly Rect[] } }
 
 export interface PlateStageOptions {
   /** A reader to use (not closed by the stage), or options for one the stage creates and closes. */
@@ -27,7 +33,9 @@ export interface PlateStageOptions {
   maxRegions?: number
 }
 
-export interface PlateStage<I extends PlateStageInput = PlateStageInput> extends Stage<I, I> {
+export interface PlateStage<I extends PlateStageInput = PlateStageInput> extends Stage<I, I>, AsyncDisposable {
+  /** A frame that did not reach the stage (still, gated): ends the camera's tracks unseen for `voting.maxGapFrames`. */
+  tick(frame: FrameRef, ctx: StageContext): void
   /** Ends the open tracks of a camera (end of stream) and emits their events. */
   flush(ctx: StageContext): void
 }
@@ -56,6 +64,11 @@ export async function plateStage<I extends PlateStageInput = PlateStageInput>(op
   const voters = new Map<string, PlateVoter>()
   let closed = false
 
+  const close = async (): Promise<void> => {
+    if (closed) return
+    closed = true
+    if (owned) await reader.close()
+  }
   const emit = (ctx: StageContext, plates: VotedPlate[]) => {
     for (const p of plates) ctx.emit(toEvent(ctx.cameraId, p, watchlists))
   }
@@ -67,7 +80,7 @@ export async function plateStage<I extends PlateStageInput = PlateStageInput>(op
       const voter = voters.get(ctx.cameraId) ?? new PlateVoter(ctx.cameraId, voting)
       voters.set(ctx.cameraId, voter)
       if (frame.seq % everyNth !== 0) return input
-      const regions = 'planes' in input ? undefined : input.regions
+      const regions = 'planes' in input ? undefined : 'motion' in input ? input.motion.regions : input.regions
       const readings: (PlateReading & { trackId?: string })[] = []
       if (regions === undefined) {
         readings.push(...(await reader.read(frameToImage(frame))))
@@ -94,15 +107,16 @@ export async function plateStage<I extends PlateStageInput = PlateStageInput>(op
       emit(ctx, voter.observe(frame.seq, frame.ptsUs, readings, snap))
       return input
     },
+    tick(frame: FrameRef, ctx: StageContext): void {
+      const voter = voters.get(ctx.cameraId)
+      if (voter) emit(ctx, voter.observe(frame.seq, frame.ptsUs, []))
+    },
     flush(ctx: StageContext): void {
       const voter = voters.get(ctx.cameraId)
       if (voter) emit(ctx, voter.flush())
     },
-    async close(): Promise<void> {
-      if (closed) return
-      closed = true
-      if (owned) await reader.close()
-    },
+    close,
+    [Symbol.asyncDispose]: close,
   }
 }
 
