@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { evaluationDataDir, type Frame, type OkoEvent, type RawImage, type StageContext } from '@oko/core'
 import { PlateReader, plateStage } from '@oko/plates'
 import { motionStage } from '@oko/motion'
-import { Pipeline } from '@oko/pipeline'
+import { Pipeline, queuedStage } from '@oko/pipeline'
 import { drawPlate, drawText, writeStillClip } from '@oko/samples'
 import { Source } from '@oko/source'
 
@@ -120,24 +120,24 @@ describe('plateStage in a pipeline, after the motion gate', () => {
     writeStillClip(path, [{ image: car, motion: { from: { x: -240, y: 100 }, to, seconds } }], { size: { width: 640, height: 360 }, fps: 10, seconds: 4 })
     return path
   }
-  const plateEvents = async (path: string) => {
+  const plateEvents = async (path: string, queued = false) => {
     await using camera = await Source.open(path, { id: 'entry', fps: 5 })
     await using plates = await plateStage({ reader: { workers: 1, countries: ['ua'] }, voting: { maxGapFrames: 3 }, snapshot: false })
-    await using run = Pipeline.from(camera).pipe(motionStage()).pipe(plates).run()
+    await using run = Pipeline.from(camera).pipe(motionStage()).pipe(queued ? queuedStage({ name: 'plates', stage: plates }) : plates).run()
     const events: OkoEvent[] = []
     for await (const e of run.events) events.push(e)
     await run.completion
     return { events, ended: events.findIndex((e) => e.type === 'source' && e.state === 'ended'), plates: events.filter((e) => e.type === 'plate') }
   }
 
-  it('reads the regions that moved; a car that left is reported on still frames, before the stream ends', async () => {
-    const { events, ended, plates } = await plateEvents(clip('leaves.mp4', { x: 640, y: 100 }, 2))
+  it.each([false, true])('reads the regions that moved; a car that left is reported on still frames, before the stream ends (queued: %s)', async (queued) => {
+    const { events, ended, plates } = await plateEvents(clip(`leaves-${queued}.mp4`, { x: 640, y: 100 }, 2), queued)
     expect(plates).toMatchObject([{ text: 'AB1234CE', format: 'ua' }])
     expect(events.indexOf(plates[0]!)).toBeLessThan(ended)
   })
 
-  it('a car still in view when the stream ends is reported when the run flushes its stages', async () => {
-    const { events, ended, plates } = await plateEvents(clip('arrives.mp4', { x: 300, y: 100 }, 4))
+  it('a car still in view when the stream ends is reported when the run flushes its stages (queued)', async () => {
+    const { events, ended, plates } = await plateEvents(clip('arrives.mp4', { x: 300, y: 100 }, 4), true)
     expect(plates).toMatchObject([{ text: 'AB1234CE', format: 'ua' }])
     expect(events.indexOf(plates[0]!)).toBeGreaterThan(ended)
   })

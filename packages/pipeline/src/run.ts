@@ -285,7 +285,7 @@ export class PipelineRun implements AsyncDisposable {
     if (isEvent(value)) this.#emit(value)
   }
 
-  /** Tells the inline stages in steps[i..] (and in fan-out branches) that a frame stopped before them. */
+  /** Tells the stages in steps[i..] (and in fan-out branches) that a frame stopped before them. */
   #tick(camera: Camera, steps: readonly CStep[], i: number, origin: FrameRef): void {
     for (; i < steps.length; i++) {
       const step = steps[i]!
@@ -293,22 +293,24 @@ export class PipelineRun implements AsyncDisposable {
         for (const b of step.branches) this.#tick(camera, b, 0, origin)
         return
       }
-      if (step.kind !== 'inline' || !step.stage.tick) continue
+      const stage = step.kind === 'inline' ? step.stage : step.dispatcher.stage
+      if (!stage.tick) continue
       try {
-        step.stage.tick(origin, camera.ctx)
+        stage.tick(origin, camera.ctx)
       } catch (error) {
-        this.#fail(camera, step.name, error, origin)
+        this.#fail(camera, stage.name, error, origin)
       }
     }
   }
 
-  /** Every item settled, events still open: each camera's inline stages emit what is pending. */
+  /** Every item settled, events still open: each camera's stages emit what is pending. */
   async #flush(camera: Camera): Promise<void> {
-    const stages = new Set<Stage<unknown, unknown>>()
+    const stages = new Set<Pick<Stage<unknown, unknown>, 'name' | 'flush'>>()
     const collect = (steps: readonly CStep[]) => {
       for (const step of steps) {
         if (step.kind === 'inline') stages.add(step.stage)
-        else if (step.kind === 'fan') for (const b of step.branches) collect(b)
+        else if (step.kind === 'worker') stages.add(step.dispatcher.stage)
+        else for (const b of step.branches) collect(b)
       }
     }
     collect(camera.program)

@@ -52,6 +52,9 @@ export interface WorkerStage<I, O> {
   readonly maxInFlightPerCamera: number
   /** @internal */
   readonly options: WorkerStageOptions<I, AnyWorker, O>
+  /** Like an inline stage's (see core's Stage): frames gated before this stage, and the run's end, per camera. */
+  tick?(frame: FrameRef, ctx: StageContext): void
+  flush?(ctx: StageContext): void | Promise<void>
   /** Type-level only. */
   readonly __io?: (input: I) => O
 }

@@ -1,4 +1,4 @@
-import type { Frame, FrameSource, OkoEvent, SerializedError, Stage, StageContext } from '@oko/core'
+import type { FrameSource, OkoEvent, SerializedError, Stage } from '@oko/core'
 import { OkoError, serializeError } from '@oko/core'
 import { EventEncoder, Pipeline, isWorkerStage, type PipelineRun, type RunSummary, type StageLike } from '@oko/pipeline'
 import { Source, isLiveUrl } from '@oko/source'
@@ -60,8 +60,6 @@ export async function runDeployment(config: DeploymentConfig, hooks: DeploymentH
     const module = config.stages.some((s) => s.name === 'motion') ? await KernelModule.load() : undefined
     const made = new Map<string, Promise<unknown>>()
     const closers: (() => Promise<void>)[] = []
-    const hooksOf = new Map<string, CameraHooks>()
-    const hooksFor = (id: string) => hooksOf.get(id) ?? hooksOf.set(id, { end: [], frame: [] }).get(id)!
     const shared: SharedResources = {
       ...(module ? { module } : {}),
       once<T>(key: string, make: () => Promise<T>, close?: (value: T) => Promise<void>): Promise<T> {
@@ -71,12 +69,6 @@ export async function runDeployment(config: DeploymentConfig, hooks: DeploymentH
           if (close) closers.push(async () => close(await p!))
         }
         return p
-      },
-      atEnd(cameraId, hook) {
-        hooksFor(cameraId).end.push(hook)
-      },
-      onFrame(cameraId, hook) {
-        hooksFor(cameraId).frame.push(hook)
       },
     }
     // Shared resources close after the run, in reverse order of creation (stages before their pools).
@@ -102,7 +94,6 @@ export async function runDeployment(config: DeploymentConfig, hooks: DeploymentH
       }
     }
     let pipeline: Pipeline<unknown> = Pipeline.from(sources)
-    if (hooksOf.size > 0) pipeline = pipeline.pipe(cameraHooks(hooksOf))
     const branches = steps.filter((s) => s.branch)
     for (const s of steps.filter((x) => !x.branch)) pipeline = pipeline.pipe(s.stage)
     // Model stages run side by side on the frames that passed the gate.
@@ -144,33 +135,4 @@ async function openCamera(camera: CameraConfig): Promise<FrameSource> {
 function withoutStack(error: SerializedError): SerializedError {
   const { stack: _stack, cause, ...rest } = error
   return cause ? { ...rest, cause: withoutStack(cause) } : rest
-}
-
-interface CameraHooks {
-  readonly end: ((ctx: StageContext) => void)[]
-  readonly frame: ((frame: Frame, ctx: StageContext) => void)[]
-}
-
-/**
- * A pass-through first stage per camera: runs the camera's frame hooks on every decoded frame and,
- * when the run closes its stages (every item settled, events still open), its end hooks.
- */
-function cameraHooks(all: ReadonlyMap<string, CameraHooks>): (cameraId: string) => Stage<unknown, unknown> {
-  return (cameraId) => {
-    const hooks = all.get(cameraId) ?? { end: [], frame: [] }
-    let seen: StageContext | undefined
-    return {
-      name: 'camera-hooks',
-      process(input, ctx) {
-        seen = ctx
-        for (const hook of hooks.frame) hook(input as Frame, ctx)
-        return input
-      },
-      async close() {
-        const ctx = seen
-        seen = undefined
-        if (ctx) for (const hook of hooks.end) hook(ctx)
-      },
-    }
-  }
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { InvalidOptionError, OkoError, type Stage, checkBoolean, checkKnownKeys, checkNumber, checkOneOf, checkString } from '@oko/core'
 import { FacePool, Watchlist, faceStage, type FaceStage } from '@oko/faces'
-import { offloadStage, type OffloadInput } from './offload.js'
+import { queuedStage, type QueuedInput } from '@oko/pipeline'
 import type { StageProvider } from './stages.js'
 
 /** Options that make the shared face pool: deployment-wide, not per camera. */
@@ -58,9 +58,9 @@ export const facesProvider: StageProvider = {
       }
       return faceStage({ analysis: pool, snapshots, ...(watchlist ? { watchlist } : {}) })
     }, (s) => s.close())
-    const { stages, stage } = await shared.once('faces:offload', async () => {
+    const { stages, stage } = await shared.once('faces:queued', async () => {
       const stages = new Map<string, FaceStage>()
-      return { stages, stage: offloadStage({ name: 'faces', concurrency: threads, stageFor: (id) => stages.get(id)! as unknown as Stage<OffloadInput, unknown> }) }
+      return { stages, stage: queuedStage({ name: 'faces', concurrency: threads, stage: (id) => stages.get(id)! as unknown as Stage<QueuedInput, unknown> }) }
     })
     stages.set(camera.id, inner)
     return stage

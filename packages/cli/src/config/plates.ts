@@ -1,7 +1,7 @@
 import { resolve } from 'node:path'
-import { InvalidOptionError, serializeError, checkArray, checkBoolean, checkKnownKeys, checkNumber, checkString } from '@oko/core'
+import { InvalidOptionError, checkArray, checkBoolean, checkKnownKeys, checkNumber, checkString } from '@oko/core'
+import { queuedStage, type QueuedInput } from '@oko/pipeline'
 import { PlateReader, plateStage, resolveReaderOptions, type PlateReaderOptions, type PlateStage, type WatchlistSpec } from '@oko/plates'
-import { offloadStage, type OffloadInput } from './offload.js'
 import { readPlateWatchlist } from './plate-watchlist.js'
 import type { StageProvider } from './stages.js'
 
@@ -48,25 +48,16 @@ export const platesProvider: StageProvider = {
     const key = JSON.stringify({ files, snapshot })
     const inner = await shared.once(`plates:stage:${key}`, async () => {
       const watchlists: WatchlistSpec[] = files.flatMap((f) => readPlateWatchlist(f, 'stages.plates.watchlist'))
-      return plateStage<OffloadInput>({ reader, snapshot, ...(watchlists.length > 0 ? { watchlists } : {}) })
+      return plateStage<QueuedInput>({ reader, snapshot, ...(watchlists.length > 0 ? { watchlists } : {}) })
     }, async (s) => s.close?.())
-    const { stages, stage } = await shared.once('plates:offload', async () => {
-      const stages = new Map<string, PlateStage<OffloadInput>>()
-      return { stages, stage: offloadStage({ name: 'plates', concurrency: threads, stageFor: (id) => stages.get(id)! }) }
+    // Reads wait on a bounded per-camera edge, never the camera. The pipeline ticks the plate stage
+    // on still frames (a car that drove through is reported without new motion) and flushes it at
+    // the end (a parked car is reported too).
+    const { stages, stage } = await shared.once('plates:queued', async () => {
+      const stages = new Map<string, PlateStage<QueuedInput>>()
+      return { stages, stage: queuedStage({ name: 'plates', concurrency: threads, stage: (id) => stages.get(id)! }) }
     })
     stages.set(camera.id, inner)
-    // A plate track ends after a gap of frames without its plate; still frames never reach the
-    // reader (motion gate), so every decoded frame moves the camera's voting clock on when no read
-    // is queued or running (a car that drove through is reported without waiting for new motion).
-    shared.onFrame(camera.id, (frame, ctx) => {
-      if (!stage.idle(camera.id)) return
-      const done = inner.process({ frame, regions: [] }, ctx) // no regions: no read, only the clock
-      if (done instanceof Promise) {
-        done.catch((error) => ctx.emit({ type: 'error', cameraId: ctx.cameraId, seq: frame.seq, ptsUs: frame.ptsUs, timeMs: Date.now(), stage: 'plates', error: serializeError(error), fatal: false }))
-      }
-    })
-    // Open tracks end with the camera's frames (a parked car is still reported).
-    shared.atEnd(camera.id, (ctx) => inner.flush(ctx))
     return stage
   },
 }

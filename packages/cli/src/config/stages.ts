@@ -1,6 +1,5 @@
 import type { MotionStageOptions } from '@oko/motion'
 import { motionStage, resolveMotionOptions } from '@oko/motion'
-import type { Frame, StageContext } from '@oko/core'
 import type { StageLike } from '@oko/pipeline'
 import type { KernelModule } from '@oko/wasm'
 import { facesProvider } from './faces.js'
@@ -10,18 +9,12 @@ import type { CameraConfig } from './schema.js'
 /**
  * What the stages of a deployment share: one kernel module for every camera's motion detector,
  * and `once()` for anything else made once per deployment (a model pool, a reader) and closed
- * when the run ends.
+ * when the run ends. Per-camera state over time (plate tracks) uses the stages' own `tick` and
+ * `flush`, which the pipeline calls.
  */
 export interface SharedResources {
   readonly module?: KernelModule
   once<T>(key: string, make: () => Promise<T>, close?: (value: T) => Promise<void>): Promise<T>
-  /** Runs `hook` when the camera's frames end (after its last item settled, before the run's events end): flush open tracks. */
-  atEnd(cameraId: string, hook: (ctx: StageContext) => void): void
-  /**
-   * Runs `hook` on every decoded frame of the camera, before the gate (still frames too): a clock
-   * for per-camera state that must move on while nothing moves (end tracks after a gap). Keep it cheap.
-   */
-  onFrame(cameraId: string, hook: (frame: Frame, ctx: StageContext) => void): void
 }
 
 /** A stage that configs can name. */

@@ -1,16 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { MotionEvent, OkoEvent, StageContext } from '@oko/core'
-import { EventEncoder, Pipeline } from '@oko/pipeline'
+import type { FrameRef, MotionEvent, OkoEvent, StageContext } from '@oko/core'
+import { EventEncoder, Pipeline, queuedStage, type QueuedInput } from '@oko/pipeline'
 import { describe, expect, it } from 'vitest'
 import { parseDeployment, runDeployment, type StageProvider, type StageRegistry } from '../../packages/cli/src/config/index.js'
-import { offloadStage, type OffloadInput } from '../../packages/cli/src/config/offload.js'
-import { TestSource, collect } from './pipeline-helpers.js'
+import { TestSource, brightGate, collect } from './pipeline-helpers.js'
 
 /** A slow model stage: records what it saw (camera, seq, first luma byte of its own copy). */
 function slowStage(delayMs: number, seen: { camera: string; seq: number; luma: number }[]) {
   return {
     name: 'slow',
-    async process(input: OffloadInput, ctx: StageContext) {
+    async process(input: QueuedInput, ctx: StageContext) {
       const luma = input.frame.planes[0]![0]!
       await sleep(delayMs)
       seen.push({ camera: ctx.cameraId, seq: input.frame.seq, luma })
@@ -19,11 +18,11 @@ function slowStage(delayMs: number, seen: { camera: string; seq: number; luma: n
   }
 }
 
-describe('offloadStage: model stages behind bounded per-camera edges', () => {
+describe('queuedStage: model stages behind bounded per-camera edges', () => {
   it('live cameras never wait for the model: the oldest frames are dropped, and every drop is counted', async () => {
     const seen: { camera: string; seq: number; luma: number }[] = []
     const inner = slowStage(5, seen)
-    const stage = offloadStage({ name: 'slow', concurrency: 1, stageFor: () => inner, edge: { capacity: 2 } })
+    const stage = queuedStage({ name: 'slow', stage: inner, edge: { capacity: 2 } })
     const cameras = ['a', 'b'].map((id) => new TestSource(id, { frames: 200, live: true, before: () => new Promise<void>((r) => setImmediate(r)) }))
     const run = Pipeline.from(cameras).pipe(stage).run()
     const events = await collect(run.events)
@@ -45,7 +44,7 @@ describe('offloadStage: model stages behind bounded per-camera edges', () => {
   it('files block instead: every frame reaches the model, in order, nothing dropped', async () => {
     const seen: { camera: string; seq: number; luma: number }[] = []
     const inner = slowStage(1, seen)
-    const stage = offloadStage({ name: 'slow', concurrency: 2, stageFor: () => inner })
+    const stage = queuedStage({ name: 'slow', concurrency: 2, stage: inner })
     const run = Pipeline.from([new TestSource('a', { frames: 30 }), new TestSource('b', { frames: 30 })]).pipe(stage).run()
     await collect(run.events)
     const summary = await run.completion
@@ -57,15 +56,39 @@ describe('offloadStage: model stages behind bounded per-camera edges', () => {
 
   it('a failing item is an error event; the run goes on', async () => {
     let n = 0
-    const stage = offloadStage({
-      name: 'flaky', concurrency: 1,
-      stageFor: () => ({ name: 'flaky', process: async () => { if (++n === 3) throw new Error('model broke'); return true } }),
+    const stage = queuedStage({
+      name: 'flaky',
+      stage: { name: 'flaky', process: async () => { if (++n === 3) throw new Error('model broke'); return true } },
     })
     const run = Pipeline.from(new TestSource('a', { frames: 6 })).pipe(stage).run()
     const events = await collect(run.events)
     const summary = await run.completion
     expect(events.filter((e) => e.type === 'error')).toMatchObject([{ type: 'error', stage: 'flaky', cameraId: 'a', error: { message: expect.stringContaining('model broke') } }])
     expect(summary).toMatchObject({ framesIn: 6, errors: 1, outputs: 5 })
+  })
+
+  it("ticks the camera's inner stage on gated frames only while nothing of that camera is queued or running, and flushes it at the end", async () => {
+    const log: string[] = []
+    const stage = queuedStage({
+      name: 'tracks',
+      stage: (id) => ({
+        name: `tracks-${id}`,
+        process: async (input: QueuedInput) => { await sleep(20); log.push(`process ${id}:${input.frame.seq}`); return true },
+        tick: (ref: FrameRef) => void log.push(`tick ${id}:${ref.seq}`),
+        flush: (ctx: StageContext) => void log.push(`flush ${ctx.cameraId}`),
+      }),
+    })
+    // Frame 0 passes the gate; 1-3 are gated at once while 0 is still being read; 4-5 after (the source waits).
+    const source = new TestSource('a', { frames: 6, value: (s) => (s === 0 ? 200 : 10), before: (seq) => (seq === 4 ? sleep(60) : undefined) })
+    const run = Pipeline.from(source).pipe(brightGate(100)).pipe(stage).run()
+    await collect(run.events)
+    await run.completion
+    expect(log).toEqual(['process a:0', 'tick a:4', 'tick a:5', 'flush a'])
+  })
+
+  it('validates its options with the path', () => {
+    expect(() => queuedStage({ name: 'x', stage: {} as never })).toThrow(/options.stage: expected a Stage/)
+    expect(() => queuedStage({ name: 'x', concurrency: 0, stage: { name: 'y', process: () => true } })).toThrow(/options.concurrency/)
   })
 })
 
@@ -74,23 +97,25 @@ describe('runDeployment with branch stages', () => {
   const counting = (name: string, marker: number): StageProvider => ({
     branch: true,
     check: () => {},
-    async create(_options, camera, shared) {
+    async create(_options, _camera, shared) {
       const counts = await shared.once(`${name}:counts`, async () => new Map<string, number>())
-      const stage = await shared.once(`${name}:stage`, async () => offloadStage({
-        name, concurrency: 1,
-        stageFor: (id) => ({ name, process: async () => void counts.set(id, (counts.get(id) ?? 0) + 1) }),
+      return shared.once(`${name}:stage`, async () => queuedStage({
+        name,
+        stage: (id) => ({
+          name,
+          process: async () => void counts.set(id, (counts.get(id) ?? 0) + 1),
+          flush: (ctx: StageContext) => {
+            // A marker event: seq says which stage, score how many frames it saw.
+            const event: MotionEvent = { type: 'motion', cameraId: ctx.cameraId, seq: marker, ptsUs: 0, timeMs: 0, score: counts.get(ctx.cameraId) ?? 0, regions: [], zones: [] }
+            ctx.emit(event)
+          },
+        }),
       }))
-      shared.atEnd(camera.id, (ctx) => {
-        // A marker event: seq says which stage, score how many frames it saw.
-        const event: MotionEvent = { type: 'motion', cameraId: ctx.cameraId, seq: marker, ptsUs: 0, timeMs: 0, score: counts.get(ctx.cameraId) ?? 0, regions: [], zones: [] }
-        ctx.emit(event)
-      })
-      return stage
     },
   })
   const registry: StageRegistry = { gate: { check: () => {}, create: () => ({ name: 'gate', process: (f: unknown) => f }) }, left: counting('left', -1), right: counting('right', -2) }
 
-  it('runs model stages side by side on every frame that passed, and their end hooks before the events end', async () => {
+  it('runs model stages side by side on every frame that passed, and flushes them before the events end', async () => {
     const config = parseDeployment('cameras:\n  - { id: a, url: a.mp4 }\n  - { id: b, url: b.mp4 }\nstages: [gate, left, right]\n', { baseDir: '/x', registry })
     const chunks: Uint8Array[] = []
     const result = await runDeployment(config, { registry, openSource: async (c) => new TestSource(c.id, { frames: 12 }), write: (b) => void chunks.push(b) })
