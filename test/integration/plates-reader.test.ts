@@ -123,7 +123,8 @@ describe('plateStage in a pipeline, after the motion gate', () => {
   const plateEvents = async (path: string, queued = false) => {
     await using camera = await Source.open(path, { id: 'entry', fps: 5 })
     await using plates = await plateStage({ reader: { workers: 1, countries: ['ua'] }, voting: { maxGapFrames: 3 }, snapshot: false })
-    await using run = Pipeline.from(camera).pipe(motionStage()).pipe(queued ? queuedStage({ name: 'plates', stage: plates }) : plates).run()
+    const gated = Pipeline.from(camera).pipe(motionStage())
+    await using run = (queued ? gated.pipe(queuedStage({ name: 'plates', stage: plates })) : gated.pipe(plates)).run()
     const events: OkoEvent[] = []
     for await (const e of run.events) events.push(e)
     await run.completion
