@@ -1,15 +1,17 @@
 // Plate reading speed: one plate crop, and a 1080p frame with one car (whole frame, and the car's
 // region as a vehicle or motion stage would pass it). One thread, in-process PlateEngine (what each
 // PlateReader worker runs). Wall time from tinybench plus CPU time per read (process.cpuUsage).
+// Also the two PaddleOCR models alone, as published and as oko rewrites them at load (optimizeModel).
 // Uses a real car photo from the evaluation data when present (OKO_DATA), else drawn plates.
 // Writes bench/results/plates.json and prints a table.
 // Run: nice node --conditions oko-source --import tsx bench/plates.bench.ts [--quick]
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Bench } from 'tinybench'
 import { evaluationDataDir, toRgb, type RawImage, type Rect } from '@oko/core'
-import { PlateEngine, resolveReaderOptions } from '@oko/plates'
+import ort from 'onnxruntime-node'
+import { PlateEngine, defaultModelPaths, optimizeModel, plateClassesOf, resolveReaderOptions } from '@oko/plates'
 import { drawPlate } from '@oko/samples'
 import { decodeImage } from '@oko/source'
 
@@ -55,9 +57,35 @@ for (const c of cases) {
     cpuMs[c.name] = cpu / calls
   })
 }
+// The models alone: one session run on a fixed input, as published and rewritten (same thread settings as the engine).
+const paths = defaultModelPaths()
+const dictionary = ['', ...readFileSync(paths.dictionary, 'utf8').split(/\r?\n/).filter(Boolean), ' ']
+const keep = [0, ...new Set([...plateClassesOf(dictionary)].filter((c) => c > 0))]
+const sessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' } as const
+const sessions: ort.InferenceSession[] = []
+for (const [model, dims, classes] of [['recognizer', [1, 3, 48, 224], keep], ['detector', [1, 3, 480, 768], undefined]] as const) {
+  const published = readFileSync(paths[model])
+  const input = new ort.Tensor('float32', new Float32Array((dims as readonly number[]).reduce((a, b) => a * b, 1)).map((_, i) => Math.sin(i * 0.37) * 0.9), [...dims])
+  for (const [how, bytes] of [['as published', published], ['rewritten by oko', optimizeModel(published, classes).bytes]] as const) {
+    const session = await ort.InferenceSession.create(bytes, sessionOptions)
+    sessions.push(session)
+    const name = `${model} ${dims[3]}x${dims[2]}, ${how}`
+    found[name] = 'model alone'
+    let calls = 0
+    let cpu = 0
+    bench.add(name, async () => {
+      const before = process.cpuUsage()
+      await session.run({ [session.inputNames[0]!]: input })
+      const used = process.cpuUsage(before)
+      cpu += (used.user + used.system) / 1000
+      cpuMs[name] = cpu / ++calls
+    })
+  }
+}
 await bench.run()
 await engine.close()
 await fastEngine.close()
+for (const s of sessions) await s.release()
 
 const rows = bench.tasks.map((t) => {
   const r = t.result as { latency?: { mean?: number; p50?: number; p99?: number }; throughput?: { mean?: number } } | undefined
@@ -76,7 +104,7 @@ mkdirSync(out, { recursive: true })
 writeFileSync(join(out, 'plates.json'), `${JSON.stringify({
   date: new Date().toISOString(),
   node: process.version,
-  note: 'PlateEngine on one thread (ORT intraOpNumThreads=1), default options. Targets: crop <= 15 ms CPU, 1080p frame with one car <= 150 ms.',
+  note: 'PlateEngine on one thread (ORT intraOpNumThreads=1), default options; the models alone as published and as rewritten at load. Targets: crop <= 15 ms CPU, 1080p frame with one car <= 150 ms.',
   rows,
 }, null, 2)}\n`)
 
