@@ -27,7 +27,7 @@ export function defaultModelPaths(): DefaultModelPaths {
   }
 }
 
-/** An ONNX session and what `optimizeModel` changed in its graph (undefined: not a graph we could parse). */
+/** An ONNX session and what `optimizeModel` changed in its graph (undefined: loaded as it is). */
 export interface OpenedModel {
   session: InferenceSession
   optimized?: OptimizeReport
@@ -41,20 +41,22 @@ export async function openSession(path: string, role: string, intraOpThreads = 1
   if (!existsSync(path)) throw new OkoError('ERR_FILE_NOT_FOUND', `${role} model not found: ${path}`)
   if (!statSync(path).isFile()) throw new OkoError('ERR_FILE_NOT_FOUND', `${role} model is not a file: ${path}`)
   const original = readFileSync(path)
-  let model: { bytes: Uint8Array; report?: OptimizeReport } = { bytes: original }
+  const options = { intraOpNumThreads: intraOpThreads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' } as const
+  let rewritten: { bytes: Uint8Array; report: OptimizeReport } | undefined
   try {
-    model = optimizeModel(original, keepClasses)
+    rewritten = optimizeModel(original, keepClasses)
   } catch {
     // Not a protobuf we can parse: onnxruntime reads the original below and says what is wrong.
   }
+  if (rewritten) {
+    try {
+      return { session: await ort.InferenceSession.create(rewritten.bytes, options), optimized: rewritten.report }
+    } catch {
+      // A graph the rewrite got wrong must not cost the user their model: load it as it is.
+    }
+  }
   try {
-    const session = await ort.InferenceSession.create(model.bytes, {
-      intraOpNumThreads: intraOpThreads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-    })
-    return { session, ...(model.report ? { optimized: model.report } : {}) }
+    return { session: await ort.InferenceSession.create(original, options) }
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message.split('\n')[0] : String(cause)
     throw new OkoError('ERR_MODEL', `${role} model ${path} could not be loaded as ONNX: ${reason}`, { cause })
