@@ -85,7 +85,7 @@ export class OnnxGraph {
   }
 }
 
-export function attrName(a: Field[]): string | undefined {
+function attrName(a: Field[]): string | undefined {
   const f = a.find((x) => x.no === 1)
   return f ? asString(f) : undefined
 }

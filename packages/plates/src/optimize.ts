@@ -33,8 +33,9 @@ export function optimizeModel(bytes: Uint8Array, keepClasses?: readonly number[]
   const scalarBeside = (n: OnnxNode, input: string): number | undefined => {
     const other = n.input.length === 2 ? n.input[n.input[0] === input ? 1 : 0] : undefined
     const t = other === undefined ? undefined : g.weights.get(other)
-    const v = t?.dataType === FLOAT ? t.floats() : undefined
-    return v?.length === 1 ? v[0] : undefined
+    if (t?.dataType !== FLOAT || t.dims.some((d) => d !== 1)) return undefined
+    const v = t.floats()
+    return v.length === 1 ? v[0] : undefined
   }
 
   // conv(x) * a + b → conv'(x): W' = a W, B' = a B + b.

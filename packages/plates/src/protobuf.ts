@@ -9,17 +9,24 @@ export interface Field {
   value: bigint | Uint8Array
 }
 
+/** Reads the varint at `buf[at]`; returns it and the offset after it. */
+function readVarint(buf: Uint8Array, at: number): [bigint, number] {
+  let v = 0n
+  for (let shift = 0n; ; shift += 7n) {
+    if (at >= buf.length || shift > 63n) throw new Error(`truncated or overlong varint at byte ${at}`)
+    const b = buf[at++]!
+    v |= BigInt(b & 0x7f) << shift
+    if (b < 0x80) return [v, at]
+  }
+}
+
 export function decodeMessage(buf: Uint8Array): Field[] {
   const fields: Field[] = []
   let at = 0
   const varint = (): bigint => {
-    let v = 0n
-    for (let shift = 0n; ; shift += 7n) {
-      if (at >= buf.length || shift > 63n) throw new Error(`truncated or overlong varint at byte ${at}`)
-      const b = buf[at++]!
-      v |= BigInt(b & 0x7f) << shift
-      if (b < 0x80) return v
-    }
+    const [v, next] = readVarint(buf, at)
+    at = next
+    return v
   }
   const take = (n: number): Uint8Array => {
     if (n < 0 || at + n > buf.length) throw new Error(`field of ${n} bytes at byte ${at} runs past the end (${buf.length})`)
@@ -108,19 +115,14 @@ export function asInts(fields: readonly Field[]): number[] {
   const out: number[] = []
   for (const f of fields) {
     if (f.wire === 0) out.push(asInt(f))
-    else for (const g of decodePackedVarints(f.value as Uint8Array)) out.push(g)
-  }
-  return out
-}
-
-function decodePackedVarints(buf: Uint8Array): number[] {
-  const out: number[] = []
-  let v = 0n
-  let shift = 0n
-  for (const b of buf) {
-    v |= BigInt(b & 0x7f) << shift
-    shift += 7n
-    if (b < 0x80) { out.push(Number(BigInt.asIntN(64, v))); v = 0n; shift = 0n }
+    else {
+      const packed = f.value as Uint8Array
+      for (let at = 0; at < packed.length;) {
+        const [v, next] = readVarint(packed, at)
+        out.push(Number(BigInt.asIntN(64, v)))
+        at = next
+      }
+    }
   }
   return out
 }

@@ -109,7 +109,7 @@ export async function plateStage<I extends PlateStageInput = PlateStageInput>(op
     },
     tick(frame: FrameRef, ctx: StageContext): void {
       const voter = voters.get(ctx.cameraId)
-      if (voter) emit(ctx, voter.observe(frame.seq, frame.ptsUs, []))
+      if (voter && voter.openTracks > 0) emit(ctx, voter.observe(frame.seq, frame.ptsUs, []))
     },
     flush(ctx: StageContext): void {
       const voter = voters.get(ctx.cameraId)

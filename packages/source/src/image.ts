@@ -3,6 +3,7 @@ import { Decoder, Demuxer, Scaler } from 'node-av/api'
 import type { Frame as AvFrame } from 'node-av/lib'
 import { OkoError, checkNumber, checkOneOf, checkObject, checkKnownKeys } from '@oko/core'
 import { LUMA_FIRST } from './luma.js'
+import { withoutFfmpegWarnings } from './log.js'
 
 /** A decoded still image, tightly packed (stride = width × channels). Owned by the caller. */
 export interface DecodedImage {
@@ -82,7 +83,9 @@ function toFormat(frame: AvFrame, format: 'gray8' | 'rgb24'): Uint8Array {
   }
   const scaler = new Scaler()
   try {
-    const buffer = scaler.toBufferSync(frame, { format: format === 'gray8' ? 'gray' : 'rgb' })
+    // JPEG decodes to the full-range yuvj formats, which swscale converts right but warns about on
+    // every image (tagging yuv420p full range instead is ignored by node-av's scaler).
+    const buffer = withoutFfmpegWarnings(() => scaler.toBufferSync(frame, { format: format === 'gray8' ? 'gray' : 'rgb' }))
     return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
   } finally {
     scaler.close()

@@ -12,3 +12,18 @@ const LEVELS = { quiet: AV_LOG_QUIET, fatal: AV_LOG_FATAL, error: AV_LOG_ERROR, 
 export function setFfmpegLogLevel(level: FfmpegLogLevel): void {
   Log.setLevel(LEVELS[level])
 }
+
+/**
+ * Runs a synchronous FFmpeg call with warnings held back (errors still print), then restores the
+ * application's level: for calls whose warnings are known to be noise.
+ */
+export function withoutFfmpegWarnings<T>(call: () => T): T {
+  const previous = Log.getLevel()
+  if (previous <= AV_LOG_ERROR) return call()
+  Log.setLevel(AV_LOG_ERROR)
+  try {
+    return call()
+  } finally {
+    Log.setLevel(previous)
+  }
+}

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { OkoError, checkNumber } from '@oko/core'
 import { DEFAULT_MATCH_THRESHOLD, FaceAnalyzer, evaluateFaces, type FaceEvalReport } from '@oko/faces'
-import { decodeImage, setFfmpegLogLevel } from '@oko/source'
+import { decodeImage } from '@oko/source'
 import type { Command } from '../command.js'
 import { ExitCode, UsageError } from '../command.js'
 
@@ -37,8 +37,6 @@ export const evalFacesCommand: Command = {
     verbose: 'print each image that failed and each missed probe (file names only)',
   },
   async run(args, io) {
-    // swscale warns about JPEG's full-range pixel formats on every image; real errors still print.
-    setFfmpegLogLevel('error')
     const target = args.positionals[0]
     if (target === undefined) throw new UsageError('eval faces: give a folder of identity folders or a pairs file, e.g. oko eval faces ./identities')
     const path = resolve(target)

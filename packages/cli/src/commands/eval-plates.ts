@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { OkoError } from '@oko/core'
 import { PlateEngine, evaluateCrops, evaluateFolder, resolveReaderOptions, type EvaluationSummary } from '@oko/plates'
-import { decodeImage, setFfmpegLogLevel } from '@oko/source'
+import { decodeImage } from '@oko/source'
 import type { Command } from '../command.js'
 import { ExitCode, UsageError } from '../command.js'
 
@@ -35,8 +35,6 @@ export const evalPlatesCommand: Command = {
     verbose: 'print each image with the expected and read plates (personal data)',
   },
   async run(args, io) {
-    // swscale warns about JPEG's full-range pixel formats on every image; real errors still print.
-    setFfmpegLogLevel('error')
     const dir = args.positionals[0]
     if (dir === undefined) throw new UsageError('give the folder of labelled images, e.g. oko eval plates ./plates')
     const folder = resolve(dir)
