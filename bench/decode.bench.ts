@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { Source, setFfmpegLogLevel, type SourceOptions } from '@oko/source'
 import { Codec, CodecContext, FormatContext, Frame as AvFrame, Packet } from 'node-av/lib'
 import { AVMEDIA_TYPE_VIDEO } from 'node-av/constants'
-import { benchClip, ffmpegCpuSeconds } from '../packages/cli/src/bench/index.js'
+import { benchClip, ffmpegCpuSeconds } from '@oko/cli'
 
 const quick = process.argv.includes('--quick')
 const NODE_AV = 'node-av decode loop alone (the floor)'

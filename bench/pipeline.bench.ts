@@ -1,12 +1,12 @@
-// Pipeline benchmarks: the same functions `oko bench` runs (packages/cli/src/bench), plus a
+// Pipeline benchmarks: the same functions `oko bench` runs (exported by @oko/cli), plus a
 // tinybench cross-check of the worker dispatch round trip. Writes bench/results/pipeline.json.
 // Run: pnpm --filter @oko/pipeline build && nice node --conditions oko-source --import tsx bench/pipeline.bench.ts [--quick]
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { Frame } from '@oko/core'
-import { FramePool, InferencePool, benchWorkerUrl, type BenchWorker } from '@oko/pipeline'
+import { benchWorkerUrl, formatBenchReport, runBenchmarks, type BenchWorker } from '@oko/cli'
+import { FramePool, InferencePool } from '@oko/pipeline'
 import { Bench } from 'tinybench'
-import { formatBenchReport, runBenchmarks } from '../packages/cli/src/bench/index.js'
 
 const quick = process.argv.includes('--quick')
 const report = await runBenchmarks({ quick, onProgress: (done, total, note) => process.stderr.write(`\r[${done}/${total}] ${note}      `) })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ExitCode } from '@oko/cli'
-import { commands } from '../../packages/cli/src/commands/index.js'
+import { commands } from '@oko/cli'
 import { oko } from '../helpers/cli.js'
 
 describe('oko CLI', () => {

@@ -6,7 +6,7 @@ import { evaluationDataDir, type EventOf, type OkoEvent } from '@oko/core'
 import { EventEncoder } from '@oko/pipeline'
 import { writeStillClip } from '@oko/samples'
 import { decodeImage, setFfmpegLogLevel } from '@oko/source'
-import { parseDeployment, runDeployment } from '../../packages/cli/src/config/index.js'
+import { parseDeployment, runDeployment } from '@oko/deploy'
 import { RtspTestServer } from './source-rtsp-server.js'
 
 // End to end on a live camera: an RTSP server on 127.0.0.1 loops a clip (made at run time) in

@@ -1,8 +1,8 @@
 import { PassThrough } from 'node:stream'
-import { benchDispatch, benchMemoryBounded } from '@oko/pipeline'
+import { benchDispatch, benchMemoryBounded } from '@oko/cli'
 import { describe, expect, it } from 'vitest'
-import { formatBenchReport, type BenchReport } from '../../packages/cli/src/bench/index.js'
-import { main } from '../../packages/cli/src/main.js'
+import { formatBenchReport, type BenchReport } from '@oko/cli'
+import { main } from '@oko/cli'
 
 // Behaviour only (what is counted and reported); the speeds themselves belong to bench/.
 describe('bench functions', () => {

@@ -8,7 +8,7 @@ import { EventEncoder, Pipeline } from '@oko/pipeline'
 import { streetScene, writeSampleClip } from '@oko/samples'
 import { Source, setFfmpegLogLevel } from '@oko/source'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { main } from '../../packages/cli/src/main.js'
+import { main } from '@oko/cli'
 
 // Real parts: clips generated with @oko/samples, decoded by @oko/source (node-av), gated by @oko/motion (WASM).
 let dir: string

@@ -4,8 +4,8 @@ import { join } from 'node:path'
 import { InvalidOptionError } from '@oko/core'
 import { Watchlist } from '@oko/faces'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { defaultStages, motionProvider, parseDeployment, type StageRegistry } from '../../packages/cli/src/config/index.js'
-import { readPlateWatchlist } from '../../packages/cli/src/config/plate-watchlist.js'
+import { defaultStages, motionProvider, parseDeployment, type StageRegistry } from '@oko/deploy'
+import { readPlateWatchlist } from '@oko/deploy'
 
 let dir: string
 

@@ -2,7 +2,7 @@ import type { Frame, MotionEvent, Stage } from '@oko/core'
 import { InvalidOptionError } from '@oko/core'
 import { EventEncoder } from '@oko/pipeline'
 import { describe, expect, it } from 'vitest'
-import { parseDeployment, runDeployment, type StageRegistry } from '../../packages/cli/src/config/index.js'
+import { parseDeployment, runDeployment, type StageRegistry } from '@oko/deploy'
 import { TestSource } from './pipeline-helpers.js'
 
 const GOOD = `# two cameras

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { FrameRef, MotionEvent, OkoEvent, StageContext } from '@oko/core'
 import { EventEncoder, Pipeline, queuedStage, type QueuedInput } from '@oko/pipeline'
 import { describe, expect, it } from 'vitest'
-import { parseDeployment, runDeployment, type StageProvider, type StageRegistry } from '../../packages/cli/src/config/index.js'
+import { parseDeployment, runDeployment, type StageProvider, type StageRegistry } from '@oko/deploy'
 import { TestSource, brightGate, collect } from './pipeline-helpers.js'
 
 /** A slow model stage: records what it saw (camera, seq, first luma byte of its own copy). */

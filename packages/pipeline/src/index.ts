@@ -10,4 +10,3 @@ export { workerStage, isWorkerStage, type TaskRunner, type WorkerStage, type Wor
 export type { WorkerDefinition, JobHandler, InitOf, JobOf, ReplyOf, AnyWorker } from './protocol.js'
 export { LatencyRing, type RunStats, type RunSummary, type CameraStats, type DropCounts, type LatencyPercentiles } from './stats.js'
 export { EventEncoder, type EventFormat } from './codec.js'
-export { benchDispatch, benchMemoryBounded, benchWorkerUrl, type BenchWorker, type DispatchResult, type MemoryResult } from './bench.js'

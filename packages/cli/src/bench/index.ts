@@ -1,12 +1,13 @@
 import { cpus } from 'node:os'
-import { benchDispatch, benchMemoryBounded, type DispatchResult, type MemoryResult } from '@oko/pipeline'
 import { benchClip } from './clips.js'
 import { benchCameras, type CamerasResult } from './cameras.js'
 import { benchDecode, type DecodeResult } from './decode.js'
+import { benchDispatch, benchMemoryBounded, type DispatchResult, type MemoryResult } from './pipeline.js'
 
 export { benchClip, type BenchClip } from './clips.js'
 export { benchDecode, ffmpegCpuSeconds, type DecodeResult } from './decode.js'
 export { benchCameras, type CamerasResult } from './cameras.js'
+export { benchDispatch, benchMemoryBounded, benchWorkerUrl, type BenchWorker, type DispatchResult, type MemoryResult } from './pipeline.js'
 
 export type BenchName = 'decode' | 'cameras' | 'dispatch' | 'memory'
 export const BENCH_NAMES: readonly BenchName[] = ['decode', 'cameras', 'dispatch', 'memory']

@@ -3,7 +3,7 @@ import { resolve } from 'node:path'
 import { InvalidOptionError, OkoError, type Stage, checkBoolean, checkKnownKeys, checkNumber, checkOneOf, checkString } from '@oko/core'
 import { FacePool, Watchlist, faceStage, type FaceStage } from '@oko/faces'
 import { queuedStage, type QueuedInput } from '@oko/pipeline'
-import type { StageProvider } from './stages.js'
+import type { StageProvider } from '../stages.js'
 
 /** Options that make the shared face pool: deployment-wide, not per camera. */
 const POOL_KEYS = ['threads', 'detector', 'minConfidence']

@@ -3,7 +3,7 @@ import { InvalidOptionError, checkArray, checkBoolean, checkKnownKeys, checkNumb
 import { queuedStage, type QueuedInput } from '@oko/pipeline'
 import { PlateReader, plateStage, resolveReaderOptions, type PlateReaderOptions, type PlateStage, type WatchlistSpec } from '@oko/plates'
 import { readPlateWatchlist } from './plate-watchlist.js'
-import type { StageProvider } from './stages.js'
+import type { StageProvider } from '../stages.js'
 
 /** Options that make the shared reader: deployment-wide, not per camera. */
 const READER_KEYS = ['countries', 'threads', 'minConfidence']

@@ -3,3 +3,4 @@ export { runDeployment, type DeploymentHooks, type DeploymentResult } from './de
 export { validateDeployment, type CameraConfig, type DeploymentConfig, type OutputConfig, type StageConfig, type ZoneConfig } from './schema.js'
 export { defaultStages, motionProvider, type StageProvider, type StageRegistry, type SharedResources } from './stages.js'
 export { parseLocated, splitPath, type LocatedText } from './locate.js'
+export { readPlateWatchlist } from './providers/plate-watchlist.js'

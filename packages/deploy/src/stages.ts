@@ -2,8 +2,8 @@ import type { MotionStageOptions } from '@oko/motion'
 import { motionStage, resolveMotionOptions } from '@oko/motion'
 import type { StageLike } from '@oko/pipeline'
 import type { KernelModule } from '@oko/wasm'
-import { facesProvider } from './faces.js'
-import { platesProvider } from './plates.js'
+import { facesProvider } from './providers/faces.js'
+import { platesProvider } from './providers/plates.js'
 import type { CameraConfig } from './schema.js'
 
 /**

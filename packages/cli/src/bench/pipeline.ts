@@ -1,18 +1,15 @@
 import { performance } from 'node:perf_hooks'
 import type { Frame, FrameReadOptions, FrameSource } from '@oko/core'
-import type BenchWorkerModule from './bench-worker.js'
+import { FramePool, InferencePool, Pipeline, workerStage } from '@oko/pipeline'
+import type BenchWorkerModule from './worker.js'
 
 /** The type of the benchmark worker module (for `InferencePool.create<BenchWorker>`). */
 export type BenchWorker = typeof BenchWorkerModule
-import { FramePool } from './frame-pool.js'
-import { Pipeline } from './pipeline.js'
-import { InferencePool } from './pool.js'
-import { workerStage } from './worker-stage.js'
 
 /** Where the built benchmark worker is (dist/, also when this module runs from src/). */
 export function benchWorkerUrl(): URL {
   const here = import.meta.url
-  return here.endsWith('.ts') ? new URL('../dist/bench-worker.js', here) : new URL('./bench-worker.js', here)
+  return here.endsWith('.ts') ? new URL('../../dist/bench-worker.js', here) : new URL('./bench-worker.js', here)
 }
 
 export interface DispatchResult {

@@ -1,5 +1,4 @@
-import { defineWorker } from './worker.js'
-import type { FrameMessage } from './frame-message.js'
+import { defineWorker, type FrameMessage } from '@oko/pipeline/worker'
 
 /** The benchmark worker: touches the frame (first byte) and optionally spins to simulate a model. */
 export interface BenchJob {
