@@ -1,10 +1,10 @@
-// Builds assembly/ into four variants: SIMD and scalar, each as release and debug (assertions on).
+// Builds packages/wasm/assembly/ into four variants: SIMD and scalar, each as release and debug (assertions on).
 // Output: packages/wasm/build/oko-{simd,scalar}[.debug].wasm. Run by `pnpm build`.
 import asc from 'assemblyscript/asc'
 import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
-const root = fileURLToPath(new URL('../../../', import.meta.url))
+const root = fileURLToPath(new URL('../', import.meta.url))
 const out = fileURLToPath(new URL('../build/', import.meta.url))
 mkdirSync(out, { recursive: true })
 
