@@ -13,10 +13,11 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Bench } from 'tinybench'
-import { evaluationDataDir, type Rect } from '@oko/core'
+import { type Rect } from '@oko/core'
 import { FaceAnalyzer, FacePool, Watchlist, faceStage, type AnalyzeOptions, type FaceAnalysis } from '@oko/faces'
 import type { RgbImage } from '@oko/core'
 import { decodeImage } from '@oko/source'
+import { evaluationDataDir } from '../test/helpers/data.js'
 
 const quick = process.argv.includes('--quick')
 const decode = (path: string) => decodeImage(path, { format: 'rgb24' }) as RgbImage

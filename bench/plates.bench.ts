@@ -9,11 +9,12 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Bench } from 'tinybench'
-import { evaluationDataDir, toRgb, type RawImage, type Rect } from '@oko/core'
+import { toRgb, type RawImage, type Rect } from '@oko/core'
 import ort from 'onnxruntime-node'
 import { PlateEngine, defaultModelPaths, optimizeModel, plateClassesOf, resolveReaderOptions } from '@oko/plates'
 import { drawPlate } from '@oko/samples'
 import { decodeImage } from '@oko/source'
+import { evaluationDataDir } from '../test/helpers/data.js'
 
 const quick = process.argv.includes('--quick')
 

@@ -2,9 +2,9 @@ import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { evaluationDataDir } from '@oko/core'
 import { FaceAnalyzer, evaluateFaces, type FaceEvalReport } from '@oko/faces'
 import { decodeImage } from '@oko/source'
+import { evaluationDataDir } from '../helpers/data.js'
 
 // Floors just below what was measured on the whole sets (see the faces README section), with the
 // default detector (tiny), the default threshold (0.55) and leave-one-identity-out strangers.

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { evaluationDataDir } from '@oko/core'
 import { evaluateMotion } from '@oko/motion/eval'
+import { evaluationDataDir } from '../helpers/data.js'
 
 // CDnet 2014 "highway" (baseline): frames 1–1100, scored over the temporal ROI 470–1100 by CDnet
 // rules. Measured: F 0.908, recall 0.928, precision 0.889 (OpenCV 4.6 MOG2 in the same run:

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { evaluationDataDir } from '@oko/core'
 import { PlateEngine, evaluateCrops, evaluateFolder, resolveReaderOptions, type EvaluationSummary } from '@oko/plates'
 import { decodeImage } from '@oko/source'
+import { evaluationDataDir } from '../helpers/data.js'
 
 // Accuracy floors on whole sets, just below what was measured (see the plates README section):
 // a regression fails. Each set is read with the countries its cameras would be configured for.

@@ -2,12 +2,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { evaluationDataDir, type EventOf, type OkoEvent } from '@oko/core'
+import { type EventOf, type OkoEvent } from '@oko/core'
 import { EventEncoder } from '@oko/pipeline'
 import { writeStillClip } from '@oko/samples'
 import { decodeImage, setFfmpegLogLevel } from '@oko/source'
 import { parseDeployment, runDeployment } from '@oko/deploy'
 import { RtspTestServer } from './source-rtsp-server.js'
+import { evaluationDataDir } from '../helpers/data.js'
 
 // End to end on a live camera: an RTSP server on 127.0.0.1 loops a clip (made at run time) in
 // which a real plate photo drives through at 25 fps, faster than one reader thread can read every

@@ -2,11 +2,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { evaluationDataDir, type EventOf, type OkoEvent } from '@oko/core'
+import { type EventOf, type OkoEvent } from '@oko/core'
 import { EventEncoder } from '@oko/pipeline'
 import { writeStillClip } from '@oko/samples'
 import { decodeImage, setFfmpegLogLevel } from '@oko/source'
 import { oko } from '../helpers/cli.js'
+import { evaluationDataDir } from '../helpers/data.js'
 
 // End to end with real parts: a real plate photo (OpenALPR EU benchmark) slides into a static
 // scene, encoded to H.264 at run time; `oko run` decodes it, gates it with motion and reads the

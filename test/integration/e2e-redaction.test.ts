@@ -2,12 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { evaluationDataDir, type Frame, type Rect, type Stage } from '@oko/core'
+import { type Frame, type Rect, type Stage } from '@oko/core'
 import { FacePool, faceStage, redactionStage, type FaceFrame } from '@oko/faces'
 import { motionStage } from '@oko/motion'
 import { Pipeline } from '@oko/pipeline'
 import { writeStillClip } from '@oko/samples'
 import { Source, decodeImage, setFfmpegLogLevel } from '@oko/source'
+import { evaluationDataDir } from '../helpers/data.js'
 
 // End to end with real parts: a face photo walks into a scene (H.264 made at run time), decoded
 // frames go through motion, the face stage (face-api models in a worker thread) and the redaction

@@ -2,12 +2,13 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { evaluationDataDir, type Frame, type OkoEvent, type RawImage, type StageContext } from '@oko/core'
+import { type Frame, type OkoEvent, type RawImage, type StageContext } from '@oko/core'
 import { PlateReader, plateStage } from '@oko/plates'
 import { motionStage } from '@oko/motion'
 import { Pipeline, queuedStage } from '@oko/pipeline'
 import { drawPlate, drawText, writeStillClip } from '@oko/samples'
 import { Source } from '@oko/source'
+import { evaluationDataDir } from '../helpers/data.js'
 
 function frameOf(image: RawImage, seq: number): Frame {
   return { cameraId: 'gate', seq, ptsUs: seq * 40_000, wallMs: 0, width: image.width, height: image.height, format: 'rgb24', planes: [image.data], strides: [image.width * 3] }

@@ -2,11 +2,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { OkoError, evaluationDataDir, type Frame, type SourceNotice } from '@oko/core'
+import { OkoError, type Frame, type SourceNotice } from '@oko/core'
 import { SceneRenderer, streetScene, writeSampleClip } from '@oko/samples'
 import { Source, probe, setFfmpegLogLevel, type SourceFrame, type SourceOptions } from '@oko/source'
 import { Codec, CodecContext, FormatContext, Frame as AvFrame, Packet } from 'node-av/lib'
 import { AVMEDIA_TYPE_VIDEO } from 'node-av/constants'
+import { evaluationDataDir } from '../helpers/data.js'
 
 // 100 frames at 25 fps, a keyframe every 25 frames (4 keyframes), no B-frames.
 const SCENE = { ...streetScene({ width: 320, height: 240, fps: 25 }), frames: 100 }

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { evaluationDataDir } from '@oko/core'
+import { evaluationDataDir } from '../helpers/data.js'
 
 describe('evaluationDataDir', () => {
   const present = mkdtempSync(join(tmpdir(), 'oko-data-'))

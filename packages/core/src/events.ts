@@ -1,16 +1,31 @@
 import type { SerializedError } from './errors.js'
 import type { Rect } from './geometry.js'
 
+/** The shape version every event carries in `v`; it changes only with a breaking change of a shape. */
+export const EVENT_VERSION = 1
+
 /** Fields every event carries. */
 export interface EventBase {
-  /** Camera (source) id. */
-  readonly cameraId: string
-  /** Sequence number of the frame the event is about (per camera), or of the event where no frame applies. */
-  readonly seq: number
-  /** Presentation time of that frame in µs, 0 where no frame applies. */
-  readonly ptsUs: number
+  /** Unique across cameras, processes and restarts, and sorts by creation time (a ULID). */
+  readonly id: string
+  /** Shape version (`EVENT_VERSION`). */
+  readonly v: number
+  readonly type: string
   /** Wall-clock time the event was made, ms since the epoch. */
   readonly timeMs: number
+}
+
+/** An event about one camera. */
+export interface CameraEventBase extends EventBase {
+  readonly cameraId: string
+}
+
+/** An event about one frame of one camera. */
+export interface FrameEventBase extends CameraEventBase {
+  /** Sequence number of the frame (per camera). */
+  readonly seq: number
+  /** Presentation time of the frame, µs. */
+  readonly ptsUs: number
 }
 
 export interface MotionRegion extends Rect {
@@ -24,8 +39,8 @@ export interface ZoneHit {
   readonly score: number
 }
 
-export interface MotionEvent extends EventBase {
-  readonly type: 'motion'
+/** What the motion gate saw in a frame (the envelope's `motion`). */
+export interface MotionInfo {
   /** Fraction of the (unmasked) frame that moved, in [0, 1]. */
   readonly score: number
   /** Regions in frame pixel coordinates. */
@@ -33,9 +48,13 @@ export interface MotionEvent extends EventBase {
   readonly zones: readonly ZoneHit[]
 }
 
+export interface MotionEvent extends FrameEventBase, MotionInfo {
+  readonly type: 'motion'
+}
+
 export type TamperReason = 'frozen' | 'covered' | 'defocused' | 'moved'
 
-export interface TamperEvent extends EventBase {
+export interface TamperEvent extends FrameEventBase {
   readonly type: 'tamper'
   readonly reason: TamperReason
   /** true when the condition starts, false when it clears. */
@@ -45,9 +64,12 @@ export interface TamperEvent extends EventBase {
 
 export type SourceState = 'connecting' | 'playing' | 'reconnecting' | 'stalled' | 'ended' | 'failed'
 
-export interface SourceEvent extends EventBase {
+export interface SourceEvent extends CameraEventBase {
   readonly type: 'source'
   readonly state: SourceState
+  /** The last frame delivered before the change (absent before the first). */
+  readonly seq?: number
+  readonly ptsUs?: number
   readonly detail?: string
   /** Reconnect attempt number while reconnecting. */
   readonly attempt?: number
@@ -57,80 +79,71 @@ export type DropReason = 'overflow' | 'stale' | 'aborted' | 'error'
 
 export interface DroppedEvent extends EventBase {
   readonly type: 'dropped'
-  /** Edge or stage that dropped. */
+  /** Camera whose items were dropped; absent for events that concerned no camera. */
+  readonly cameraId?: string
+  /** Edge or stage that dropped (`events` or `events:<subscriber>` for event queues). */
   readonly stage: string
   /** Items dropped since the previous dropped event of this stage and camera. */
   readonly count: number
   readonly reason: DropReason
+  /** The last dropped item's frame, where items are frames. */
+  readonly seq?: number
+  readonly ptsUs?: number
 }
 
 export interface ErrorEvent extends EventBase {
   readonly type: 'error'
+  /** Absent for errors of the run itself (a pool that failed, a stage that did not close). */
+  readonly cameraId?: string
+  /** The frame the error concerns, where it concerns one. */
+  readonly seq?: number
+  readonly ptsUs?: number
   readonly stage: string
   readonly error: SerializedError
   /** A fatal error also rejects the run; a non-fatal one concerns one frame or one camera. */
   readonly fatal: boolean
 }
 
-export interface PlateEvent extends EventBase {
-  readonly type: 'plate'
-  /** Plate text, upper-case, no spaces. Personal data: not logged by default. */
-  readonly text: string
-  readonly confidence: number
-  /** Country/format id that matched (`ua`, `ru`, `kz`, …), or undefined. */
-  readonly format?: string
-  readonly box: Rect
-  readonly trackId?: string
-  readonly watchlist?: readonly { list: string; entry: string; distance: number }[]
-  /** Country code of the format (`UA`, `EU`, `US`…). */
-  readonly country?: string
-  /** Confidence of each character of `text`. */
-  readonly charConfidences?: readonly number[]
-  /** Frames whose readings were voted into this event. */
-  readonly readings?: number
-  /** Pixels of the best frame around the plate (owned copy; `region` in frame pixels). Personal data. */
-  readonly snapshot?: {
-    readonly data: Uint8Array
-    readonly width: number
-    readonly height: number
-    readonly format: 'rgb24' | 'bgr24' | 'rgba' | 'gray8'
-    readonly region: Rect
-  }
+/** A picture that proves an event: JPEG bytes, encoded once. Personal data where it shows a face or plate. */
+export interface Snapshot {
+  readonly jpeg: Uint8Array
+  readonly width: number
+  readonly height: number
+  /** Where the picture was cut from, in pixels of the frame. */
+  readonly region: Rect
+  /** The frame it comes from. */
+  readonly seq: number
+  readonly ptsUs: number
 }
 
-export interface FaceEvent extends EventBase {
-  readonly type: 'face'
-  readonly box: Rect
-  readonly confidence: number
-  readonly trackId?: string
-  /** Best watchlist match, when a watchlist is configured and the face matched. */
-  readonly match?: { readonly identity: string; readonly distance: number }
-  /** Distance to the nearest watchlist entry even when it did not match (for review); absent without a watchlist. */
-  readonly nearestDistance?: number
-  /** Why the face got no descriptor (quality gate): it was seen but could not be recognised. */
-  readonly skipped?: 'too-small' | 'blurred' | 'turned-away' | 'low-confidence'
-  /** Quality of the track's best face so far: size in px, sharpness, pose in degrees, score in [0, 1]. */
-  readonly quality?: { readonly sizePx: number; readonly sharpness: number; readonly yawDeg: number; readonly pitchDeg: number; readonly score: number }
-  /** The track's best face so far (aligned crop). Personal data: never logged by default. */
-  readonly snapshot?: {
-    readonly data: Uint8Array
-    readonly width: number
-    readonly height: number
-    readonly format: 'rgb24'
-  }
+/**
+ * Every event type by its `type`. The union is open: a package adds its own types by declaration
+ * merging, without editing core:
+ *
+ * ```ts
+ * declare module '@oko/core' {
+ *   interface OkoEventMap { plate: PlateEvent }
+ * }
+ * ```
+ */
+export interface OkoEventMap {
+  motion: MotionEvent
+  tamper: TamperEvent
+  source: SourceEvent
+  dropped: DroppedEvent
+  error: ErrorEvent
 }
 
-/** Every event oko emits, discriminated on `type`. */
-export type OkoEvent =
-  | MotionEvent
-  | TamperEvent
-  | SourceEvent
-  | DroppedEvent
-  | ErrorEvent
-  | PlateEvent
-  | FaceEvent
+export type OkoEventType = keyof OkoEventMap
 
-export type OkoEventType = OkoEvent['type']
+/** Every event oko emits (with the packages loaded), discriminated on `type`. */
+export type OkoEvent = OkoEventMap[OkoEventType]
 
-/** Narrows the union to one member by its `type`. */
-export type EventOf<T extends OkoEventType> = Extract<OkoEvent, { type: T }>
+/** One member of the union by its `type`. */
+export type EventOf<T extends OkoEventType> = OkoEventMap[T]
+
+/**
+ * An event as a stage or source makes it: the run gives it its `id` and `v` (and `timeMs`, where
+ * not given) when it is emitted.
+ */
+export type EventInit<E extends EventBase = OkoEvent> = E extends EventBase ? Omit<E, 'id' | 'v' | 'timeMs'> & { readonly timeMs?: number } : never

@@ -1,5 +1,4 @@
 import { OkoError } from './errors.js'
-import type { Frame } from './frame.js'
 import type { Rect } from './geometry.js'
 import { describeValue } from './validate.js'
 
@@ -65,83 +64,4 @@ export function clampRect(r: Rect, width: number, height: number): Rect | undefi
   const x1 = Math.min(width, Math.ceil(r.x + r.width))
   const y1 = Math.min(height, Math.ceil(r.y + r.height))
   return x1 - x0 >= 1 && y1 - y0 >= 1 ? { x: x0, y: y0, width: x1 - x0, height: y1 - y0 } : undefined
-}
-
-/**
- * Copies a decoded frame (or `rect` of it) into a packed image owned by the caller: packed
- * formats keep their format, yuv420p and nv12 become rgb24 (BT.601 limited range, as cameras send).
- * The one copy to make where frames are borrowed.
- */
-export function frameToImage(frame: Frame, rect?: Rect): RawImage {
-  const r = rect ? clampRect(rect, frame.width, frame.height) : { x: 0, y: 0, width: frame.width, height: frame.height }
-  if (!r) throw new OkoError('ERR_INVALID_INPUT', `region ${JSON.stringify(rect)} lies outside the ${frame.width}×${frame.height} frame`)
-  const { format } = frame
-  if (format === 'gray8' || format === 'rgb24' || format === 'bgr24' || format === 'rgba') {
-    const bpp = BYTES_PER_PIXEL[format]
-    const out = new Uint8Array(r.width * r.height * bpp)
-    const src = frame.planes[0]!
-    const stride = frame.strides[0]!
-    for (let y = 0; y < r.height; y++) {
-      const from = (r.y + y) * stride + r.x * bpp
-      out.set(src.subarray(from, from + r.width * bpp), y * r.width * bpp)
-    }
-    return { data: out, width: r.width, height: r.height, format }
-  }
-  const Y = frame.planes[0]!
-  const ys = frame.strides[0]!
-  const nv12 = format === 'nv12'
-  const U = frame.planes[1]!
-  const V = nv12 ? U : frame.planes[2]!
-  const us = frame.strides[1]!
-  const vs = nv12 ? us : frame.strides[2]!
-  const out = new Uint8Array(r.width * r.height * 3)
-  let o = 0
-  for (let y = r.y; y < r.y + r.height; y++) {
-    const cy = y >> 1
-    for (let x = r.x; x < r.x + r.width; x++) {
-      const cx = x >> 1
-      const c = (Y[y * ys + x]! - 16) * 1.164
-      const d = (nv12 ? U[cy * us + cx * 2]! : U[cy * us + cx]!) - 128
-      const e = (nv12 ? V[cy * vs + cx * 2 + 1]! : V[cy * vs + cx]!) - 128
-      out[o++] = clamp255(c + 1.596 * e)
-      out[o++] = clamp255(c - 0.392 * d - 0.813 * e)
-      out[o++] = clamp255(c + 2.017 * d)
-    }
-  }
-  return { data: out, width: r.width, height: r.height, format: 'rgb24' }
-}
-
-/** Copies `rect` (default: all) of a packed image into a new rgb24 image. */
-export function toRgb(image: RawImage, rect?: Rect): RgbImage {
-  const r = rect ? clampRect(rect, image.width, image.height) : { x: 0, y: 0, width: image.width, height: image.height }
-  if (!r) throw new OkoError('ERR_INVALID_INPUT', `region ${JSON.stringify(rect)} lies outside the ${image.width}×${image.height} image`)
-  const ch = BYTES_PER_PIXEL[image.format]
-  const stride = image.stride ?? image.width * ch
-  const out = new Uint8Array(r.width * r.height * 3)
-  const src = image.data
-  let o = 0
-  for (let y = r.y; y < r.y + r.height; y++) {
-    let i = y * stride + r.x * ch
-    for (let x = 0; x < r.width; x++, i += ch) {
-      if (ch === 1) {
-        const v = src[i]!
-        out[o++] = v; out[o++] = v; out[o++] = v
-      } else if (image.format === 'bgr24') {
-        out[o++] = src[i + 2]!; out[o++] = src[i + 1]!; out[o++] = src[i]!
-      } else {
-        out[o++] = src[i]!; out[o++] = src[i + 1]!; out[o++] = src[i + 2]!
-      }
-    }
-  }
-  return { data: out, width: r.width, height: r.height, format: 'rgb24' }
-}
-
-/** The rgb24 pixels of a frame or a region of it, owned by the caller. */
-export function frameToRgb(frame: Frame, rect?: Rect): RgbImage {
-  const image = frameToImage(frame, rect)
-  return image.format === 'rgb24' ? (image as RgbImage) : toRgb(image)
-}
-
-function clamp255(v: number): number {
-  return v < 0 ? 0 : v > 255 ? 255 : Math.round(v)
 }

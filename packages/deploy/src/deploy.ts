@@ -1,10 +1,229 @@
 import type { FrameSource, OkoEvent, SerializedError, Stage } from '@oko/core'
-import { OkoError, serializeError } from '@oko/core'
-import { EventEncoder, Pipeline, isWorkerStage, type PipelineRun, type RunSummary, type StageLike } from '@oko/pipeline'
+import { InvalidOptionError, OkoError, serializeError } from '@oko/core'
+import { EventEncoder, Pipeline, type PipelineRun, type RunStats, type RunSummary, type SubscribeOptions, type Subscription, type WorkerStage } from '@oko/pipeline'
 import { Source, isLiveUrl } from '@oko/source'
 import { KernelModule } from '@oko/wasm'
-import type { CameraConfig, DeploymentConfig } from './schema.js'
-import { defaultStages, type SharedResources, type StageRegistry } from './stages.js'
+import { ResourcePool } from './resources.js'
+import { validateCamera, type CameraConfig, type DeploymentConfig } from './schema.js'
+import { defaultStages, type StageRegistry } from './stages.js'
+
+export interface DeploymentOptions {
+  /** Opens one camera. Default: `Source.open` from @oko/source. */
+  readonly openSource?: (camera: CameraConfig) => Promise<FrameSource>
+  /** Stages configs may name. Default: `defaultStages()`. */
+  readonly registry?: StageRegistry
+  /** Stops the deployment like `close()`. */
+  readonly signal?: AbortSignal
+  /**
+   * Keep running while no camera runs (a cluster worker, an application that adds cameras): it
+   * ends when closed. Default false: the deployment ends when its cameras have ended.
+   */
+  readonly keepOpen?: boolean
+  /** Folder relative paths of cameras added later are taken from. Default: the working directory. */
+  readonly baseDir?: string
+}
+
+/**
+ * A running deployment: the cameras of a config, each with its stages, in one pipeline run, with
+ * cameras added, removed and reconfigured at run time without touching the others. What cameras
+ * share (model pools, readers, watchlists) is made once and closed with the last camera that
+ * uses it. What `oko run`, an application and a cluster worker all use.
+ *
+ * ```ts
+ * await using deployment = await Deployment.start(loadDeployment('deploy.yaml'))
+ * for await (const event of deployment.events) console.log(event.type)
+ * ```
+ */
+export class Deployment implements AsyncDisposable {
+  readonly run: PipelineRun
+  readonly #config: DeploymentConfig
+  readonly #cameras: Map<string, { config: CameraConfig; source: FrameSource }>
+  readonly #failed = new Set<string>()
+  readonly #resources: ResourcePool
+  readonly #open: (camera: CameraConfig) => Promise<FrameSource>
+  readonly #registry: StageRegistry
+  readonly #baseDir: string
+  /** Camera changes, one at a time (add, remove, update of one camera never interleave). */
+  #changes: Promise<unknown> = Promise.resolve()
+  #closing: Promise<RunSummary> | undefined
+
+  private constructor(config: DeploymentConfig, run: PipelineRun, resources: ResourcePool, cameras: Map<string, { config: CameraConfig; source: FrameSource }>, options: DeploymentOptions) {
+    this.#config = config
+    this.run = run
+    this.#resources = resources
+    this.#cameras = cameras
+    this.#open = options.openSource ?? openCamera
+    this.#registry = options.registry ?? defaultStages()
+    this.#baseDir = options.baseDir ?? process.cwd()
+  }
+
+  /**
+   * Opens every camera of a validated config (one that fails is reported as an `error` event and
+   * left out; the others run) and starts the pipeline. Rejects with ERR_SOURCE_UNREACHABLE when
+   * no camera could be opened (unless `keepOpen`).
+   */
+  static async start(config: DeploymentConfig, options: DeploymentOptions = {}): Promise<Deployment> {
+    const open = options.openSource ?? openCamera
+    const registry = options.registry ?? defaultStages()
+    const opened = await Promise.allSettled(config.cameras.map((c) => open(c)))
+    const sources = opened.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
+    if (sources.length === 0 && config.cameras.length > 0 && !options.keepOpen) {
+      const reasons = opened.map((r) => (r.status === 'rejected' ? (r.reason as Error).message : '')).filter(Boolean)
+      throw new OkoError('ERR_SOURCE_UNREACHABLE', `no camera could be opened: ${reasons.join('; ')}`)
+    }
+    const module = config.stages.some((s) => s.name === 'motion') ? await KernelModule.load() : undefined
+    const resources = new ResourcePool(module)
+    const cameras = new Map<string, { config: CameraConfig; source: FrameSource }>()
+    opened.forEach((r, i) => {
+      if (r.status === 'fulfilled') cameras.set(config.cameras[i]!.id, { config: config.cameras[i]!, source: r.value })
+    })
+    // The pipeline is built once; each camera's stages come from its own config when it joins.
+    const factory = (name: string) => (cameraId: string): Promise<Stage | WorkerStage> => {
+      const camera = cameras.get(cameraId)?.config
+      if (!camera) throw new OkoError('ERR_INVALID_INPUT', `camera ${cameraId} has no config in this deployment`)
+      const stage = config.stages.find((s) => s.name === name)!
+      return Promise.resolve(registry[name]!.create({ ...stage.options, ...camera.stages[name] }, camera, resources.scope(cameraId)))
+    }
+    let pipeline = Pipeline.from(sources)
+    for (const step of config.order) {
+      pipeline = typeof step === 'string' ? pipeline.pipe(factory(step)) : pipeline.fanOut(step.map((name) => factory(name)))
+    }
+    const run = pipeline.run({
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.keepOpen ? { keepOpen: true } : {}),
+      edge: config.edge,
+      events: config.events,
+    })
+    const deployment = new Deployment(config, run, resources, cameras, { ...options, openSource: open, registry })
+    opened.forEach((r, i) => {
+      if (r.status === 'rejected') deployment.#reportFailed(config.cameras[i]!.id, r.reason)
+    })
+    // When the run ends (its cameras ended, or it was stopped), what was opened is closed.
+    void run.completion.then(() => deployment.#release(), () => deployment.#release())
+    return deployment
+  }
+
+  /** The run's events: the default subscriber (bounded, one consumer). */
+  get events(): Subscription {
+    return this.run.events
+  }
+
+  get completion(): Promise<RunSummary> {
+    return this.run.completion
+  }
+
+  /** Another consumer of the events with its own bounded queue (a sink, the live page). */
+  subscribe(options?: SubscribeOptions): Subscription {
+    return this.run.subscribe(options)
+  }
+
+  stats(): RunStats {
+    return this.run.stats()
+  }
+
+  /** The cameras running now, by their config. */
+  cameras(): readonly CameraConfig[] {
+    return [...this.#cameras.values()].map((c) => c.config)
+  }
+
+  /** Cameras that could not be opened (each also reported as an `error` event). */
+  failedCameras(): readonly string[] {
+    return [...this.#failed]
+  }
+
+  /** Keys of shared resources with the number of cameras holding each (model pools, readers, stages). */
+  sharedResources(): Record<string, number> {
+    return this.#resources.holders()
+  }
+
+  /**
+   * Adds a camera (a config entry as in `cameras:`, validated against the deployment's stages),
+   * opens it and starts its stages; the other cameras are not touched. Rejects with a clear error
+   * when it is invalid, its id is taken, or it cannot be opened.
+   */
+  addCamera(camera: unknown): Promise<CameraConfig> {
+    return this.#serial(async () => {
+      const config = validateCamera(camera, { path: 'camera', baseDir: this.#baseDir, stages: this.#config.stages, registry: this.#registry })
+      if (this.#cameras.has(config.id)) throw new InvalidOptionError('camera.id', `camera "${config.id}" is already running; remove it first or give it another id`)
+      await this.#start(config)
+      return config
+    })
+  }
+
+  /** Stops a camera: its queued work is dropped (counted), open tracks are reported, its stages closed, its source closed; shared resources it alone held are closed. */
+  removeCamera(cameraId: string): Promise<void> {
+    return this.#serial(() => this.#stop(cameraId))
+  }
+
+  /**
+   * Reconfigures a camera: `patch` is merged over its config entry (`{ fps: 5 }`, `{ zones: […] }`,
+   * `{ stages: { plates: { watchlist } } }`), validated, and the camera restarted with it. The
+   * other cameras are not touched. On a bad patch the camera keeps running as it was.
+   */
+  updateCamera(cameraId: string, patch: Record<string, unknown>): Promise<CameraConfig> {
+    return this.#serial(async () => {
+      const current = this.#cameras.get(cameraId)
+      if (!current) throw new InvalidOptionError('cameraId', `no camera "${cameraId}" is running`)
+      if (patch.id !== undefined && patch.id !== cameraId) throw new InvalidOptionError('patch.id', 'a camera keeps its id; remove it and add a new one instead')
+      const next = validateCamera({ ...entryOf(current.config), ...patch }, { path: 'patch', baseDir: this.#baseDir, stages: this.#config.stages, registry: this.#registry })
+      await this.#stop(cameraId)
+      await this.#start(next)
+      return next
+    })
+  }
+
+  /** Stops everything and waits for the summary. Idempotent. */
+  close(): Promise<RunSummary> {
+    this.#closing ??= this.run.close().finally(() => this.#release())
+    return this.#closing
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close().catch(() => undefined)
+  }
+
+  async #start(config: CameraConfig): Promise<void> {
+    const source = await this.#open(config)
+    this.#cameras.set(config.id, { config, source })
+    this.#failed.delete(config.id)
+    try {
+      await this.run.addCamera(source)
+    } catch (error) {
+      this.#cameras.delete(config.id)
+      await source.close().catch(() => undefined)
+      await this.#resources.release(config.id)
+      throw error
+    }
+  }
+
+  async #stop(cameraId: string): Promise<void> {
+    const camera = this.#cameras.get(cameraId)
+    if (!camera) throw new InvalidOptionError('cameraId', `no camera "${cameraId}" is running; running: ${[...this.#cameras.keys()].join(', ') || 'none'}`)
+    await this.run.removeCamera(cameraId)
+    this.#cameras.delete(cameraId)
+    await camera.source.close().catch(() => undefined)
+    await this.#resources.release(cameraId)
+  }
+
+  #reportFailed(cameraId: string, reason: unknown): void {
+    this.#failed.add(cameraId)
+    this.run.publish({ type: 'error', cameraId, stage: 'source', error: serializeError(reason), fatal: false })
+  }
+
+  #serial<T>(change: () => Promise<T>): Promise<T> {
+    const next = this.#changes.then(change)
+    this.#changes = next.catch(() => undefined)
+    return next
+  }
+
+  /** After the run: sources closed, shared resources closed. */
+  async #release(): Promise<void> {
+    const sources = [...this.#cameras.values()].map((c) => c.source)
+    this.#cameras.clear()
+    await Promise.allSettled(sources.map((s) => s.close()))
+    await this.#resources.closeAll()
+  }
+}
 
 export interface DeploymentHooks {
   /** Opens one camera. Default: `Source.open` from @oko/source. */
@@ -15,8 +234,8 @@ export interface DeploymentHooks {
   readonly write: (bytes: Uint8Array) => void | Promise<void>
   /** Called for each event before it is written (for progress). */
   readonly onEvent?: (event: OkoEvent) => void
-  /** Called once the pipeline runs (for live stats). */
-  readonly onStart?: (run: PipelineRun) => void
+  /** Called once the deployment runs (for live stats). */
+  readonly onStart?: (deployment: Deployment) => void
 }
 
 export interface DeploymentResult {
@@ -26,93 +245,27 @@ export interface DeploymentResult {
 }
 
 /**
- * Runs a validated deployment: opens every camera (one that fails is reported and skipped, the
- * others run), builds one pipeline over all of them (stages made per camera), and writes every
- * event through one encoder. Closes what it opened.
+ * Runs a validated deployment to its end and writes every event through one encoder (the
+ * config's output format): what `oko run` does. Closes what it opened.
  */
 export async function runDeployment(config: DeploymentConfig, hooks: DeploymentHooks): Promise<DeploymentResult> {
-  const registry = hooks.registry ?? defaultStages()
-  const open = hooks.openSource ?? openCamera
   const encoder = new EventEncoder(config.output.format)
-  const write = async (event: OkoEvent) => {
-    hooks.onEvent?.(event)
-    // Outputs go to command centres: error events carry code and message, not stacks.
-    const out = event.type === 'error' ? { ...event, error: withoutStack(event.error) } : event
-    await hooks.write(encoder.encode(out))
-  }
-  const sources: FrameSource[] = []
-  const failed: string[] = []
-  let cleanup = async (): Promise<void> => {}
+  const deployment = await Deployment.start(config, {
+    ...(hooks.openSource ? { openSource: hooks.openSource } : {}),
+    ...(hooks.registry ? { registry: hooks.registry } : {}),
+    ...(hooks.signal ? { signal: hooks.signal } : {}),
+  })
   try {
-    const opened = await Promise.allSettled(config.cameras.map((c) => open(c)))
-    for (const [i, r] of opened.entries()) {
-      const camera = config.cameras[i]!
-      if (r.status === 'fulfilled') sources.push(r.value)
-      else {
-        failed.push(camera.id)
-        await write({ type: 'error', cameraId: camera.id, seq: 0, ptsUs: 0, timeMs: Date.now(), stage: 'source', error: serializeError(r.reason), fatal: false })
-      }
+    hooks.onStart?.(deployment)
+    for await (const event of deployment.events) {
+      hooks.onEvent?.(event)
+      // Outputs go to command centres: error events carry code and message, not stacks.
+      await hooks.write(encoder.encode(event.type === 'error' ? { ...event, error: withoutStack(event.error) } : event))
     }
-    if (sources.length === 0) {
-      const reasons = opened.map((r) => (r.status === 'rejected' ? (r.reason as Error).message : '')).filter(Boolean)
-      throw new OkoError('ERR_SOURCE_UNREACHABLE', `no camera could be opened: ${reasons.join('; ')}`)
-    }
-    const module = config.stages.some((s) => s.name === 'motion') ? await KernelModule.load() : undefined
-    const made = new Map<string, Promise<unknown>>()
-    const closers: (() => Promise<void>)[] = []
-    const shared: SharedResources = {
-      ...(module ? { module } : {}),
-      once<T>(key: string, make: () => Promise<T>, close?: (value: T) => Promise<void>): Promise<T> {
-        let p = made.get(key) as Promise<T> | undefined
-        if (!p) {
-          made.set(key, (p = make()))
-          if (close) closers.push(async () => close(await p!))
-        }
-        return p
-      },
-    }
-    // Shared resources close after the run, in reverse order of creation (stages before their pools).
-    cleanup = async () => {
-      for (const c of closers.reverse()) await c().catch(() => {})
-    }
-    const byId = new Map(config.cameras.map((c) => [c.id, c]))
-    const steps: { name: string; branch: boolean; stage: StageLike<unknown, unknown> }[] = []
-    for (const s of config.stages) {
-      // Made up front for every camera (pipeline factories are synchronous).
-      const perCamera = new Map<string, StageLike<unknown, unknown>>()
-      for (const source of sources) {
-        const camera = byId.get(source.cameraId)!
-        perCamera.set(source.cameraId, await registry[s.name]!.create({ ...s.options, ...camera.stages[s.name] }, camera, shared))
-      }
-      const all = [...perCamera.values()]
-      const branch = registry[s.name]!.branch === true
-      if (all.every((x) => isWorkerStage(x))) {
-        if (all.some((x) => x !== all[0])) throw new OkoError('ERR_UNSUPPORTED', `stage "${s.name}": a worker stage must be the same for every camera (make it once with shared.once)`)
-        steps.push({ name: s.name, branch, stage: all[0]! })
-      } else {
-        steps.push({ name: s.name, branch, stage: (cameraId: string) => asStage(perCamera.get(cameraId)!, cameraId, s.name) })
-      }
-    }
-    let pipeline: Pipeline<unknown> = Pipeline.from(sources)
-    const branches = steps.filter((s) => s.branch)
-    for (const s of steps.filter((x) => !x.branch)) pipeline = pipeline.pipe(s.stage)
-    // Model stages run side by side on the frames that passed the gate.
-    if (branches.length === 1) pipeline = pipeline.pipe(branches[0]!.stage)
-    else if (branches.length > 1) pipeline = pipeline.fanOut(branches.map((b) => b.stage))
-    const run = pipeline.run({ ...(hooks.signal ? { signal: hooks.signal } : {}), edge: config.edge, events: config.events })
-    hooks.onStart?.(run)
-    for await (const event of run.events) await write(event)
-    return { summary: await run.completion, failedCameras: failed }
+    return { summary: await deployment.completion, failedCameras: deployment.failedCameras() }
   } finally {
-    await Promise.allSettled(sources.map((s) => s.close()))
-    await cleanup()
+    await deployment.close().catch(() => undefined)
   }
-}
-
-function asStage(stage: StageLike<unknown, unknown>, cameraId: string, name: string): Stage<unknown, unknown> {
-  if (typeof stage === 'function') return stage(cameraId)
-  if (!isWorkerStage(stage)) return stage
-  throw new OkoError('ERR_UNSUPPORTED', `stage "${name}": mixes worker and inline stages across cameras`)
 }
 
 async function openCamera(camera: CameraConfig): Promise<FrameSource> {
@@ -130,6 +283,16 @@ async function openCamera(camera: CameraConfig): Promise<FrameSource> {
     ...(camera.realtime !== undefined ? { realtime: camera.realtime } : {}),
     ...(camera.main !== undefined ? { main: camera.main } : {}),
   })
+}
+
+/** A validated camera as the config entry it came from (polygons as point lists), to merge a patch over. */
+function entryOf(camera: CameraConfig): Record<string, unknown> {
+  const { masks, zones, ...rest } = camera
+  return {
+    ...rest,
+    masks: masks.map((m) => m.map((p) => [p.x, p.y])),
+    zones: zones.map((z) => ({ ...z, polygon: z.polygon.map((p) => [p.x, p.y]) })),
+  }
 }
 
 function withoutStack(error: SerializedError): SerializedError {

@@ -47,8 +47,10 @@ export interface OutputConfig {
 
 export interface DeploymentConfig {
   readonly cameras: readonly CameraConfig[]
-  /** In pipeline order; `motion` first. */
+  /** Every stage once, with its options, in pipeline order; `motion` first. */
   readonly stages: readonly StageConfig[]
+  /** The pipeline's shape by stage name: one after the other, a list inside runs side by side (`[motion, objects, [plates, faces]]`). */
+  readonly order: readonly (string | readonly string[])[]
   readonly output: OutputConfig
   readonly edge: EdgeOptions
   readonly events: { readonly capacity?: number; readonly overflow?: 'block' | 'drop-oldest' }
@@ -64,7 +66,7 @@ const HINTS: Record<string, string> = {
   main: 'give the high-resolution stream of the same camera: rtsp://… or a file path',
   id: 'give each camera a short unique name, e.g. "gate-1"',
   fps: 'the frame rate to analyse, e.g. 5; frames above it are dropped before decoding work',
-  stages: 'list stage names in pipeline order, e.g. [motion, plates, faces]; options go as `- motion: { threshold: 20 }`',
+  stages: 'list stage names in pipeline order, e.g. [motion, plates, faces]; options go as `- motion: { threshold: 20 }`; `- [plates, faces]` runs two side by side',
   watchlist: 'plates: a text file with one plate per line (or JSON); faces: a file made by `oko faces enrol`; paths are relative to the config file',
   countries: 'format ids or country codes such as [ua, ru, kz, by, europe, us]',
   threads: 'worker threads for this stage\'s models, shared by every camera, e.g. 1 or 2',
@@ -82,7 +84,7 @@ export function validateDeployment(raw: unknown, options: { baseDir: string; reg
   if (raw === undefined || raw === null) throw new InvalidOptionError('config', 'the file is empty; start with `cameras:` and one `- url: …` per camera')
   const top = checkObject('config', raw)
   checkKnownKeys('config', top, TOP_KEYS)
-  const stages = checkStages(top.stages, options.registry, options.baseDir)
+  const { stages, order } = checkStages(top.stages, options.registry, options.baseDir)
   const list = checkArray('cameras', top.cameras)
   if (list.length === 0) throw new InvalidOptionError('cameras', 'expected at least one camera, received an empty list')
   const ids = new Set<string>()
@@ -97,6 +99,7 @@ export function validateDeployment(raw: unknown, options: { baseDir: string; reg
   return {
     cameras,
     stages,
+    order,
     output: checkOutput(top.output, options.baseDir),
     edge: checkEdgeOptions('edge', top.edge),
     events: {
@@ -106,11 +109,14 @@ export function validateDeployment(raw: unknown, options: { baseDir: string; reg
   }
 }
 
-function checkStages(value: unknown, registry: StageRegistry, baseDir: string): StageConfig[] {
+/** A list of stages runs one after the other; a list inside it runs side by side (`- [plates, faces]`). */
+function checkStages(value: unknown, registry: StageRegistry, baseDir: string): { stages: StageConfig[]; order: (string | string[])[] } {
   const list = checkArray('stages', value, ['motion'])
   const known = Object.keys(registry)
-  const out = list.map((entry, i): StageConfig => {
-    const path = `stages[${i}]`
+  const out: StageConfig[] = []
+  const order: (string | string[])[] = []
+  const paths: string[] = []
+  const one = (entry: unknown, path: string): StageConfig => {
     let name: string
     let options: Record<string, unknown> = {}
     if (typeof entry === 'string') name = entry
@@ -123,16 +129,26 @@ function checkStages(value: unknown, registry: StageRegistry, baseDir: string): 
     }
     const provider = registry[name]
     if (!provider) throw new InvalidOptionError(path, `unknown stage ${describeValue(name)}; known stages: ${known.join(', ')}`)
-    return { name, options: provider.check(options, `${path}.${name}`, { baseDir }) ?? options }
+    out.push({ name, options: provider.check(options, `${path}.${name}`, { baseDir }) ?? options })
+    paths.push(path)
+    return out[out.length - 1]!
+  }
+  list.forEach((entry, i) => {
+    const path = `stages[${i}]`
+    if (!Array.isArray(entry)) return order.push(one(entry, path).name)
+    if (entry.length < 2) throw new InvalidOptionError(path, `a list of stages runs them side by side: give at least two, received ${describeValue(entry)}`)
+    order.push(entry.map((e, j) => one(e, `${path}[${j}]`).name))
   })
   const names = out.map((s) => s.name)
   const dup = names.find((n, i) => names.indexOf(n) !== i)
-  if (dup) throw new InvalidOptionError(`stages[${names.lastIndexOf(dup)}]`, `stage "${dup}" is listed twice`)
-  if (names.includes('motion') && names[0] !== 'motion') throw new InvalidOptionError(`stages[${names.indexOf('motion')}]`, 'motion must come first: it is the gate that keeps still frames off the model stages')
-  const firstBranch = names.findIndex((n) => registry[n]!.branch)
-  const late = names.findIndex((n, i) => i > firstBranch && !registry[n]!.branch)
-  if (firstBranch >= 0 && late >= 0) throw new InvalidOptionError(`stages[${late}]`, `stage "${names[late]}" must come before ${names[firstBranch]}: model stages (${names.filter((n) => registry[n]!.branch).join(', ')}) come last and run side by side`)
-  return out
+  if (dup) throw new InvalidOptionError(paths[names.lastIndexOf(dup)]!, `stage "${dup}" is listed twice`)
+  if (names.includes('motion') && order[0] !== 'motion') throw new InvalidOptionError(paths[names.indexOf('motion')]!, 'motion must come first, on its own: it is the gate that keeps still frames off the model stages')
+  return { stages: out, order }
+}
+
+/** Validates one camera entry (as under `cameras:`) against a deployment's stages: for cameras added at run time. */
+export function validateCamera(raw: unknown, options: { path: string; baseDir: string; stages: readonly StageConfig[]; registry: StageRegistry }): CameraConfig {
+  return checkCamera(options.path, raw, options.baseDir, options.stages, options.registry)
 }
 
 function checkCamera(path: string, value: unknown, baseDir: string, stages: readonly StageConfig[], registry: StageRegistry): CameraConfig {

@@ -1,21 +1,13 @@
 import type { MotionStageOptions } from '@oko/motion'
 import { motionStage, resolveMotionOptions } from '@oko/motion'
-import type { StageLike } from '@oko/pipeline'
-import type { KernelModule } from '@oko/wasm'
+import type { Stage } from '@oko/core'
+import type { WorkerStage } from '@oko/pipeline'
 import { facesProvider } from './providers/faces.js'
 import { platesProvider } from './providers/plates.js'
+import type { SharedResources } from './resources.js'
 import type { CameraConfig } from './schema.js'
 
-/**
- * What the stages of a deployment share: one kernel module for every camera's motion detector,
- * and `once()` for anything else made once per deployment (a model pool, a reader) and closed
- * when the run ends. Per-camera state over time (plate tracks) uses the stages' own `tick` and
- * `flush`, which the pipeline calls.
- */
-export interface SharedResources {
-  readonly module?: KernelModule
-  once<T>(key: string, make: () => Promise<T>, close?: (value: T) => Promise<void>): Promise<T>
-}
+export type { SharedResources } from './resources.js'
 
 /** A stage that configs can name. */
 export interface StageProvider {
@@ -25,18 +17,14 @@ export interface StageProvider {
    * (file paths resolved against `context.baseDir`, the config file's folder).
    */
   check(options: Record<string, unknown>, path: string, context?: { readonly baseDir: string }): void | Record<string, unknown>
-  /**
-   * A model stage that consumes the gated frames and only emits events (passes nothing on).
-   * Branch stages come after the others; several run side by side on the same frames (fan-out).
-   */
-  readonly branch?: boolean
   /** Validates what a camera adds (masks, zones) for this stage. */
   checkCamera?(camera: CameraConfig, path: string): void
   /**
-   * Makes the stage for one camera: a Stage (per-camera state), or a workerStage(...) — return the
-   * same worker stage for every camera (make it with `shared.once`) so cameras share its pool fairly.
+   * Makes the stage for one camera (the deployment's options merged with the camera's own): a
+   * Stage of its own (closed when the camera leaves), or a worker stage shared by cameras (make it
+   * with `shared.once`, which also closes it with the last camera that used it).
    */
-  create(options: Record<string, unknown>, camera: CameraConfig, shared: SharedResources): StageLike<unknown, unknown> | Promise<StageLike<unknown, unknown>>
+  create(options: Record<string, unknown>, camera: CameraConfig, shared: SharedResources): Stage | WorkerStage | Promise<Stage | WorkerStage>
 }
 
 export type StageRegistry = Readonly<Record<string, StageProvider>>
@@ -55,11 +43,11 @@ export const motionProvider: StageProvider = {
       ...(camera.zones.length > 0 ? { zones: camera.zones } : {}),
       ...(shared.module ? { module: shared.module } : {}),
     }
-    return motionStage(merged) as StageLike<unknown, unknown>
+    return motionStage(merged)
   },
 }
 
-/** The stages `oko run` knows by name: `motion` (the gate), `plates` and `faces` (model branches). */
+/** The stages `oko run` knows by name: `motion` (the gate), `plates` and `faces`. */
 export function defaultStages(): StageRegistry {
   return { motion: motionProvider, plates: platesProvider, faces: facesProvider }
 }

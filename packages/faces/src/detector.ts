@@ -1,6 +1,6 @@
-import { padGrey } from './image.js'
 import type { Point, Rect } from '@oko/core'
-import { OkoError, checkArray, checkBoolean, checkKnownKeys, checkNumber, checkObject, checkOneOf, checkString, iou, type RawImage, type RgbImage, checkRawImage, clampRect, toRgb } from '@oko/core'
+import { OkoError, checkArray, checkBoolean, checkKnownKeys, checkNumber, checkObject, checkOneOf, checkString, iou, type RawImage, type RgbImage, checkRawImage, clampRect } from '@oko/core'
+import { padGrey, toRgb } from '@oko/imaging'
 import type { AlignedFace } from './align.js'
 import { alignFace, fivePointsOf68 } from './align.js'
 import type { RawDetection } from './onnx.js'

@@ -1,5 +1,6 @@
 import type { Point } from '@oko/core'
-import { OkoError, checkKnownKeys, checkNumber, checkObject, checkOneOf, checkString, type RawImage, type RgbImage, checkRawImage, clampRect, toRgb } from '@oko/core'
+import { OkoError, checkKnownKeys, checkNumber, checkObject, checkOneOf, checkString, type RawImage, type RgbImage, checkRawImage, clampRect } from '@oko/core'
+import { toRgb } from '@oko/imaging'
 import type { AlignedFace } from './align.js'
 import { ARCFACE_112, DLIB_CHIP, alignFace, fivePointsOf68, warpToTemplate } from './align.js'
 import type { OnnxEmbedderSpec } from './onnx.js'

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url'
-import { OkoError, checkKnownKeys, checkObject, optionalNumber, type RawImage, checkRawImage, toRgb } from '@oko/core'
+import { OkoError, checkKnownKeys, checkObject, optionalNumber, type RawImage, checkRawImage } from '@oko/core'
+import { toRgb } from '@oko/imaging'
 import { InferencePool } from '@oko/pipeline'
 import type { AnalyzeOptions, AnalyzedFace, FaceAnalysis, FaceAnalyzerOptions } from './analyzer.js'
 import { searchAreas, shiftFace, suppressFaces } from './detector.js'
@@ -24,7 +25,8 @@ function workerUrl(): URL {
 export class FacePool implements FaceAnalysis {
   #closed = false
 
-  private constructor(private readonly pool: InferencePool<FaceWorker>, readonly modelId: string, readonly backendDescription: string) {}
+  /** @param pool the worker threads (the face stage sends its frame jobs to them too) */
+  private constructor(readonly pool: InferencePool<FaceWorker>, readonly modelId: string, readonly backendDescription: string) {}
 
   static async create(options: FacePoolOptions = {}): Promise<FacePool> {
     const o = checkObject('options', options, {})

@@ -1,30 +1,14 @@
-import type { FaceEvent, Frame, Rect, Stage, StageContext } from '@oko/core'
-import { InvalidOptionError, OkoError, checkBoolean, checkKnownKeys, checkObject, iou, optionalNumber, type RawImage, type RgbImage, checkRawImage, frameToRgb } from '@oko/core'
+import type { Envelope, EventInit, Frame, Rect, StageContext } from '@oko/core'
+import { InvalidOptionError, OkoError, checkBoolean, checkKnownKeys, checkObject, checkOneOf, heldPart, iou, optionalNumber, type RawImage, type RgbImage, checkRawImage } from '@oko/core'
+import { encodeJpeg } from '@oko/imaging/jpeg'
+import { PASS, workerStage, type TaskRunner, type WorkerStage } from '@oko/pipeline'
 import type { AnalyzedFace, FaceAnalysis } from './analyzer.js'
 import { searchAreas, shiftFace, suppressFaces } from './detector.js'
+import type { FaceEvent } from './events.js'
+import { runFaceJob, type FaceJob, type FaceReply } from './jobs.js'
 import type { FacePoolOptions } from './pool.js'
 import { FacePool } from './pool.js'
 import { Watchlist } from './watchlist.js'
-
-/** A search box (motion region, person box) in frame pixels. */
-export type FaceRegion = Rect | { readonly box: Rect }
-
-/** A frame alone (whole frame searched), with regions (only they are searched; an empty list skips the frame), or a motion stage's output. */
-export type FaceStageInput =
-  | Frame
-  | { readonly frame: Frame; readonly regions?: readonly FaceRegion[] }
-  | { readonly frame: Frame; readonly motion: { readonly regions: readonly Rect[] } }
-
-/** A face the stage saw in this frame (for redaction downstream). No descriptor, no pixels. */
-export interface TrackedFace {
-  readonly box: Rect
-  readonly trackId: string
-}
-
-export interface FaceFrame {
-  readonly frame: Frame
-  readonly faces: readonly TrackedFace[]
-}
 
 export interface CropRequest {
   readonly cameraId: string
@@ -47,10 +31,10 @@ export interface HighResCrop {
 export type CropProvider = (request: CropRequest) => Promise<HighResCrop | undefined>
 
 export interface FaceStageOptions {
-  /** A FaceAnalyzer/FacePool to use (not closed by the stage), or options for a FacePool the stage creates and closes. */
+  /** A FacePool or FaceAnalyzer to use (not closed by the stage), or options for a FacePool the stage creates and closes. */
   analysis?: FaceAnalysis | FacePoolOptions
   watchlist?: Watchlist
-  /** Attach the track's best face crop to events (default true). Personal data: mind where events go. */
+  /** Attach a JPEG of the track's best face to events (default true). Personal data: mind where events go. */
   snapshots?: boolean
   /** Asked for areas smaller than `highResBelowPx` (their shorter side) when the detect stream is too small. */
   cropProvider?: CropProvider
@@ -60,12 +44,18 @@ export interface FaceStageOptions {
   trackTimeoutMs?: number
   /** Analyse every n-th frame only (default 1). */
   everyNthFrame?: number
+  /**
+   * Where faces are looked for: `people` (the person tracks, or detections, of the envelope),
+   * `motion` (what moved), `frame` (the whole picture), or `auto` (default): people where the
+   * envelope has any, else what moved, else the whole frame.
+   */
+  within?: 'auto' | 'people' | 'motion' | 'frame'
 }
 
 /** Checks faceStage options synchronously (for config files); throws InvalidOptionError naming `path`. */
-export function checkFaceStageOptions(options: unknown, path = 'options'): { snapshots: boolean; highResBelowPx: number; timeoutUs: number; everyNth: number } {
+export function checkFaceStageOptions(options: unknown, path = 'options'): { snapshots: boolean; highResBelowPx: number; timeoutUs: number; everyNth: number; within: 'auto' | 'people' | 'motion' | 'frame' } {
   const o = checkObject(path, options)
-  checkKnownKeys(path, o, ['analysis', 'watchlist', 'snapshots', 'cropProvider', 'highResBelowPx', 'trackTimeoutMs', 'everyNthFrame'])
+  checkKnownKeys(path, o, ['analysis', 'watchlist', 'snapshots', 'cropProvider', 'highResBelowPx', 'trackTimeoutMs', 'everyNthFrame', 'within'])
   if (o.cropProvider !== undefined && typeof o.cropProvider !== 'function') {
     throw new InvalidOptionError(`${path}.cropProvider`, 'expected a function (request) => Promise<{ image, rect } | undefined>')
   }
@@ -77,6 +67,7 @@ export function checkFaceStageOptions(options: unknown, path = 'options'): { sna
     highResBelowPx: optionalNumber(`${path}.highResBelowPx`, o.highResBelowPx, 240, { min: 0 }),
     timeoutUs: optionalNumber(`${path}.trackTimeoutMs`, o.trackTimeoutMs, 2000, { min: 0 }) * 1000,
     everyNth: optionalNumber(`${path}.everyNthFrame`, o.everyNthFrame, 1, { min: 1, integer: true }),
+    within: checkOneOf(`${path}.within`, o.within, ['auto', 'people', 'motion', 'frame'] as const, 'auto'),
   }
 }
 
@@ -86,27 +77,32 @@ interface Track {
   lastUs: number
   bestScore: number
   snapshot?: RgbImage
+  /** The snapshot as JPEG, encoded once (when an event first carries it). */
+  jpeg?: { jpeg: Uint8Array; width: number; height: number }
   quality?: FaceEvent['quality']
   match?: { identity: string; distance: number }
   nearest?: number
   described: boolean
+  objectId?: string
 }
 
-export interface FaceStage extends Stage<FaceStageInput, FaceFrame> {
+/** The face stage: a worker stage on the pool's threads, tracking each camera's faces on the cameras' thread. */
+export interface FaceStage extends WorkerStage {
   /** Which runtime analyses faces (backend and why). */
   readonly backendDescription: string
-  /** Ends the tracks and closes the pool the stage created (not one it was given). Idempotent. */
-  close(): Promise<void>
+  readonly modelId: string
 }
 
 /**
- * Finds faces in frames (only inside motion regions or person boxes when given), tracks them by
- * overlap, matches descriptors against the watchlist, and emits `face` events: when a track
- * starts, when its first usable face is described, and when its best match improves. Events carry
- * the best match, its distance and the track's best face crop; never descriptors.
+ * Finds faces in the envelope's people (or what moved), on the analysis' worker threads: the
+ * areas are materialised once and converted there. Each camera's faces are tracked by overlap (in
+ * frame order), matched against the watchlist, and `face` events come when a track starts, when
+ * its first usable face is described and when its best match improves. Events carry the best
+ * match, its distance and a JPEG of the track's best face; never descriptors. Each face is added
+ * to the envelope's detections (label `face`) for stages after it (redaction).
  */
 export async function faceStage(options: FaceStageOptions = {}): Promise<FaceStage> {
-  const { snapshots, highResBelowPx, timeoutUs, everyNth } = checkFaceStageOptions(options)
+  const { snapshots, highResBelowPx, timeoutUs, everyNth, within } = checkFaceStageOptions(options)
   const o = options as Record<string, unknown>
   const isAnalysis = (v: unknown): v is FaceAnalysis => typeof v === 'object' && v !== null && typeof (v as FaceAnalysis).analyze === 'function'
   const owned = !isAnalysis(o.analysis)
@@ -116,80 +112,149 @@ export async function faceStage(options: FaceStageOptions = {}): Promise<FaceSta
     if (owned) await analysis.close()
     throw new InvalidOptionError('options.watchlist', `its descriptors are from "${watchlist.modelId}", the analyzer makes "${analysis.modelId}"; re-enrol`)
   }
-  const cameras = new Map<string, { tracks: Track[]; next: number }>()
-  let closed = false
+  const pool = runnerOf(analysis)
+  const cropProvider = options.cropProvider
+  const cameras = new Map<string, Track[]>()
 
-  const process = async (input: FaceStageInput, ctx: StageContext): Promise<FaceFrame | undefined> => {
-    if (closed) throw new OkoError('ERR_CLOSED', 'face stage is closed')
-    const frame = 'planes' in input ? input : input.frame
-    const regions = 'planes' in input ? undefined : 'motion' in input ? input.motion.regions : input.regions?.map((r) => ('box' in r ? r.box : r))
-    if (frame.seq % everyNth !== 0 || (regions && regions.length === 0)) return { frame, faces: [] }
-    const areas = regions ? searchAreas(regions, frame.width, frame.height) : [{ x: 0, y: 0, width: frame.width, height: frame.height }]
-    // Copy every area now: the frame is borrowed and the work below is asynchronous.
-    const jobs = areas.map((rect) => {
-      const small = options.cropProvider !== undefined && Math.min(rect.width, rect.height) < highResBelowPx
-      return { rect, rgb: frameToRgb(frame, rect), small }
-    })
-    // Areas run in parallel: a FacePool spreads them over its threads.
-    const perArea = await Promise.all(jobs.map(async (job) => {
-      let image: RawImage = job.rgb
-      let rect = job.rect
-      if (job.small) {
-        const crop = await options.cropProvider!({ cameraId: ctx.cameraId, seq: frame.seq, ptsUs: frame.ptsUs, rect, frameWidth: frame.width, frameHeight: frame.height })
-        if (crop) { image = checkRawImage('cropProvider result image', crop.image); rect = crop.rect }
+  /** Areas to search (frame pixels) and which person track each came from. */
+  const areasOf = (envelope: Envelope): { areas: Rect[]; objects: (string | undefined)[] } | undefined => {
+    const frame = envelope.frame
+    let regions: { box: Rect; objectId?: string }[] | undefined
+    if (within === 'people' || within === 'auto') {
+      const tracks = envelope.tracks.filter((t) => t.label === 'person' && t.lastSeenSeq === frame.seq)
+      if (tracks.length > 0) regions = tracks.map((t) => ({ box: t.box, objectId: t.id }))
+      else {
+        const people = envelope.detections.filter((d) => d.label === 'person')
+        if (people.length > 0 || within === 'people') regions = people.map((d) => (d.trackId === undefined ? { box: d.box } : { box: d.box, objectId: d.trackId }))
       }
-      const faces = await analysis.analyze(image, { snapshots })
-      const sx = rect.width / image.width, sy = rect.height / image.height
-      return faces.map((f) => (sx === 1 && sy === 1 ? shiftFace(f, rect.x, rect.y) : scaleFace(f, sx, sy, rect)))
-    }))
-    const found = regions ? suppressFaces(perArea.flat()) : perArea.flat()
-    const cam = cameras.get(ctx.cameraId) ?? { tracks: [], next: 1 }
-    cameras.set(ctx.cameraId, cam)
-    cam.tracks = cam.tracks.filter((t) => frame.ptsUs - t.lastUs <= timeoutUs)
-    const out: TrackedFace[] = []
+    }
+    if (!regions && within !== 'people' && within !== 'frame' && envelope.motion) regions = envelope.motion.regions.map((box) => ({ box }))
+    if (!regions) return undefined
+    // searched a little wider than each region (a moving head); an earlier stage may have kept less of the frame
+    const areas: Rect[] = []
+    const objects: (string | undefined)[] = []
+    for (const area of searchAreas(regions.map((r) => r.box), frame.width, frame.height)) {
+      const held = frame.crops ? heldPart(frame, area) : area
+      if (!held || held.width < 8 || held.height < 8) continue
+      areas.push(held)
+      objects.push(regions.find((r) => iou(r.box, area) > 0)?.objectId)
+    }
+    return { areas, objects }
+  }
+
+  const stage = workerStage<WorkerOf>({
+    name: 'faces',
+    pool,
+    maxInFlightPerCamera: 1,
+    prepare(envelope, tools) {
+      if (envelope.frame.seq % everyNth !== 0) return PASS
+      const found = areasOf(envelope)
+      if (found && found.areas.length === 0) return PASS
+      const areas = found?.areas ?? [{ x: 0, y: 0, width: envelope.frame.width, height: envelope.frame.height }]
+      const frame = tools.own(envelope, areas)
+      return { job: { kind: 'frame', frame, areas, snapshots } }
+    },
+    async finish(reply, envelope, ctx) {
+      if (reply.kind !== 'faces') throw new OkoError('ERR_MODEL', 'faces worker gave no faces')
+      const frame = envelope.frame
+      const found = areasOf(envelope)
+      const areas = found?.areas ?? [{ x: 0, y: 0, width: frame.width, height: frame.height }]
+      const perArea = await Promise.all(reply.faces.map(async (faces, i) => {
+        const area = areas[i]!
+        // small areas: a sharper view from the camera's main stream, where there is one
+        if (!cropProvider || Math.min(area.width, area.height) >= highResBelowPx) return faces
+        const crop = await cropProvider({ cameraId: ctx.cameraId, seq: frame.seq, ptsUs: frame.ptsUs, rect: area, frameWidth: frame.width, frameHeight: frame.height })
+        if (!crop) return faces
+        const image = checkRawImage('cropProvider result image', crop.image)
+        const again = await analysis.analyze(image, { snapshots })
+        const sx = crop.rect.width / image.width, sy = crop.rect.height / image.height
+        return again.map((f) => (sx === 1 && sy === 1 ? shiftFace(f, crop.rect.x, crop.rect.y) : scaleFace(f, sx, sy, crop.rect)))
+      }))
+      const objectOf = (face: AnalyzedFace) => {
+        const i = areas.findIndex((a) => face.box.x >= a.x && face.box.y >= a.y && face.box.x + face.box.width <= a.x + a.width + 1 && face.box.y + face.box.height <= a.y + a.height + 1)
+        return i < 0 ? undefined : found?.objects[i]
+      }
+      const faces = found ? suppressFaces(perArea.flat()) : perArea.flat()
+      for (const f of faces) envelope.detections.push({ box: f.box, label: 'face', score: f.confidence, seq: frame.seq, ptsUs: frame.ptsUs })
+      track(ctx, frame, faces, objectOf)
+      return envelope
+    },
+    flush(ctx) {
+      cameras.delete(ctx.cameraId)
+    },
+    async close() {
+      cameras.clear()
+      if (owned) await analysis.close()
+    },
+  })
+
+  const track = (ctx: StageContext, frame: Frame, found: AnalyzedFace[], objectOf: (f: AnalyzedFace) => string | undefined) => {
+    let tracks = cameras.get(ctx.cameraId) ?? []
+    tracks = tracks.filter((t) => frame.ptsUs - t.lastUs <= timeoutUs)
+    cameras.set(ctx.cameraId, tracks)
     for (const face of found.sort((a, b) => b.confidence - a.confidence)) {
-      let track = cam.tracks.filter((t) => t.lastUs !== frame.ptsUs).sort((a, b) => iou(b.box, face.box) - iou(a.box, face.box))[0]
-      if (track && iou(track.box, face.box) < 0.3) track = undefined
-      const isNew = !track
-      track ??= { id: `${ctx.cameraId}:face-${cam.next++}`, box: face.box, lastUs: frame.ptsUs, bestScore: -1, described: false }
-      if (isNew) cam.tracks.push(track)
-      track.box = face.box
-      track.lastUs = frame.ptsUs
+      let t = tracks.filter((k) => k.lastUs !== frame.ptsUs).sort((a, b) => iou(b.box, face.box) - iou(a.box, face.box))[0]
+      if (t && iou(t.box, face.box) < 0.3) t = undefined
+      const isNew = !t
+      if (!t) {
+        t = { id: ctx.newId(), box: face.box, lastUs: frame.ptsUs, bestScore: -1, described: false }
+        const objectId = objectOf(face)
+        if (objectId !== undefined) t.objectId = objectId
+        tracks.push(t)
+      }
+      t.box = face.box
+      t.lastUs = frame.ptsUs
       let changed = isNew
       // The best face is the best described one (any face until one is described).
-      const firstDescribed = face.descriptor !== undefined && !track.described
-      if (firstDescribed || (face.quality.score > track.bestScore && (face.descriptor || !track.described))) {
-        track.bestScore = face.quality.score
+      const firstDescribed = face.descriptor !== undefined && !t.described
+      if (firstDescribed || (face.quality.score > t.bestScore && (face.descriptor || !t.described))) {
+        t.bestScore = face.quality.score
         const q = face.quality
-        track.quality = { sizePx: q.sizePx, sharpness: q.sharpness, yawDeg: q.yawDeg, pitchDeg: q.pitchDeg, score: q.score }
-        if (face.snapshot) track.snapshot = face.snapshot
+        t.quality = { sizePx: q.sizePx, sharpness: q.sharpness, yawDeg: q.yawDeg, pitchDeg: q.pitchDeg, score: q.score }
+        if (face.snapshot) {
+          t.snapshot = face.snapshot
+          delete t.jpeg
+        }
       }
       if (face.descriptor) {
-        if (!track.described) { track.described = true; changed = true }
+        if (!t.described) { t.described = true; changed = true }
         if (watchlist && watchlist.size > 0) {
           const m = watchlist.match(face.descriptor)
-          if (track.nearest === undefined || m.distance < track.nearest) track.nearest = m.distance
-          if (m.identity && (!track.match || m.distance < track.match.distance - 0.02 || m.identity !== track.match.identity && m.distance < track.match.distance)) {
-            track.match = { identity: m.identity, distance: m.distance }
+          if (t.nearest === undefined || m.distance < t.nearest) t.nearest = m.distance
+          if (m.identity && (!t.match || m.distance < t.match.distance - 0.02 || m.identity !== t.match.identity && m.distance < t.match.distance)) {
+            t.match = { identity: m.identity, distance: m.distance }
             changed = true
           }
         }
       }
-      out.push({ box: face.box, trackId: track.id })
-      if (changed) ctx.emit(toEvent(ctx.cameraId, frame, face, track))
+      if (changed) ctx.emit(toEvent(ctx.cameraId, frame, face, t))
     }
-    return { frame, faces: out }
   }
 
+  return Object.assign(stage, {
+    backendDescription: (analysis as { backendDescription?: string }).backendDescription ?? 'unknown',
+    modelId: analysis.modelId,
+  })
+}
+
+type WorkerOf = import('./worker.js').FaceWorker
+
+/** The pool's worker threads, or the analyzer on this thread (one job at a time). */
+function runnerOf(analysis: FaceAnalysis): TaskRunner<FaceJob, FaceReply> {
+  if (analysis instanceof FacePool) return analysis.pool
+  let busy = false
+  const waiters: (() => void)[] = []
   return {
     name: 'faces',
-    backendDescription: (analysis as { backendDescription?: string }).backendDescription ?? 'unknown',
-    process,
-    async close() {
-      if (closed) return
-      closed = true
-      cameras.clear()
-      if (owned) await analysis.close()
+    get needsDrain() { return busy },
+    whenFree: () => (busy ? new Promise<void>((resolve) => waiters.push(resolve)) : Promise.resolve()),
+    tryRun(job) {
+      if (busy) return undefined
+      busy = true
+      return runFaceJob(analysis, job).finally(() => {
+        busy = false
+        for (const w of waiters.splice(0)) w()
+      })
     },
   }
 }
@@ -202,14 +267,16 @@ function scaleFace(f: AnalyzedFace, sx: number, sy: number, rect: Rect): Analyze
   }
 }
 
-function toEvent(cameraId: string, frame: Frame, face: AnalyzedFace, track: Track): FaceEvent {
+function toEvent(cameraId: string, frame: Frame, face: AnalyzedFace, track: Track): EventInit<FaceEvent> {
   return {
-    type: 'face', cameraId, seq: frame.seq, ptsUs: frame.ptsUs, timeMs: Date.now(),
+    type: 'face', cameraId, seq: frame.seq, ptsUs: frame.ptsUs,
     box: face.box, confidence: face.confidence, trackId: track.id,
+    ...(track.objectId !== undefined ? { objectId: track.objectId } : {}),
     ...(track.match ? { match: { ...track.match } } : {}),
     ...(track.nearest !== undefined ? { nearestDistance: track.nearest } : {}),
     ...(face.skip && !track.described ? { skipped: face.skip } : {}),
     ...(track.quality ? { quality: track.quality } : {}),
-    ...(track.snapshot ? { snapshot: track.snapshot } : {}),
+    // the track's best face so far, encoded once for this event
+    ...(track.snapshot ? { snapshot: { ...(track.jpeg ??= encodeJpeg(track.snapshot)), region: track.box, seq: frame.seq, ptsUs: frame.ptsUs } } : {}),
   }
 }

@@ -1,7 +1,7 @@
 export { MotionDetector } from './detector.js'
 export type { DetectInfo, MotionResult } from './detector.js'
 export { motionStage } from './stage.js'
-export type { MotionFrame, MotionStageOptions } from './stage.js'
+export type { MotionStageOptions } from './stage.js'
 export { resolveMotionOptions } from './options.js'
 export type { MotionOptions, MotionZone, TamperOptions, ResolvedMotionOptions } from './options.js'
 export type { TamperState, TamperChange } from './health.js'

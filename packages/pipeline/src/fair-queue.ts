@@ -16,9 +16,24 @@ export class FairQueue<T> {
     this.#queues.push(queue)
   }
 
+  /** Forgets a camera's queue (empty it first). */
+  remove(cameraId: string): void {
+    const i = this.#ids.indexOf(cameraId)
+    if (i < 0) return
+    this.#ids.splice(i, 1)
+    this.#queues.splice(i, 1)
+    if (this.#cursor > i) this.#cursor--
+    if (this.#cursor >= this.#ids.length) this.#cursor = 0
+  }
+
   queue(cameraId: string): BoundedQueue<T> | undefined {
     const i = this.#ids.indexOf(cameraId)
     return i < 0 ? undefined : this.#queues[i]
+  }
+
+  /** Cameras with a queue here. */
+  get cameras(): number {
+    return this.#ids.length
   }
 
   /** Items queued over all cameras. */

@@ -1,47 +1,59 @@
-import type { Frame, FrameInfo, PixelFormat } from '@oko/core'
-import { OkoError, checkKnownKeys, checkObject, checkOneOf, optionalNumber } from '@oko/core'
-import type { FrameMessage, PlaneLayout } from './frame-message.js'
+import type { Frame, FrameCrop, FrameInfo, PixelFormat, Rect } from '@oko/core'
+import { OkoError, checkKnownKeys, checkObject, checkOneOf, clampRect, optionalNumber, regionsFrame } from '@oko/core'
+import { type CropLayout, type FrameMessage, type PlaneLayout } from './frame-message.js'
 
 export interface FramePoolOptions {
-  /** Free buffers kept per byte size for reuse. Default 8. */
+  /** Free buffers kept per size class for reuse. Default 8. */
   readonly maxFreePerSize?: number
 }
 
-export interface CopyOptions {
-  /** `all` copies every plane as decoded (strides kept); `luma` copies only Y, rows packed to the width. Default `all`. */
+export interface OwnOptions {
+  /**
+   * Regions to copy, in frame pixels; absent: the whole picture. Overlapping regions are merged,
+   * and regions that cover most of the frame become the whole frame (one copy is cheaper then).
+   */
+  readonly regions?: readonly Rect[]
+  /** `all` copies every plane; `luma` only Y, as gray8. Default `all`. */
   readonly planes?: 'all' | 'luma'
 }
 
-/** Counters of a FramePool: every copy and transfer is counted. */
+/** Counters of a FramePool: every copy and hand-off is counted. */
 export interface FramePoolStats {
-  /** Buffers created because none of that size was free. */
+  /** Buffers created because none of that size class was free. */
   readonly allocated: number
   /** Buffers taken from the free list. */
   readonly reused: number
-  /** Frames materialized (one copy each). */
+  /** Regions materialised (one copy each; the whole picture counts as one region). */
   readonly copies: number
-  /** Buffers handed to another thread without a copy. */
+  /** Owned frames handed to worker threads (shared memory, not copied; a frame that several stages of a cascade read counts once). */
   readonly transfers: number
-  /** Buffers given back (by a worker reply or `release()`). */
+  /** Buffers given back to the pool. */
   readonly returned: number
-  /** Free buffers currently held. */
+  /** Free buffers held now. */
   readonly free: number
+  /** Owned frames alive now (materialised, not yet released). */
+  readonly live: number
 }
 
+/** Above this share of the frame, a set of regions is copied as the whole picture. */
+const WHOLE_FRAME_SHARE = 0.6
+
 /**
- * Pooled ArrayBuffers for frames that leave the decode thread. A borrowed Frame is copied ONCE
- * into a pooled buffer (`copy`), and that buffer is transferred to a worker, which hands it back
- * for reuse. Plain ArrayBuffers only: never native or Buffer-pool memory.
+ * Pooled shared memory for frames that leave the decode thread. A borrowed frame (or some
+ * regions of it) is copied ONCE into a pooled SharedArrayBuffer (`own`); worker threads read that
+ * memory in place, and it returns to the pool when the last holder releases it. Buffers come in
+ * power-of-two size classes, so regions of changing sizes reuse them.
  */
 export class FramePool {
   readonly maxFreePerSize: number
-  #free = new Map<number, ArrayBuffer[]>()
+  readonly #free = new Map<number, SharedArrayBuffer[]>()
   #freeCount = 0
   #allocated = 0
   #reused = 0
   #copies = 0
   #transfers = 0
   #returned = 0
+  #live = 0
 
   constructor(options: FramePoolOptions = {}) {
     const o = checkObject('options', options, {})
@@ -49,22 +61,21 @@ export class FramePool {
     this.maxFreePerSize = optionalNumber('options.maxFreePerSize', o.maxFreePerSize, 8, { min: 0, max: 1024, integer: true })
   }
 
-  /** A buffer of exactly `byteLength` bytes, reused when one is free. Contents are undefined. */
-  acquire(byteLength: number): ArrayBuffer {
-    const list = this.#free.get(byteLength)
-    const buffer = list?.pop()
+  /** A buffer of at least `byteLength` bytes (its size class), reused when one is free. Contents are undefined. */
+  acquire(byteLength: number): SharedArrayBuffer {
+    const size = sizeClass(byteLength)
+    const buffer = this.#free.get(size)?.pop()
     if (buffer) {
       this.#freeCount--
       this.#reused++
       return buffer
     }
     this.#allocated++
-    return new ArrayBuffer(byteLength)
+    return new SharedArrayBuffer(size)
   }
 
-  /** Gives a buffer back for reuse. Detached (transferred) buffers are ignored. */
-  release(buffer: ArrayBuffer): void {
-    if (buffer.byteLength === 0) return
+  /** Gives a buffer back for reuse. */
+  release(buffer: SharedArrayBuffer): void {
     this.#returned++
     let list = this.#free.get(buffer.byteLength)
     if (!list) this.#free.set(buffer.byteLength, (list = []))
@@ -74,73 +85,86 @@ export class FramePool {
     }
   }
 
-  /** Materializes a borrowed frame: one copy into a pooled buffer. */
-  copy(frame: Frame, options: CopyOptions = {}): OwnedFrame {
+  /** Materialises a borrowed frame, or regions of it: one copy of each into one pooled buffer. */
+  own(frame: Frame, options: OwnOptions = {}): OwnedFrame {
     const which = checkOneOf('options.planes', options.planes, ['all', 'luma'] as const, 'all')
-    const info = infoOf(frame)
-    let layout: PlaneLayout[]
-    let buffer: ArrayBuffer
-    if (which === 'luma') {
-      const y = frame.planes[0]
-      const stride = frame.strides[0]
-      if (!y || stride === undefined) throw new OkoError('ERR_INVALID_INPUT', `frame ${frame.cameraId}#${frame.seq} has no planes`)
-      const { width, height } = frame
-      buffer = this.acquire(width * height)
-      const out = new Uint8Array(buffer)
-      if (stride === width) out.set(y.subarray(0, width * height))
-      else for (let row = 0; row < height; row++) out.set(y.subarray(row * stride, row * stride + width), row * width)
-      layout = [{ offset: 0, length: width * height, stride: width }]
-      const grey: FrameInfo = { ...info, format: 'gray8' satisfies PixelFormat }
-      this.#copies++
-      return new OwnedFrame(this, grey, buffer, layout)
-    }
+    if (frame.crops) throw new OkoError('ERR_INVALID_INPUT', `frame ${frame.cameraId}#${frame.seq} is already an owned copy of some regions; keep it instead of copying it again`)
+    const info: FrameInfo = which === 'luma' ? { ...infoOf(frame), format: 'gray8' } : infoOf(frame)
+    const layout = planeShapes(frame.format, which)
+    const regions = options.regions === undefined ? undefined : mergeRegions(options.regions, frame.width, frame.height, layout.alignment)
+    const rects = regions ?? [{ x: 0, y: 0, width: frame.width, height: frame.height }]
+    // Lay every crop's planes out in one buffer, then copy.
     let total = 0
-    layout = frame.planes.map((p, i) => {
-      const l = { offset: total, length: p.byteLength, stride: frame.strides[i] ?? 0 }
-      total += (p.byteLength + 7) & ~7
-      return l
-    })
-    buffer = this.acquire(total)
-    const out = new Uint8Array(buffer)
-    frame.planes.forEach((p, i) => out.set(p, layout[i]!.offset))
-    this.#copies++
-    return new OwnedFrame(this, info, buffer, layout)
+    const crops: CropLayout[] = rects.map((rect) => ({
+      rect,
+      planes: layout.planes.map((p) => {
+        const stride = Math.ceil(rect.width / p.sx) * p.bytesPerPixel
+        const length = stride * Math.ceil(rect.height / p.sy)
+        const offset = total
+        total += (length + 7) & ~7
+        return { offset, length, stride }
+      }),
+    }))
+    const buffer = this.acquire(Math.max(8, total))
+    const bytes = new Uint8Array(buffer)
+    const planes = frame.planes
+    const strides = frame.strides
+    for (const crop of crops) {
+      crop.planes.forEach((dst, i) => {
+        const shape = layout.planes[i]!
+        const src = planes[i]
+        const srcStride = strides[i]
+        if (!src || srcStride === undefined) throw new OkoError('ERR_INVALID_INPUT', `frame ${frame.cameraId}#${frame.seq} (${frame.format}) has no plane ${i}`)
+        copyRows(src, srcStride, bytes, dst, crop.rect.x / shape.sx * shape.bytesPerPixel, crop.rect.y / shape.sy, Math.ceil(crop.rect.height / shape.sy))
+      })
+      this.#copies++
+    }
+    this.#live++
+    return new OwnedFrame(this, info, buffer, regions === undefined ? crops[0]!.planes : undefined, regions === undefined ? undefined : crops)
   }
 
   stats(): FramePoolStats {
     return {
-      allocated: this.#allocated,
-      reused: this.#reused,
-      copies: this.#copies,
-      transfers: this.#transfers,
-      returned: this.#returned,
-      free: this.#freeCount,
+      allocated: this.#allocated, reused: this.#reused, copies: this.#copies, transfers: this.#transfers,
+      returned: this.#returned, free: this.#freeCount, live: this.#live,
     }
   }
 
-  /** @internal counts a transfer made by OwnedFrame. */
+  /** @internal counts an owned frame's first hand-off to a worker */
   countTransfer(): void {
     this.#transfers++
+  }
+
+  /** @internal an owned frame was released by its last holder */
+  countReleased(buffer: SharedArrayBuffer): void {
+    this.#live--
+    this.release(buffer)
   }
 }
 
 /**
- * A frame this thread owns, in one pooled buffer. `transfer()` hands the buffer to another
- * thread; any access afterwards throws `ERR_CLOSED`. `release()` returns it to the pool.
+ * A frame (or some regions of one) in pooled shared memory that this process owns. Holders
+ * `retain()` it and `release()` it; the last release returns the memory to the pool, after which
+ * any read throws ERR_CLOSED. `message()` is what a worker job carries.
  */
 export class OwnedFrame implements Frame {
   readonly #pool: FramePool
   readonly #info: FrameInfo
-  readonly #layout: readonly PlaneLayout[]
-  #buffer: ArrayBuffer | undefined
+  readonly #planeLayout: readonly PlaneLayout[] | undefined
+  readonly #cropLayout: readonly CropLayout[] | undefined
+  #buffer: SharedArrayBuffer | undefined
+  #holders = 1
+  #sent = false
   #planes: Uint8Array[] | undefined
+  #crops: FrameCrop[] | undefined
 
-  /** @internal use FramePool.copy */
-  constructor(pool: FramePool, info: FrameInfo, buffer: ArrayBuffer, layout: readonly PlaneLayout[]) {
+  /** @internal use FramePool.own */
+  constructor(pool: FramePool, info: FrameInfo, buffer: SharedArrayBuffer, planes: readonly PlaneLayout[] | undefined, crops: readonly CropLayout[] | undefined) {
     this.#pool = pool
     this.#info = info
     this.#buffer = buffer
-    this.#layout = layout
+    this.#planeLayout = planes
+    this.#cropLayout = crops
   }
 
   get cameraId(): string { return this.#info.cameraId }
@@ -152,46 +176,161 @@ export class OwnedFrame implements Frame {
   get format(): PixelFormat { return this.#info.format }
   get info(): FrameInfo { return this.#info }
 
-  /** false once transferred or released. */
+  /** false once the last holder released it. */
   get owned(): boolean {
     return this.#buffer !== undefined
   }
 
+  /** The regions it holds (frame pixels), or undefined for the whole picture. */
+  get regions(): readonly Rect[] | undefined {
+    return this.#cropLayout?.map((c) => c.rect)
+  }
+
   get planes(): readonly Uint8Array[] {
     const buffer = this.#owned('planes')
-    this.#planes ??= this.#layout.map((p) => new Uint8Array(buffer, p.offset, p.length))
+    if (!this.#planeLayout) return regionsFrame(this.#info, []).planes
+    this.#planes ??= this.#planeLayout.map((p) => new Uint8Array(buffer, p.offset, p.length))
     return this.#planes
   }
 
   get strides(): readonly number[] {
     this.#owned('strides')
-    return this.#layout.map((p) => p.stride)
+    if (!this.#planeLayout) return regionsFrame(this.#info, []).strides
+    return this.#planeLayout.map((p) => p.stride)
   }
 
-  /** Hands the buffer over (put `message.buffer` in the transfer list). This object is unusable afterwards. */
-  transfer(): FrameMessage {
-    const buffer = this.#owned('transfer()')
-    this.#buffer = undefined
-    this.#planes = undefined
-    this.#pool.countTransfer()
-    return { info: this.#info, buffer, planes: this.#layout }
+  get crops(): readonly FrameCrop[] | undefined {
+    if (!this.#cropLayout) return undefined
+    const buffer = this.#owned('crops')
+    this.#crops ??= this.#cropLayout.map((c) => ({
+      rect: c.rect,
+      planes: c.planes.map((p) => new Uint8Array(buffer, p.offset, p.length)),
+      strides: c.planes.map((p) => p.stride),
+    }))
+    return this.#crops
   }
 
-  /** Returns the buffer to its pool without sending it anywhere. Idempotent. */
+  /** true when the pixels of `rect` (frame pixels) are held. */
+  covers(rect: Rect): boolean {
+    if (!this.#cropLayout) return true
+    const r = clampRect(rect, this.width, this.height)
+    if (!r) return true
+    return this.#cropLayout.some((c) => r.x >= c.rect.x && r.y >= c.rect.y && r.x + r.width <= c.rect.x + c.rect.width && r.y + r.height <= c.rect.y + c.rect.height)
+  }
+
+  /** What a worker job carries: the shared buffer and where the planes are in it. Hold the frame until the reply. */
+  message(): FrameMessage {
+    const buffer = this.#owned('message()')
+    if (!this.#sent) {
+      this.#sent = true
+      this.#pool.countTransfer()
+    }
+    return this.#cropLayout
+      ? { info: this.#info, buffer, planes: [], crops: this.#cropLayout }
+      : { info: this.#info, buffer, planes: this.#planeLayout! }
+  }
+
+  /** One more holder (a fan-out branch, a stage that keeps it past its call). */
+  retain(): this {
+    this.#owned('retain()')
+    this.#holders++
+    return this
+  }
+
+  /** One holder fewer; the last returns the memory to the pool. Extra calls do nothing. */
   release(): void {
     const buffer = this.#buffer
-    if (!buffer) return
+    if (!buffer || --this.#holders > 0) return
     this.#buffer = undefined
     this.#planes = undefined
-    this.#pool.release(buffer)
+    this.#crops = undefined
+    this.#pool.countReleased(buffer)
   }
 
-  #owned(what: string): ArrayBuffer {
+  #owned(what: string): SharedArrayBuffer {
     if (!this.#buffer) {
-      throw new OkoError('ERR_CLOSED', `frame ${this.#info.cameraId}#${this.#info.seq}: ${what} after transfer() or release(); the buffer now belongs to another thread or the pool`)
+      throw new OkoError('ERR_CLOSED', `frame ${this.#info.cameraId}#${this.#info.seq}: ${what} after its last release(); its memory is back in the pool`)
     }
     return this.#buffer
   }
+}
+
+/** How each plane of a format relates to the picture: subsampling and bytes per pixel. */
+function planeShapes(format: PixelFormat, which: 'all' | 'luma'): { planes: { sx: number; sy: number; bytesPerPixel: number }[]; alignment: number } {
+  const luma = { sx: 1, sy: 1, bytesPerPixel: 1 }
+  if (which === 'luma') {
+    if (format !== 'gray8' && format !== 'yuv420p' && format !== 'nv12') throw new OkoError('ERR_INVALID_INPUT', `frame format ${format} has no luma plane to copy; use planes: 'all'`)
+    return { planes: [luma], alignment: 1 }
+  }
+  switch (format) {
+    case 'gray8': return { planes: [luma], alignment: 1 }
+    case 'yuv420p': return { planes: [luma, { sx: 2, sy: 2, bytesPerPixel: 1 }, { sx: 2, sy: 2, bytesPerPixel: 1 }], alignment: 2 }
+    // nv12's chroma plane: one U,V pair (2 bytes) per 2×2 pixels
+    case 'nv12': return { planes: [luma, { sx: 2, sy: 2, bytesPerPixel: 2 }], alignment: 2 }
+    case 'rgb24': case 'bgr24': return { planes: [{ sx: 1, sy: 1, bytesPerPixel: 3 }], alignment: 1 }
+    case 'rgba': return { planes: [{ sx: 1, sy: 1, bytesPerPixel: 4 }], alignment: 1 }
+  }
+}
+
+/** Clamps, aligns (to chroma's 2×2 for 4:2:0) and merges overlapping regions; undefined means the whole frame. */
+export function mergeRegions(regions: readonly Rect[], width: number, height: number, alignment: number): Rect[] | undefined {
+  const out: Rect[] = []
+  for (const region of regions) {
+    const r = clampRect(region, width, height)
+    if (!r) continue
+    out.push(align(r, width, height, alignment))
+  }
+  if (out.length === 0) throw new OkoError('ERR_INVALID_INPUT', `no region lies inside the ${width}×${height} frame: ${JSON.stringify(regions)}`)
+  // Merge until no two overlap (few regions per frame: quadratic is fine).
+  for (let merged = true; merged;) {
+    merged = false
+    for (let i = 0; i < out.length && !merged; i++) {
+      for (let j = i + 1; j < out.length; j++) {
+        if (!overlaps(out[i]!, out[j]!)) continue
+        out[i] = union(out[i]!, out[j]!)
+        out.splice(j, 1)
+        merged = true
+        break
+      }
+    }
+  }
+  const area = out.reduce((a, r) => a + r.width * r.height, 0)
+  return area >= WHOLE_FRAME_SHARE * width * height ? undefined : out
+}
+
+function align(r: Rect, width: number, height: number, a: number): Rect {
+  if (a === 1) return r
+  const x0 = Math.floor(r.x / a) * a
+  const y0 = Math.floor(r.y / a) * a
+  const x1 = Math.min(Math.ceil((r.x + r.width) / a) * a, width)
+  const y1 = Math.min(Math.ceil((r.y + r.height) / a) * a, height)
+  return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 }
+}
+
+function overlaps(a: Rect, b: Rect): boolean {
+  return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height
+}
+
+function union(a: Rect, b: Rect): Rect {
+  const x = Math.min(a.x, b.x), y = Math.min(a.y, b.y)
+  return { x, y, width: Math.max(a.x + a.width, b.x + b.width) - x, height: Math.max(a.y + a.height, b.y + b.height) - y }
+}
+
+/** Copies `rows` rows of `dst.stride` bytes from `src` at (xByte, row0) into `dst`. */
+function copyRows(src: Uint8Array, srcStride: number, bytes: Uint8Array, dst: PlaneLayout, xByte: number, row0: number, rows: number): void {
+  const width = dst.stride
+  if (xByte === 0 && srcStride === width) {
+    bytes.set(src.subarray(row0 * srcStride, row0 * srcStride + width * rows), dst.offset)
+    return
+  }
+  for (let y = 0; y < rows; y++) {
+    const from = (row0 + y) * srcStride + xByte
+    bytes.set(src.subarray(from, from + width), dst.offset + y * width)
+  }
+}
+
+function sizeClass(bytes: number): number {
+  return 2 ** Math.ceil(Math.log2(Math.max(4096, bytes)))
 }
 
 function infoOf(frame: FrameInfo): FrameInfo {

@@ -21,6 +21,11 @@ export interface PoolRunOptions {
   readonly recycle?: (buffer: ArrayBuffer) => void
 }
 
+export interface PoolCloseOptions {
+  /** Threads still running a job after this long are terminated (their jobs fail with ERR_WORKER_CRASHED). Default 10000. */
+  readonly timeoutMs?: number
+}
+
 export interface InferencePoolStats {
   readonly threads: number
   /** Jobs running on a thread now. */
@@ -144,11 +149,21 @@ export class InferencePool<W extends AnyWorker> implements AsyncDisposable {
     return { threads: this.threads, active: this.#active, completed: this.#completed, failed: this.#failed, crashed: this.#crashed }
   }
 
-  /** Waits for running jobs, then stops the threads. Idempotent. */
-  close(): Promise<void> {
+  /**
+   * Waits for running jobs, then stops the threads; threads that have not stopped after
+   * `timeoutMs` are terminated (a model stuck in native code cannot hold a shutdown). Idempotent.
+   */
+  close(options: PoolCloseOptions = {}): Promise<void> {
+    const timeoutMs = optionalNumber('options.timeoutMs', checkObject('options', options, {}).timeoutMs, 10_000, { min: 0 })
     this.#closing ??= (async () => {
       this.#wake()
-      await this.#piscina.close()
+      let timer: NodeJS.Timeout | undefined
+      const expired = new Promise<'expired'>((resolve) => (timer = setTimeout(() => resolve('expired'), timeoutMs)))
+      try {
+        if ((await Promise.race([this.#piscina.close().then(() => 'closed' as const), expired])) === 'expired') await this.#piscina.destroy()
+      } finally {
+        clearTimeout(timer)
+      }
     })()
     return this.#closing
   }

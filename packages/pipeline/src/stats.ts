@@ -1,4 +1,5 @@
-import type { DropReason } from '@oko/core'
+import type { DropReason, SourceStats } from '@oko/core'
+import type { SubscriptionStats } from './event-bus.js'
 
 /** Per-edge drop counts, by reason. */
 export type DropCounts = Partial<Record<DropReason, number>>
@@ -12,9 +13,9 @@ export interface CameraStats {
   inferred: number
   /** Items that reached the end of the pipeline. */
   outputs: number
-  /** Per-item failures (error events). */
+  /** Per-item failures and source errors (error events). */
   errors: number
-  /** Items dropped, per edge (`<stage>` for worker edges, `events`, or the source's own stage names). */
+  /** Items dropped, per edge (`<stage>` for worker edges, or the source's own stage names). */
   dropped: Record<string, DropCounts>
 }
 
@@ -24,6 +25,36 @@ export interface LatencyPercentiles {
   readonly p99: number
   /** Samples the percentiles come from (the most recent ones, at most 4096). */
   readonly samples: number
+}
+
+/** A latency histogram with fixed bucket bounds (Prometheus-style, cumulative counts). */
+export interface HistogramSnapshot {
+  /** Upper bounds of the buckets, ms (the last bucket, +Inf, is implied by `count`). */
+  readonly bucketsMs: readonly number[]
+  /** Observations ≤ each bound (cumulative). */
+  readonly counts: readonly number[]
+  readonly count: number
+  readonly sumMs: number
+  /** Estimated from the buckets. */
+  readonly p50Ms: number
+  readonly p99Ms: number
+}
+
+export interface StageStats {
+  /** Items the stage processed (inline: calls; worker: replies). */
+  readonly items: number
+  readonly errors: number
+  /** Inline: time in `process`; worker: from entering the edge to the end of `finish`. */
+  readonly latency: HistogramSnapshot
+}
+
+export interface EdgeStats {
+  /** Items waiting now, over all cameras. */
+  readonly depth: number
+  /** Capacity per camera. */
+  readonly capacity: number
+  /** Jobs on the pool's threads now. */
+  readonly inFlight: number
 }
 
 /** A live snapshot (`run.stats()`) and, at the end, the run summary. */
@@ -40,16 +71,23 @@ export interface RunStats {
   readonly queued: number
   /** Jobs on worker threads now. */
   readonly inFlight: number
-  /** Events delivered to the consumer. */
+  /** Events emitted by the run (every subscriber gets them, or counts them as dropped). */
   readonly events: number
   /** From the frame entering the pipeline (just decoded) to the item leaving its last stage, in ms. */
   readonly latencyMs: LatencyPercentiles
-  readonly cameras: Readonly<Record<string, Readonly<CameraStats>>>
+  /** Per camera now running (and those that ended but were not removed). */
+  readonly cameras: Readonly<Record<string, Readonly<CameraStats> & { readonly source?: SourceStats }>>
+  /** Per stage, by name. */
+  readonly stages: Readonly<Record<string, StageStats>>
+  /** The bounded edge in front of each worker stage, by stage name. */
+  readonly edges: Readonly<Record<string, EdgeStats>>
+  /** Every event subscriber's queue. */
+  readonly subscribers: readonly SubscriptionStats[]
   readonly elapsedMs: number
 }
 
 export interface RunSummary extends RunStats {
-  /** The run's signal aborted (or close() was called) before the sources ended. */
+  /** The run was stopped (its signal aborted, or close() was called) before its sources ended. */
   readonly aborted: boolean
 }
 
@@ -76,6 +114,58 @@ export class LatencyRing {
   }
 }
 
+/** Bucket bounds for stage latencies, ms: from a WASM gate's tenth of a millisecond to a slow model's seconds. */
+export const LATENCY_BUCKETS_MS: readonly number[] = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000]
+
+/** A fixed-bucket histogram: O(buckets) per observation, no allocation. */
+export class Histogram {
+  readonly #bounds: readonly number[]
+  readonly #counts: Float64Array
+  #count = 0
+  #sum = 0
+
+  constructor(bounds: readonly number[] = LATENCY_BUCKETS_MS) {
+    this.#bounds = bounds
+    this.#counts = new Float64Array(bounds.length)
+  }
+
+  observe(ms: number): void {
+    this.#count++
+    this.#sum += ms
+    const b = this.#bounds
+    for (let i = 0; i < b.length; i++) {
+      if (ms <= b[i]!) {
+        this.#counts[i]!++
+        return
+      }
+    }
+  }
+
+  snapshot(): HistogramSnapshot {
+    const counts: number[] = []
+    let running = 0
+    for (let i = 0; i < this.#bounds.length; i++) counts.push((running += this.#counts[i]!))
+    return { bucketsMs: this.#bounds, counts, count: this.#count, sumMs: round(this.#sum), p50Ms: this.#quantile(counts, 0.5), p99Ms: this.#quantile(counts, 0.99) }
+  }
+
+  /** The bucket bound at quantile q (linear within the bucket), as Prometheus' histogram_quantile does. */
+  #quantile(cumulative: readonly number[], q: number): number {
+    if (this.#count === 0) return 0
+    const rank = q * this.#count
+    let lower = 0, below = 0
+    for (let i = 0; i < cumulative.length; i++) {
+      const upper = this.#bounds[i]!
+      if (cumulative[i]! >= rank) {
+        const inBucket = cumulative[i]! - below
+        return round(inBucket > 0 ? lower + ((upper - lower) * (rank - below)) / inBucket : upper)
+      }
+      lower = upper
+      below = cumulative[i]!
+    }
+    return this.#bounds[this.#bounds.length - 1]!
+  }
+}
+
 function round(ms: number): number {
   return Math.round(ms * 1000) / 1000
 }
@@ -93,4 +183,16 @@ export function totalDrops(dropped: Readonly<Record<string, DropCounts>>): numbe
   let total = 0
   for (const counts of Object.values(dropped)) for (const n of Object.values(counts)) total += n ?? 0
   return total
+}
+
+/** Adds `from`'s counters to `into` (a camera that left the run keeps counting in the totals). */
+export function addCameraStats(into: CameraStats, from: Readonly<CameraStats>): void {
+  into.framesIn += from.framesIn
+  into.gated += from.gated
+  into.inferred += from.inferred
+  into.outputs += from.outputs
+  into.errors += from.errors
+  for (const [edge, counts] of Object.entries(from.dropped)) {
+    for (const [reason, n] of Object.entries(counts)) addDrop(into.dropped, edge, reason as DropReason, n ?? 0)
+  }
 }

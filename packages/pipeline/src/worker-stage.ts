@@ -1,16 +1,20 @@
-import type { EdgeOptions, FrameRef, StageContext } from '@oko/core'
+import type { EdgeOptions, Envelope, FrameRef, Rect, StageContext } from '@oko/core'
 import { InvalidOptionError, checkEdgeOptions, checkNumber, checkObject, checkString } from '@oko/core'
-import type { FramePool } from './frame-pool.js'
+import type { FrameMessage } from './frame-message.js'
 import type { InferencePool, PoolRunOptions } from './pool.js'
 import type { AnyWorker, JobOf, ReplyOf } from './protocol.js'
 
 export interface PrepareTools {
-  /** Pooled buffers: `frames.copy(frame)` materializes a borrowed frame once. */
-  readonly frames: FramePool
+  /**
+   * Materialises the envelope's frame (or `regions` of it, frame pixels) ONCE and returns what a
+   * job carries: the copy lives in shared memory until the envelope leaves the pipeline, and every
+   * later stage of the cascade reuses it (a region it already holds is never copied again).
+   */
+  own(envelope: Envelope, regions?: readonly Rect[]): FrameMessage
   readonly ctx: StageContext
 }
 
-/** A job ready to send: list in `transfer` the buffers it carries (moved, not copied). */
+/** A job ready to send: list in `transfer` any ArrayBuffers it carries (moved, not copied). */
 export interface PreparedJob<Job> {
   readonly job: Job
   readonly transfer?: readonly ArrayBuffer[]
@@ -27,52 +31,77 @@ export interface TaskRunner<Job, Reply> {
   tryRun(job: Job, options?: PoolRunOptions): Promise<Reply> | undefined
 }
 
-export interface WorkerStageOptions<I, W extends AnyWorker, O> {
+/** What `prepare` returns to let the envelope pass this stage without a job (nothing to do in this frame). */
+export const PASS = 'pass' as const
+
+export interface WorkerStageOptions<W extends AnyWorker> {
   readonly name: string
   /** An InferencePool (its worker module's type gives the job and reply types), or another TaskRunner. */
   readonly pool: InferencePool<W> | TaskRunner<JobOf<W>, ReplyOf<W>>
   /**
-   * Runs on the decode thread with the borrowed input: copy what the worker needs (once) and
-   * return the job, or `undefined` to stop the item here.
+   * Runs on the decode thread with the envelope (its frame still borrowed): return the job
+   * (`tools.own()` materialises the pixels it needs), `PASS` to let the envelope go on without a
+   * job, or `undefined` to stop it here.
    */
-  prepare(input: I, tools: PrepareTools): PreparedJob<JobOf<W>> | undefined
-  /** Turns a reply into the stage's output (an event to emit, or a value for the next stage). Default: the reply. */
-  finish?(reply: ReplyOf<W>, origin: FrameRef, ctx: StageContext): O | undefined | Promise<O | undefined>
+  prepare(envelope: Envelope, tools: PrepareTools): PreparedJob<JobOf<W>> | typeof PASS | undefined
+  /**
+   * Back on the decode thread with the reply: enrich the envelope and return it to pass it on,
+   * or `undefined` to stop it. Its frame is the owned copy (valid until the envelope leaves the
+   * pipeline). Default: pass the envelope on.
+   */
+  finish?(reply: ReplyOf<W>, envelope: Envelope, ctx: StageContext): Envelope | undefined | Promise<Envelope | undefined>
   /** The bounded edge in front of the pool (per camera). */
   readonly edge?: EdgeOptions
-  /** Most jobs of one camera on the pool's threads at once (a per-camera quota). Default: no quota, round-robin only. */
+  /** Most jobs of one camera on the pool's threads at once. Default: no quota, round-robin only. 1 keeps a camera's items in order. */
   readonly maxInFlightPerCamera?: number
+  /** See core's Stage: frames gated before this stage, and a camera that is done. */
+  tick?(frame: FrameRef, ctx: StageContext): void
+  flush?(ctx: StageContext): void | Promise<void>
+  /** Releases what the stage owns (a pool it created). */
+  close?(): void | Promise<void>
 }
 
-/** A stage whose work runs on a worker pool; made by `workerStage()`. */
-export interface WorkerStage<I, O> {
+/** A stage whose work runs on a worker pool; made by `workerStage()`. Shared by every camera of a run. */
+export interface WorkerStage extends AsyncDisposable {
   readonly kind: 'worker'
   readonly name: string
   readonly edge: EdgeOptions
   readonly maxInFlightPerCamera: number
   /** @internal */
-  readonly options: WorkerStageOptions<I, AnyWorker, O>
-  /** Like an inline stage's (see core's Stage): frames gated before this stage, and the run's end, per camera. */
+  readonly options: WorkerStageOptions<AnyWorker>
   tick?(frame: FrameRef, ctx: StageContext): void
   flush?(ctx: StageContext): void | Promise<void>
-  /** Type-level only. */
-  readonly __io?: (input: I) => O
+  /** Idempotent. */
+  close(): Promise<void>
 }
 
-/** Declares a stage that sends each item to a worker pool, behind a bounded per-camera edge. */
-export function workerStage<I, W extends AnyWorker, O = ReplyOf<W>>(options: WorkerStageOptions<I, W, O>): WorkerStage<I, O> {
+/** Declares a stage that sends each envelope's job to a worker pool, behind a bounded per-camera edge. */
+export function workerStage<W extends AnyWorker>(options: WorkerStageOptions<W>): WorkerStage {
   const o = checkObject('options', options)
   const name = checkString('options.name', o.name)
-  if (typeof o.prepare !== 'function') throw new InvalidOptionError('options.prepare', 'expected a function (input, { frames, ctx }) => { job, transfer } | undefined')
-  if (o.finish !== undefined && typeof o.finish !== 'function') throw new InvalidOptionError('options.finish', 'expected a function (reply, origin, ctx) => output')
+  if (typeof o.prepare !== 'function') throw new InvalidOptionError('options.prepare', 'expected a function (envelope, { own, ctx }) => { job } | PASS | undefined')
+  if (o.finish !== undefined && typeof o.finish !== 'function') throw new InvalidOptionError('options.finish', 'expected a function (reply, envelope, ctx) => envelope | undefined')
   if (typeof o.pool !== 'object' || o.pool === null || typeof (o.pool as { tryRun?: unknown }).tryRun !== 'function') {
     throw new InvalidOptionError('options.pool', 'expected an InferencePool (await InferencePool.create({ worker, threads, init })) or a TaskRunner')
   }
+  for (const hook of ['tick', 'flush', 'close'] as const) {
+    if (o[hook] !== undefined && typeof o[hook] !== 'function') throw new InvalidOptionError(`options.${hook}`, 'expected a function')
+  }
   const edge = checkEdgeOptions('options.edge', o.edge)
   const maxInFlightPerCamera = o.maxInFlightPerCamera === undefined ? Infinity : checkNumber('options.maxInFlightPerCamera', o.maxInFlightPerCamera, { min: 1, max: 4096, integer: true })
-  return { kind: 'worker', name, edge, maxInFlightPerCamera, options: options as unknown as WorkerStageOptions<I, AnyWorker, O> }
+  let closing: Promise<void> | undefined
+  const close = (): Promise<void> => (closing ??= Promise.resolve().then(() => options.close?.()))
+  const stage: WorkerStage = {
+    kind: 'worker', name, edge, maxInFlightPerCamera,
+    options: options as unknown as WorkerStageOptions<AnyWorker>,
+    close,
+    [Symbol.asyncDispose]: close,
+  }
+  if (options.tick) stage.tick = options.tick.bind(options)
+  if (options.flush) stage.flush = options.flush.bind(options)
+  return stage
 }
 
-export function isWorkerStage(value: unknown): value is WorkerStage<unknown, unknown> {
+export function isWorkerStage(value: unknown): value is WorkerStage {
   return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'worker'
 }

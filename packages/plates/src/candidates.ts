@@ -1,5 +1,5 @@
 import type { TextBox } from './detector.js'
-import type { OrientedBox } from './pixels.js'
+import type { OrientedBox } from '@oko/imaging'
 
 /** A region that may be a plate: one text line, or stacked lines read top first. */
 export interface PlateCandidate {

@@ -1,6 +1,6 @@
 import type { Rect, RawImage } from '@oko/core'
-import { ort, type InferenceSession } from './models.js'
-import { sampleBox, type Normalization, type OrientedBox } from './pixels.js'
+import { ort, type InferenceSession } from '@oko/onnx'
+import { sampleBox, type Normalization, type OrientedBox } from '@oko/imaging'
 
 /** A text line found by the detector, in image pixels. */
 export interface TextBox extends OrientedBox {

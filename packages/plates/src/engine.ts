@@ -1,10 +1,10 @@
-import { OkoError, iou, type Point, type Rect, type RawImage, checkRawImage } from '@oko/core'
-import { BoxDetector } from './boxes.js'
+import { OkoError, clampRect, iou, type Point, type Rect, type RawImage, checkRawImage } from '@oko/core'
+import { boundsOf, boxOfRect, type OrientedBox } from '@oko/imaging'
+import { BoxDetector, optimizeModel, openSession, type OptimizeReport } from '@oko/onnx'
 import { plateCandidates, type PlateCandidate } from './candidates.js'
 import { PADDLE_DET, TextDetector, type TextBox } from './detector.js'
 import { compileFormats, matchFormat, type CompiledFormats, type FormatMatch } from './formats.js'
-import { openSession, readDictionary } from './models.js'
-import { boundsOf, boxOfRect, type OrientedBox } from './pixels.js'
+import { readDictionary } from './models.js'
 import { PADDLE_REC, TextRecognizer, plateClassesOf, type DecodedChar } from './recognizer.js'
 import type { ResolvedReaderOptions } from './options.js'
 
@@ -68,10 +68,10 @@ export class PlateEngine {
     // The recogniser computes only the blank and the plate symbols (see optimizeModel).
     const keep = [0, ...new Set([...classOf].filter((c) => c > 0))]
     const [detModel, recModel] = await Promise.all([
-      openSession(det.model, 'detector', options.intraOpThreads),
-      openSession(rec.model, 'recognizer', options.intraOpThreads, keep),
+      openSession<OptimizeReport>(det.model, { role: 'detector', intraOpThreads: options.intraOpThreads, rewrite: (bytes) => optimizeModel(bytes) }),
+      openSession<OptimizeReport>(rec.model, { role: 'recognizer', intraOpThreads: options.intraOpThreads, rewrite: (bytes) => optimizeModel(bytes, keep) }),
     ])
-    const pruned = recModel.optimized?.keptClasses === keep.length ? classOf.map((c) => keep.indexOf(c)) : classOf
+    const pruned = recModel.rewritten?.keptClasses === keep.length ? classOf.map((c) => keep.indexOf(c)) : classOf
     const detector = det.boxes ? new BoxDetector(detModel.session, det.boxes) : new TextDetector(detModel.session, { ...PADDLE_DET, ...det })
     const recognizer = new TextRecognizer(recModel.session, pruned, { ...PADDLE_REC, ...rec })
     return new PlateEngine(detector, recognizer, formats, options)
@@ -87,7 +87,7 @@ export class PlateEngine {
       // A plate detector gives whole plates: read each like a crop (one line, or two stacked).
       const cache = new Map<string, DecodedChar[]>()
       const plates = await this.detector.detect(image, region)
-      const read = await this.readCandidates(image, plates.flatMap((p) => cropCandidates(boundsOf(p, image.width, image.height))), cache, this.options.readVariants)
+      const read = await this.readCandidates(image, plates.flatMap((p) => { const r = clampRect(p, image.width, image.height); return r ? cropCandidates(r) : [] }), cache, this.options.readVariants)
       return suppress(read, this.options.maxPlates)
     }
     const upscale = opts.upscale ?? opts.region === undefined
@@ -179,7 +179,8 @@ export class PlateEngine {
   }
 
   private async readAround(image: RawImage, region: Rect, o: OrientedBox, scale: number, textHeight: number, reach: number, cache: Map<string, DecodedChar[]>): Promise<Scored | undefined> {
-    const boxes = await this.detector.detect(image, region, scale)
+    // only the text detector's path refines (a box detector's plates are read as crops)
+    const boxes = await (this.detector as TextDetector).detect(image, region, scale)
     const inside = plateCandidates(boxes, { ...this.options.candidates, minTextHeightPx: textHeight * 0.5 })
       .filter((k) => Math.abs(k.outline.cx - o.cx) < o.width / 2 + (reach - 1) * 2 * textHeight && Math.abs(k.outline.cy - o.cy) < o.height / 2)
     const read = await this.readCandidates(image, inside, cache, this.options.readVariants)
@@ -195,7 +196,9 @@ export class PlateEngine {
   async detectText(image: RawImage, region?: Rect): Promise<TextBox[]> {
     if (this.closed) throw new OkoError('ERR_CLOSED', 'PlateEngine is closed')
     checkRawImage('image', image)
-    return this.detector.detect(image, clipRegion(region, image))
+    if (this.detector instanceof TextDetector) return this.detector.detect(image, clipRegion(region, image))
+    const plates = await this.detector.detect(image, clipRegion(region, image))
+    return plates.map((p) => ({ cx: p.x + p.width / 2, cy: p.y + p.height / 2, width: p.width, height: p.height, angle: 0, score: p.score }))
   }
 
   /** Releases both ONNX sessions. Idempotent. */

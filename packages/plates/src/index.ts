@@ -1,3 +1,4 @@
+export type { PlateEvent } from './events.js'
 export { PlateReader, type PlateReaderStats } from './reader.js'
 export { PlateEngine, type PlateReading, type ReadOptions } from './engine.js'
 export {
@@ -11,12 +12,10 @@ export {
 export { PLATE_ALPHABET, normalizePlateText, latinOf, ctcDecode, plateClassesOf, type DecodedChar } from './recognizer.js'
 export { Watchlists, plateDistance, type WatchlistSpec, type WatchlistHit } from './watchlist.js'
 export { PlateVoter, vote, DEFAULT_VOTING, type VotedPlate, type VotingOptions, type PlateSnapshot, type TrackReading } from './voting.js'
-export { plateStage, type PlateStage, type PlateStageOptions, type PlateStageInput, type PlateRegion } from './stage.js'
+export { plateStage, VEHICLE_LABELS, type PlateStage, type PlateStageOptions } from './stage.js'
 export {
   loadGroundTruth, scoreImage, summarize, evaluateFolder, type LabelledImage, type PlateGuess, type ImageScore,
   type EvaluationSummary,
 } from './evaluate.js'
 export { loadCropLabels, evaluateCrops, type LabelledCrop, type CropEvaluation } from './crops.js'
 export { defaultModelPaths } from './models.js'
-export { optimizeModel, type OptimizeReport } from './optimize.js'
-export { BoxDetector, decodeBoxes, type BoxDetectorOptions, type BoxLayout } from './boxes.js'

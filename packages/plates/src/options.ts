@@ -4,11 +4,11 @@ import {
   InvalidOptionError, checkArray, checkBoolean, checkKnownKeys, checkObject, checkOneOf, checkString, optionalNumber,
 } from '@oko/core'
 import type { CandidateOptions } from './candidates.js'
-import type { BoxDetectorOptions, BoxLayout } from './boxes.js'
+import type { BoxDetectorOptions, BoxLayout } from '@oko/onnx'
 import { PADDLE_DET, type TextDetectorOptions } from './detector.js'
 import { DEFAULT_MATCH, builtinFormats, compileFormats, type FormatTable, type MatchOptions } from './formats.js'
 import { defaultModelPaths } from './models.js'
-import type { Normalization } from './pixels.js'
+import type { Normalization } from '@oko/imaging'
 import { PADDLE_REC, type TextRecognizerOptions } from './recognizer.js'
 
 /** Pre-processing of a model's input: `(pixel / 255 - mean) / std` per channel, in `channelOrder`. */

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { OkoError, type Rect, type RawImage, bytesPerPixel, checkRawImage } from '@oko/core'
+import { OkoError, type RawImage, checkRawImage } from '@oko/core'
+import { cropImage } from '@oko/imaging'
 import { InferencePool, type InferencePoolStats } from '@oko/pipeline'
 import type { PlateReading, ReadOptions } from './engine.js'
 import { resolveReaderOptions, type PlateReaderOptions, type ResolvedReaderOptions } from './options.js'
@@ -23,11 +24,12 @@ export type PlateReaderStats = InferencePoolStats
  */
 export class PlateReader implements AsyncDisposable {
   readonly options: ResolvedReaderOptions
-  #pool: InferencePool<PlateWorker>
+  /** The worker threads (the plate stage sends its frame jobs to them too). */
+  readonly pool: InferencePool<PlateWorker>
   #closing: Promise<void> | undefined
 
   private constructor(pool: InferencePool<PlateWorker>, options: ResolvedReaderOptions) {
-    this.#pool = pool
+    this.pool = pool
     this.options = options
   }
 
@@ -47,12 +49,12 @@ export class PlateReader implements AsyncDisposable {
   async read(image: RawImage, options: ReadOptions = {}): Promise<PlateReading[]> {
     if (this.#closing) throw new OkoError('ERR_CLOSED', 'PlateReader is closed')
     checkRawImage('image', image)
-    const { copy, offset } = copyRegion(image, options.region)
+    const { image: copy, offset } = cropImage(image, options.region)
     const { region, ...rest } = options
-    const job = { image: copy, options: region ? { ...rest, upscale: rest.upscale ?? false } : rest }
+    const job = { kind: 'image' as const, image: copy, options: region ? { ...rest, upscale: rest.upscale ?? false } : rest }
     let plates: PlateReading[]
     try {
-      plates = await this.#pool.run(job, { transfer: [copy.data.buffer as ArrayBuffer] })
+      plates = await this.pool.run(job, { transfer: [copy.data.buffer as ArrayBuffer] })
     } catch (error) {
       throw error instanceof OkoError && error.code === 'ERR_WORKER_TASK' && error.cause instanceof OkoError ? error.cause : error
     }
@@ -60,12 +62,12 @@ export class PlateReader implements AsyncDisposable {
   }
 
   stats(): PlateReaderStats {
-    return this.#pool.stats()
+    return this.pool.stats()
   }
 
   /** Waits for running reads, then stops the threads. Idempotent. */
   close(): Promise<void> {
-    this.#closing ??= this.#pool.close()
+    this.#closing ??= this.pool.close()
     return this.#closing
   }
 
@@ -80,25 +82,6 @@ function workerFile(): URL {
   const url = /[\\/]src[\\/][^\\/]+\.ts$/.test(here) ? new URL('../dist/worker.js', import.meta.url) : new URL('./worker.js', import.meta.url)
   if (!existsSync(url)) throw new OkoError('ERR_FILE_NOT_FOUND', `plate worker module not found: ${fileURLToPath(url)}; build @oko/plates first (pnpm --filter @oko/plates build)`)
   return url
-}
-
-/** Copies `region` (or the whole image) into a fresh, tightly packed buffer that can be transferred. */
-function copyRegion(image: RawImage, region?: Rect): { copy: RawImage; offset: { x: number; y: number } } {
-  const bpp = bytesPerPixel(image.format)
-  const stride = image.stride ?? image.width * bpp
-  const x0 = region ? Math.max(0, Math.floor(region.x)) : 0
-  const y0 = region ? Math.max(0, Math.floor(region.y)) : 0
-  const x1 = region ? Math.min(image.width, Math.ceil(region.x + region.width)) : image.width
-  const y1 = region ? Math.min(image.height, Math.ceil(region.y + region.height)) : image.height
-  if (x1 - x0 < 4 || y1 - y0 < 4) throw new OkoError('ERR_INVALID_INPUT', `region ${JSON.stringify(region)} is outside the ${image.width}×${image.height} image or too small`)
-  const width = x1 - x0
-  const height = y1 - y0
-  const data = new Uint8Array(width * height * bpp)
-  for (let y = 0; y < height; y++) {
-    const from = (y0 + y) * stride + x0 * bpp
-    data.set(image.data.subarray(from, from + width * bpp), y * width * bpp)
-  }
-  return { copy: { data, width, height, format: image.format }, offset: { x: x0, y: y0 } }
 }
 
 function shift(p: PlateReading, dx: number, dy: number): PlateReading {

@@ -1,6 +1,6 @@
 import { type RawImage } from '@oko/core'
-import { ort, type InferenceSession } from './models.js'
-import { sampleBox, type Normalization, type OrientedBox } from './pixels.js'
+import { ort, type InferenceSession } from '@oko/onnx'
+import { sampleBox, type Normalization, type OrientedBox } from '@oko/imaging'
 
 /** The plate alphabet every reading is restricted to (Latin capitals and digits). */
 export const PLATE_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'

@@ -1,53 +1,60 @@
-import { checkBoolean, checkKnownKeys, checkObject, optionalNumber, type Frame, type FrameRef, type PlateEvent, type Rect, type Stage, type StageContext, frameToImage } from '@oko/core'
+import { checkBoolean, checkKnownKeys, checkObject, checkOneOf, heldPart, optionalNumber, type Envelope, type EventInit, type Frame, type FrameRef, type Rect, type StageContext } from '@oko/core'
+import { frameToImage } from '@oko/imaging'
+import { encodeJpeg } from '@oko/imaging/jpeg'
+import { PASS, workerStage, type WorkerStage } from '@oko/pipeline'
 import type { PlateReading } from './engine.js'
+import type { PlateEvent } from './events.js'
 import type { PlateReaderOptions } from './options.js'
 import { PlateReader } from './reader.js'
 import { DEFAULT_VOTING, PlateVoter, type PlateSnapshot, type VotedPlate, type VotingOptions } from './voting.js'
 import { Watchlists, type WatchlistSpec } from './watchlist.js'
+import type { PlateWorker, RegionReading } from './worker.js'
 
-/** A region to read (a vehicle or motion box), with the vehicle track it belongs to when known. */
-export interface PlateRegion {
-  readonly box: Rect
-  readonly trackId?: string
-}
-
-/**
- * What the stage takes: a frame, a frame with regions (vehicle boxes; an empty list skips the
- * frame), or what the motion stage passes on (its moving regions are read).
- */
-export type PlateStageInput =
-  | Frame
-  | { readonly frame: Frame; readonly regions?: readonly (Rect | PlateRegion)[] }
-  | { readonly frame: Frame; readonly motion: { readonly regions: readonly Rect[] } }
+/** Labels of the detections and tracks a plate is read on. */
+export const VEHICLE_LABELS: ReadonlySet<string> = new Set(['car', 'van', 'bus', 'truck', 'motorcycle'])
 
 export interface PlateStageOptions {
   /** A reader to use (not closed by the stage), or options for one the stage creates and closes. */
   reader?: PlateReader | PlateReaderOptions
   watchlists?: WatchlistSpec[]
   voting?: Partial<VotingOptions>
-  /** Attach the best frame's pixels around the plate to each event (default true). */
+  /** Attach a JPEG of the best frame around the plate to each event (default true). Personal data. */
   snapshot?: boolean
   /** Read every n-th frame only (default 1). */
   everyNthFrame?: number
   /** Most regions read per frame (largest first, default 4). */
   maxRegions?: number
+  /**
+   * Where plates are looked for: `vehicles` (the vehicle tracks, or detections, of the envelope),
+   * `motion` (the regions that moved), `frame` (the whole picture), or `auto` (default): vehicles
+   * where the envelope has any, else what moved, else the whole frame.
+   */
+  within?: 'auto' | 'vehicles' | 'motion' | 'frame'
 }
 
-export interface PlateStage<I extends PlateStageInput = PlateStageInput> extends Stage<I, I>, AsyncDisposable {
-  /** A frame that did not reach the stage (still, gated): ends the camera's tracks unseen for `voting.maxGapFrames`. */
-  tick(frame: FrameRef, ctx: StageContext): void
-  /** Ends the open tracks of a camera (end of stream) and emits their events. */
-  flush(ctx: StageContext): void
+/** The plate stage: a worker stage on the reader's threads, with one plate voter per camera on the cameras' thread. */
+export interface PlateStage extends WorkerStage {
+  readonly reader: PlateReader
+}
+
+interface Region {
+  readonly box: Rect
+  /** The vehicle track it belongs to. */
+  readonly objectId?: string
 }
 
 /**
- * A pipeline stage that reads plates in frames (in the reader's worker threads), votes across
- * frames per plate track, and emits one `plate` event per track with the best reading, a
- * snapshot of the best frame and watchlist hits. Frames pass through unchanged.
+ * Reads plates in the envelope's vehicles (or what moved), on the reader's worker threads: the
+ * regions are materialised once and read in place there. Each camera's readings are voted across
+ * frames per plate track (in frame order), and one `plate` event per track says the best reading,
+ * with a JPEG of its best frame and watchlist hits. A plate track ends when its plate has not
+ * been seen for `voting.maxGapFrames` frames (still frames count: the stage is ticked), or when
+ * the camera is done. Each reading is added to the envelope's detections (label `plate`) for
+ * stages after it (redaction); the envelope passes on.
  */
-export async function plateStage<I extends PlateStageInput = PlateStageInput>(options: PlateStageOptions = {}): Promise<PlateStage<I>> {
+export async function plateStage(options: PlateStageOptions = {}): Promise<PlateStage> {
   const o = checkObject('options', options)
-  checkKnownKeys('options', o, ['reader', 'watchlists', 'voting', 'snapshot', 'everyNthFrame', 'maxRegions'])
+  checkKnownKeys('options', o, ['reader', 'watchlists', 'voting', 'snapshot', 'everyNthFrame', 'maxRegions', 'within'])
   const v = checkObject('options.voting', o.voting, {})
   checkKnownKeys('options.voting', v, ['maxGapFrames', 'minReadings', 'maxReadings'])
   const voting: VotingOptions = {
@@ -58,54 +65,45 @@ export async function plateStage<I extends PlateStageInput = PlateStageInput>(op
   const snapshots = checkBoolean('options.snapshot', o.snapshot, true)
   const everyNth = optionalNumber('options.everyNthFrame', o.everyNthFrame, 1, { min: 1, integer: true })
   const maxRegions = optionalNumber('options.maxRegions', o.maxRegions, 4, { min: 1, integer: true })
+  const within = checkOneOf('options.within', o.within, ['auto', 'vehicles', 'motion', 'frame'] as const, 'auto')
   const watchlists = o.watchlists === undefined ? undefined : Watchlists.from(o.watchlists as WatchlistSpec[])
   const owned = !(o.reader instanceof PlateReader)
   const reader = o.reader instanceof PlateReader ? o.reader : await PlateReader.create(o.reader as PlateReaderOptions | undefined)
   const voters = new Map<string, PlateVoter>()
-  let closed = false
 
-  const close = async (): Promise<void> => {
-    if (closed) return
-    closed = true
-    if (owned) await reader.close()
+  const voterOf = (ctx: StageContext): PlateVoter => {
+    let voter = voters.get(ctx.cameraId)
+    if (!voter) voters.set(ctx.cameraId, (voter = new PlateVoter(voting, () => ctx.newId())))
+    return voter
   }
   const emit = (ctx: StageContext, plates: VotedPlate[]) => {
     for (const p of plates) ctx.emit(toEvent(ctx.cameraId, p, watchlists))
   }
 
-  return {
+  const stage = workerStage<PlateWorker>({
     name: 'plates',
-    async process(input: I, ctx: StageContext): Promise<I> {
-      const frame: Frame = 'planes' in input ? input : input.frame
-      const voter = voters.get(ctx.cameraId) ?? new PlateVoter(ctx.cameraId, voting)
-      voters.set(ctx.cameraId, voter)
-      if (frame.seq % everyNth !== 0) return input
-      const regions = 'planes' in input ? undefined : 'motion' in input ? input.motion.regions : input.regions
-      const readings: (PlateReading & { trackId?: string })[] = []
-      if (regions === undefined) {
-        readings.push(...(await reader.read(frameToImage(frame))))
-      } else {
-        const boxes = regions.map((r) => ('box' in r ? r : { box: r }))
-          .sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height)
-          .slice(0, maxRegions)
-        for (const region of boxes) {
-          const image = frameToImage(frame, region.box)
-          const found = await reader.read(image, { upscale: false }) // a region: read at 320-640 px
-          const dx = Math.max(0, Math.floor(region.box.x))
-          const dy = Math.max(0, Math.floor(region.box.y))
-          for (const p of found) {
-            readings.push({
-              ...p,
-              box: { ...p.box, x: p.box.x + dx, y: p.box.y + dy },
-              corners: p.corners.map((c) => ({ x: c.x + dx, y: c.y + dy })) as PlateReading['corners'],
-              ...(region.trackId !== undefined ? { trackId: region.trackId } : {}),
-            })
-          }
-        }
-      }
+    pool: reader.pool,
+    // per-camera voting sees frames in order
+    maxInFlightPerCamera: 1,
+    prepare(envelope, tools) {
+      if (envelope.frame.seq % everyNth !== 0) return PASS
+      const regions = regionsOf(envelope, within, maxRegions)
+      if (regions && regions.length === 0) return PASS
+      const frame = tools.own(envelope, regions?.map((r) => r.box))
+      return { job: { kind: 'frame', frame, ...(regions ? { regions: regions.map((r) => r.box) } : {}) } }
+    },
+    finish(readings: RegionReading[], envelope, ctx) {
+      // the same regions prepare sent (the envelope has not changed since)
+      const regions = regionsOf(envelope, within, maxRegions)
+      const frame = envelope.frame
+      const withObjects = readings.map((r) => {
+        const objectId = r.region === undefined ? undefined : regions?.[r.region]?.objectId
+        return objectId === undefined ? r : { ...r, trackId: objectId }
+      })
+      for (const r of readings) envelope.detections.push({ box: r.box, label: 'plate', score: r.confidence, seq: frame.seq, ptsUs: frame.ptsUs })
       const snap = snapshots ? (r: PlateReading) => snapshotOf(frame, r) : undefined
-      emit(ctx, voter.observe(frame.seq, frame.ptsUs, readings, snap))
-      return input
+      emit(ctx, voterOf(ctx).observe(frame.seq, frame.ptsUs, withObjects, snap))
+      return envelope
     },
     tick(frame: FrameRef, ctx: StageContext): void {
       const voter = voters.get(ctx.cameraId)
@@ -113,33 +111,50 @@ export async function plateStage<I extends PlateStageInput = PlateStageInput>(op
     },
     flush(ctx: StageContext): void {
       const voter = voters.get(ctx.cameraId)
+      voters.delete(ctx.cameraId)
       if (voter) emit(ctx, voter.flush())
     },
-    close,
-    [Symbol.asyncDispose]: close,
-  }
+    async close() {
+      voters.clear()
+      if (owned) await reader.close()
+    },
+  })
+  return Object.assign(stage, { reader })
 }
 
-/** Copies the area around a plate (about a car's front) from a borrowed frame. */
+/** The regions to read, largest first (at most `max`); undefined: the whole frame. */
+function regionsOf(envelope: Envelope, within: 'auto' | 'vehicles' | 'motion' | 'frame', max: number): Region[] | undefined {
+  if (within === 'frame') return undefined
+  let regions: Region[] | undefined
+  if (within === 'vehicles' || within === 'auto') {
+    const seq = envelope.frame.seq
+    const tracks = envelope.tracks.filter((t) => VEHICLE_LABELS.has(t.label) && t.lastSeenSeq === seq)
+    if (tracks.length > 0) regions = tracks.map((t) => ({ box: t.box, objectId: t.id }))
+    else {
+      const detections = envelope.detections.filter((d) => VEHICLE_LABELS.has(d.label))
+      if (detections.length > 0 || within === 'vehicles') regions = detections.map((d) => (d.trackId === undefined ? { box: d.box } : { box: d.box, objectId: d.trackId }))
+    }
+  }
+  if (!regions && within !== 'vehicles' && envelope.motion) regions = envelope.motion.regions.map((r) => ({ box: r }))
+  return regions?.sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height).slice(0, max)
+}
+
+/** Copies the area around a plate (about a car's front) from the frame: what the event's JPEG shows. */
 function snapshotOf(frame: Frame, r: PlateReading): PlateSnapshot | undefined {
   const w = r.box.width * 3
   const h = Math.max(r.box.height * 5, w * 0.6)
-  const x = Math.max(0, r.box.x + r.box.width / 2 - w / 2)
-  const y = Math.max(0, r.box.y + r.box.height / 2 - h * 0.6)
-  const region = { x: Math.floor(x), y: Math.floor(y), width: Math.ceil(Math.min(w, frame.width - x)), height: Math.ceil(Math.min(h, frame.height - y)) }
-  if (region.width < 2 || region.height < 2) return undefined
-  const image = frameToImage(frame, region)
-  return { ...image, region, seq: frame.seq, ptsUs: frame.ptsUs }
+  const region = heldPart(frame, { x: r.box.x + r.box.width / 2 - w / 2, y: r.box.y + r.box.height / 2 - h * 0.6, width: w, height: h })
+  if (!region || region.width < 2 || region.height < 2) return undefined
+  return { ...frameToImage(frame, region), region, seq: frame.seq, ptsUs: frame.ptsUs }
 }
 
-function toEvent(cameraId: string, p: VotedPlate, watchlists?: Watchlists): PlateEvent {
+function toEvent(cameraId: string, p: VotedPlate, watchlists?: Watchlists): EventInit<PlateEvent> {
   const hits = watchlists?.match(p.text)
   return {
     type: 'plate',
     cameraId,
     seq: p.best.seq,
     ptsUs: p.best.ptsUs,
-    timeMs: Date.now(),
     text: p.text,
     confidence: p.confidence,
     format: p.format,
@@ -147,8 +162,10 @@ function toEvent(cameraId: string, p: VotedPlate, watchlists?: Watchlists): Plat
     charConfidences: p.charConfidences,
     box: p.best.reading.box,
     trackId: p.trackId,
+    ...(p.objectId !== undefined ? { objectId: p.objectId } : {}),
     readings: p.readings,
     ...(hits && hits.length > 0 ? { watchlist: hits } : {}),
-    ...(p.snapshot ? { snapshot: { data: p.snapshot.data, width: p.snapshot.width, height: p.snapshot.height, format: p.snapshot.format, region: p.snapshot.region } } : {}),
+    // the one JPEG encoding of the track's best picture
+    ...(p.snapshot ? { snapshot: { ...encodeJpeg(p.snapshot), region: p.snapshot.region, seq: p.snapshot.seq, ptsUs: p.snapshot.ptsUs } } : {}),
   }
 }

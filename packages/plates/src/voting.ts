@@ -1,4 +1,4 @@
-import { iou, type Rect, type RawImage } from '@oko/core'
+import { iou, newId, type Rect, type RawImage } from '@oko/core'
 import type { PlateReading } from './engine.js'
 
 /** One reading of a track, with the frame it came from. */
@@ -10,7 +10,10 @@ export interface TrackReading {
 
 /** A finished track: the voted plate, its best frame and how many frames agreed. */
 export interface VotedPlate {
+  /** The plate track's id (unique across cameras and restarts). */
   trackId: string
+  /** The vehicle track the readings came with, when one was given. */
+  objectId?: string
   text: string
   format: string
   country: string
@@ -41,7 +44,7 @@ export interface VotingOptions {
   maxReadings: number
 }
 
-export const DEFAULT_VOTING: VotingOptions = { maxGapFrames: 10, minReadings: 1, maxReadings: 30 }
+export const DEFAULT_VOTING: Readonly<VotingOptions> = Object.freeze({ maxGapFrames: 10, minReadings: 1, maxReadings: 30 })
 
 interface Track {
   id: string
@@ -61,9 +64,9 @@ interface Track {
  */
 export class PlateVoter {
   private tracks: Track[] = []
-  private nextId = 1
 
-  constructor(private readonly cameraId: string, private readonly options: VotingOptions = DEFAULT_VOTING) {}
+  /** `makeId` names new tracks (default: a ULID; a stage passes its context's `newId`). */
+  constructor(private readonly options: Readonly<VotingOptions> = DEFAULT_VOTING, private readonly makeId: () => string = () => newId()) {}
 
   /**
    * Adds the readings of one frame; returns tracks that ended. `snapshot(reading)` is called
@@ -105,7 +108,7 @@ export class PlateVoter {
   }
 
   private start(reading: PlateReading & { trackId?: string }, seq: number): Track {
-    const track: Track = { id: `${this.cameraId}:p${this.nextId++}`, box: reading.box, lastSeq: seq, readings: [], bestConfidence: -1 }
+    const track: Track = { id: this.makeId(), box: reading.box, lastSeq: seq, readings: [], bestConfidence: -1 }
     if (reading.trackId !== undefined) track.external = reading.trackId
     this.tracks.push(track)
     return track
@@ -134,7 +137,8 @@ export class PlateVoter {
     const pool = winners.length > 0 ? winners : t.readings
     const best = pool.reduce((a, b) => (b.reading.confidence > a.reading.confidence ? b : a))
     const plate: VotedPlate = {
-      trackId: t.external ?? t.id,
+      trackId: t.id,
+      ...(t.external !== undefined ? { objectId: t.external } : {}),
       text: voted.text,
       format: best.reading.format,
       country: best.reading.country,

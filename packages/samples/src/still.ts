@@ -1,5 +1,6 @@
 import type { Point, RawImage, Rect } from '@oko/core'
-import { InvalidOptionError, checkArray, checkKnownKeys, checkNumber, checkObject, checkRawImage, clampRect, toRgb } from '@oko/core'
+import { InvalidOptionError, checkArray, checkKnownKeys, checkNumber, checkObject, checkRawImage, clampRect } from '@oko/core'
+import { toRgb } from '@oko/imaging'
 import { encodeYuvClip } from './encode.js'
 
 /** Where a still moves: its top-left corner goes from `from` to `to` (frame pixels) over `seconds`, starting at `startSeconds`, then stays. */

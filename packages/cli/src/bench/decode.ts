@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { OkoError } from '@oko/core'
+import { OkoError, defineStage } from '@oko/core'
 import { motionStage } from '@oko/motion'
 import { Pipeline } from '@oko/pipeline'
 import { Source } from '@oko/source'
@@ -66,7 +66,7 @@ async function decodeOnly(path: string): Promise<void> {
 async function pipelineNoop(path: string): Promise<void> {
   const source = await Source.open(path, { threads: 1 })
   try {
-    const run = Pipeline.from(source).pipe({ name: 'pass', process: (f) => f }).run()
+    const run = Pipeline.from(source).pipe(defineStage({ name: 'pass', process: (e) => e })).run()
     for await (const _ of run.events) void _
     await run.completion
   } finally {
@@ -77,7 +77,8 @@ async function pipelineNoop(path: string): Promise<void> {
 async function pipelineWithMotion(path: string, module: KernelModule): Promise<number> {
   const source = await Source.open(path, { threads: 1 })
   try {
-    const run = Pipeline.from(source).pipe(motionStage({ module })).run()
+    await using motion = await motionStage({ module })
+    const run = Pipeline.from(source).pipe(motion).run()
     for await (const _ of run.events) void _
     const summary = await run.completion
     return summary.outputs

@@ -3,7 +3,7 @@ import { defineWorker, type FrameMessage } from '@oko/pipeline/worker'
 /** The benchmark worker: touches the frame (first byte) and optionally spins to simulate a model. */
 export interface BenchJob {
   readonly frame?: FrameMessage
-  /** A copied (not transferred) frame. */
+  /** A copied (structured clone) frame. */
   readonly pixels?: Uint8Array
   readonly spinMs?: number
 }

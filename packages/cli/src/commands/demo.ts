@@ -36,7 +36,8 @@ export const demoCommand: Command = {
       const totalFrames = clips.reduce((n, c) => n + c.clip.scene.frames, 0)
       if (!json) io.stdout.write(`oko demo: ${clips.length} cameras (${clips.map((c) => c.id).join(', ')}), ${totalFrames} frames, clips in ${dir}\n`)
       const sources = await Promise.all(clips.map((c) => Source.open(c.clip.path, { id: c.id })))
-      const run = Pipeline.from(sources).pipe(motionStage()).run({ signal: io.signal })
+      await using motionGate = await motionStage()
+      const run = Pipeline.from(sources).pipe(motionGate).run({ signal: io.signal })
       const progress = io.progress('demo', totalFrames)
       const motion = new Map<string, MotionEvent[]>(clips.map((c) => [c.id, []]))
       for await (const event of run.events) {
@@ -66,7 +67,9 @@ export const demoCommand: Command = {
 }
 
 function describe(e: OkoEvent): string {
-  const at = `[${e.cameraId}] ${(e.ptsUs / 1e6).toFixed(2).padStart(6)} s`
+  const cameraId = 'cameraId' in e ? e.cameraId : undefined
+  const ptsUs = 'ptsUs' in e ? e.ptsUs : undefined
+  const at = `[${cameraId ?? '-'}] ${ptsUs === undefined ? '     -' : (ptsUs / 1e6).toFixed(2).padStart(6)} s`
   switch (e.type) {
     case 'motion':
       return `${at} motion  score ${e.score.toFixed(3)} regions ${e.regions.map((r) => `${r.width}x${r.height}@${r.x},${r.y}`).join(' ')}${e.zones.length ? ` zones ${e.zones.map((z) => z.zone).join(',')}` : ''}`

@@ -2,8 +2,7 @@ import { createWriteStream, openSync } from 'node:fs'
 import { OkoError, type OkoEvent } from '@oko/core'
 import type { Command } from '../command.js'
 import { ExitCode, UsageError } from '../command.js'
-import { loadDeployment, runDeployment, type DeploymentConfig } from '@oko/deploy'
-import type { PipelineRun } from '@oko/pipeline'
+import { loadDeployment, runDeployment, type Deployment, type DeploymentConfig } from '@oko/deploy'
 import { formatStatsLine, formatSummary } from './summary.js'
 
 export const runCommand: Command = {
@@ -93,8 +92,8 @@ export const runCommand: Command = {
     const statsEveryS = args.values.stats === undefined ? undefined : Number(args.values.stats)
     if (statsEveryS !== undefined && !(statsEveryS > 0)) throw new UsageError(`--stats: expected a number of seconds > 0, received "${String(args.values.stats)}"`)
     let timer: NodeJS.Timeout | undefined
-    const onStart = (run: PipelineRun) => {
-      if (statsEveryS !== undefined) timer = setInterval(() => io.stderr.write(formatStatsLine(run.stats())), statsEveryS * 1000)
+    const onStart = (deployment: Deployment) => {
+      if (statsEveryS !== undefined) timer = setInterval(() => io.stderr.write(formatStatsLine(deployment.stats())), statsEveryS * 1000)
     }
     const progress = io.progress('run')
     let count = 0

@@ -1,13 +1,12 @@
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { InvalidOptionError, OkoError, type Stage, checkBoolean, checkKnownKeys, checkNumber, checkOneOf, checkString } from '@oko/core'
-import { FacePool, Watchlist, faceStage, type FaceStage } from '@oko/faces'
-import { queuedStage, type QueuedInput } from '@oko/pipeline'
+import { InvalidOptionError, OkoError, checkBoolean, checkKnownKeys, checkNumber, checkOneOf, checkString } from '@oko/core'
+import { FacePool, Watchlist, faceStage } from '@oko/faces'
 import type { StageProvider } from '../stages.js'
 
 /** Options that make the shared face pool: deployment-wide, not per camera. */
 const POOL_KEYS = ['threads', 'detector', 'minConfidence']
-const CAMERA_KEYS = ['watchlist', 'threshold', 'snapshots']
+const CAMERA_KEYS = ['watchlist', 'threshold', 'snapshots', 'within']
 
 /**
  * `faces`: finds faces in motion regions (face-api models on `threads` worker threads shared by
@@ -21,7 +20,6 @@ const CAMERA_KEYS = ['watchlist', 'threshold', 'snapshots']
  * ```
  */
 export const facesProvider: StageProvider = {
-  branch: true,
   check(options, path, context) {
     const perCamera = path.startsWith('cameras[')
     checkKnownKeys(path, options, perCamera ? CAMERA_KEYS : [...POOL_KEYS, ...CAMERA_KEYS])
@@ -30,6 +28,7 @@ export const facesProvider: StageProvider = {
     if (options.minConfidence !== undefined) checkNumber(`${path}.minConfidence`, options.minConfidence, { min: 0, max: 1 })
     if (options.threshold !== undefined) checkNumber(`${path}.threshold`, options.threshold, { min: 0, exclusiveMin: true, max: 4 })
     if (options.snapshots !== undefined) checkBoolean(`${path}.snapshots`, options.snapshots)
+    if (options.within !== undefined) checkOneOf(`${path}.within`, options.within, ['auto', 'people', 'motion', 'frame'] as const)
     if (options.watchlist === undefined) return options
     const file = resolve(context?.baseDir ?? process.cwd(), checkString(`${path}.watchlist`, options.watchlist))
     readWatchlist(file, `${path}.watchlist`)
@@ -47,28 +46,23 @@ export const facesProvider: StageProvider = {
     const file = options.watchlist as string | undefined
     const threshold = options.threshold as number | undefined
     const snapshots = options.snapshots === true
-    const inner = await shared.once(`faces:stage:${JSON.stringify({ file, threshold, snapshots })}`, async () => {
+    const within = options.within as 'auto' | 'people' | 'motion' | 'frame' | undefined
+    // Cameras with the same list and settings share one stage (and so one fair edge onto the pool's threads).
+    return shared.once(`faces:stage:${JSON.stringify({ file, threshold, snapshots, within })}`, async () => {
       let watchlist: Watchlist | undefined
       if (file !== undefined) {
-        watchlist = readWatchlist(file, 'stages.faces.watchlist')
+        watchlist = readWatchlist(file, 'stages.faces.watchlist', threshold)
         if (watchlist.modelId !== pool.modelId) {
           throw new InvalidOptionError('stages.faces.watchlist', `${file} holds descriptors of "${watchlist.modelId}", the face models make "${pool.modelId}"; enrol again with oko faces enrol`)
         }
-        if (threshold !== undefined) watchlist.threshold = threshold
       }
-      return faceStage({ analysis: pool, snapshots, ...(watchlist ? { watchlist } : {}) })
+      return faceStage({ analysis: pool, snapshots, ...(within ? { within } : {}), ...(watchlist ? { watchlist } : {}) })
     }, (s) => s.close())
-    const { stages, stage } = await shared.once('faces:queued', async () => {
-      const stages = new Map<string, FaceStage>()
-      return { stages, stage: queuedStage({ name: 'faces', concurrency: threads, stage: (id) => stages.get(id)! as unknown as Stage<QueuedInput, unknown> }) }
-    })
-    stages.set(camera.id, inner)
-    return stage
   },
 }
 
-/** Reads and checks a face watchlist file synchronously (version, checksum, not empty). */
-function readWatchlist(file: string, path: string): Watchlist {
+/** Reads and checks a face watchlist file synchronously (version, checksum, not empty); a fresh object, so `threshold` may be set on it. */
+function readWatchlist(file: string, path: string, threshold?: number): Watchlist {
   let bytes: Buffer
   try {
     bytes = readFileSync(file)
@@ -83,5 +77,6 @@ function readWatchlist(file: string, path: string): Watchlist {
     throw error
   }
   if (list.size === 0) throw new InvalidOptionError(path, `${file} is an empty watchlist; enrol someone with oko faces enrol`)
+  if (threshold !== undefined) list.threshold = threshold
   return list
 }

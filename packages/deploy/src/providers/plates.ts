@@ -1,18 +1,19 @@
 import { resolve } from 'node:path'
-import { InvalidOptionError, checkArray, checkBoolean, checkKnownKeys, checkNumber, checkString } from '@oko/core'
-import { queuedStage, type QueuedInput } from '@oko/pipeline'
-import { PlateReader, plateStage, resolveReaderOptions, type PlateReaderOptions, type PlateStage, type WatchlistSpec } from '@oko/plates'
+import { InvalidOptionError, checkArray, checkBoolean, checkKnownKeys, checkNumber, checkOneOf, checkString } from '@oko/core'
+import { PlateReader, plateStage, resolveReaderOptions, type PlateReaderOptions, type WatchlistSpec } from '@oko/plates'
 import { readPlateWatchlist } from './plate-watchlist.js'
 import type { StageProvider } from '../stages.js'
 
 /** Options that make the shared reader: deployment-wide, not per camera. */
 const READER_KEYS = ['countries', 'threads', 'minConfidence']
-const CAMERA_KEYS = ['watchlist', 'snapshots']
+const CAMERA_KEYS = ['watchlist', 'snapshots', 'within']
 
 /**
- * `plates`: reads licence plates in motion regions (PaddleOCR ONNX on `threads` worker threads
- * shared by every camera), votes across frames per plate track, and emits one `plate` event per
- * track with watchlist hits.
+ * `plates`: reads licence plates in the vehicles (or what moved) of each frame (PaddleOCR ONNX on
+ * `threads` worker threads shared by every camera), votes across frames per plate track, and
+ * emits one `plate` event per track with watchlist hits. A camera never waits for the reads:
+ * frames queue on a small bounded edge (files wait, live cameras drop the oldest, every drop
+ * counted and reported).
  *
  * ```yaml
  * stages:
@@ -21,7 +22,6 @@ const CAMERA_KEYS = ['watchlist', 'snapshots']
  * ```
  */
 export const platesProvider: StageProvider = {
-  branch: true,
   check(options, path, context) {
     const perCamera = path.startsWith('cameras[')
     checkKnownKeys(path, options, perCamera ? CAMERA_KEYS : [...READER_KEYS, ...CAMERA_KEYS])
@@ -38,27 +38,20 @@ export const platesProvider: StageProvider = {
       })
     }
     if (options.snapshots !== undefined) checkBoolean(`${path}.snapshots`, options.snapshots)
+    if (options.within !== undefined) checkOneOf(`${path}.within`, options.within, ['auto', 'vehicles', 'motion', 'frame'] as const)
     return out
   },
-  async create(options, camera, shared) {
-    const threads = (options.threads as number | undefined) ?? 1
+  async create(options, _camera, shared) {
     const reader = await shared.once('plates:reader', () => PlateReader.create(readerInput(options)), (r) => r.close())
     const files = (options.watchlist as string[] | undefined) ?? []
     const snapshot = options.snapshots === true
-    const key = JSON.stringify({ files, snapshot })
-    const inner = await shared.once(`plates:stage:${key}`, async () => {
+    const within = options.within as 'auto' | 'vehicles' | 'motion' | 'frame' | undefined
+    // Cameras with the same lists and settings share one stage (and so one fair edge onto the reader's threads).
+    const key = JSON.stringify({ files, snapshot, within })
+    return shared.once(`plates:stage:${key}`, async () => {
       const watchlists: WatchlistSpec[] = files.flatMap((f) => readPlateWatchlist(f, 'stages.plates.watchlist'))
-      return plateStage<QueuedInput>({ reader, snapshot, ...(watchlists.length > 0 ? { watchlists } : {}) })
-    }, async (s) => s.close?.())
-    // Reads wait on a bounded per-camera edge, never the camera. The pipeline ticks the plate stage
-    // on still frames (a car that drove through is reported without new motion) and flushes it at
-    // the end (a parked car is reported too).
-    const { stages, stage } = await shared.once('plates:queued', async () => {
-      const stages = new Map<string, PlateStage<QueuedInput>>()
-      return { stages, stage: queuedStage({ name: 'plates', concurrency: threads, stage: (id) => stages.get(id)! }) }
-    })
-    stages.set(camera.id, inner)
-    return stage
+      return plateStage({ reader, snapshot, ...(within ? { within } : {}), ...(watchlists.length > 0 ? { watchlists } : {}) })
+    }, (s) => s.close())
   },
 }
 

@@ -1,5 +1,5 @@
 import { type RawImage, bytesPerPixel } from '@oko/core'
-import { channelOffsets } from './image.js'
+import { channelOffsets } from './crop.js'
 import type { Rect } from '@oko/core'
 
 /** A rotated rectangle in image pixels: centre, size along its own axes, angle of its x-axis (radians). */

@@ -1,7 +1,6 @@
 import { iou, type Rect, type RawImage } from '@oko/core'
-import type { TextBox } from './detector.js'
-import { ort, type InferenceSession } from './models.js'
-import { sampleBox, type Normalization } from './pixels.js'
+import { sampleBox, type Normalization } from '@oko/imaging'
+import { ort, type InferenceSession } from './session.js'
 
 /** How a box detector's output is laid out. `auto` tells yolov5/yolov8/end2end apart by shape. */
 export type BoxLayout = 'auto' | 'yolov5' | 'yolov8' | 'yolox' | 'end2end'
@@ -11,14 +10,23 @@ export interface BoxDetectorOptions {
   inputHeight: number
   layout: BoxLayout
   scoreThreshold: number
-  /** Class ids that are plates (default: every class). */
+  /** Class ids to keep (default: every class). */
   classes?: number[]
   normalization: Normalization
+  /** Boxes overlapping a better one by more than this IoU are dropped (per class). Default 0.45. */
+  nmsIou?: number
+}
+
+/** A box a detector found, in image pixels, with its class. */
+export interface DetectedBox extends Rect {
+  score: number
+  classId: number
 }
 
 /**
- * A bring-your-own plate detector with box outputs (YOLO family, fixed input size): the image is
- * letterboxed into the input, boxes are decoded, filtered and de-duplicated (NMS 0.45).
+ * A detector with box outputs (YOLO family, fixed input size): the image (or a region of it) is
+ * letterboxed into the input, boxes are decoded, filtered and de-duplicated (NMS per class).
+ * Plates use it for a bring-your-own plate detector; objects for YOLOX/YOLOv5/v8/v11 detectors.
  */
 export class BoxDetector {
   constructor(private readonly session: InferenceSession, private readonly options: BoxDetectorOptions) {}
@@ -27,7 +35,8 @@ export class BoxDetector {
     return this.session.release()
   }
 
-  async detect(image: RawImage, region: Rect = { x: 0, y: 0, width: image.width, height: image.height }): Promise<TextBox[]> {
+  /** Boxes in `region` (default: the whole image), in image pixels. */
+  async detect(image: RawImage, region: Rect = { x: 0, y: 0, width: image.width, height: image.height }): Promise<DetectedBox[]> {
     const { inputWidth: w, inputHeight: h } = this.options
     // Letterbox: keep the aspect ratio, pad right/bottom by sampling a larger box (border repeats).
     const scale = Math.min(w / region.width, h / region.height)
@@ -38,21 +47,21 @@ export class BoxDetector {
     const result = await this.session.run(feeds)
     const out = result[this.session.outputNames[0]!]!
     const boxes = decodeBoxes(out.data as Float32Array, out.dims as number[], this.options)
-    const kept = nms(boxes.filter((b) => b.x < region.width * scale && b.y < region.height * scale), 0.45)
+    const kept = nms(boxes.filter((b) => b.x < region.width * scale && b.y < region.height * scale), this.options.nmsIou ?? 0.45)
     return kept.map((b) => ({
-      cx: region.x + (b.x + b.width / 2) / scale,
-      cy: region.y + (b.y + b.height / 2) / scale,
+      x: region.x + b.x / scale,
+      y: region.y + b.y / scale,
       width: b.width / scale,
       height: b.height / scale,
-      angle: 0,
       score: b.score,
+      classId: b.classId,
     }))
   }
 }
 
-type Scored = Rect & { score: number }
+type Scored = Rect & { score: number; classId: number }
 
-/** Decodes YOLO-family outputs to boxes in input pixels. */
+/** Decodes YOLO-family outputs to boxes in input pixels (per box: its best wanted class). */
 export function decodeBoxes(data: Float32Array, dims: readonly number[], o: Pick<BoxDetectorOptions, 'layout' | 'scoreThreshold' | 'classes' | 'inputWidth' | 'inputHeight'>): Scored[] {
   const shape = dims.filter((d, i) => !(i === 0 && d === 1 && dims.length === 3))
   let layout = o.layout
@@ -64,24 +73,24 @@ export function decodeBoxes(data: Float32Array, dims: readonly number[], o: Pick
   const [a, b] = [shape[0]!, shape[1]!]
   const out: Scored[] = []
   const wanted = (cls: number) => !o.classes || o.classes.includes(cls)
-  const push = (cx: number, cy: number, bw: number, bh: number, score: number) => {
-    if (score >= o.scoreThreshold) out.push({ x: cx - bw / 2, y: cy - bh / 2, width: bw, height: bh, score })
+  const push = (cx: number, cy: number, bw: number, bh: number, score: number, classId: number) => {
+    if (score >= o.scoreThreshold) out.push({ x: cx - bw / 2, y: cy - bh / 2, width: bw, height: bh, score, classId })
   }
   if (layout === 'end2end') {
     // Rows: [batch, x1, y1, x2, y2, class, score] or [x1, y1, x2, y2, score, class].
     for (let i = 0; i < a; i++) {
       const r = data.subarray(i * b, (i + 1) * b)
       const [x1, y1, x2, y2, cls, score] = b === 7 ? [r[1]!, r[2]!, r[3]!, r[4]!, r[5]!, r[6]!] : [r[0]!, r[1]!, r[2]!, r[3]!, r[5]!, r[4]!]
-      if (wanted(Math.round(cls)) && score >= o.scoreThreshold) out.push({ x: x1, y: y1, width: x2 - x1, height: y2 - y1, score })
+      if (wanted(Math.round(cls)) && score >= o.scoreThreshold) out.push({ x: x1, y: y1, width: x2 - x1, height: y2 - y1, score, classId: Math.round(cls) })
     }
     return out
   }
   if (layout === 'yolov8') {
     // [4 + classes, N]: cx, cy, w, h, class scores.
     for (let i = 0; i < b; i++) {
-      let best = 0
-      for (let c = 4; c < a; c++) if (wanted(c - 4) && data[c * b + i]! > best) best = data[c * b + i]!
-      push(data[i]!, data[b + i]!, data[2 * b + i]!, data[3 * b + i]!, best)
+      let best = 0, cls = 0
+      for (let c = 4; c < a; c++) if (wanted(c - 4) && data[c * b + i]! > best) { best = data[c * b + i]!; cls = c - 4 }
+      push(data[i]!, data[b + i]!, data[2 * b + i]!, data[3 * b + i]!, best, cls)
     }
     return out
   }
@@ -89,14 +98,14 @@ export function decodeBoxes(data: Float32Array, dims: readonly number[], o: Pick
   const grid = layout === 'yolox' ? yoloxGrid(o.inputWidth, o.inputHeight) : undefined
   for (let i = 0; i < a; i++) {
     const r = i * b
-    let best = b > 5 ? 0 : 1
-    for (let c = 5; c < b; c++) if (wanted(c - 5) && data[r + c]! > best) best = data[r + c]!
+    let best = b > 5 ? 0 : 1, cls = 0
+    for (let c = 5; c < b; c++) if (wanted(c - 5) && data[r + c]! > best) { best = data[r + c]!; cls = c - 5 }
     const score = data[r + 4]! * best
     if (grid) {
       const [gx, gy, s] = [grid[3 * i]!, grid[3 * i + 1]!, grid[3 * i + 2]!]
-      push((data[r]! + gx) * s, (data[r + 1]! + gy) * s, Math.exp(data[r + 2]!) * s, Math.exp(data[r + 3]!) * s, score)
+      push((data[r]! + gx) * s, (data[r + 1]! + gy) * s, Math.exp(data[r + 2]!) * s, Math.exp(data[r + 3]!) * s, score, cls)
     } else {
-      push(data[r]!, data[r + 1]!, data[r + 2]!, data[r + 3]!, score)
+      push(data[r]!, data[r + 1]!, data[r + 2]!, data[r + 3]!, score, cls)
     }
   }
   return out
@@ -109,8 +118,9 @@ function yoloxGrid(w: number, h: number): Float32Array {
   return Float32Array.from(cells)
 }
 
-function nms(boxes: Scored[], threshold: number): Scored[] {
-  const kept: Scored[] = []
-  for (const b of boxes.sort((p, q) => q.score - p.score)) if (kept.every((k) => iou(k, b) <= threshold)) kept.push(b)
+/** Greedy non-maximum suppression, per class, best score first. */
+export function nms<B extends Rect & { score: number; classId?: number }>(boxes: B[], threshold: number): B[] {
+  const kept: B[] = []
+  for (const b of boxes.sort((p, q) => q.score - p.score)) if (kept.every((k) => k.classId !== b.classId || iou(k, b) <= threshold)) kept.push(b)
   return kept
 }

@@ -1,4 +1,4 @@
-import { FLOAT, OnnxGraph, floatAttr, floatAttribute, type OnnxNode } from './onnx-graph.js'
+import { FLOAT, OnnxGraph, floatAttr, floatAttribute, type OnnxNode } from './graph.js'
 
 /** What `optimizeModel` changed. */
 export interface OptimizeReport {

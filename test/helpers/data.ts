@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { OkoError } from './errors.js'
+import { OkoError } from '@oko/core'
 
 /**
  * Where the evaluation data lives: `OKO_DATA`, else `../shared/data` from `cwd`.

@@ -1,5 +1,5 @@
-import type { Frame, Rect, Stage } from '@oko/core'
-import { OkoError, checkKnownKeys, checkObject, checkOneOf, optionalNumber, type RawImage, bytesPerPixel, checkRawImage, clampRect } from '@oko/core'
+import type { Frame, FrameInfo, Rect, Stage } from '@oko/core'
+import { OkoError, checkArray, regionsFrame, checkKnownKeys, checkObject, checkOneOf, checkString, defineStage, optionalNumber, type RawImage, bytesPerPixel, checkRawImage, clampRect } from '@oko/core'
 
 export interface RedactOptions {
   /** `pixelate` (default: coarse blocks, cannot be undone by deblurring) or `blur` (strong box blur). */
@@ -14,7 +14,7 @@ interface Resolved { mode: 'pixelate' | 'blur'; paddingFrac: number; strength: n
 
 function resolve(value: unknown): Resolved {
   const o = checkObject('options', value, {})
-  checkKnownKeys('options', o, ['mode', 'paddingFrac', 'strength'])
+  checkKnownKeys('options', o, ['mode', 'paddingFrac', 'strength', 'labels'])
   return {
     mode: checkOneOf('options.mode', o.mode, ['pixelate', 'blur'] as const, 'pixelate'),
     paddingFrac: optionalNumber('options.paddingFrac', o.paddingFrac, 0.15, { min: 0, max: 2 }),
@@ -38,19 +38,33 @@ export function redactImage(image: RawImage, boxes: readonly Rect[], options: Re
 }
 
 /**
- * A redacted copy of a frame (the borrowed original is untouched): gray8, rgb24, bgr24, rgba,
- * yuv420p and nv12 (every plane is redacted, chroma at its own scale).
+ * A redacted copy of a frame (the original is untouched): gray8, rgb24, bgr24, rgba, yuv420p and
+ * nv12 (every plane is redacted, chroma at its own scale); of an owned copy of some regions, a
+ * copy of its crops.
  */
 export function redactFrame(frame: Frame, boxes: readonly Rect[], options: RedactOptions = {}): Frame {
   const opts = resolve(options)
-  // new Uint8Array(p), not p.slice(): on a Buffer (what decoders hand out) slice() is a view.
-  const planes = frame.planes.map((p) => new Uint8Array(p))
   const layout = planeLayout(frame)
-  layout.forEach((l, i) => {
-    const plane: Plane = { data: planes[i]!, width: Math.ceil(frame.width / l.sx), height: Math.ceil(frame.height / l.sy), stride: frame.strides[i]!, channels: l.channels }
-    for (const b of boxes) redactPlane(plane, { x: b.x / l.sx, y: b.y / l.sy, width: b.width / l.sx, height: b.height / l.sy }, opts)
-  })
-  return { ...frame, planes, strides: [...frame.strides] }
+  const redact = (planes: readonly Uint8Array[], strides: readonly number[], x0: number, y0: number, width: number, height: number) => {
+    layout.forEach((l, i) => {
+      const plane: Plane = { data: planes[i]!, width: Math.ceil(width / l.sx), height: Math.ceil(height / l.sy), stride: strides[i]!, channels: l.channels }
+      for (const b of boxes) redactPlane(plane, { x: (b.x - x0) / l.sx, y: (b.y - y0) / l.sy, width: b.width / l.sx, height: b.height / l.sy }, opts)
+    })
+  }
+  // new Uint8Array(p), not p.slice(): on a Buffer (what decoders hand out) slice() is a view.
+  const copy = (planes: readonly Uint8Array[]) => planes.map((p) => new Uint8Array(p))
+  if (frame.crops) {
+    const crops = frame.crops.map((c) => ({ rect: c.rect, planes: copy(c.planes), strides: [...c.strides] }))
+    for (const c of crops) redact(c.planes, c.strides, c.rect.x, c.rect.y, c.rect.width, c.rect.height)
+    return regionsFrame(frame, crops)
+  }
+  const planes = copy(frame.planes)
+  redact(planes, frame.strides, 0, 0, frame.width, frame.height)
+  return { ...infoOf(frame), planes, strides: [...frame.strides] }
+}
+
+function infoOf(f: Frame): FrameInfo {
+  return { cameraId: f.cameraId, seq: f.seq, ptsUs: f.ptsUs, wallMs: f.wallMs, width: f.width, height: f.height, format: f.format }
 }
 
 function planeLayout(frame: Frame): { sx: number; sy: number; channels: number }[] {
@@ -106,25 +120,28 @@ function boxBlur(p: Plane, r: Rect, radius: number): void {
   for (let x = r.x; x < r.x + r.width; x++) pass(r.height, (i) => (r.y + i) * stride + x * ch)
 }
 
-/** What the redaction stage takes: a frame with the boxes to hide (e.g. the face stage's output plus plate boxes). */
-export interface RedactionInput {
-  readonly frame: Frame
-  readonly faces?: readonly { readonly box: Rect }[]
-  readonly plates?: readonly { readonly box: Rect }[]
+export interface RedactionStageOptions extends RedactOptions {
+  /** Labels of the envelope's detections to hide. Default `['face', 'plate']`. */
+  labels?: readonly string[]
 }
 
 /**
- * Replaces the frame with a redacted copy (faces and plates pixelated or blurred) so frames that
- * leave the process (recording, live view, webhooks) carry no identifiable faces or plates.
+ * Hides the envelope's faces and plates (its detections with those labels, as the face and plate
+ * stages add them): the frame becomes a redacted copy (an owned frame is redacted in place), so
+ * frames that leave the process (recording, live view, webhooks) carry no identifiable faces or
+ * plates. Plain pixel work: no model runtime.
  */
-export function redactionStage<I extends RedactionInput>(options: RedactOptions & { faces?: boolean; plates?: boolean } = {}): Stage<I, I> {
-  const { faces = true, plates = true, ...rest } = options
+export function redactionStage(options: RedactionStageOptions = {}): Stage {
+  const { labels: rawLabels, ...rest } = options
   resolve(rest)
-  return {
+  const labels = new Set(checkArray('options.labels', rawLabels, ['face', 'plate']).map((l, i) => checkString(`options.labels[${i}]`, l)))
+  return defineStage({
     name: 'redact',
-    process(input) {
-      const boxes = [...(faces ? input.faces ?? [] : []), ...(plates ? input.plates ?? [] : [])].map((b) => b.box)
-      return boxes.length === 0 ? input : { ...input, frame: redactFrame(input.frame, boxes, rest) }
+    process(envelope) {
+      const boxes: Rect[] = []
+      for (const d of envelope.detections) if (labels.has(d.label)) boxes.push(d.box)
+      if (boxes.length > 0) envelope.frame = redactFrame(envelope.frame, boxes, rest)
+      return envelope
     },
-  }
+  })
 }

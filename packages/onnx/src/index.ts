@@ -1,0 +1,5 @@
+export { ort, openSession, sessionOptions, type InferenceSession, type Tensor, type OpenSessionOptions, type OpenedSession } from './session.js'
+export { optimizeModel, type OptimizeReport } from './optimize.js'
+export { OnnxGraph, FLOAT, floatAttr, floatAttribute, type OnnxNode, type OnnxTensor } from './graph.js'
+export { decodeMessage, encodeMessage, stringField, bytesField, varintField, floatField, asString, asFloat, asInt, asInts, asFloats, type Field } from './protobuf.js'
+export { BoxDetector, decodeBoxes, nms, type BoxDetectorOptions, type BoxLayout, type DetectedBox } from './boxes.js'

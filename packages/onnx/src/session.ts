@@ -1,0 +1,77 @@
+import { createHash } from 'node:crypto'
+import { existsSync, readFileSync, statSync } from 'node:fs'
+import { OkoError } from '@oko/core'
+import * as onnxruntime from 'onnxruntime-node'
+
+/**
+ * onnxruntime-node is CommonJS: Node hands its exports over as the default export, tsx (in worker
+ * threads) as named exports only.
+ */
+export const ort: typeof onnxruntime = (onnxruntime as typeof onnxruntime & { default?: typeof onnxruntime }).default ?? onnxruntime
+
+export type InferenceSession = onnxruntime.InferenceSession
+export type Tensor = onnxruntime.Tensor
+
+/** The one option set oko opens sessions with: single-threaded, sequential, every graph optimisation (one session per worker thread, one thread per core). */
+export function sessionOptions(intraOpThreads = 1): onnxruntime.InferenceSession.SessionOptions {
+  return { intraOpNumThreads: intraOpThreads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' }
+}
+
+export interface OpenSessionOptions {
+  /** What the model is, for messages (`detector`, `recognizer`, `embedder`…). */
+  readonly role: string
+  /** Threads inside one session. Default 1. */
+  readonly intraOpThreads?: number
+  /**
+   * An exact rewrite of the model's bytes before onnxruntime sees them (see `optimizeModel`). If
+   * it throws, or onnxruntime rejects what it made, the model is loaded as it is: a rewrite must
+   * never cost a user their model.
+   */
+  readonly rewrite?: (bytes: Uint8Array) => { bytes: Uint8Array; report: unknown }
+}
+
+/** A session with what identifies its model. */
+export interface OpenedSession<R = unknown> {
+  readonly session: InferenceSession
+  /** `onnx:` and the first 16 hex digits of the file's SHA-256: which model made a result. */
+  readonly id: string
+  /** What the rewrite changed, when the rewritten graph was loaded. */
+  readonly rewritten?: R
+}
+
+/** Opens an ONNX model file (or bytes) with oko's option set; errors name the file and the role. */
+export async function openSession<R = unknown>(model: string | Uint8Array, options: OpenSessionOptions): Promise<OpenedSession<R>> {
+  const { role } = options
+  const name = typeof model === 'string' ? model : `<${model.byteLength} bytes>`
+  let original: Uint8Array
+  if (typeof model === 'string') {
+    if (!existsSync(model)) throw new OkoError('ERR_FILE_NOT_FOUND', `${role} model not found: ${model}`)
+    if (!statSync(model).isFile()) throw new OkoError('ERR_FILE_NOT_FOUND', `${role} model is not a file: ${model}`)
+    original = readFileSync(model)
+  } else {
+    original = model
+  }
+  const id = `onnx:${createHash('sha256').update(original).digest('hex').slice(0, 16)}`
+  const settings = sessionOptions(options.intraOpThreads)
+  if (options.rewrite) {
+    let rewritten: { bytes: Uint8Array; report: unknown } | undefined
+    try {
+      rewritten = options.rewrite(original)
+    } catch {
+      // Not a protobuf the rewrite can parse: onnxruntime reads the original below and says what is wrong.
+    }
+    if (rewritten) {
+      try {
+        return { session: await ort.InferenceSession.create(rewritten.bytes, settings), id, rewritten: rewritten.report as R }
+      } catch {
+        // A graph the rewrite got wrong must not cost the user their model: load it as it is.
+      }
+    }
+  }
+  try {
+    return { session: await ort.InferenceSession.create(original, settings), id }
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message.split('\n')[0] : String(cause)
+    throw new OkoError('ERR_MODEL', `${role} model ${name} could not be loaded as ONNX: ${reason}`, { cause })
+  }
+}
