@@ -1,5 +1,6 @@
-import type { Frame, OkoEvent } from '@oko/core'
-import { FramePool, InferencePool, Pipeline, workerStage } from '@oko/pipeline'
+import type { Envelope, Frame, MotionEvent, OkoEvent, Rect, StageContext } from '@oko/core'
+import { defineStage, pixelsAt } from '@oko/core'
+import { FramePool, InferencePool, Pipeline, PASS, workerStage, type PipelineRun } from '@oko/pipeline'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type EchoWorker from '../fixtures/workers/echo.mjs'
 import { TestSource, brightGate, collect, tick } from '../unit/pipeline-helpers.js'
@@ -33,16 +34,18 @@ describe('InferencePool', () => {
     expect(pool.stats()).toMatchObject({ threads: 2, active: 0, completed: 8, failed: 0, crashed: 0 })
   })
 
-  it('transfers frame buffers (no copy) and gets them back for reuse', async () => {
+  it('shares an owned frame\'s memory with the worker (no copy); released, the memory is reused', async () => {
     const frames = new FramePool()
     const y = new Uint8Array(1280 * 720).fill(42)
     const frame: Frame = { cameraId: 'cam', seq: 3, ptsUs: 0, wallMs: 0, width: 1280, height: 720, format: 'gray8', planes: [y], strides: [1280] }
-    const message = frames.copy(frame).transfer()
-    const reply = await pool.run({ frame: message }, { transfer: [message.buffer], recycle: (b) => frames.release(b) })
-    expect(reply).toMatchObject({ first: 42, bytes: 1280 * 720, seq: 3, cameraId: 'cam' })
-    expect(frames.stats()).toMatchObject({ allocated: 1, copies: 1, transfers: 1, returned: 1, free: 1 })
-    frames.copy(frame)
-    expect(frames.stats()).toMatchObject({ allocated: 1, reused: 1 })
+    const owned = frames.own(frame)
+    const reply = await pool.run({ frame: owned.message() })
+    expect(reply).toMatchObject({ first: 42, bytes: 2 ** 20, seq: 3, cameraId: 'cam' }) // its size class
+    owned.release()
+    expect(frames.stats()).toMatchObject({ allocated: 1, copies: 1, transfers: 1, returned: 1, free: 1, live: 0 })
+    expect(() => owned.planes).toThrow(/ERR_CLOSED|back in the pool/)
+    frames.own(frame)
+    expect(frames.stats()).toMatchObject({ allocated: 1, reused: 1, live: 1 })
   })
 
   it('a job that throws rejects with ERR_WORKER_TASK and the thread keeps serving', async () => {
@@ -71,20 +74,20 @@ describe('InferencePool', () => {
   })
 })
 
-const motionOf = (r: { value: number; seq: number; cameraId: string; first: number }): OkoEvent =>
-  ({ type: 'motion', cameraId: r.cameraId, seq: r.seq, ptsUs: 0, timeMs: 0, score: r.first, regions: [], zones: [] })
+/** Emits what the worker saw as a motion event (score: the first luma byte it read). */
+const emitReply = (r: { seq: number; cameraId: string; first: number }, envelope: Envelope, ctx: StageContext): Envelope => {
+  ctx.emit({ type: 'motion', cameraId: r.cameraId, seq: r.seq, ptsUs: 0, score: r.first, regions: [], zones: [] })
+  return envelope
+}
 
 function echoStage(pool: InferencePool<Echo>, extra: (frame: Frame) => object = () => ({}), edge = {}, maxInFlightPerCamera?: number) {
-  return workerStage({
+  return workerStage<Echo>({
     name: 'echo',
     pool,
     edge,
     ...(maxInFlightPerCamera ? { maxInFlightPerCamera } : {}),
-    prepare: (frame: Frame, { frames }) => {
-      const message = frames.copy(frame, { planes: 'luma' }).transfer()
-      return { job: { frame: message, ...extra(frame) }, transfer: [message.buffer] }
-    },
-    finish: (reply) => motionOf(reply),
+    prepare: (envelope, tools) => ({ job: { frame: tools.own(envelope), ...extra(envelope.frame) } }),
+    finish: emitReply,
   })
 }
 
@@ -97,12 +100,12 @@ describe('Pipeline with a worker pool', () => {
       const run = Pipeline.from(source).pipe(brightGate(100)).pipe(echoStage(pool, () => ({}), { capacity: 2 })).run({ frames })
       const events = await collect(run.events)
       const summary = await run.completion
-      const motion = events.filter((e) => e.type === 'motion')
+      const motion = events.filter((e): e is MotionEvent => e.type === 'motion')
       // Each reply saw its own frame's pixels although the source reuses one buffer.
-      expect(motion.map((e) => [e.seq, e.type === 'motion' ? e.score : 0]).sort((a, b) => a[0]! - b[0]!)).toEqual(
+      expect(motion.map((e) => [e.seq, e.score]).sort((a, b) => a[0]! - b[0]!)).toEqual(
         Array.from({ length: 20 }, (_, i) => [i * 2, 200 + ((i * 2) % 50)]))
       expect(summary).toMatchObject({ framesIn: 40, gated: 20, inferred: 20, outputs: 20, droppedTotal: 0, errors: 0, queued: 0, inFlight: 0 })
-      expect(frames.stats()).toMatchObject({ copies: 20, transfers: 20, returned: 20 })
+      expect(frames.stats()).toMatchObject({ copies: 20, transfers: 20, returned: 20, live: 0 })
       // Memory stays bounded: buffers in flight never exceed edge capacity + threads + the one being prepared.
       expect(frames.stats().allocated).toBeLessThanOrEqual(2 + 2 + 1)
     } finally {
@@ -117,11 +120,11 @@ describe('Pipeline with a worker pool', () => {
       const run = Pipeline.from(new TestSource('cam', { frames: 10 })).pipe(stage).run()
       const events = await collect(run.events)
       const errors = events.filter((e) => e.type === 'error')
-      expect(errors.map((e) => [e.seq, e.type === 'error' ? e.error.code : '', e.type === 'error' ? e.fatal : true])).toEqual([
+      expect(errors.map((e) => [e.seq, e.error.code, e.fatal])).toEqual([
         [3, 'ERR_WORKER_TASK', false],
         [6, 'ERR_WORKER_CRASHED', false],
       ])
-      expect(events.filter((e) => e.type === 'motion').map((e) => e.seq)).toEqual([0, 1, 2, 4, 5, 7, 8, 9])
+      expect(events.filter((e): e is MotionEvent => e.type === 'motion').map((e) => e.seq)).toEqual([0, 1, 2, 4, 5, 7, 8, 9])
       expect(await run.completion).toMatchObject({ framesIn: 10, inferred: 8, errors: 2, outputs: 8 })
       expect(pool.stats()).toMatchObject({ crashed: 1, failed: 1, completed: 8 })
     } finally {
@@ -133,7 +136,7 @@ describe('Pipeline with a worker pool', () => {
     const pool = await InferencePool.create<Echo>({ worker: echoUrl, threads: 1, init: {} })
     try {
       const gate = latch()
-      let run!: ReturnType<Pipeline<Frame>['run']>
+      let run!: PipelineRun
       // Frame 1 comes once frame 0 is running on the (blocked) thread.
       const source = new TestSource('cam', { frames: 10, live: true, before: (seq) => (seq === 1 ? until(() => run.stats().inFlight === 1) : undefined) })
       run = Pipeline.from(source).pipe(echoStage(pool, () => ({ latch: gate.buffer }), { capacity: 2 })).run({ events: { capacity: 100 } })
@@ -141,7 +144,7 @@ describe('Pipeline with a worker pool', () => {
       gate.open()
       const events = await collect(run.events)
       const summary = await run.completion
-      expect(events.filter((e) => e.type === 'motion').map((e) => e.seq)).toEqual([0, 8, 9])
+      expect(events.filter((e): e is MotionEvent => e.type === 'motion').map((e) => e.seq)).toEqual([0, 8, 9])
       expect(events.filter((e) => e.type === 'dropped')).toEqual([expect.objectContaining({ cameraId: 'cam', stage: 'echo', count: 7, reason: 'overflow', seq: 7 })])
       expect(summary).toMatchObject({ framesIn: 10, inferred: 3, dropped: { echo: { overflow: 7 } }, droppedTotal: 7 })
     } finally {
@@ -153,14 +156,14 @@ describe('Pipeline with a worker pool', () => {
     const pool = await InferencePool.create<Echo>({ worker: echoUrl, threads: 1, init: {} })
     try {
       const gate = latch()
-      let run!: ReturnType<Pipeline<Frame>['run']>
+      let run!: PipelineRun
       const source = new TestSource('cam', { frames: 4, before: (seq) => (seq === 1 ? until(() => run.stats().inFlight === 1) : undefined) })
       run = Pipeline.from(source).pipe(echoStage(pool, () => ({ latch: gate.buffer }), { capacity: 4, maxAgeMs: 5 })).run()
       await until(() => run.stats().framesIn === 4)
       await new Promise((resolve) => setTimeout(resolve, 30))
       gate.open()
       const events = await collect(run.events)
-      expect(events.filter((e) => e.type === 'motion').map((e) => e.seq)).toEqual([0])
+      expect(events.filter((e): e is MotionEvent => e.type === 'motion').map((e) => e.seq)).toEqual([0])
       expect(events.filter((e) => e.type === 'dropped')).toEqual([expect.objectContaining({ stage: 'echo', count: 3, reason: 'stale' })])
       expect(await run.completion).toMatchObject({ inferred: 1, dropped: { echo: { stale: 3 } } })
     } finally {
@@ -168,12 +171,12 @@ describe('Pipeline with a worker pool', () => {
     }
   })
 
-  it('abort drops queued work, lets the running job finish, and never kills the thread', async () => {
+  it('abort drops queued work, lets the running job finish (its result is delivered), and never kills the thread', async () => {
     const pool = await InferencePool.create<Echo>({ worker: echoUrl, threads: 1, init: {} })
     try {
       const gate = latch()
       const controller = new AbortController()
-      let run!: ReturnType<Pipeline<Frame>['run']>
+      let run!: PipelineRun
       const source = new TestSource('cam', { frames: 1000, before: (seq) => (seq === 1 ? until(() => run.stats().inFlight === 1) : seq === 3 ? controller.abort() : undefined) })
       run = Pipeline.from(source).pipe(echoStage(pool, () => ({ latch: gate.buffer }), { capacity: 4 })).run({ signal: controller.signal })
       const eventsDone = collect(run.events)
@@ -186,7 +189,8 @@ describe('Pipeline with a worker pool', () => {
       gate.open()
       const summary = await run.completion
       const events = await eventsDone
-      expect(summary).toMatchObject({ aborted: true, framesIn: 3, inferred: 1, outputs: 0, dropped: { echo: { aborted: 2 } } })
+      // the running job's result still goes through (its stages run; a plate read is not thrown away)
+      expect(summary).toMatchObject({ aborted: true, framesIn: 3, inferred: 1, outputs: 1, dropped: { echo: { aborted: 2 } } })
       expect(events.filter((e) => e.type === 'dropped')).toEqual([expect.objectContaining({ stage: 'echo', count: 2, reason: 'aborted' })])
       expect(threadBefore.crashed).toBe(0)
       expect((await pool.run({ value: 5 })).value).toBe(5)
@@ -199,7 +203,7 @@ describe('Pipeline with a worker pool', () => {
   it('shares one pool fairly: a slow camera is served while a fast camera floods its own edge', async () => {
     const pool = await InferencePool.create<Echo>({ worker: echoUrl, threads: 1, init: {} })
     try {
-      let run!: ReturnType<Pipeline<Frame>['run']>
+      let run!: PipelineRun
       let slowDone = false
       const inferred = (id: string) => run.stats().cameras[id]?.inferred ?? 0
       // The slow camera sends frame k only after frame k-1 came back: it would hang if starved.
@@ -225,7 +229,7 @@ describe('per-camera quota', () => {
     const pool = await InferencePool.create<Echo>({ worker: echoUrl, threads: 2, init: {} })
     try {
       const gate = latch()
-      let run!: ReturnType<Pipeline<Frame>['run']>
+      let run!: PipelineRun
       const a = new TestSource('a', { frames: 3 })
       // b's only frame comes once a has one job running and two waiting (the quota holds them back).
       const b = new TestSource('b', { frames: 1, before: async () => { await tick(); await until(() => run.stats().queued === 2) } })
@@ -245,7 +249,7 @@ describe('per-camera quota', () => {
 
   it('validates the quota', () => {
     const pool = { name: 'p', needsDrain: false, whenFree: async () => {}, tryRun: () => undefined } as never
-    expect(() => workerStage({ name: 'x', pool, prepare: () => undefined, maxInFlightPerCamera: 0 })).toThrow('options.maxInFlightPerCamera: expected an integer in [1, 4096], received 0 (number)')
+    expect(() => workerStage({ name: 'x', pool, prepare: () => PASS, maxInFlightPerCamera: 0 })).toThrow('options.maxInFlightPerCamera: expected an integer in [1, 4096], received 0 (number)')
   })
 })
 
@@ -272,5 +276,47 @@ describe('a deployment with a worker stage', () => {
     expect(events.filter((e) => e.type === 'motion')).toHaveLength(12)
     expect(result.summary).toMatchObject({ framesIn: 12, inferred: 12 })
     await expect(pool!.run({ value: 1 })).rejects.toMatchObject({ code: 'ERR_CLOSED' })
+  })
+})
+
+describe('a cascade of worker stages', () => {
+  it('motion → detector → reader on its boxes → classifier on the same boxes: one materialise and one transfer per region', async () => {
+    const pool = await InferencePool.create<Echo>({ worker: echoUrl, threads: 2, init: {} })
+    try {
+      const frames = new FramePool()
+      const regions: Rect[] = [{ x: 0, y: 0, width: 16, height: 8 }, { x: 32, y: 16, width: 16, height: 16 }]
+      const gate = defineStage({ name: 'motion', process: (e) => { e.motion = { score: 0.1, regions: regions.map((r) => ({ ...r, pixels: 10 })), zones: [] }; return e } })
+      // the detector reads the moving regions and finds a car in each
+      const detector = workerStage<Echo>({
+        name: 'detector', pool,
+        prepare: (e, tools) => ({ job: { frame: tools.own(e, e.motion!.regions) } }),
+        finish: (reply, e) => {
+          for (const r of regions) e.detections.push({ box: { x: r.x + 2, y: r.y + 2, width: 8, height: 4 }, label: 'car', score: reply.first / 255, seq: e.frame.seq, ptsUs: e.frame.ptsUs })
+          return e
+        },
+      })
+      // the reader reads the cars' boxes: inside what the detector's copy holds, so nothing is copied again
+      const read: number[] = []
+      const reader = workerStage<Echo>({
+        name: 'reader', pool, maxInFlightPerCamera: 1,
+        prepare: (e, tools) => (e.detections.length === 0 ? PASS : { job: { frame: tools.own(e, e.detections.map((d) => d.box)) } }),
+        finish: (reply, e) => { read.push(reply.first); return e },
+      })
+      // the classifier looks at the same boxes, on the decode thread, in the same owned copy
+      const classified: number[] = []
+      const classifier = defineStage({ name: 'classifier', process: (e) => { for (const d of e.detections) classified.push(pixelsAt(e.frame, d.box).planes[0]![0]!); return e } })
+      const source = new TestSource('cam', { frames: 10, width: 64, height: 32, value: (s) => s * 10 })
+      const run = Pipeline.from(source).pipe(gate).pipe(detector).pipe(reader).pipe(classifier).run({ frames })
+      await collect(run.events)
+      const summary = await run.completion
+      expect(summary).toMatchObject({ framesIn: 10, inferred: 20, outputs: 10, errors: 0, droppedTotal: 0 })
+      // each stage saw the frame's own pixels, not the source's reused buffer
+      expect(read).toEqual([...Array(10).keys()].map((s) => s * 10))
+      expect(classified).toEqual([...Array(10).keys()].flatMap((s) => [s * 10, s * 10]))
+      // the copy budget: two regions a frame, each materialised once and handed to the workers once
+      expect(frames.stats()).toMatchObject({ copies: 20, transfers: 20, live: 0, returned: 10 })
+    } finally {
+      await pool.close()
+    }
   })
 })

@@ -1,5 +1,6 @@
 // Small real FrameSource/Stage implementations for pipeline tests (no decoding needed).
 import type { Frame, FrameReadOptions, FrameSource, MotionEvent, Stage } from '@oko/core'
+import { defineStage } from '@oko/core'
 
 export interface TestSourceOptions {
   readonly frames: number
@@ -21,6 +22,7 @@ export interface TestSourceOptions {
 export class TestSource implements FrameSource {
   readonly live: boolean
   closed = 0
+  delivered = 0
   readonly #o: TestSourceOptions
 
   constructor(readonly cameraId: string, options: TestSourceOptions) {
@@ -34,20 +36,24 @@ export class TestSource implements FrameSource {
     const y = new Uint8Array(width * height)
     const u = new Uint8Array((width / 2) * (height / 2))
     const v = new Uint8Array((width / 2) * (height / 2))
-    const base = { cameraId: this.cameraId, ptsUs: 0, timeMs: 0 }
-    options.onEvent?.({ ...base, type: 'source', seq: 0, state: 'playing' })
+    options.onEvent?.({ type: 'source', cameraId: this.cameraId, state: 'playing' })
     for (let seq = 0; seq < this.#o.frames; seq++) {
       if (options.signal?.aborted) return
       await this.#o.before?.(seq)
       if (options.signal?.aborted) return
       if (this.#o.failAfter !== undefined && seq === this.#o.failAfter) throw new Error(`stream of ${this.cameraId} broke at frame ${seq}`)
       y.fill(this.#o.value ? this.#o.value(seq) : seq % 256)
+      this.delivered++
       yield {
         cameraId: this.cameraId, seq, ptsUs: seq * 40_000, wallMs: Date.now(), width, height, format: 'yuv420p',
         planes: [y, u, v], strides: [width, width / 2, width / 2],
       }
     }
-    options.onEvent?.({ ...base, type: 'source', seq: this.#o.frames, state: 'ended' })
+    options.onEvent?.({ type: 'source', cameraId: this.cameraId, seq: this.#o.frames - 1, state: 'ended' })
+  }
+
+  stats() {
+    return { state: 'playing', framesDecoded: this.delivered, framesDelivered: this.delivered, reconnects: 0 }
   }
 
   async close(): Promise<void> {
@@ -59,17 +65,21 @@ export class TestSource implements FrameSource {
   }
 }
 
-/** Passes frames whose first luma byte is at least `min`. */
-export function brightGate(min: number): Stage<Frame, Frame> {
-  return { name: 'bright', process: (f) => (f.planes[0]![0]! >= min ? f : undefined) }
+/** Passes envelopes whose frame's first luma byte is at least `min`. */
+export function brightGate(min: number): Stage {
+  return defineStage({ name: 'bright', process: (e) => (e.frame.planes[0]![0]! >= min ? e : undefined) })
 }
 
-/** Turns a frame into a motion event whose score is the first luma byte / 255. */
-export function toMotion(): Stage<Frame, MotionEvent> {
-  return {
-    name: 'to-motion',
-    process: (f) => ({ type: 'motion', cameraId: f.cameraId, seq: f.seq, ptsUs: f.ptsUs, timeMs: 0, score: f.planes[0]![0]! / 255, regions: [], zones: [] }),
-  }
+/** Emits a motion event per envelope, its score the first luma byte / 255, and passes the envelope on. */
+export function toMotion(name = 'to-motion'): Stage {
+  return defineStage({
+    name,
+    process: (e, ctx) => {
+      const f = e.frame
+      ctx.emit<MotionEvent>({ type: 'motion', cameraId: f.cameraId, seq: f.seq, ptsUs: f.ptsUs, score: f.planes[0]![0]! / 255, regions: [], zones: [] })
+      return e
+    },
+  })
 }
 
 export const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))

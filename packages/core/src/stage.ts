@@ -10,7 +10,7 @@ export interface StageContext {
    * Sends an event to the run's subscribers (bounded; overflow is counted, never silent). The run
    * gives it its `id`, `v` and `timeMs`; the event as sent is returned (to refer to it by id).
    */
-  emit<E extends OkoEvent>(event: EventInit<E>): E
+  emit<E extends OkoEvent = OkoEvent>(event: EventInit<E>): E
   /** A new id, unique across cameras, processes and restarts (a ULID): for tracks and other records. */
   newId(): string
 }

@@ -25,7 +25,7 @@ export interface FramePoolStats {
   readonly reused: number
   /** Regions materialised (one copy each; the whole picture counts as one region). */
   readonly copies: number
-  /** Owned frames handed to worker threads (shared memory, not copied; a frame that several stages of a cascade read counts once). */
+  /** Regions handed to worker threads (shared memory, not copied), each counted once: a region that several stages of a cascade read counts once. */
   readonly transfers: number
   /** Buffers given back to the pool. */
   readonly returned: number
@@ -130,9 +130,9 @@ export class FramePool {
     }
   }
 
-  /** @internal counts an owned frame's first hand-off to a worker */
-  countTransfer(): void {
-    this.#transfers++
+  /** @internal counts the regions of an owned frame at its first hand-off to a worker */
+  countTransfer(regions: number): void {
+    this.#transfers += regions
   }
 
   /** @internal an owned frame was released by its last holder */
@@ -223,7 +223,7 @@ export class OwnedFrame implements Frame {
     const buffer = this.#owned('message()')
     if (!this.#sent) {
       this.#sent = true
-      this.#pool.countTransfer()
+      this.#pool.countTransfer(this.#cropLayout?.length ?? 1)
     }
     return this.#cropLayout
       ? { info: this.#info, buffer, planes: [], crops: this.#cropLayout }

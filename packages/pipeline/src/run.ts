@@ -135,7 +135,7 @@ export class PipelineRun implements AsyncDisposable {
    * Sends an event that comes from outside the stages (an alarm input, a camera that could not be
    * opened) to every subscriber; the run gives it its id. Returns it as sent.
    */
-  publish<E extends OkoEvent>(event: EventInit<E>): E {
+  publish<E extends OkoEvent = OkoEvent>(event: EventInit<E>): E {
     return this.#emit(event)
   }
 
@@ -384,8 +384,9 @@ export class PipelineRun implements AsyncDisposable {
         if (out !== env) this.#handOver(env, out)
         env = out
       } else if (step.kind === 'fan') {
-        const base = env
-        await Promise.all(step.branches.map((b, k) => this.#flow(camera, k === 0 ? base : this.#copy(base), b, 0, origin, startMs)))
+        // copies first: a branch's stages change its envelope
+        const copies = step.branches.map((_, k) => (k === 0 ? env : this.#copy(env)))
+        await Promise.all(step.branches.map((b, k) => this.#flow(camera, copies[k]!, b, 0, origin, startMs)))
         return
       } else {
         const d = step.dispatcher
