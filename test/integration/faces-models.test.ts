@@ -3,22 +3,34 @@ import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { iou, toRgb, type FaceEvent, type Frame, type OkoEvent, type RgbImage, type StageContext } from '@oko/core'
+import { defineStage, iou, type Detection, type OkoEvent, type RgbImage, type Stage } from '@oko/core'
 import {
-  FaceAnalyzer, FacePool, Watchlist, describeSingleFace, euclidean, faceStage, searchAreas,
+  FaceAnalyzer, FacePool, Watchlist, describeSingleFace, euclidean, faceStage, searchAreas, type FaceEvent,
 } from '@oko/faces'
+import { toRgb } from '@oko/imaging'
+import { Pipeline, type WorkerStage } from '@oko/pipeline'
 import { decodeImage } from '@oko/source'
+import { ImageSource } from '../helpers/stage.js'
 
 // Demo photos shipped in @vladmandic/face-api (npm): group shots of 3–4 people.
 const faceApiDir = dirname(createRequire(join(process.cwd(), 'packages/faces/package.json')).resolve('@vladmandic/face-api/package.json'))
 const sample = (n: number) => decodeImage(join(faceApiDir, 'demo', `sample${n}.jpg`), { format: 'rgb24' }) as RgbImage
 
-function frameOf(img: RgbImage, seq: number): Frame {
-  return { cameraId: 'cam', seq, ptsUs: seq * 40_000, wallMs: 0, width: img.width, height: img.height, format: 'rgb24', planes: [img.data], strides: [img.width * 3] }
-}
-
-function ctxWith(events: OkoEvent[]): StageContext {
-  return { cameraId: 'cam', signal: new AbortController().signal, emit: (e) => events.push(e) }
+/**
+ * Runs images through `before` (optional) and the face stage as a pipeline does; returns the
+ * events and, per frame, the faces the stage added to the envelope.
+ */
+async function runFaces(stage: WorkerStage, images: RgbImage[], before?: Stage): Promise<{ events: OkoEvent[]; faces: Detection[][] }> {
+  const faces: Detection[][] = []
+  const collect = defineStage({ name: 'collect', process: (e) => { faces[e.frame.seq - 1] = e.detections.filter((d) => d.label === 'face'); return e } })
+  let pipeline = Pipeline.from(new ImageSource('cam', images))
+  if (before) pipeline = pipeline.pipe(before)
+  const run = pipeline.pipe(stage).pipe(collect).run()
+  const events: OkoEvent[] = []
+  for await (const e of run.events) events.push(e)
+  const summary = await run.completion
+  if (summary.errors > 0) throw new Error(`face stage errors: ${JSON.stringify(events.filter((e) => e.type === 'error'))}`)
+  return { events: events.filter((e) => e.type !== 'source'), faces }
 }
 
 /** Halves an rgb24 image (box filter): a "detect stream" view of the same scene. */
@@ -143,37 +155,38 @@ describe('faces in worker threads and in a pipeline stage', () => {
     }
   })
 
-  it('the stage tracks faces, matches the watchlist, attaches the best face, and emits once per change', async () => {
+  it('the stage tracks faces, matches the watchlist, attaches the best face as JPEG, and emits once per change', async () => {
     const faces = (await analyzer.analyze(group)).filter((f) => f.descriptor)
     const watchlist = Watchlist.create({ modelId: analyzer.modelId })
     watchlist.enrol('person-a', [faces[0]!.descriptor!])
-    const stage = await faceStage({ analysis: pool, watchlist })
-    const events: OkoEvent[] = []
-    const out = await stage.process(frameOf(group, 1), ctxWith(events))
-    expect(out!.faces.length).toBe((await analyzer.analyze(group)).length)
+    await using stage = await faceStage({ analysis: pool, watchlist })
+    // frame 3 has nothing that moved: the stage lets it pass
+    const nothingAt3 = defineStage({ name: 'gate', process: (e) => { if (e.frame.seq === 3) e.motion = { score: 0, regions: [], zones: [] }; return e } })
+    const { events, faces: seen } = await runFaces(stage, [group, group, group], nothingAt3)
+    const count = (await analyzer.analyze(group)).length
+    expect(seen[0]!.length).toBe(count)
     const faceEvents = events.filter((e): e is FaceEvent => e.type === 'face')
-    expect(faceEvents.length).toBe(out!.faces.length)
+    // the first frame starts one track per face; the same scene again reports nothing new
+    expect(faceEvents.every((e) => e.seq === 1)).toBe(true)
+    expect(faceEvents.length).toBe(count)
+    expect(new Set(faceEvents.map((e) => e.trackId)).size).toBe(count)
+    expect(seen[1]!.length).toBe(count)
+    expect(seen[2]).toEqual([])
     const matched = faceEvents.filter((e) => e.match)
     expect(matched).toHaveLength(1)
     expect(matched[0]!.match!.identity).toBe('person-a')
     expect(matched[0]!.match!.distance).toBeLessThan(0.05)
+    const jpeg = matched[0]!.snapshot!.jpeg
     expect(matched[0]!.snapshot).toMatchObject({ width: 150, height: 150 })
+    expect(decodeImage(jpeg)).toMatchObject({ width: 150, height: 150 })
     expect(faceEvents.filter((e) => !e.match).every((e) => e.nearestDistance! > watchlist.threshold)).toBe(true)
     expect(JSON.stringify(faceEvents.map(({ snapshot: _s, ...e }) => e))).not.toMatch(/descriptor/)
-    // The same scene again: same tracks, nothing new to report.
-    const again: OkoEvent[] = []
-    const out2 = await stage.process(frameOf(group, 2), ctxWith(again))
-    expect(out2!.faces.map((f) => f.trackId)).toEqual(expect.arrayContaining(out!.faces.map((f) => f.trackId)))
-    expect(again).toEqual([])
-    expect((await stage.process({ frame: frameOf(group, 3), regions: [] }, ctxWith(again)))!.faces).toEqual([])
-    await stage.close()
-    await stage.close()
   })
 
   it('asks the crop provider for small areas and maps its high-resolution faces back', async () => {
     const small = half(group)
     const requests: unknown[] = []
-    const stage = await faceStage({
+    await using stage = await faceStage({
       analysis: analyzer,
       highResBelowPx: 10_000,
       cropProvider: async (req) => {
@@ -182,15 +195,15 @@ describe('faces in worker threads and in a pipeline stage', () => {
         return { image: toRgb(group, { x: r.x * 2, y: r.y * 2, width: r.width * 2, height: r.height * 2 }), rect: r }
       },
     })
-    const out = await stage.process({ frame: frameOf(small, 1), regions: [{ x: 0, y: 0, width: small.width, height: small.height }] }, ctxWith([]))
+    const everything = defineStage({ name: 'gate', process: (e) => { e.motion = { score: 1, regions: [{ x: 0, y: 0, width: small.width, height: small.height, pixels: 1 }], zones: [] }; return e } })
+    const { faces } = await runFaces(stage, [small], everything)
     expect(requests).toHaveLength(1)
     const full = await analyzer.analyze(group)
-    expect(out!.faces).toHaveLength(full.length)
-    for (const f of out!.faces) {
+    expect(faces[0]).toHaveLength(full.length)
+    for (const f of faces[0]!) {
       const best = Math.max(...full.map((g) => iou({ x: f.box.x * 2, y: f.box.y * 2, width: f.box.width * 2, height: f.box.height * 2 }, g.box)))
       expect(best).toBeGreaterThan(0.8)
     }
-    await stage.close()
   })
 
   it('rejects a watchlist from another model', async () => {
