@@ -19,9 +19,10 @@ const y = new Uint8Array(1280 * 720).fill(1)
 const frame: Frame = { cameraId: 'b', seq: 0, ptsUs: 0, wallMs: 0, width: 1280, height: 720, format: 'gray8', planes: [y], strides: [1280] }
 const bench = new Bench({ time: quick ? 500 : 2000 })
 bench
-  .add('720p frame: copy into pool + transfer + buffer back', async () => {
-    const m = frames.copy(frame).transfer()
-    await pool.run({ frame: m }, { transfer: [m.buffer], recycle: (b) => frames.release(b) })
+  .add('720p frame: one copy into pooled shared memory, shared with the worker, released', async () => {
+    const owned = frames.own(frame)
+    await pool.run({ frame: owned.message() })
+    owned.release()
   })
   .add('720p frame: structured-clone copy', async () => {
     await pool.run({ pixels: y })

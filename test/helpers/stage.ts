@@ -3,7 +3,7 @@ import type { Envelope, Frame, FrameReadOptions, FrameSource, OkoEvent, RawImage
 import { EVENT_VERSION, IdFactory } from '@oko/core'
 
 /** A StageContext whose emitted events (stamped with id, v and time, as a run does) land in `events`. */
-export function testContext(cameraId: string, events: OkoEvent[], signal = new AbortController().signal): StageContext {
+export function testContext(cameraId: string, events: OkoEvent[], signal: AbortSignal = new AbortController().signal): StageContext {
   const ids = new IdFactory()
   return {
     cameraId,

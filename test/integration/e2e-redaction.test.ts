@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Frame, type Rect, type Stage } from '@oko/core'
-import { FacePool, faceStage, redactionStage, type FaceFrame } from '@oko/faces'
+import { defineStage, type Frame, type Rect } from '@oko/core'
+import { FacePool, faceStage } from '@oko/faces'
+import { redactionStage } from '@oko/imaging'
 import { motionStage } from '@oko/motion'
 import { Pipeline } from '@oko/pipeline'
 import { writeStillClip } from '@oko/samples'
@@ -31,8 +32,6 @@ beforeAll(() => {
 })
 afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }) })
 
-interface Leaving extends FaceFrame { readonly original: Uint8Array[] }
-
 describe.skipIf(!data)('e2e: redaction of frames leaving the pipeline', () => {
   it('pixelates every face region and leaves every other pixel identical', async () => {
     const pool = await FacePool.create({ threads: 1 })
@@ -40,17 +39,19 @@ describe.skipIf(!data)('e2e: redaction of frames leaving the pipeline', () => {
     const left: { faces: Rect[]; original: Uint8Array[]; frame: Frame }[] = []
     try {
       const faces = await faceStage({ analysis: pool, snapshots: false })
-      // Keep a copy of the decoded pixels next to the item (frames are borrowed; `new Uint8Array(p)`
-      // copies, Buffer#slice would not), then redact, then collect what leaves.
-      const keep: Stage<FaceFrame, Leaving> = { name: 'keep-original', process: (i) => ({ ...i, original: i.frame.planes.map((p) => new Uint8Array(p)) }) }
-      const collect: Stage<Leaving, undefined> = {
+      // Keep a copy of the frame's pixels (the owned copy the face stage read: it is whole, since
+      // the last stage reads whole pictures), then redact, then collect what leaves.
+      const originals = new Map<number, Uint8Array[]>()
+      const keep = defineStage({ name: 'keep-original', process: (e) => { originals.set(e.frame.seq, e.frame.planes.map((p) => new Uint8Array(p))); return e } })
+      const collect = defineStage({
         name: 'leave',
-        process: (i) => {
-          left.push({ faces: i.faces.map((f) => f.box), original: i.original, frame: { ...i.frame, planes: i.frame.planes.map((p) => new Uint8Array(p)) } })
+        wholeFrame: true,
+        process: (e) => {
+          left.push({ faces: e.detections.filter((d) => d.label === 'face').map((d) => d.box), original: originals.get(e.frame.seq)!, frame: { ...e.frame, planes: e.frame.planes.map((p) => new Uint8Array(p)), strides: e.frame.strides } })
           return undefined
         },
-      }
-      const run = Pipeline.from(source).pipe(motionStage()).pipe(faces).pipe(keep).pipe(redactionStage<Leaving>()).pipe(collect).run()
+      })
+      const run = Pipeline.from(source).pipe(() => motionStage()).pipe(faces).pipe(keep).pipe(redactionStage()).pipe(collect).run()
       for await (const _ of run.events) { /* drain */ }
       const summary = await run.completion
       expect(summary.errors).toBe(0)

@@ -37,7 +37,7 @@ describe('pipeline over real decoded clips', () => {
     const a = await Source.open(clip, { id: 'a' })
     const b = await Source.open(clip, { id: 'b' })
     try {
-      const run = Pipeline.from([a, b]).pipe(motionStage()).run()
+      const run = Pipeline.from([a, b]).pipe(() => motionStage()).run()
       const events: OkoEvent[] = []
       for await (const e of run.events) events.push(e)
       const summary = await run.completion

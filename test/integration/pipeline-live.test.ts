@@ -33,16 +33,16 @@ describe('pipeline with a live RTSP camera and a file', () => {
     const live = await Source.open(server.url(), { id: 'live', reconnect: { initialDelayMs: 100, maxDelayMs: 400, jitter: 0.2 }, stalledAfterMs: 1500 })
     const file = await Source.open(join(dir, 'cam.mp4'), { id: 'file' })
     try {
-      const stage = workerStage({
+      const stage = workerStage<typeof EchoWorker>({
         name: 'model',
         pool,
         edge: { capacity: 2 },
         // Five frame intervals per job: the stage is 5x slower than the camera.
-        prepare: (frame: Frame, { frames }) => {
-          const message = frames.copy(frame, { planes: 'luma' }).transfer()
-          return { job: { frame: message, spin: 200 }, transfer: [message.buffer] }
+        prepare: (envelope, tools) => ({ job: { frame: tools.own(envelope), spin: 200 } }),
+        finish: (reply, envelope, ctx) => {
+          ctx.emit({ type: 'motion', cameraId: reply.cameraId, seq: reply.seq, ptsUs: 0, score: 0, regions: [], zones: [] })
+          return envelope
         },
-        finish: (reply) => ({ type: 'motion', cameraId: reply.cameraId, seq: reply.seq, ptsUs: 0, timeMs: 0, score: 0, regions: [], zones: [] }) as OkoEvent,
       })
       const controller = new AbortController()
       const run = Pipeline.from([live, file]).pipe(stage).run({ signal: controller.signal })
@@ -52,12 +52,12 @@ describe('pipeline with a live RTSP camera and a file', () => {
       let liveAfter = 0
       for await (const e of run.events) {
         events.push(e)
-        if (e.cameraId === 'live' && e.type === 'source' && e.state === 'playing') playing++
+        if (e.type === 'source' && e.cameraId === 'live' && e.state === 'playing') playing++
         if (!restarted && (run.stats().cameras.live?.framesIn ?? 0) >= 30) {
           restarted = true
           void server.stop().then(() => sleep(700)).then(() => server.start())
         }
-        if (playing >= 2 && e.cameraId === 'live' && e.type === 'motion' && ++liveAfter === 3) controller.abort()
+        if (playing >= 2 && e.type === 'motion' && e.cameraId === 'live' && ++liveAfter === 3) controller.abort()
       }
       const summary = await run.completion
       const states = events.filter((e) => e.type === 'source' && e.cameraId === 'live').map((e) => (e.type === 'source' ? e.state : ''))

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import ort from 'onnxruntime-node'
-import { defaultModelPaths, optimizeModel, plateClassesOf } from '@oko/plates'
+import { optimizeModel } from '@oko/onnx'
+import { defaultModelPaths, plateClassesOf } from '@oko/plates'
 
 // The rewritten default models must compute what the originals do (up to float rounding).
 const paths = defaultModelPaths()

@@ -1,7 +1,7 @@
-import type { EventOf, Frame, Stage } from '@oko/core'
-import type { MotionFrame } from '@oko/motion'
-import { FaceAnalyzer, FacePool, faceStage, redactionStage } from '@oko/faces'
-import type { AnalyzedFace, FaceAnalysis, FaceFrame, FaceStage, FaceStageInput, RedactionInput, TrackedFace } from '@oko/faces'
+import type { EventOf } from '@oko/core'
+import { FaceAnalyzer, FacePool, faceStage } from '@oko/faces'
+import type { AnalyzedFace, FaceAnalysis, FaceEvent, FaceStage } from '@oko/faces'
+import type { WorkerStage } from '@oko/pipeline'
 import { describe, expectTypeOf, it } from 'vitest'
 
 describe('faces types', () => {
@@ -12,20 +12,17 @@ describe('faces types', () => {
     expectTypeOf(FacePool.create).returns.resolves.toEqualTypeOf<FacePool>()
   })
 
-  it('the stage takes frames, frames with regions and motion output, and feeds redaction', () => {
+  it('the stage is a worker stage', () => {
     expectTypeOf(faceStage).returns.resolves.toEqualTypeOf<FaceStage>()
-    expectTypeOf<FaceStage>().toMatchTypeOf<Stage<FaceStageInput, FaceFrame>>()
-    expectTypeOf<Frame>().toMatchTypeOf<FaceStageInput>()
-    expectTypeOf<MotionFrame>().toMatchTypeOf<FaceStageInput>()
-    expectTypeOf<FaceFrame>().toMatchTypeOf<RedactionInput>()
-    expectTypeOf<FaceFrame['faces']>().toEqualTypeOf<readonly TrackedFace[]>()
-    expectTypeOf(redactionStage<FaceFrame>).returns.toEqualTypeOf<Stage<FaceFrame, FaceFrame>>()
+    expectTypeOf<FaceStage>().toMatchTypeOf<WorkerStage>()
   })
 
-  it('face events carry the match, the skip reason and the snapshot, never a descriptor', () => {
+  it('face events carry the match, the skip reason and a JPEG snapshot, never a descriptor', () => {
     type E = EventOf<'face'>
+    expectTypeOf<E>().toEqualTypeOf<FaceEvent>()
     expectTypeOf<E['match']>().toEqualTypeOf<{ readonly identity: string; readonly distance: number } | undefined>()
     expectTypeOf<E['skipped']>().toEqualTypeOf<'too-small' | 'blurred' | 'turned-away' | 'low-confidence' | undefined>()
+    expectTypeOf<NonNullable<E['snapshot']>['jpeg']>().toEqualTypeOf<Uint8Array>()
     expectTypeOf<E>().not.toHaveProperty('descriptor')
   })
 })

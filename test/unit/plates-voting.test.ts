@@ -19,7 +19,8 @@ describe('plate voting', () => {
   })
 
   it('follows a plate across frames and emits one event when it leaves', () => {
-    const voter = new PlateVoter('cam', { maxGapFrames: 2, minReadings: 2, maxReadings: 30 })
+    let n = 0
+    const voter = new PlateVoter({ maxGapFrames: 2, minReadings: 2, maxReadings: 30 }, () => `p${++n}`)
     const snaps: number[] = []
     const snap = (r: PlateReading) => {
       snaps.push(r.box.x)
@@ -33,26 +34,27 @@ describe('plate voting', () => {
     expect(voter.observe(5, 200_000, [], snap)).toEqual([]) // two frames without it: still open
     const done = voter.observe(6, 240_000, [], snap)
     expect(done).toHaveLength(1)
-    expect(done[0]).toMatchObject({ text: 'AA1234BB', readings: 3, firstSeq: 1, lastSeq: 3, trackId: 'cam:p1' })
+    expect(done[0]).toMatchObject({ text: 'AA1234BB', readings: 3, firstSeq: 1, lastSeq: 3, trackId: 'p1' })
     expect(done[0]!.best.seq).toBe(2)
     expect(snaps).toEqual([10, 30])
     expect(done[0]!.snapshot!.region.x).toBe(30)
   })
 
   it('keeps two plates in one frame apart and drops tracks below minReadings', () => {
-    const voter = new PlateVoter('cam', { maxGapFrames: 0, minReadings: 2, maxReadings: 30 })
+    const voter = new PlateVoter({ maxGapFrames: 0, minReadings: 2, maxReadings: 30 })
     voter.observe(1, 0, [reading('AA1234BB', 0), reading('KA5555KK', 600)])
     voter.observe(2, 0, [reading('AA1234BB', 5)])
     const done = voter.flush()
     expect(done.map((d) => d.text)).toEqual(['AA1234BB'])
   })
 
-  it('uses the vehicle track id when the reading carries one', () => {
-    const voter = new PlateVoter('cam')
+  it('follows the vehicle track a reading carries, and names it as the plate\'s object', () => {
+    const voter = new PlateVoter()
     voter.observe(1, 0, [{ ...reading('AA1234BB', 0), trackId: 'car-7' }])
     voter.observe(2, 0, [{ ...reading('AA1234BB', 900), trackId: 'car-7' }])
     const done = voter.flush()
     expect(done).toHaveLength(1)
-    expect(done[0]).toMatchObject({ trackId: 'car-7', readings: 2 })
+    expect(done[0]).toMatchObject({ objectId: 'car-7', readings: 2 })
+    expect(done[0]!.trackId).toMatch(/^[0-9A-Z]{26}$/) // its own id, unique across processes
   })
 })

@@ -25,6 +25,11 @@ export interface StageContext {
  */
 export interface Stage extends AsyncDisposable {
   readonly name: string
+  /**
+   * The stage reads the whole picture (a live view, a recorder, a redacted copy for outside): a
+   * worker stage before it then materialises the whole frame, not only the regions it reads.
+   */
+  readonly wholeFrame?: boolean
   process(input: Envelope, ctx: StageContext): Envelope | undefined | Promise<Envelope | undefined>
   /**
    * A frame of the camera stopped before this stage (a gate let it through no further): stream
@@ -45,6 +50,7 @@ export interface Stage extends AsyncDisposable {
 /** What a stage definition needs; `defineStage` adds an idempotent `close` and `Symbol.asyncDispose`. */
 export interface StageSpec {
   readonly name: string
+  readonly wholeFrame?: boolean
   process: Stage['process']
   tick?: Stage['tick']
   flush?: Stage['flush']
@@ -61,6 +67,7 @@ export function defineStage(spec: StageSpec): Stage {
     close,
     [Symbol.asyncDispose]: close,
   }
+  if (spec.wholeFrame) (stage as { wholeFrame?: boolean }).wholeFrame = true
   if (spec.tick) stage.tick = spec.tick
   if (spec.flush) stage.flush = spec.flush
   return stage

@@ -12,5 +12,5 @@ export class StageCounter {
 /** A step of a camera's compiled program. */
 export type CStep =
   | { readonly kind: 'inline'; readonly stage: Stage; readonly counter: StageCounter }
-  | { readonly kind: 'worker'; readonly dispatcher: Dispatcher; readonly counter: StageCounter }
+  | { readonly kind: 'worker'; readonly dispatcher: Dispatcher; readonly counter: StageCounter; readonly wholeFrame: boolean }
   | { readonly kind: 'fan'; readonly branches: readonly (readonly CStep[])[] }

@@ -79,6 +79,8 @@ export class PipelineRun implements AsyncDisposable {
   readonly #tools: PrepareTools
   /** The owned copy of each envelope's frame, once a worker stage materialised it (stages may replace `frame`). */
   readonly #owned = new WeakMap<Envelope, OwnedFrame>()
+  /** The worker step preparing now has a stage after it that reads the whole picture. */
+  #wholeFrame = false
   #starting = 0
   #stopping = false
   #aborted = false
@@ -260,23 +262,23 @@ export class PipelineRun implements AsyncDisposable {
       if (step.kind === 'inline') {
         const stage = await step.make(camera.id)
         if (isWorkerStage(stage)) {
-          out.push({ kind: 'worker', dispatcher: this.#dispatcher(stage, camera), counter: this.#counter(stage.name) })
+          out.push({ kind: 'worker', dispatcher: this.#dispatcher(stage, camera), counter: this.#counter(stage.name), wholeFrame: false })
           continue
         }
         if (step.owned) camera.owned.push(stage)
         out.push({ kind: 'inline', stage, counter: this.#counter(stage.name) })
       } else if (step.kind === 'worker') {
-        out.push({ kind: 'worker', dispatcher: this.#dispatcher(step.stage, camera), counter: this.#counter(step.stage.name) })
+        out.push({ kind: 'worker', dispatcher: this.#dispatcher(step.stage, camera), counter: this.#counter(step.stage.name), wholeFrame: false })
       } else {
         // What follows a fan-out is compiled once and shared by every branch.
         const rest = await this.#compile(camera, steps.slice(i + 1))
         const branches: CStep[][] = []
-        for (const b of step.branches) branches.push([...(await this.#compile(camera, [b])), ...rest])
+        for (const b of step.branches) branches.push(markWholeFrames([...(await this.#compile(camera, [b])), ...rest], false))
         out.push({ kind: 'fan', branches })
         break
       }
     }
-    return out
+    return markWholeFrames(out, false)
   }
 
   #counter(name: string): StageCounter {
@@ -392,7 +394,7 @@ export class PipelineRun implements AsyncDisposable {
         const d = step.dispatcher
         let prepared
         try {
-          this.#toolsFor(camera)
+          this.#toolsFor(camera, step.wholeFrame)
           prepared = d.stage.options.prepare(env, this.#tools)
         } catch (error) {
           step.counter.errors++
@@ -428,8 +430,9 @@ export class PipelineRun implements AsyncDisposable {
     this.#release(env)
   }
 
-  #toolsFor(camera: Camera): void {
+  #toolsFor(camera: Camera, wholeFrame: boolean): void {
     (this.#tools as { ctx: StageContext }).ctx = camera.ctx
+    this.#wholeFrame = wholeFrame
   }
 
   #own(envelope: Envelope, regions?: readonly Rect[]): FrameMessage {
@@ -441,7 +444,8 @@ export class PipelineRun implements AsyncDisposable {
       }
       return frame.message()
     }
-    const owned = this.#frames.own(envelope.frame, regions ? { regions } : {})
+    // a later stage reads the whole picture: copy it all now, while the frame is still borrowed
+    const owned = this.#frames.own(envelope.frame, regions && !this.#wholeFrame ? { regions } : {})
     this.#owned.set(envelope, owned)
     envelope.frame = owned
     return owned.message()
@@ -667,4 +671,25 @@ export class PipelineRun implements AsyncDisposable {
     if (this.#fatal) this.#reject(this.#fatal.error)
     else this.#resolve(summary)
   }
+}
+
+/**
+ * Marks each worker step after which some stage reads the whole picture (so it materialises the
+ * whole frame); `later` says whether a step after these does. Returns the same steps.
+ */
+function markWholeFrames(steps: CStep[], later: boolean): CStep[] {
+  let needed = later
+  for (let i = steps.length - 1; i >= 0; i--) {
+    const step = steps[i]!
+    if (step.kind === 'worker') {
+      steps[i] = { ...step, wholeFrame: needed }
+      if (step.dispatcher.stage.wholeFrame) needed = true
+    } else if (step.kind === 'inline') {
+      if (step.stage.wholeFrame) needed = true
+    } else {
+      // branches were compiled with what follows them
+      for (const b of step.branches) if (b.some((s) => (s.kind === 'inline' && s.stage.wholeFrame) || (s.kind === 'worker' && (s.wholeFrame || s.dispatcher.stage.wholeFrame)))) needed = true
+    }
+  }
+  return steps
 }

@@ -59,6 +59,8 @@ export interface WorkerStageOptions<W extends AnyWorker> {
   flush?(ctx: StageContext): void | Promise<void>
   /** Releases what the stage owns (a pool it created). */
   close?(): void | Promise<void>
+  /** The stage's finish reads the whole picture (see core's Stage): stages before it materialise whole frames. */
+  readonly wholeFrame?: boolean
 }
 
 /** A stage whose work runs on a worker pool; made by `workerStage()`. Shared by every camera of a run. */
@@ -67,6 +69,7 @@ export interface WorkerStage extends AsyncDisposable {
   readonly name: string
   readonly edge: EdgeOptions
   readonly maxInFlightPerCamera: number
+  readonly wholeFrame: boolean
   /** @internal */
   readonly options: WorkerStageOptions<AnyWorker>
   tick?(frame: FrameRef, ctx: StageContext): void
@@ -92,7 +95,7 @@ export function workerStage<W extends AnyWorker>(options: WorkerStageOptions<W>)
   let closing: Promise<void> | undefined
   const close = (): Promise<void> => (closing ??= Promise.resolve().then(() => options.close?.()))
   const stage: WorkerStage = {
-    kind: 'worker', name, edge, maxInFlightPerCamera,
+    kind: 'worker', name, edge, maxInFlightPerCamera, wholeFrame: o.wholeFrame === true,
     options: options as unknown as WorkerStageOptions<AnyWorker>,
     close,
     [Symbol.asyncDispose]: close,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { OkoError, checkRawImage, frameToImage, frameToRgb, toRgb } from '@oko/core'
+import { OkoError, checkRawImage } from '@oko/core'
+import { frameToImage, frameToRgb, toRgb } from '@oko/imaging'
 
 describe('raw images', () => {
   it('rejects empty, huge and malformed images with ERR_INVALID_INPUT', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Frame } from '@oko/core'
-import { redactFrame, redactImage, redactionStage } from '@oko/faces'
+import { redactFrame, redactImage, redactionStage } from '@oko/imaging'
+import { envelopeOf, testContext } from '../helpers/stage.js'
 
 function noise(n: number, seed = 7): Uint8Array {
   const out = new Uint8Array(n)
@@ -51,13 +52,19 @@ describe('redaction', () => {
     expect(out.planes[0]![0]).toBe(before[0]![0])
   })
 
-  it('the stage hides faces and plates, and passes frames without boxes through', async () => {
-    const stage = redactionStage<{ frame: Frame; faces?: { box: typeof box }[]; plates?: { box: typeof box }[] }>()
+  it('the stage hides the envelope\'s faces and plates, and passes envelopes without them through', async () => {
+    const stage = redactionStage()
     const frame: Frame = { cameraId: 'c', seq: 1, ptsUs: 0, wallMs: 0, width: 80, height: 60, format: 'gray8', planes: [noise(4800)], strides: [80] }
-    const same = { frame }
-    expect(await stage.process(same, { cameraId: 'c', signal: new AbortController().signal, emit() {} })).toBe(same)
-    const out = await stage.process({ frame, faces: [{ box }], plates: [{ box: { x: 60, y: 40, width: 10, height: 5 } }] }, { cameraId: 'c', signal: new AbortController().signal, emit() {} })
+    const ctx = testContext('c', [])
+    const same = envelopeOf(frame)
+    same.detections.push({ box, label: 'car', score: 1, seq: 1, ptsUs: 0 })
+    expect(await stage.process(same, ctx)).toBe(same)
+    expect(same.frame).toBe(frame)
+    const hidden = envelopeOf(frame)
+    hidden.detections.push({ box, label: 'face', score: 1, seq: 1, ptsUs: 0 }, { box: { x: 60, y: 40, width: 10, height: 5 }, label: 'plate', score: 1, seq: 1, ptsUs: 0 })
+    const out = await stage.process(hidden, ctx)
     expect(out!.frame.planes[0]).not.toEqual(frame.planes[0])
     expect(() => redactionStage({ mode: 'smudge' as 'blur' })).toThrow(/options.mode/)
+    expect(() => redactionStage({ labels: 'face' as never })).toThrow(/options.labels/)
   })
 })
