@@ -47,7 +47,7 @@ describe.skipIf(!data)('e2e: redaction of frames leaving the pipeline', () => {
         name: 'leave',
         wholeFrame: true,
         process: (e) => {
-          left.push({ faces: e.detections.filter((d) => d.label === 'face').map((d) => d.box), original: originals.get(e.frame.seq)!, frame: { ...e.frame, planes: e.frame.planes.map((p) => new Uint8Array(p)), strides: e.frame.strides } })
+          left.push({ faces: e.detections.filter((d) => d.label === 'face').map((d) => d.box), original: originals.get(e.frame.seq)!, frame: { cameraId: e.frame.cameraId, seq: e.frame.seq, ptsUs: e.frame.ptsUs, wallMs: e.frame.wallMs, width: e.frame.width, height: e.frame.height, format: e.frame.format, planes: e.frame.planes.map((p) => new Uint8Array(p)), strides: [...e.frame.strides] } })
           return undefined
         },
       })

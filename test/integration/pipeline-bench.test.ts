@@ -6,7 +6,7 @@ import { main } from '@oko/cli'
 
 // Behaviour only (what is counted and reported); the speeds themselves belong to bench/.
 describe('bench functions', () => {
-  it('benchDispatch measures transfer, copy and empty round trips of a frame', async () => {
+  it('benchDispatch measures shared-memory, copy and empty round trips of a frame', async () => {
     const r = await benchDispatch({ width: 64, height: 36, rounds: 5 })
     expect(r).toMatchObject({ width: 64, height: 36, rounds: 5 })
     for (const v of [r.sharedMs, r.copyMs, r.emptyMs]) expect(v).toBeGreaterThan(0)
@@ -28,7 +28,7 @@ describe('bench functions', () => {
     const report = JSON.parse(text) as BenchReport
     expect(report.decode).toEqual([])
     expect(report.cameras).toEqual([])
-    expect(report.targets.map((t) => t.name)).toEqual(['720p frame dispatch round trip (transfer), ms'])
+    expect(report.targets.map((t) => t.name)).toEqual(['720p frame dispatch round trip (shared memory), ms'])
     expect(code).toBe(report.targets[0]!.pass ? 0 : 1)
     expect(formatBenchReport(report)).toContain('dispatch 1280x720 gray frame')
   })

@@ -76,10 +76,14 @@ describe('config stages: plates and faces', () => {
     expect(errorOf(cfg('  - motion\n  - faces: { detector: yolo }\n'))).toMatch(/^stages\[1\]\.faces\.detector \(line 5\): expected one of "tiny", "ssd"/)
   })
 
-  it('puts the gate first and the model stages last', () => {
+  it('puts the gate first; stages run in order, a list inside runs side by side', () => {
     expect(errorOf(cfg('  - plates\n  - motion\n'))).toMatch(/^stages\[1\] \(line 5\): motion must come first/)
+    expect(errorOf(cfg('  - [motion, plates]\n'))).toMatch(/^stages\[0\]\[0\] \(line 4\): motion must come first, on its own/)
+    expect(errorOf(cfg('  - motion\n  - [plates]\n'))).toMatch(/^stages\[1\] \(line 5\): a list of stages runs them side by side: give at least two/)
+    expect(errorOf(cfg('  - motion\n  - [plates, plates]\n'))).toMatch(/^stages\[1\]\[1\] \(line 5\): stage "plates" is listed twice/)
     const registry: StageRegistry = { ...defaultStages(), zones: motionProvider }
-    expect(errorOf(cfg('  - motion\n  - faces\n  - zones\n'), registry)).toMatch(/^stages\[2\] \(line 6\): stage "zones" must come before faces: model stages \(faces\) come last and run side by side/)
+    const config = parse(cfg('  - motion\n  - faces\n  - zones\n  - [plates, { faces2: {} }]\n'), { ...registry, faces2: registry.faces! })
+    expect(config.order).toEqual(['motion', 'faces', 'zones', ['plates', 'faces2']])
   })
 })
 

@@ -61,9 +61,9 @@ describe('motion options', () => {
     expect(o.zones.map((z) => [z.name, z.threshold, z.minScore])).toEqual([['door', 12, 0], ['street', 30, 0]])
   })
 
-  it('validates stage options when the stage is made', () => {
-    expect(() => motionStage({ threshold: -1 })).toThrow(/options.threshold/)
-    expect(() => motionStage({ eventIntervalMs: -5 })).toThrow(/options.eventIntervalMs/)
-    expect(() => motionStage({ eventIntervalMs: 250 })).not.toThrow()
+  it('validates stage options when the stage is made', async () => {
+    await expect(motionStage({ threshold: -1 })).rejects.toThrow(/options.threshold/)
+    await expect(motionStage({ eventIntervalMs: -5 })).rejects.toThrow(/options.eventIntervalMs/)
+    await (await motionStage({ eventIntervalMs: 250 })).close()
   })
 })

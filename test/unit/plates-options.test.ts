@@ -62,9 +62,10 @@ describe('bring-your-own box detector outputs', () => {
   it('decodes YOLOv8 [1, 4 + classes, N] and YOLOv5 [1, N, 5 + classes]', () => {
     // v8: 2 candidates, 1 class: rows cx, cy, w, h, score.
     const v8 = new Float32Array([32, 8, 32, 8, 10, 4, 10, 4, 0.8, 0.2])
-    expect(decodeBoxes(v8, [1, 5, 2], { ...o, layout: 'yolov8' })) // auto needs N > rows, as real outputs have.toEqual([{ x: 27, y: 27, width: 10, height: 10, score: expect.closeTo(0.8, 5), classId: expect.any(Number) }])
+    // layout given: auto needs N > rows, as real outputs have
+    expect(decodeBoxes(v8, [1, 5, 2], { ...o, layout: 'yolov8' })).toEqual([{ x: 27, y: 27, width: 10, height: 10, score: expect.closeTo(0.8, 5), classId: 0 }])
     const v5 = new Float32Array([32, 32, 10, 10, 0.9, 0.9, 8, 8, 4, 4, 0.3, 0.9])
-    expect(decodeBoxes(v5, [1, 2, 6], { ...o, layout: 'yolov5' })).toEqual([{ x: 27, y: 27, width: 10, height: 10, score: expect.closeTo(0.81, 5) }])
+    expect(decodeBoxes(v5, [1, 2, 6], { ...o, layout: 'yolov5' })).toEqual([{ x: 27, y: 27, width: 10, height: 10, score: expect.closeTo(0.81, 5), classId: 0 }])
   })
   it('validates box detector options', () => {
     expect(() => resolveReaderOptions({ detector: { output: 'boxes' } })).toThrow(/options.detector.model: output "boxes" is for your own ONNX plate detector/)
