@@ -1,37 +1,18 @@
-import { createHash } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import type { Point } from '@oko/core'
 import { OkoError, type RgbImage } from '@oko/core'
 
-/* onnxruntime-node is loaded lazily: only users of their own ONNX models pay for it. */
-interface OrtTensor { readonly data: Float32Array | unknown; readonly dims: readonly number[] }
-interface OrtSession {
-  readonly inputNames: readonly string[]
-  readonly outputNames: readonly string[]
-  run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>
-  release(): Promise<void>
-}
-interface Ort {
-  InferenceSession: { create(path: string | Uint8Array, options?: object): Promise<OrtSession> }
-  Tensor: new (type: 'float32', data: Float32Array, dims: number[]) => OrtTensor
-}
+type Onnx = typeof import('@oko/onnx')
+type Ort = Onnx['ort']
+type OrtSession = import('@oko/onnx').InferenceSession
 
+/**
+ * Opens a bring-your-own ONNX model with oko's one session loader (@oko/onnx), loaded lazily:
+ * only users of their own ONNX models pay for onnxruntime.
+ */
 export async function openOnnx(path: string, what: string): Promise<{ ort: Ort; session: OrtSession; id: string }> {
-  let bytes: Buffer
-  try {
-    bytes = readFileSync(path)
-  } catch (cause) {
-    throw new OkoError('ERR_FILE_NOT_FOUND', `${what}: cannot read ONNX model ${path}: ${(cause as Error).message}`, { cause })
-  }
-  const mod = (await import('onnxruntime-node')) as unknown as Ort & { default?: Ort }
-  const ort = mod.default ?? mod
-  try {
-    const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' })
-    const id = `onnx:${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}`
-    return { ort, session, id }
-  } catch (cause) {
-    throw new OkoError('ERR_MODEL', `${what}: ${path} is not a usable ONNX model: ${(cause as Error).message}`, { cause })
-  }
+  const onnx: Onnx = await import('@oko/onnx')
+  const { session, id } = await onnx.openSession(path, { role: what })
+  return { ort: onnx.ort, session, id }
 }
 
 export interface RawDetection {
