@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
+import { promisify } from 'node:util'
 import type { OkoEvent } from '@oko/core'
 import { motionStage } from '@oko/motion'
 import { EventEncoder, Pipeline } from '@oko/pipeline'
@@ -72,6 +74,21 @@ describe('pipeline over real decoded clips', () => {
     expect(code2).toBe(1)
     const packed = EventEncoder.decode(readFileSync(file), 'msgpack')
     expect(packed.filter((e) => e.type === 'motion').map((e) => e.seq)).toEqual(events.filter((e) => e.type === 'motion').map((e) => e.seq))
+  })
+
+  it('oko run gives every event a unique string id, also across two processes running at once', async () => {
+    const config = join(dir, 'ids.yaml')
+    writeFileSync(config, `cameras:\n  - id: street\n    url: street.mp4\nstages: [motion]\n`)
+    const cli = join(import.meta.dirname, '../../packages/cli/dist/bin.js')
+    const runOnce = () => promisify(execFile)(process.execPath, [cli, 'run', config, '--quiet'], { maxBuffer: 1 << 26 })
+    const outputs = await Promise.all([runOnce(), runOnce()])
+    const perProcess = outputs.map(({ stdout }) => EventEncoder.decode(Buffer.from(stdout), 'jsonl'))
+    for (const events of perProcess) {
+      expect(events.length).toBeGreaterThan(3)
+      expect(events.every((e) => typeof e.id === 'string' && e.id.length === 26 && e.v === 1)).toBe(true)
+    }
+    const ids = perProcess.flat().map((e) => e.id)
+    expect(new Set(ids).size).toBe(ids.length)
   })
 
   it('oko run --check validates and says what would run', async () => {

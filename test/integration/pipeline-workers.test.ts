@@ -68,6 +68,19 @@ describe('InferencePool', () => {
       .rejects.toMatchObject({ code: 'ERR_MODEL', message: expect.stringContaining('cannot load model x.onnx') })
   })
 
+  it('close({ timeoutMs }) ends a thread that does not stop (its job fails), instead of waiting for ever', async () => {
+    const stuck = await InferencePool.create<Echo>({ worker: echoUrl, threads: 1, init: {} })
+    const never = latch() // never opened: the job blocks its thread
+    const job = stuck.run({ latch: never.buffer })
+    job.catch(() => undefined)
+    await until(() => stuck.stats().active === 1)
+    const t0 = Date.now()
+    await stuck.close({ timeoutMs: 200 })
+    expect(Date.now() - t0).toBeLessThan(5000)
+    await expect(job).rejects.toMatchObject({ code: 'ERR_WORKER_CRASHED' })
+    await expect(stuck.run({ value: 1 })).rejects.toMatchObject({ code: 'ERR_CLOSED' })
+  })
+
   it('validates options', async () => {
     await expect(InferencePool.create({ worker: echoUrl, threads: 0, init: {} } as never)).rejects.toThrow('options.threads: expected an integer in [1, 256], received 0 (number)')
     await expect(InferencePool.create({ worker: new URL('https://x/w.js'), init: {} } as never)).rejects.toThrow('options.worker: expected a file: URL')
@@ -106,8 +119,8 @@ describe('Pipeline with a worker pool', () => {
         Array.from({ length: 20 }, (_, i) => [i * 2, 200 + ((i * 2) % 50)]))
       expect(summary).toMatchObject({ framesIn: 40, gated: 20, inferred: 20, outputs: 20, droppedTotal: 0, errors: 0, queued: 0, inFlight: 0 })
       expect(frames.stats()).toMatchObject({ copies: 20, transfers: 20, returned: 20, live: 0 })
-      // Memory stays bounded: buffers in flight never exceed edge capacity + threads + the one being prepared.
-      expect(frames.stats().allocated).toBeLessThanOrEqual(2 + 2 + 1)
+      // Memory stays bounded: owned frames never exceed edge capacity + the camera's in-flight window (4) + the one being prepared.
+      expect(frames.stats().allocated).toBeLessThanOrEqual(2 + 4 + 1)
     } finally {
       await pool.close()
     }

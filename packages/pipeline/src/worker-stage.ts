@@ -52,7 +52,11 @@ export interface WorkerStageOptions<W extends AnyWorker> {
   finish?(reply: ReplyOf<W>, envelope: Envelope, ctx: StageContext): Envelope | undefined | Promise<Envelope | undefined>
   /** The bounded edge in front of the pool (per camera). */
   readonly edge?: EdgeOptions
-  /** Most jobs of one camera on the pool's threads at once. Default: no quota, round-robin only. 1 keeps a camera's items in order. */
+  /**
+   * Most jobs of one camera sent and not yet handed on (running, or finished and waiting for an
+   * earlier one: replies go on in frame order). Default 4; 1 runs a camera's items one at a time.
+   * It bounds each camera's owned frames to edge capacity + this.
+   */
   readonly maxInFlightPerCamera?: number
   /** See core's Stage: frames gated before this stage, and a camera that is done. */
   tick?(frame: FrameRef, ctx: StageContext): void
@@ -91,7 +95,7 @@ export function workerStage<W extends AnyWorker>(options: WorkerStageOptions<W>)
     if (o[hook] !== undefined && typeof o[hook] !== 'function') throw new InvalidOptionError(`options.${hook}`, 'expected a function')
   }
   const edge = checkEdgeOptions('options.edge', o.edge)
-  const maxInFlightPerCamera = o.maxInFlightPerCamera === undefined ? Infinity : checkNumber('options.maxInFlightPerCamera', o.maxInFlightPerCamera, { min: 1, max: 4096, integer: true })
+  const maxInFlightPerCamera = o.maxInFlightPerCamera === undefined ? 4 : checkNumber('options.maxInFlightPerCamera', o.maxInFlightPerCamera, { min: 1, max: 4096, integer: true })
   let closing: Promise<void> | undefined
   const close = (): Promise<void> => (closing ??= Promise.resolve().then(() => options.close?.()))
   const stage: WorkerStage = {
