@@ -22,6 +22,10 @@ export interface DecodeResult {
   readonly ratio: number
   /** oko decode alone ÷ ffmpeg. */
   readonly decodeRatio: number
+  /** What oko adds to its own decode: (pipeline with motion − decode alone) ÷ decode alone. */
+  readonly addedShare: number
+  /** Of that, the runtime alone (a pass-through stage): (runtime − decode) ÷ decode. */
+  readonly runtimeShare: number
   /** Frames the motion gate passed on. */
   readonly passed: number
   /** 25 fps streams one core carries with the pipeline (motion on). */
@@ -114,6 +118,7 @@ export async function benchDecode(clip: BenchClip, options: { repeats?: number; 
     clip: clip.path, width: clip.width, height: clip.height, frames: clip.frames,
     ffmpegCpuS: round(ffmpeg), okoDecodeCpuS: round(decode), okoRuntimeCpuS: round(runtime), okoPipelineCpuS: round(pipeline),
     ratio: round(pipeline / ffmpeg), decodeRatio: round(decode / ffmpeg), passed,
+    addedShare: round((pipeline - decode) / decode), runtimeShare: round((runtime - decode) / decode),
     camerasPerCore: Math.round((clip.frames / pipeline / 25) * 10) / 10,
   }
 }
