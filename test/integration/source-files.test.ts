@@ -155,7 +155,10 @@ describe('Source on generated H.264 files', () => {
       // makes them the frame: from then on they are read instead
       const copy: Record<string, unknown> = { ...frame }
       expect(copy.copyLumaTo).toBeUndefined()
-      expect(structuredClone(frame)).toEqual({ ...copy, planes: frame.planes.map((p) => new Uint8Array(p)) })
+      const cloned = structuredClone(frame) as unknown as SourceFrame
+      expect({ ...cloned, planes: [] }).toEqual({ ...copy, planes: [] })
+      // (byte comparison: a deep toEqual of three planes per frame takes seconds on a loaded machine)
+      expect(cloned.planes.every((p, k) => Buffer.compare(p, frame.planes[k]!) === 0)).toBe(true)
       expect(frame.copyLumaTo(dst)).toBe(false)
       expect(Buffer.compare(frame.planes[0]!, dst)).toBe(0)
       previous = frame
