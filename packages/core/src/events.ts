@@ -43,7 +43,7 @@ export interface TamperEvent extends EventBase {
   readonly detail?: string
 }
 
-export type SourceState = 'connecting' | 'playing' | 'reconnecting' | 'stalled' | 'ended' | 'failed'
+export type SourceState = 'connecting' | 'playing' | 'reconnecting' | 'unauthorized' | 'stalled' | 'ended' | 'failed'
 
 export interface SourceEvent extends EventBase {
   readonly type: 'source'

@@ -13,7 +13,7 @@ export {
 } from './options.js'
 export { DEFAULT_RECONNECT, backoffDelayMs, type ReconnectPolicy } from './backoff.js'
 export { RateLimiter } from './rate.js'
-export { redactUrl, isLiveUrl, defaultCameraId } from './url.js'
+export { redactUrl, isLiveUrl, defaultCameraId, checkStreamUrl, urlParts, KNOWN_SCHEMES, type UrlParts } from './url.js'
 export { setFfmpegLogLevel, type FfmpegLogLevel } from './log.js'
 export { decodeImage, decodeImageFile } from './image.js'
 export type { DecodedImage, DecodeImageOptions } from './image.js'

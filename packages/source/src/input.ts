@@ -2,11 +2,11 @@ import { existsSync, statSync } from 'node:fs'
 import { OkoError } from '@oko/core'
 import { Codec, CodecContext, Dictionary, FFmpegError, FormatContext, avGetCodecName, avGetPixFmtName, type Frame as AvFrame, type Packet } from 'node-av/lib'
 import {
-  AVDISCARD_ALL, AVERROR_DECODER_NOT_FOUND, AVERROR_ENOENT, AVERROR_EXIT, AVMEDIA_TYPE_VIDEO,
-  AV_NOPTS_VALUE,
+  AVDISCARD_ALL, AVERROR_DECODER_NOT_FOUND, AVERROR_ENOENT, AVERROR_EXIT, AVERROR_HTTP_FORBIDDEN,
+  AVERROR_HTTP_UNAUTHORIZED, AVMEDIA_TYPE_VIDEO, AV_NOPTS_VALUE,
 } from 'node-av/constants'
 import type { ResolvedStreamOptions } from './options.js'
-import { localPath, redactUrl } from './url.js'
+import { localPath, redactUrl, urlParts } from './url.js'
 
 /** What a connected video stream offers. */
 export interface VideoStreamInfo {
@@ -24,6 +24,28 @@ export interface VideoStreamInfo {
 
 function ffmpegMessage(code: number): string {
   return FFmpegError.strerror(code)
+}
+
+/**
+ * The error for a network URL FFmpeg could not open. A refused login (RTSP/HTTP 401 or 403) says
+ * so and what to fix, never which password was tried; `prefix` names the camera.
+ */
+export function unreachable(ret: number, url: string, prefix: string): OkoError {
+  const shown = redactUrl(url)
+  if (ret === AVERROR_HTTP_UNAUTHORIZED || ret === AVERROR_HTTP_FORBIDDEN) {
+    const status = ret === AVERROR_HTTP_UNAUTHORIZED ? '401 Unauthorized' : '403 Forbidden'
+    const fix = urlParts(url)?.userinfo === undefined
+      ? 'it needs a login: give it as rtsp://user:password@host/… or with password_file'
+      : 'check the user name and password'
+    return new OkoError('ERR_SOURCE_UNREACHABLE', `${prefix}${shown} refused the login (${status}); ${fix}`, { cause: new FFmpegError(ret) })
+  }
+  return new OkoError('ERR_SOURCE_UNREACHABLE', `${prefix}cannot open ${shown}: ${ffmpegMessage(ret)}`, { cause: new FFmpegError(ret) })
+}
+
+/** True for the error of a refused login (see `unreachable`). */
+export function isUnauthorized(error: unknown): boolean {
+  const code = ((error as { cause?: unknown })?.cause as FFmpegError | undefined)?.code
+  return error instanceof OkoError && (code === AVERROR_HTTP_UNAUTHORIZED || code === AVERROR_HTTP_FORBIDDEN)
 }
 
 /** Demuxer options for a URL: transport and timeouts for network protocols, the user's extras last. */
@@ -98,7 +120,7 @@ export class VideoInput {
         if (ret === AVERROR_ENOENT) throw new OkoError('ERR_FILE_NOT_FOUND', `camera "${cameraId}": file not found: ${path}`)
         throw new OkoError('ERR_INVALID_INPUT', `camera "${cameraId}": cannot read ${path} as video (${reason}); is it truncated or not a video file?`, { cause: new FFmpegError(ret) })
       }
-      throw new OkoError('ERR_SOURCE_UNREACHABLE', `camera "${cameraId}": cannot open ${shown}: ${reason}`, { cause: new FFmpegError(ret) })
+      throw unreachable(ret, stream.url, `camera "${cameraId}": `)
     }
     try {
       return await VideoInput.#setup(fc, stream, cameraId, shown, opts.keyframesOnly ?? false)

@@ -3,7 +3,7 @@ import {
   type PixelFormat,
 } from '@oko/core'
 import { DEFAULT_RECONNECT, type ReconnectPolicy } from './backoff.js'
-import { defaultCameraId, isLiveUrl } from './url.js'
+import { checkStreamUrl, defaultCameraId, isLiveUrl } from './url.js'
 
 /** Output pixel format: `auto` passes the decoder's own planes through (yuv420p for H.264), no conversion. */
 export type OutputFormat = 'auto' | PixelFormat
@@ -128,7 +128,7 @@ function resolveReconnect(value: unknown): ReconnectPolicy | false {
 
 /** Validates `Source.open` arguments synchronously; throws InvalidOptionError naming the option and the fix. */
 export function resolveSourceOptions(url: unknown, options: unknown = {}): ResolvedSourceOptions {
-  const u = checkString('url', url)
+  const u = checkStreamUrl('url', checkString('url', url))
   const o = checkObject('options', options)
   checkKnownKeys('options', o, SOURCE_KEYS)
   const live = checkBoolean('options.live', o.live, isLiveUrl(u))
@@ -146,7 +146,7 @@ export function resolveSourceOptions(url: unknown, options: unknown = {}): Resol
   if (o.main !== undefined) {
     const m = typeof o.main === 'string' ? { url: o.main } : checkObject('options.main', o.main)
     checkKnownKeys('options.main', m, [...STREAM_KEYS, 'url', 'maxGopPackets'])
-    const mainUrl = checkString('options.main.url', m.url)
+    const mainUrl = checkStreamUrl('options.main.url', checkString('options.main.url', m.url))
     main = {
       ...resolveStream('options.main', mainUrl, m, live || isLiveUrl(mainUrl)),
       maxGopPackets: checkNumber('options.main.maxGopPackets', m.maxGopPackets ?? 600, { min: 1, max: 100_000, integer: true }),

@@ -2,7 +2,7 @@ import { OkoError, checkKnownKeys, checkNumber, checkObject, checkOneOf, checkSt
 import { Dictionary, FFmpegError, FormatContext, avGetCodecName, avGetMediaTypeString, avGetPixFmtName } from 'node-av/lib'
 import { AV_NOPTS_VALUE } from 'node-av/constants'
 import { existsSync } from 'node:fs'
-import { demuxerOptions } from './input.js'
+import { demuxerOptions, unreachable } from './input.js'
 import { isLiveUrl, localPath, redactUrl } from './url.js'
 
 /** One elementary stream of a probed source. */
@@ -71,7 +71,7 @@ export async function probe(url: string, options: ProbeOptions = {}): Promise<Pr
     fc.freeContext()
     const reason = FFmpegError.strerror(ret)
     if (path !== undefined) throw new OkoError('ERR_INVALID_INPUT', `cannot read ${path} as media (${reason})`, { cause: new FFmpegError(ret) })
-    throw new OkoError('ERR_SOURCE_UNREACHABLE', `cannot open ${shown}: ${reason}`, { cause: new FFmpegError(ret) })
+    throw unreachable(ret, u, '')
   }
   try {
     ret = await fc.findStreamInfo(null)
