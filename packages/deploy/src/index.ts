@@ -1,6 +1,6 @@
-export { loadDeployment, parseDeployment, type LoadOptions } from './load.js'
+export { MAX_CONFIG_BYTES, loadDeployment, parseDeployment, type LoadOptions } from './load.js'
 export { runDeployment, type DeploymentHooks, type DeploymentResult } from './deploy.js'
-export { validateDeployment, type CameraConfig, type DeploymentConfig, type OutputConfig, type StageConfig, type ZoneConfig } from './schema.js'
+export { MAX_WATCHLIST_BYTES, validateDeployment, type ConfigEnv, type ValidateOptions, type CameraConfig, type DeploymentConfig, type OutputConfig, type StageConfig, type ZoneConfig } from './schema.js'
 export { defaultStages, motionProvider, type StageProvider, type StageRegistry, type SharedResources } from './stages.js'
 export { parseLocated, splitPath, type LocatedText } from './locate.js'
 export { readPlateWatchlist } from './providers/plate-watchlist.js'

@@ -58,7 +58,7 @@ export const runCommand: Command = {
     if (!file || args.positionals.length > 1) throw new UsageError(`expected one config file, received ${args.positionals.length}; usage: oko ${this.usage}`)
     const format = args.values.format
     if (format !== undefined && format !== 'jsonl' && format !== 'msgpack') throw new UsageError(`--format: expected "jsonl" or "msgpack", received "${String(format)}"`)
-    let config: DeploymentConfig = loadDeployment(file)
+    let config: DeploymentConfig = loadDeployment(file, { env: io.env })
     const outPath = typeof args.values.output === 'string' ? args.values.output : config.output.path
     config = {
       ...config,
