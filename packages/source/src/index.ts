@@ -4,7 +4,7 @@
  */
 export { Source, type SourceStats } from './source.js'
 export { MainStream, type MainStreamStats, type Snapshot, type SnapshotFormat, type SnapshotOptions } from './main-stream.js'
-export { probe, type ProbeOptions, type ProbeResult, type ProbedStream } from './probe.js'
+export { probe, type ProbeOptions, type ProbeResult, type ProbedDecoding, type ProbedStream } from './probe.js'
 export type { VideoStreamInfo } from './input.js'
 export type { SourceFrame } from './convert.js'
 export {

@@ -26,6 +26,14 @@ function ffmpegMessage(code: number): string {
   return FFmpegError.strerror(code)
 }
 
+/** A stream's codec for messages: FFmpeg's name, or the container's tag when FFmpeg does not know it. */
+export function codecLabel(par: { codecId: number; codecTagString: string | null }): string {
+  const name = avGetCodecName(par.codecId as never)
+  if (name && name !== 'none') return name
+  const tag = par.codecTagString?.replace(/[^\x20-\x7e]/g, '?')
+  return tag ? `unknown (tag "${tag}")` : `unknown (codec id ${par.codecId})`
+}
+
 /**
  * The error for a network URL FFmpeg could not open. A refused login (RTSP/HTTP 401 or 403) says
  * so and what to fix, never which password was tried; `prefix` names the camera.
@@ -143,10 +151,10 @@ export class VideoInput {
     }
     for (const other of fc.streams) if (other.index !== index) other.discard = AVDISCARD_ALL
     const par = st.codecpar
-    const codecName = avGetCodecName(par.codecId) ?? `codec id ${par.codecId}`
+    const codecName = codecLabel(par)
     const codec = Codec.findDecoder(par.codecId)
     if (codec === null) {
-      throw new OkoError('ERR_UNSUPPORTED', `camera "${cameraId}": video codec "${codecName}" of ${shown} is not supported (no decoder in this FFmpeg build)`, { cause: new FFmpegError(AVERROR_DECODER_NOT_FOUND) })
+      throw new OkoError('ERR_UNSUPPORTED', `camera "${cameraId}": ${shown} has video codec ${codecName}, which this FFmpeg build cannot decode`, { cause: new FFmpegError(AVERROR_DECODER_NOT_FOUND) })
     }
     const cc = new CodecContext()
     cc.allocContext3(codec)

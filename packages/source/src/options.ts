@@ -5,7 +5,12 @@ import {
 import { DEFAULT_RECONNECT, type ReconnectPolicy } from './backoff.js'
 import { checkStreamUrl, defaultCameraId, isLiveUrl } from './url.js'
 
-/** Output pixel format: `auto` passes the decoder's own planes through (yuv420p for H.264), no conversion. */
+/**
+ * Output pixel format. `auto` passes the decoder's own planes through when every stage reads them
+ * (yuv420p, yuvj420p, nv12, gray8: H.264 and HEVC cameras), with no conversion; any other format
+ * (rgb24, bgr24, palette, 4:2:2, 4:4:4, 10-bit, …) is converted once by FFmpeg to yuv420p, or to
+ * gray8 for grey sources.
+ */
 export type OutputFormat = 'auto' | PixelFormat
 
 /** RTSP lower transport. `tcp` (interleaved) is the safe default behind NAT and firewalls. */
