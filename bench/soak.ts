@@ -6,6 +6,7 @@
 // Writes bench/results/soak.json. Not part of `pnpm bench` (it takes an hour):
 //   nice -n 19 node --conditions oko-source --import tsx bench/soak.ts [--minutes 60] [--clip file.ts]
 // The default clip is $OKO_DATA/video/ru-yard-cam-1.ts (1080p H.264, 15 fps, 8 s, cars with plates).
+import { spawnSync } from 'node:child_process'
 import { mkdirSync, rmSync, existsSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -24,6 +25,12 @@ const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(`--${name}`)
   return i >= 0 ? process.argv[i + 1] : undefined
 }
+if (process.argv[2] === '--loop-clip') {
+  // child mode: node-av's muxer keeps what it wrote in this process (1.2 GB for an hour), so the
+  // looped clips are made in a process of their own and the soak's memory starts clean
+  process.stdout.write(String(loopClip(process.argv[3]!, process.argv[4]!, Number(process.argv[5]))))
+  process.exit(0)
+}
 const minutes = Number(arg('minutes') ?? 60)
 const data = process.env.OKO_DATA ?? fileURLToPath(new URL('../../shared/data', import.meta.url))
 const clip = arg('clip') ?? join(data, 'video', 'ru-yard-cam-1.ts')
@@ -39,10 +46,10 @@ setFfmpegLogLevel('error')
 const dir = join(tmpdir(), `oko-soak-${process.pid}`)
 mkdirSync(dir, { recursive: true })
 const looped = join(dir, 'yard.ts')
-const clipSeconds = loopClip(clip, looped, minutes * 60 + 120)
+const clipSeconds = loopInChild(clip, looped, minutes * 60 + 120)
 const car = drawPlate('A123BC77', 240, 110, 24, 40, 4, 70)
 writeStillClip(join(dir, 'car.ts'), [{ image: car, motion: { from: { x: -240, y: 150 }, to: { x: 640, y: 150 }, seconds: 3 } }], { fps: 10, seconds: 8 })
-loopClip(join(dir, 'car.ts'), join(dir, 'gate.ts'), minutes * 60 + 120)
+loopInChild(join(dir, 'car.ts'), join(dir, 'gate.ts'), minutes * 60 + 120)
 const server = new GstRtspServer(looped)
 const gate = new GstRtspServer(join(dir, 'gate.ts'))
 await Promise.all([server.start(), gate.start()])
@@ -76,6 +83,7 @@ const sample = (): void => {
 }
 const timer = setInterval(sample, sampleEveryS * 1000)
 setTimeout(() => stop.abort(), minutes * 60_000)
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort())
 const result = await runDeployment(config, {
   signal: stop.signal,
   onStart: (r) => { run = r; sample() },
@@ -126,6 +134,12 @@ writeFileSync(`${results}soak.json`, `${JSON.stringify(out, null, 2)}\n`)
 function round(x: number, digits = 1): number {
   const f = 10 ** digits
   return Math.round(x * f) / f
+}
+
+function loopInChild(src: string, dst: string, seconds: number): number {
+  const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--loop-clip', src, dst, String(seconds)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+  if (r.status !== 0) throw new Error(`could not loop ${src} (exit ${r.status ?? r.signal})`)
+  return Number(r.stdout)
 }
 
 /** Writes `src` over and over into one MPEG-TS with continuous timestamps, for at least `seconds`; returns the clip's length in s. */

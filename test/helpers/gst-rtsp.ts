@@ -54,6 +54,10 @@ export class GstRtspServer {
     if (o.digest) args.push('--digest')
     const child = spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'pipe'] })
     this.#child = child
+    // a server must not outlive the test or benchmark that started it
+    const reap = (): void => { child.kill('SIGKILL') }
+    process.once('exit', reap)
+    child.once('exit', () => process.off('exit', reap))
     let stderr = ''
     child.stderr!.on('data', (d) => { stderr += String(d) })
     this.#port = await new Promise<number>((resolve, reject) => {
