@@ -14,6 +14,6 @@ export {
 export { DEFAULT_RECONNECT, backoffDelayMs, type ReconnectPolicy } from './backoff.js'
 export { RateLimiter } from './rate.js'
 export { redactUrl, isLiveUrl, defaultCameraId, checkStreamUrl, urlParts, KNOWN_SCHEMES, type UrlParts } from './url.js'
-export { setFfmpegLogLevel, type FfmpegLogLevel } from './log.js'
+export { captureFfmpegLog, setFfmpegLogLevel, type FfmpegLogCapture, type FfmpegLogCounts, type FfmpegLogLevel, type FfmpegLogOptions, type FfmpegMessage } from './log.js'
 export { decodeImage, decodeImageFile } from './image.js'
 export type { DecodedImage, DecodeImageOptions } from './image.js'

@@ -5,6 +5,7 @@ import {
   AVDISCARD_ALL, AVERROR_DECODER_NOT_FOUND, AVERROR_ENOENT, AVERROR_EXIT, AVERROR_HTTP_FORBIDDEN,
   AVERROR_HTTP_UNAUTHORIZED, AVMEDIA_TYPE_VIDEO, AV_NOPTS_VALUE,
 } from 'node-av/constants'
+import { loggedAsync, loggedSync } from './log.js'
 import type { ResolvedStreamOptions } from './options.js'
 import { localPath, redactUrl, urlParts } from './url.js'
 
@@ -85,7 +86,11 @@ export class VideoInput {
   #pending: Promise<unknown> | undefined
   #closed = false
 
-  private constructor(fc: FormatContext, cc: CodecContext, streamIndex: number, info: VideoStreamInfo) {
+  /** Whose FFmpeg log lines this input's calls produce. */
+  readonly #cameraId: string
+
+  private constructor(fc: FormatContext, cc: CodecContext, streamIndex: number, info: VideoStreamInfo, cameraId: string) {
+    this.#cameraId = cameraId
     this.#fc = fc
     this.#cc = cc
     this.streamIndex = streamIndex
@@ -115,7 +120,7 @@ export class VideoInput {
     opts.signal?.addEventListener('abort', onAbort, { once: true })
     let ret: number
     try {
-      ret = await fc.openInput(path ?? stream.url, null, dict)
+      ret = await loggedAsync(cameraId, () => fc.openInput(path ?? stream.url, null, dict))
     } finally {
       dict.free()
       opts.signal?.removeEventListener('abort', onAbort)
@@ -133,14 +138,14 @@ export class VideoInput {
     try {
       return await VideoInput.#setup(fc, stream, cameraId, shown, opts.keyframesOnly ?? false)
     } catch (error) {
-      await fc.closeInput()
+      await loggedAsync(cameraId, () => fc.closeInput())
       fc.freeContext()
       throw error
     }
   }
 
   static async #setup(fc: FormatContext, stream: ResolvedStreamOptions, cameraId: string, shown: string, keyframesOnly: boolean): Promise<VideoInput> {
-    const ret = await fc.findStreamInfo(null)
+    const ret = await loggedAsync(cameraId, () => fc.findStreamInfo(null))
     if (ret < 0) {
       throw new OkoError(stream.live ? 'ERR_SOURCE_FAILED' : 'ERR_INVALID_INPUT', `camera "${cameraId}": cannot read stream info from ${shown}: ${ffmpegMessage(ret)}`)
     }
@@ -163,7 +168,7 @@ export class VideoInput {
       cc.pktTimebase = st.timeBase
       cc.threadCount = stream.threads
       if (keyframesOnly) cc.setOption('skip_frame', 'nokey')
-      r = await cc.open2(codec, null)
+      r = await loggedAsync(cameraId, () => cc.open2(codec, null))
     }
     if (r < 0) {
       cc.freeContext()
@@ -178,7 +183,7 @@ export class VideoInput {
       fps: rate.num > 0 && rate.den > 0 ? rate.num / rate.den : undefined,
       container: fc.iformat?.name ?? 'unknown',
     }
-    return new VideoInput(fc, cc, index, info)
+    return new VideoInput(fc, cc, index, info, cameraId)
   }
 
   /**
@@ -187,20 +192,20 @@ export class VideoInput {
    */
   read(pkt: Packet, sync = false): number | Promise<number> {
     if (this.#closed) return AVERROR_EXIT
-    if (sync) return this.#fc.readFrameSync(pkt)
-    const p = this.#fc.readFrame(pkt)
+    if (sync) return loggedSync(this.#cameraId, () => this.#fc.readFrameSync(pkt))
+    const p = loggedAsync(this.#cameraId, () => this.#fc.readFrame(pkt))
     this.#pending = p
     return p
   }
 
   /** Sends a packet (or null to flush) to the decoder. */
   send(pkt: Packet | null, async: boolean): number | Promise<number> {
-    return async ? this.#track(this.#cc.sendPacket(pkt)) : this.#cc.sendPacketSync(pkt)
+    return async ? this.#track(loggedAsync(this.#cameraId, () => this.#cc.sendPacket(pkt))) : loggedSync(this.#cameraId, () => this.#cc.sendPacketSync(pkt))
   }
 
   /** Receives a decoded frame: 0, AVERROR_EAGAIN (needs input) or AVERROR_EOF. */
   receive(frame: AvFrame, async: boolean): number | Promise<number> {
-    return async ? this.#track(this.#cc.receiveFrame(frame)) : this.#cc.receiveFrameSync(frame)
+    return async ? this.#track(loggedAsync(this.#cameraId, () => this.#cc.receiveFrame(frame))) : loggedSync(this.#cameraId, () => this.#cc.receiveFrameSync(frame))
   }
 
   #track(p: Promise<number>): Promise<number> {
@@ -220,7 +225,7 @@ export class VideoInput {
     this.#fc.interrupt()
     await this.#pending?.catch(() => undefined)
     this.#cc.freeContext()
-    await this.#fc.closeInput()
+    await loggedAsync(this.#cameraId, () => this.#fc.closeInput())
     this.#fc.freeContext()
   }
 }
