@@ -1,5 +1,6 @@
 import { OkoError } from '@oko/core'
 import { Log } from 'node-av/lib'
+import { redactUrl } from './url.js'
 import { AV_LOG_DEBUG, AV_LOG_ERROR, AV_LOG_FATAL, AV_LOG_INFO, AV_LOG_PANIC, AV_LOG_QUIET, AV_LOG_WARNING, type AVLogLevel } from 'node-av/constants'
 
 export type FfmpegLogLevel = 'quiet' | 'fatal' | 'error' | 'warning' | 'info' | 'debug'
@@ -125,7 +126,7 @@ class Capture implements FfmpegLogCapture {
     const suppressed = limit.suppressed
     limit.lastMs = now
     limit.suppressed = 0
-    this.#onMessage({ level: name, text: text.trim(), cameraId, suppressed })
+    this.#onMessage({ level: name, text: scrub(text.trim()), cameraId, suppressed })
   }
 
   #marker(body: string): void {
@@ -157,6 +158,13 @@ class Capture implements FfmpegLogCapture {
   [Symbol.dispose](): void {
     this.close()
   }
+}
+
+/** FFmpeg's lines at debug and trace may hold URLs and request headers: credentials never get out. */
+function scrub(text: string): string {
+  return text
+    .replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s'"<>]+/gi, (url) => redactUrl(url))
+    .replace(/\b((?:proxy-)?authorization:\s*\S+)\s+\S+/gi, '$1 ***')
 }
 
 function levelName(level: number): FfmpegMessage['level'] {
