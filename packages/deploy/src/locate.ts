@@ -18,7 +18,9 @@ export function parseLocated(text: string, file: string): LocatedText {
   const error = doc.errors[0]
   if (error) {
     const at = lines.linePos(error.pos[0])
-    throw new InvalidOptionError(`${file} (line ${at.line})`, `${error.message.split('\n')[0]}; fix the YAML/JSON syntax there`)
+    // yaml's parser recurses per nesting level: a file nested thousands deep overflows the stack
+    const message = /call stack/i.test(error.message) ? 'nested too deeply' : error.message.split('\n')[0]
+    throw new InvalidOptionError(`${file} (line ${at.line})`, `${message}; fix the YAML/JSON syntax there`)
   }
   let data: unknown
   try {

@@ -116,31 +116,44 @@ export class VideoInput {
     const fc = new FormatContext()
     fc.allocContext()
     const dict = Dictionary.fromObject(demuxerOptions(stream))
+    // a network stream that connects but never sends video (a UDP port nobody sends to) would
+    // keep FFmpeg's open waiting for ever: the whole open gives up after twice timeoutMs
+    let timedOut = false
+    const deadline = path === undefined ? setTimeout(() => { timedOut = true; fc.interrupt() }, 2 * stream.timeoutMs) : undefined
     const onAbort = (): void => fc.interrupt()
     opts.signal?.addEventListener('abort', onAbort, { once: true })
-    let ret: number
+    const noVideo = (): OkoError => new OkoError('ERR_SOURCE_UNREACHABLE', `camera "${cameraId}": no video from ${shown} within ${2 * stream.timeoutMs} ms; is the camera sending? (the wait is twice options.timeoutMs)`)
     try {
-      ret = await loggedAsync(cameraId, () => fc.openInput(path ?? stream.url, null, dict))
-    } finally {
-      dict.free()
-      opts.signal?.removeEventListener('abort', onAbort)
-    }
-    if (ret < 0) {
-      fc.freeContext()
-      const reason = ffmpegMessage(ret)
-      if (opts.signal?.aborted || ret === AVERROR_EXIT) throw new OkoError('ERR_ABORTED', `camera "${cameraId}": opening ${shown} was aborted`)
-      if (path !== undefined) {
-        if (ret === AVERROR_ENOENT) throw new OkoError('ERR_FILE_NOT_FOUND', `camera "${cameraId}": file not found: ${path}`)
-        throw new OkoError('ERR_INVALID_INPUT', `camera "${cameraId}": cannot read ${path} as video (${reason}); is it truncated or not a video file?`, { cause: new FFmpegError(ret) })
+      let ret: number
+      try {
+        ret = await loggedAsync(cameraId, () => fc.openInput(path ?? stream.url, null, dict))
+      } finally {
+        dict.free()
       }
-      throw unreachable(ret, stream.url, `camera "${cameraId}": `)
-    }
-    try {
-      return await VideoInput.#setup(fc, stream, cameraId, shown, opts.keyframesOnly ?? false)
-    } catch (error) {
-      await loggedAsync(cameraId, () => fc.closeInput())
-      fc.freeContext()
-      throw error
+      if (ret < 0) {
+        fc.freeContext()
+        const reason = ffmpegMessage(ret)
+        if (opts.signal?.aborted) throw new OkoError('ERR_ABORTED', `camera "${cameraId}": opening ${shown} was aborted`)
+        if (timedOut) throw noVideo()
+        if (ret === AVERROR_EXIT) throw new OkoError('ERR_ABORTED', `camera "${cameraId}": opening ${shown} was aborted`)
+        if (path !== undefined) {
+          if (ret === AVERROR_ENOENT) throw new OkoError('ERR_FILE_NOT_FOUND', `camera "${cameraId}": file not found: ${path}`)
+          throw new OkoError('ERR_INVALID_INPUT', `camera "${cameraId}": cannot read ${path} as video (${reason}); is it truncated or not a video file?`, { cause: new FFmpegError(ret) })
+        }
+        throw unreachable(ret, stream.url, `camera "${cameraId}": `)
+      }
+      try {
+        return await VideoInput.#setup(fc, stream, cameraId, shown, opts.keyframesOnly ?? false)
+      } catch (error) {
+        await loggedAsync(cameraId, () => fc.closeInput())
+        fc.freeContext()
+        if (timedOut) throw noVideo()
+        if (opts.signal?.aborted) throw new OkoError('ERR_ABORTED', `camera "${cameraId}": opening ${shown} was aborted`)
+        throw error
+      }
+    } finally {
+      clearTimeout(deadline)
+      opts.signal?.removeEventListener('abort', onAbort)
     }
   }
 

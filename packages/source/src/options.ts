@@ -20,7 +20,7 @@ export type RtspTransport = 'tcp' | 'udp'
 export interface StreamOptions {
   /** RTSP transport; ignored for other URLs. Default `tcp`. */
   transport?: RtspTransport
-  /** Connect and socket read timeout, ms. Default 10 000. */
+  /** Connect and socket read timeout, ms; opening a network stream (connect and first video) gives up after twice this. Default 10 000. */
   timeoutMs?: number
   /** Decoder threads. Default 1: one single-threaded decoder per stream, spread streams over cores. */
   threads?: number

@@ -73,6 +73,10 @@ export async function probe(url: string, options: ProbeOptions = {}): Promise<Pr
   const fc = new FormatContext()
   fc.allocContext()
   const dict = Dictionary.fromObject(demuxerOptions({ url: u, transport, timeoutMs, threads: 1, ffmpegOptions: {}, live }))
+  // a stream that never sends (a UDP port nobody sends to) would keep the probe waiting for ever
+  let timedOut = false
+  const deadline = path === undefined ? setTimeout(() => { timedOut = true; fc.interrupt() }, 2 * timeoutMs) : undefined
+  const noData = (): OkoError => new OkoError('ERR_SOURCE_UNREACHABLE', `no data from ${shown} within ${2 * timeoutMs} ms; is it sending? (the wait is twice the timeout, --timeout-ms)`)
   let ret: number
   try {
     ret = await fc.openInput(path ?? u, null, dict)
@@ -80,13 +84,17 @@ export async function probe(url: string, options: ProbeOptions = {}): Promise<Pr
     dict.free()
   }
   if (ret < 0) {
+    clearTimeout(deadline)
     fc.freeContext()
+    if (timedOut) throw noData()
     const reason = FFmpegError.strerror(ret)
     if (path !== undefined) throw new OkoError('ERR_INVALID_INPUT', `cannot read ${path} as media (${reason})`, { cause: new FFmpegError(ret) })
     throw unreachable(ret, u, '')
   }
   try {
     ret = await fc.findStreamInfo(null)
+    clearTimeout(deadline)
+    if (timedOut) throw noData()
     if (ret < 0) throw new OkoError('ERR_INVALID_INPUT', `cannot read stream info from ${shown}: ${FFmpegError.strerror(ret)}`)
     const streams = fc.streams.map((st): ProbedStream => {
       const par = st.codecpar
@@ -121,6 +129,7 @@ export async function probe(url: string, options: ProbeOptions = {}): Promise<Pr
       decoding: videoStream >= 0 ? decodingOf(fc.streams[best]!.codecpar) : undefined,
     }
   } finally {
+    clearTimeout(deadline)
     await fc.closeInput()
     fc.freeContext()
   }
