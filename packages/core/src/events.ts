@@ -62,7 +62,7 @@ export interface TamperEvent extends FrameEventBase {
   readonly detail?: string
 }
 
-export type SourceState = 'connecting' | 'playing' | 'reconnecting' | 'stalled' | 'ended' | 'failed'
+export type SourceState = 'connecting' | 'playing' | 'reconnecting' | 'unauthorized' | 'stalled' | 'ended' | 'failed'
 
 export interface SourceEvent extends CameraEventBase {
   readonly type: 'source'

@@ -8,6 +8,9 @@ export interface LocatedText {
   line(path: readonly (string | number)[]): number | undefined
 }
 
+/** Most alias (`*name`) resolutions yaml's toJS may make; an alias bomb needs millions. */
+const MAX_ALIAS_COUNT = 100
+
 /** Parses YAML or JSON (JSON is YAML 1.2), keeping positions. Syntax errors name the line. */
 export function parseLocated(text: string, file: string): LocatedText {
   const lines = new LineCounter()
@@ -15,10 +18,19 @@ export function parseLocated(text: string, file: string): LocatedText {
   const error = doc.errors[0]
   if (error) {
     const at = lines.linePos(error.pos[0])
-    throw new InvalidOptionError(`${file} (line ${at.line})`, `${error.message.split('\n')[0]}; fix the YAML/JSON syntax there`)
+    // yaml's parser recurses per nesting level: a file nested thousands deep overflows the stack
+    const message = /call stack/i.test(error.message) ? 'nested too deeply' : error.message.split('\n')[0]
+    throw new InvalidOptionError(`${file} (line ${at.line})`, `${message}; fix the YAML/JSON syntax there`)
+  }
+  let data: unknown
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT })
+  } catch (cause) {
+    // yaml's own guard against alias bombs ("billion laughs") throws a ReferenceError
+    throw new InvalidOptionError(file, `${(cause as Error).message.split('\n')[0]}; expand anchors and aliases (&name / *name) or use fewer (at most ${MAX_ALIAS_COUNT} uses)`)
   }
   return {
-    data: doc.toJS({ maxAliasCount: 100 }),
+    data,
     line: (path) => {
       const offset = offsetOf(doc, path)
       return offset === undefined ? undefined : lines.linePos(offset).line

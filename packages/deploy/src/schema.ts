@@ -1,10 +1,12 @@
-import { isAbsolute, resolve } from 'node:path'
+import { readFileSync, statSync } from 'node:fs'
+import { basename, extname, isAbsolute, resolve } from 'node:path'
 import type { EdgeOptions, Point, Polygon } from '@oko/core'
 import {
   InvalidOptionError, checkArray, checkBoolean, checkEdgeOptions, checkKnownKeys, checkNumber, checkObject, checkOneOf, checkString,
   describeValue,
 } from '@oko/core'
 import type { EventFormat } from '@oko/pipeline'
+import { checkStreamUrl, urlParts } from '@oko/source'
 import type { StageRegistry } from './stages.js'
 
 export interface ZoneConfig {
@@ -57,7 +59,23 @@ export interface DeploymentConfig {
 }
 
 const TOP_KEYS = ['cameras', 'stages', 'output', 'edge', 'events'] as const
-const CAMERA_KEYS = ['id', 'url', 'main', 'fps', 'live', 'transport', 'scale', 'keyframesOnly', 'loop', 'realtime', 'masks', 'zones', 'stages'] as const
+const CAMERA_KEYS = ['id', 'url', 'main', 'password_file', 'fps', 'live', 'transport', 'scale', 'keyframesOnly', 'loop', 'realtime', 'masks', 'zones', 'stages'] as const
+
+/** Largest watchlist file a config may name (plates: ~5 million lines; faces: ~130,000 descriptors). */
+export const MAX_WATCHLIST_BYTES = 64 * 1024 * 1024
+/** Largest password file: one password, not a file read by mistake. */
+const MAX_PASSWORD_BYTES = 4096
+
+/** Environment variables a config may read, `process.env` by default. */
+export type ConfigEnv = Readonly<Record<string, string | undefined>>
+
+/** What validation needs besides the parsed data. */
+export interface ValidateOptions {
+  readonly baseDir: string
+  readonly registry: StageRegistry
+  /** Where `${NAME}` in camera URLs is looked up. Default `process.env`. */
+  readonly env?: ConfigEnv
+}
 
 /** The fix appended to a message, by the option that failed (its last path segment). */
 const HINTS: Record<string, string> = {
@@ -72,6 +90,9 @@ const HINTS: Record<string, string> = {
   threads: 'worker threads for this stage\'s models, shared by every camera, e.g. 1 or 2',
   polygon: 'give at least 3 points as [x, y] fractions of the frame, e.g. [[0, 0], [0.5, 0], [0.5, 0.3]]',
   format: 'use "jsonl" (one JSON object per line) or "msgpack" (binary records)',
+  output: 'give a file for the events, e.g. `output: events.jsonl` (relative to the config file), or leave `output` out for stdout',
+  path: 'give a file for the events, e.g. `output: events.jsonl` (relative to the config file), or leave `output` out for stdout',
+  password_file: 'a file holding only the password (one line), read when the config is; the URL keeps the user name: rtsp://admin@host/…',
 }
 
 export function hintFor(path: string): string | undefined {
@@ -80,7 +101,7 @@ export function hintFor(path: string): string | undefined {
 }
 
 /** Validates a parsed deployment; errors are InvalidOptionError naming the path (`cameras[2].url`). */
-export function validateDeployment(raw: unknown, options: { baseDir: string; registry: StageRegistry }): DeploymentConfig {
+export function validateDeployment(raw: unknown, options: ValidateOptions): DeploymentConfig {
   if (raw === undefined || raw === null) throw new InvalidOptionError('config', 'the file is empty; start with `cameras:` and one `- url: …` per camera')
   const top = checkObject('config', raw)
   checkKnownKeys('config', top, TOP_KEYS)
@@ -89,7 +110,7 @@ export function validateDeployment(raw: unknown, options: { baseDir: string; reg
   if (list.length === 0) throw new InvalidOptionError('cameras', 'expected at least one camera, received an empty list')
   const ids = new Set<string>()
   const cameras = list.map((c, i) => {
-    const camera = checkCamera(`cameras[${i}]`, c, options.baseDir, stages, options.registry)
+    const camera = checkCamera(`cameras[${i}]`, c, options, stages)
     if (ids.has(camera.id)) throw new InvalidOptionError(`cameras[${i}].id`, `duplicate camera id "${camera.id}"; ids must be unique`)
     ids.add(camera.id)
     return camera
@@ -129,6 +150,7 @@ function checkStages(value: unknown, registry: StageRegistry, baseDir: string): 
     }
     const provider = registry[name]
     if (!provider) throw new InvalidOptionError(path, `unknown stage ${describeValue(name)}; known stages: ${known.join(', ')}`)
+    checkWatchlistSize(`${path}.${name}`, options, baseDir)
     out.push({ name, options: provider.check(options, `${path}.${name}`, { baseDir }) ?? options })
     paths.push(path)
     return out[out.length - 1]!
@@ -147,14 +169,24 @@ function checkStages(value: unknown, registry: StageRegistry, baseDir: string): 
 }
 
 /** Validates one camera entry (as under `cameras:`) against a deployment's stages: for cameras added at run time. */
-export function validateCamera(raw: unknown, options: { path: string; baseDir: string; stages: readonly StageConfig[]; registry: StageRegistry }): CameraConfig {
-  return checkCamera(options.path, raw, options.baseDir, options.stages, options.registry)
+export function validateCamera(raw: unknown, options: ValidateOptions & { path: string; stages: readonly StageConfig[] }): CameraConfig {
+  return checkCamera(options.path, raw, options, options.stages)
 }
 
-function checkCamera(path: string, value: unknown, baseDir: string, stages: readonly StageConfig[], registry: StageRegistry): CameraConfig {
+function checkCamera(path: string, value: unknown, options: ValidateOptions, stages: readonly StageConfig[]): CameraConfig {
+  const { baseDir, registry } = options
+  const env = options.env ?? process.env
   const o = checkObject(path, value)
   checkKnownKeys(path, o, CAMERA_KEYS)
-  const url = resolveInput(checkString(`${path}.url`, o.url), baseDir)
+  let url = checkStreamUrl(`${path}.url`, expandEnv(`${path}.url`, checkString(`${path}.url`, o.url), env))
+  let main = o.main === undefined ? undefined : checkStreamUrl(`${path}.main`, expandEnv(`${path}.main`, checkString(`${path}.main`, o.main), env))
+  if (o.password_file !== undefined) {
+    const at = `${path}.password_file`
+    const password = readPassword(at, resolve(baseDir, checkString(at, o.password_file)))
+    url = withPassword(at, url, password, true)
+    if (main !== undefined) main = withPassword(at, main, password, false)
+  }
+  url = resolveInput(url, baseDir)
   const camera: { -readonly [K in keyof CameraConfig]: CameraConfig[K] } = {
     id: o.id === undefined ? defaultId(url) : checkId(`${path}.id`, o.id),
     url,
@@ -162,7 +194,7 @@ function checkCamera(path: string, value: unknown, baseDir: string, stages: read
     zones: checkArray(`${path}.zones`, o.zones, []).map((z, i) => checkZone(`${path}.zones[${i}]`, z)),
     stages: {},
   }
-  if (o.main !== undefined) camera.main = resolveInput(checkString(`${path}.main`, o.main), baseDir)
+  if (main !== undefined) camera.main = resolveInput(main, baseDir)
   if (o.fps !== undefined) camera.fps = checkNumber(`${path}.fps`, o.fps, { min: 0, max: 1000, exclusiveMin: true })
   if (o.live !== undefined) camera.live = checkBoolean(`${path}.live`, o.live)
   if (o.transport !== undefined) camera.transport = checkOneOf(`${path}.transport`, o.transport, ['tcp', 'udp'] as const)
@@ -183,6 +215,7 @@ function checkCamera(path: string, value: unknown, baseDir: string, stages: read
   const out: Record<string, Record<string, unknown>> = {}
   for (const name of names) {
     const opts = checkObject(`${path}.stages.${name}`, perCamera[name], {})
+    checkWatchlistSize(`${path}.stages.${name}`, opts, baseDir)
     out[name] = registry[name]!.check(opts, `${path}.stages.${name}`, { baseDir }) ?? opts
   }
   camera.stages = out
@@ -225,7 +258,7 @@ function checkZone(path: string, value: unknown): ZoneConfig {
 function checkOutput(value: unknown, baseDir: string): OutputConfig {
   if (value === undefined) return { type: 'stdout', format: 'jsonl' }
   if (typeof value === 'string') {
-    const path = resolveInput(value, baseDir)
+    const path = resolveInput(checkOutputPath('output', value), baseDir)
     return { type: 'file', path, format: /\.(msgpack|mpk)$/i.test(path) ? 'msgpack' : 'jsonl' }
   }
   const o = checkObject('output', value)
@@ -236,7 +269,14 @@ function checkOutput(value: unknown, baseDir: string): OutputConfig {
     if (o.path !== undefined) throw new InvalidOptionError('output.path', 'only a file output has a path; set `type: file` or remove `path`')
     return { type, format }
   }
-  return { type, format, path: resolveInput(checkString('output.path', o.path), baseDir) }
+  return { type, format, path: resolveInput(checkOutputPath('output.path', checkString('output.path', o.path)), baseDir) }
+}
+
+/** Events go to a file or stdout; a URL there is a camera URL in the wrong place, or a sink oko does not have. */
+function checkOutputPath(path: string, value: string): string {
+  const parts = urlParts(value)
+  if (parts && parts.scheme !== 'file') throw new InvalidOptionError(path, `expected a file path, not a URL (${parts.scheme.slice(0, 16)}://); events are written to a file or stdout`)
+  return parts ? decodeURIComponent(value.replace(/^file:\/\//i, '')) : value
 }
 
 /** URLs stay as they are; file paths are taken relative to the config file's folder. */
@@ -245,9 +285,84 @@ function resolveInput(value: string, baseDir: string): string {
   return resolve(baseDir, value)
 }
 
+/** The camera id when none is given: host and path of a URL (never its userinfo or query), or a file's name. */
 function defaultId(url: string): string {
-  const clean = url.replace(/^[a-z]+:\/\/([^@/]*@)?/i, '').replace(/[?#].*$/, '')
-  const base = clean.split('/').filter(Boolean)
-  const name = (url.includes('://') ? base.join('-') : (base.pop() ?? 'camera').replace(/\.[^.]+$/, '')).replace(/[^\w.:@-]/g, '-')
-  return name.slice(0, 128) || 'camera'
+  const parts = urlParts(url)
+  const name = parts && parts.scheme !== 'file'
+    ? [parts.host, ...parts.rest.replace(/[?#].*$/s, '').split('/')].filter(Boolean).join('-')
+    : basename(url, extname(url))
+  return name.replace(/[^\w.:@-]/g, '-').slice(0, 128) || 'camera'
+}
+
+/**
+ * `${NAME}` in a camera URL → the environment variable NAME (`$${` is a literal `${`), so a
+ * deployment file need not hold passwords. Inside the userinfo the value is percent-encoded
+ * (FFmpeg decodes it), so a password may hold any character. Messages name the variable only.
+ */
+function expandEnv(path: string, template: string, env: ConfigEnv): string {
+  if (!template.includes('${')) return template
+  const token = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g
+  // Where the userinfo ends, with each token as a stand-in of its own length.
+  const neutral = template.replace(token, (m) => 'x'.repeat(m.length))
+  if (neutral.includes('${')) throw new InvalidOptionError(path, 'a ${ must start ${NAME} (letters, digits and _, closed by }); write $${ for a literal ${')
+  const parts = urlParts(neutral)
+  const userEnd = parts?.userinfo === undefined ? -1 : neutral.indexOf('://') + 3 + parts.userinfo.length
+  return template.replace(token, (m, name: string | undefined, offset: number) => {
+    if (name === undefined) return '${'
+    const value = env[name]
+    if (value === undefined) throw new InvalidOptionError(path, `environment variable ${name} is not set; set it for oko, or give the password with password_file`)
+    return offset < userEnd ? encodeURIComponent(value) : value
+  })
+}
+
+/** A password file's content: one line, the newline at its end dropped. Never shown. */
+function readPassword(path: string, file: string): string {
+  let text: string
+  try {
+    const size = statSync(file).size
+    if (size > MAX_PASSWORD_BYTES) throw new InvalidOptionError(path, `${file} is ${size} bytes; a password file holds only the password (at most ${MAX_PASSWORD_BYTES} bytes)`)
+    text = readFileSync(file, 'utf8')
+  } catch (cause) {
+    if (cause instanceof InvalidOptionError) throw cause
+    throw new InvalidOptionError(path, `cannot read ${file} (${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message})`)
+  }
+  const password = text.replace(/\r?\n$/, '')
+  if (password === '') throw new InvalidOptionError(path, `${file} is empty`)
+  if (/[\r\n]/.test(password)) throw new InvalidOptionError(path, `${file} holds more than one line; put only the password in it`)
+  return password
+}
+
+/** `rtsp://admin@host/x` + a password → `rtsp://admin:<encoded>@host/x`. `required`: the URL must take it. */
+function withPassword(path: string, url: string, password: string, required: boolean): string {
+  const parts = urlParts(url)
+  if (!parts || parts.scheme === 'file') {
+    if (required) throw new InvalidOptionError(path, 'applies to camera URLs, and this camera is a file; remove password_file')
+    return url
+  }
+  if (parts.userinfo === undefined || parts.userinfo.includes(':')) {
+    if (!required) return url
+    throw new InvalidOptionError(path, parts.userinfo === undefined
+      ? 'the URL needs the user name the password belongs to: rtsp://admin@host/…'
+      : 'the URL has a password already; give it in one place (remove it from the URL, or remove password_file)')
+  }
+  return `${url.slice(0, url.indexOf('://') + 3)}${parts.userinfo}:${encodeURIComponent(password)}@${parts.host}${parts.rest}`
+}
+
+/** A watchlist (any stage option named `watchlist`) larger than MAX_WATCHLIST_BYTES is refused before it is read. */
+function checkWatchlistSize(path: string, options: Record<string, unknown>, baseDir: string): void {
+  const lists = typeof options.watchlist === 'string' ? [options.watchlist] : Array.isArray(options.watchlist) ? options.watchlist : []
+  for (const [i, list] of lists.entries()) {
+    if (typeof list !== 'string') continue
+    const file = resolve(baseDir, list)
+    let size: number
+    try {
+      size = statSync(file).size
+    } catch {
+      continue // the stage says it is missing, with its own hint
+    }
+    if (size > MAX_WATCHLIST_BYTES) {
+      const at = typeof options.watchlist === 'string' ? `${path}.watchlist` : `${path}.watchlist[${i}]`
+      throw new InvalidOptionError(at, `${file} is ${(size / 2 ** 20).toFixed(1)} MiB; watchlists are limited to ${MAX_WATCHLIST_BYTES / 2 ** 20} MiB (split it into several lists)`)
+    }
+  }
 }

@@ -1,5 +1,5 @@
 import type { Frame, PixelFormat } from '@oko/core'
-import { Frame as AvFrame, SoftwareScaleContext, avImageGetBufferSize } from 'node-av/lib'
+import { Frame as AvFrame, SoftwareScaleContext, avGetPixFmtName, avImageGetBufferSize } from 'node-av/lib'
 import {
   AV_PIX_FMT_BGR24, AV_PIX_FMT_GRAY8, AV_PIX_FMT_NV12, AV_PIX_FMT_RGB24, AV_PIX_FMT_RGBA, AV_PIX_FMT_YUV420P,
   AV_PIX_FMT_YUVJ420P, SWS_BILINEAR, type AVPixelFormat,
@@ -7,16 +7,33 @@ import {
 import { LUMA_FIRST } from './luma.js'
 import type { OutputFormat } from './options.js'
 
-/** Decoder formats passed through without conversion, and what oko calls them. */
+/** Decoder formats `auto` passes through: every stage reads their planes (luma first). */
 const PASS_THROUGH = new Map<number, PixelFormat>([
   [AV_PIX_FMT_YUV420P, 'yuv420p'],
   [AV_PIX_FMT_YUVJ420P, 'yuv420p'],
   [AV_PIX_FMT_NV12, 'nv12'],
   [AV_PIX_FMT_GRAY8, 'gray8'],
+])
+
+/** Decoder formats copied without conversion when that format is asked for, and what oko calls them. */
+const NATIVE = new Map<number, PixelFormat>([
+  ...PASS_THROUGH,
   [AV_PIX_FMT_RGB24, 'rgb24'],
   [AV_PIX_FMT_BGR24, 'bgr24'],
   [AV_PIX_FMT_RGBA, 'rgba'],
 ])
+
+/**
+ * What `format: 'auto'` gives for frames the decoder returns in `avFormat`: its own planes when
+ * every stage reads them, otherwise one conversion by FFmpeg (swscale) to yuv420p (rgb, bgr,
+ * palette, 4:2:2, 4:4:4, 10-bit, …), or to gray8 for grey sources (gray10, gray16, ya8, …).
+ * Motion needs a luma plane; the model stages convert yuv420p to RGB for their crops.
+ */
+export function autoFormatOf(avFormat: number): PixelFormat {
+  const native = PASS_THROUGH.get(avFormat)
+  if (native) return native
+  return /^(gray|ya\d|mono)/.test(avGetPixFmtName(avFormat as AVPixelFormat) ?? '') ? 'gray8' : 'yuv420p'
+}
 
 const AV_FORMAT: Record<PixelFormat, AVPixelFormat> = {
   yuv420p: AV_PIX_FMT_YUV420P,
@@ -201,6 +218,9 @@ export class FrameConverter {
   /** What the scaler was built for (source size and format, output size and format). */
   #scaled: { srcWidth: number; srcHeight: number; srcFormat: number; width: number; height: number; format: PixelFormat } | undefined
 
+  /** `auto`'s target for the last format that is not passed through (looked up once per format). */
+  #auto: { avFormat: number; format: PixelFormat } | undefined
+
   /** The prototype of the frames this converter makes: copyLumaTo, inherited. */
   readonly #proto: Pick<SourceFrame, 'copyLumaTo'>
 
@@ -224,8 +244,8 @@ export class FrameConverter {
     const avFormat = decoded.format
     const srcWidth = decoded.width
     const srcHeight = decoded.height
-    const native = PASS_THROUGH.get(avFormat)
-    const target: PixelFormat = this.#format === 'auto' ? native ?? 'yuv420p' : this.#format
+    const native = NATIVE.get(avFormat)
+    const target: PixelFormat = this.#format === 'auto' ? (PASS_THROUGH.get(avFormat) ?? this.#autoFormat(avFormat)) : this.#format
     // output size (no object per frame): the configured height, the width kept to the aspect ratio and even
     const scale = this.#scale
     const width = scale ? scale.width ?? Math.max(2, Math.round((srcWidth * scale.height) / srcHeight / 2) * 2) : srcWidth
@@ -263,6 +283,11 @@ export class FrameConverter {
     // the scaler writes into the frame's buffers allocated at rebuild: views made once stay right
     const view = this.#dstView!
     return { cameraId: stamp.cameraId, seq: stamp.seq, ptsUs: stamp.ptsUs, wallMs: stamp.wallMs, width, height, format: target, planes: view.planes, strides: view.strides }
+  }
+
+  #autoFormat(avFormat: number): PixelFormat {
+    if (this.#auto?.avFormat !== avFormat) this.#auto = { avFormat, format: autoFormatOf(avFormat) }
+    return this.#auto.format
   }
 
   /** The current frame is done with (the iterator advances): its decoded frame may change now. */

@@ -4,7 +4,7 @@
  */
 export { Source, type SourceStats } from './source.js'
 export { MainStream, type MainStreamStats, type Snapshot, type SnapshotFormat, type SnapshotOptions } from './main-stream.js'
-export { probe, type ProbeOptions, type ProbeResult, type ProbedStream } from './probe.js'
+export { probe, type ProbeOptions, type ProbeResult, type ProbedDecoding, type ProbedStream } from './probe.js'
 export type { VideoStreamInfo } from './input.js'
 export type { SourceFrame } from './convert.js'
 export {
@@ -13,7 +13,7 @@ export {
 } from './options.js'
 export { DEFAULT_RECONNECT, backoffDelayMs, type ReconnectPolicy } from './backoff.js'
 export { RateLimiter } from './rate.js'
-export { redactUrl, isLiveUrl, defaultCameraId } from './url.js'
-export { setFfmpegLogLevel, type FfmpegLogLevel } from './log.js'
+export { redactUrl, isLiveUrl, defaultCameraId, checkStreamUrl, urlParts, KNOWN_SCHEMES, type UrlParts } from './url.js'
+export { captureFfmpegLog, setFfmpegLogLevel, type FfmpegLogCapture, type FfmpegLogCounts, type FfmpegLogLevel, type FfmpegLogOptions, type FfmpegMessage } from './log.js'
 export { decodeImage, decodeImageFile } from './image.js'
 export type { DecodedImage, DecodeImageOptions } from './image.js'

@@ -2,11 +2,12 @@ import { existsSync, statSync } from 'node:fs'
 import { OkoError } from '@oko/core'
 import { Codec, CodecContext, Dictionary, FFmpegError, FormatContext, avGetCodecName, avGetPixFmtName, type Frame as AvFrame, type Packet } from 'node-av/lib'
 import {
-  AVDISCARD_ALL, AVERROR_DECODER_NOT_FOUND, AVERROR_ENOENT, AVERROR_EXIT, AVMEDIA_TYPE_VIDEO,
-  AV_NOPTS_VALUE,
+  AVDISCARD_ALL, AVERROR_DECODER_NOT_FOUND, AVERROR_ENOENT, AVERROR_EXIT, AVERROR_HTTP_FORBIDDEN,
+  AVERROR_HTTP_UNAUTHORIZED, AVMEDIA_TYPE_VIDEO, AV_NOPTS_VALUE,
 } from 'node-av/constants'
+import { loggedAsync, loggedSync } from './log.js'
 import type { ResolvedStreamOptions } from './options.js'
-import { localPath, redactUrl } from './url.js'
+import { localPath, redactUrl, urlParts } from './url.js'
 
 /** What a connected video stream offers. */
 export interface VideoStreamInfo {
@@ -24,6 +25,36 @@ export interface VideoStreamInfo {
 
 function ffmpegMessage(code: number): string {
   return FFmpegError.strerror(code)
+}
+
+/** A stream's codec for messages: FFmpeg's name, or the container's tag when FFmpeg does not know it. */
+export function codecLabel(par: { codecId: number; codecTagString: string | null }): string {
+  const name = avGetCodecName(par.codecId as never)
+  if (name && name !== 'none') return name
+  const tag = par.codecTagString?.replace(/[^\x20-\x7e]/g, '?')
+  return tag ? `unknown (tag "${tag}")` : `unknown (codec id ${par.codecId})`
+}
+
+/**
+ * The error for a network URL FFmpeg could not open. A refused login (RTSP/HTTP 401 or 403) says
+ * so and what to fix, never which password was tried; `prefix` names the camera.
+ */
+export function unreachable(ret: number, url: string, prefix: string): OkoError {
+  const shown = redactUrl(url)
+  if (ret === AVERROR_HTTP_UNAUTHORIZED || ret === AVERROR_HTTP_FORBIDDEN) {
+    const status = ret === AVERROR_HTTP_UNAUTHORIZED ? '401 Unauthorized' : '403 Forbidden'
+    const fix = urlParts(url)?.userinfo === undefined
+      ? 'it needs a login: give it as rtsp://user:password@host/… or with password_file'
+      : 'check the user name and password'
+    return new OkoError('ERR_SOURCE_UNREACHABLE', `${prefix}${shown} refused the login (${status}); ${fix}`, { cause: new FFmpegError(ret) })
+  }
+  return new OkoError('ERR_SOURCE_UNREACHABLE', `${prefix}cannot open ${shown}: ${ffmpegMessage(ret)}`, { cause: new FFmpegError(ret) })
+}
+
+/** True for the error of a refused login (see `unreachable`). */
+export function isUnauthorized(error: unknown): boolean {
+  const code = ((error as { cause?: unknown })?.cause as FFmpegError | undefined)?.code
+  return error instanceof OkoError && (code === AVERROR_HTTP_UNAUTHORIZED || code === AVERROR_HTTP_FORBIDDEN)
 }
 
 /** Demuxer options for a URL: transport and timeouts for network protocols, the user's extras last. */
@@ -55,7 +86,11 @@ export class VideoInput {
   #pending: Promise<unknown> | undefined
   #closed = false
 
-  private constructor(fc: FormatContext, cc: CodecContext, streamIndex: number, info: VideoStreamInfo) {
+  /** Whose FFmpeg log lines this input's calls produce. */
+  readonly #cameraId: string
+
+  private constructor(fc: FormatContext, cc: CodecContext, streamIndex: number, info: VideoStreamInfo, cameraId: string) {
+    this.#cameraId = cameraId
     this.#fc = fc
     this.#cc = cc
     this.streamIndex = streamIndex
@@ -81,36 +116,49 @@ export class VideoInput {
     const fc = new FormatContext()
     fc.allocContext()
     const dict = Dictionary.fromObject(demuxerOptions(stream))
+    // a network stream that connects but never sends video (a UDP port nobody sends to) would
+    // keep FFmpeg's open waiting for ever: the whole open gives up after twice timeoutMs
+    let timedOut = false
+    const deadline = path === undefined ? setTimeout(() => { timedOut = true; fc.interrupt() }, 2 * stream.timeoutMs) : undefined
     const onAbort = (): void => fc.interrupt()
     opts.signal?.addEventListener('abort', onAbort, { once: true })
-    let ret: number
+    const noVideo = (): OkoError => new OkoError('ERR_SOURCE_UNREACHABLE', `camera "${cameraId}": no video from ${shown} within ${2 * stream.timeoutMs} ms; is the camera sending? (the wait is twice options.timeoutMs)`)
     try {
-      ret = await fc.openInput(path ?? stream.url, null, dict)
-    } finally {
-      dict.free()
-      opts.signal?.removeEventListener('abort', onAbort)
-    }
-    if (ret < 0) {
-      fc.freeContext()
-      const reason = ffmpegMessage(ret)
-      if (opts.signal?.aborted || ret === AVERROR_EXIT) throw new OkoError('ERR_ABORTED', `camera "${cameraId}": opening ${shown} was aborted`)
-      if (path !== undefined) {
-        if (ret === AVERROR_ENOENT) throw new OkoError('ERR_FILE_NOT_FOUND', `camera "${cameraId}": file not found: ${path}`)
-        throw new OkoError('ERR_INVALID_INPUT', `camera "${cameraId}": cannot read ${path} as video (${reason}); is it truncated or not a video file?`, { cause: new FFmpegError(ret) })
+      let ret: number
+      try {
+        ret = await loggedAsync(cameraId, () => fc.openInput(path ?? stream.url, null, dict))
+      } finally {
+        dict.free()
       }
-      throw new OkoError('ERR_SOURCE_UNREACHABLE', `camera "${cameraId}": cannot open ${shown}: ${reason}`, { cause: new FFmpegError(ret) })
-    }
-    try {
-      return await VideoInput.#setup(fc, stream, cameraId, shown, opts.keyframesOnly ?? false)
-    } catch (error) {
-      await fc.closeInput()
-      fc.freeContext()
-      throw error
+      if (ret < 0) {
+        fc.freeContext()
+        const reason = ffmpegMessage(ret)
+        if (opts.signal?.aborted) throw new OkoError('ERR_ABORTED', `camera "${cameraId}": opening ${shown} was aborted`)
+        if (timedOut) throw noVideo()
+        if (ret === AVERROR_EXIT) throw new OkoError('ERR_ABORTED', `camera "${cameraId}": opening ${shown} was aborted`)
+        if (path !== undefined) {
+          if (ret === AVERROR_ENOENT) throw new OkoError('ERR_FILE_NOT_FOUND', `camera "${cameraId}": file not found: ${path}`)
+          throw new OkoError('ERR_INVALID_INPUT', `camera "${cameraId}": cannot read ${path} as video (${reason}); is it truncated or not a video file?`, { cause: new FFmpegError(ret) })
+        }
+        throw unreachable(ret, stream.url, `camera "${cameraId}": `)
+      }
+      try {
+        return await VideoInput.#setup(fc, stream, cameraId, shown, opts.keyframesOnly ?? false)
+      } catch (error) {
+        await loggedAsync(cameraId, () => fc.closeInput())
+        fc.freeContext()
+        if (timedOut) throw noVideo()
+        if (opts.signal?.aborted) throw new OkoError('ERR_ABORTED', `camera "${cameraId}": opening ${shown} was aborted`)
+        throw error
+      }
+    } finally {
+      clearTimeout(deadline)
+      opts.signal?.removeEventListener('abort', onAbort)
     }
   }
 
   static async #setup(fc: FormatContext, stream: ResolvedStreamOptions, cameraId: string, shown: string, keyframesOnly: boolean): Promise<VideoInput> {
-    const ret = await fc.findStreamInfo(null)
+    const ret = await loggedAsync(cameraId, () => fc.findStreamInfo(null))
     if (ret < 0) {
       throw new OkoError(stream.live ? 'ERR_SOURCE_FAILED' : 'ERR_INVALID_INPUT', `camera "${cameraId}": cannot read stream info from ${shown}: ${ffmpegMessage(ret)}`)
     }
@@ -121,10 +169,10 @@ export class VideoInput {
     }
     for (const other of fc.streams) if (other.index !== index) other.discard = AVDISCARD_ALL
     const par = st.codecpar
-    const codecName = avGetCodecName(par.codecId) ?? `codec id ${par.codecId}`
+    const codecName = codecLabel(par)
     const codec = Codec.findDecoder(par.codecId)
     if (codec === null) {
-      throw new OkoError('ERR_UNSUPPORTED', `camera "${cameraId}": video codec "${codecName}" of ${shown} is not supported (no decoder in this FFmpeg build)`, { cause: new FFmpegError(AVERROR_DECODER_NOT_FOUND) })
+      throw new OkoError('ERR_UNSUPPORTED', `camera "${cameraId}": ${shown} has video codec ${codecName}, which this FFmpeg build cannot decode`, { cause: new FFmpegError(AVERROR_DECODER_NOT_FOUND) })
     }
     const cc = new CodecContext()
     cc.allocContext3(codec)
@@ -133,7 +181,7 @@ export class VideoInput {
       cc.pktTimebase = st.timeBase
       cc.threadCount = stream.threads
       if (keyframesOnly) cc.setOption('skip_frame', 'nokey')
-      r = await cc.open2(codec, null)
+      r = await loggedAsync(cameraId, () => cc.open2(codec, null))
     }
     if (r < 0) {
       cc.freeContext()
@@ -148,7 +196,7 @@ export class VideoInput {
       fps: rate.num > 0 && rate.den > 0 ? rate.num / rate.den : undefined,
       container: fc.iformat?.name ?? 'unknown',
     }
-    return new VideoInput(fc, cc, index, info)
+    return new VideoInput(fc, cc, index, info, cameraId)
   }
 
   /**
@@ -157,20 +205,20 @@ export class VideoInput {
    */
   read(pkt: Packet, sync = false): number | Promise<number> {
     if (this.#closed) return AVERROR_EXIT
-    if (sync) return this.#fc.readFrameSync(pkt)
-    const p = this.#fc.readFrame(pkt)
+    if (sync) return loggedSync(this.#cameraId, () => this.#fc.readFrameSync(pkt))
+    const p = loggedAsync(this.#cameraId, () => this.#fc.readFrame(pkt))
     this.#pending = p
     return p
   }
 
   /** Sends a packet (or null to flush) to the decoder. */
   send(pkt: Packet | null, async: boolean): number | Promise<number> {
-    return async ? this.#track(this.#cc.sendPacket(pkt)) : this.#cc.sendPacketSync(pkt)
+    return async ? this.#track(loggedAsync(this.#cameraId, () => this.#cc.sendPacket(pkt))) : loggedSync(this.#cameraId, () => this.#cc.sendPacketSync(pkt))
   }
 
   /** Receives a decoded frame: 0, AVERROR_EAGAIN (needs input) or AVERROR_EOF. */
   receive(frame: AvFrame, async: boolean): number | Promise<number> {
-    return async ? this.#track(this.#cc.receiveFrame(frame)) : this.#cc.receiveFrameSync(frame)
+    return async ? this.#track(loggedAsync(this.#cameraId, () => this.#cc.receiveFrame(frame))) : loggedSync(this.#cameraId, () => this.#cc.receiveFrameSync(frame))
   }
 
   #track(p: Promise<number>): Promise<number> {
@@ -190,7 +238,7 @@ export class VideoInput {
     this.#fc.interrupt()
     await this.#pending?.catch(() => undefined)
     this.#cc.freeContext()
-    await this.#fc.closeInput()
+    await loggedAsync(this.#cameraId, () => this.#fc.closeInput())
     this.#fc.freeContext()
   }
 }

@@ -2,9 +2,10 @@ import { OkoError, checkKnownKeys, checkNumber, checkObject, checkOneOf, type Re
 import { Scaler, type ScaledImageFormat } from 'node-av/api'
 import { Frame as AvFrame, Packet } from 'node-av/lib'
 import { AVERROR_EOF } from 'node-av/constants'
-import { backoffDelayMs, sleep, type ReconnectPolicy } from './backoff.js'
+import type { ReconnectPolicy } from './backoff.js'
 import { VideoInput, type VideoStreamInfo } from './input.js'
 import type { ResolvedStreamOptions } from './options.js'
+import { Reconnector } from './reconnect.js'
 import { redactUrl } from './url.js'
 
 export type SnapshotFormat = 'rgb24' | 'rgba' | 'gray8' | 'yuv420p' | 'nv12'
@@ -113,28 +114,20 @@ export class MainStream implements AsyncDisposable {
   }
 
   async #run(): Promise<void> {
-    let attempt = 0
+    const reconnector = new Reconnector(this.#o.live, this.#reconnect, (state, detail, attempt) => this.#setState(state, detail, attempt), this.#closeController.signal)
     while (!this.#closed) {
       if (this.#input === undefined) {
-        if (attempt > 0) {
-          this.#setState('reconnecting', undefined, attempt)
-          await sleep(backoffDelayMs(attempt, this.#reconnect || { initialDelayMs: 0, maxDelayMs: 0, factor: 1, jitter: 0, maxAttempts: 0 }), this.#closeController.signal)
-        } else this.#setState('connecting')
-        if (this.#closed) break
+        let input: VideoInput | undefined
         try {
-          this.#input = await VideoInput.open(this.#o, this.cameraId, { signal: this.#closeController.signal })
-          this.#info = this.#input.info
-        } catch (error) {
-          if (this.#closed) break
-          if (!this.#o.live || this.#reconnect === false || attempt >= this.#reconnect.maxAttempts) {
-            this.#setState('failed', (error as Error).message)
-            return
-          }
-          attempt++
-          continue
+          input = await reconnector.connect(() => VideoInput.open(this.#o, this.cameraId, { signal: this.#closeController.signal }))
+        } catch {
+          return // reported as failed
         }
+        if (input === undefined) break
+        this.#input = input
+        this.#info = input.info
       }
-      attempt = 0
+      reconnector.resetBackoff()
       this.#setState('playing', `${this.#input.info.codec} ${this.#input.info.width}x${this.#input.info.height}`)
       await this.#demux(this.#input)
       // A file's last GOP stays decodable until close(); a live stream starts over.
@@ -146,7 +139,7 @@ export class MainStream implements AsyncDisposable {
       if (this.#closed) break
       if (this.#reconnect === false) { this.#setState('failed', 'stream lost and reconnect is off'); return }
       this.#stats.reconnects++
-      attempt = 1
+      reconnector.lost('stream ended or connection lost')
     }
   }
 

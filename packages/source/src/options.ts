@@ -3,9 +3,14 @@ import {
   type PixelFormat,
 } from '@oko/core'
 import { DEFAULT_RECONNECT, type ReconnectPolicy } from './backoff.js'
-import { defaultCameraId, isLiveUrl } from './url.js'
+import { checkStreamUrl, defaultCameraId, isLiveUrl } from './url.js'
 
-/** Output pixel format: `auto` passes the decoder's own planes through (yuv420p for H.264), no conversion. */
+/**
+ * Output pixel format. `auto` passes the decoder's own planes through when every stage reads them
+ * (yuv420p, yuvj420p, nv12, gray8: H.264 and HEVC cameras), with no conversion; any other format
+ * (rgb24, bgr24, palette, 4:2:2, 4:4:4, 10-bit, …) is converted once by FFmpeg to yuv420p, or to
+ * gray8 for grey sources.
+ */
 export type OutputFormat = 'auto' | PixelFormat
 
 /** RTSP lower transport. `tcp` (interleaved) is the safe default behind NAT and firewalls. */
@@ -15,7 +20,7 @@ export type RtspTransport = 'tcp' | 'udp'
 export interface StreamOptions {
   /** RTSP transport; ignored for other URLs. Default `tcp`. */
   transport?: RtspTransport
-  /** Connect and socket read timeout, ms. Default 10 000. */
+  /** Connect and socket read timeout, ms; opening a network stream (connect and first video) gives up after twice this. Default 10 000. */
   timeoutMs?: number
   /** Decoder threads. Default 1: one single-threaded decoder per stream, spread streams over cores. */
   threads?: number
@@ -128,7 +133,7 @@ function resolveReconnect(value: unknown): ReconnectPolicy | false {
 
 /** Validates `Source.open` arguments synchronously; throws InvalidOptionError naming the option and the fix. */
 export function resolveSourceOptions(url: unknown, options: unknown = {}): ResolvedSourceOptions {
-  const u = checkString('url', url)
+  const u = checkStreamUrl('url', checkString('url', url))
   const o = checkObject('options', options)
   checkKnownKeys('options', o, SOURCE_KEYS)
   const live = checkBoolean('options.live', o.live, isLiveUrl(u))
@@ -146,7 +151,7 @@ export function resolveSourceOptions(url: unknown, options: unknown = {}): Resol
   if (o.main !== undefined) {
     const m = typeof o.main === 'string' ? { url: o.main } : checkObject('options.main', o.main)
     checkKnownKeys('options.main', m, [...STREAM_KEYS, 'url', 'maxGopPackets'])
-    const mainUrl = checkString('options.main.url', m.url)
+    const mainUrl = checkStreamUrl('options.main.url', checkString('options.main.url', m.url))
     main = {
       ...resolveStream('options.main', mainUrl, m, live || isLiveUrl(mainUrl)),
       maxGopPackets: checkNumber('options.main.maxGopPackets', m.maxGopPackets ?? 600, { min: 1, max: 100_000, integer: true }),

@@ -1,13 +1,14 @@
 import { OkoError, type Frame, type FrameReadOptions, type FrameSource, type SourceState } from '@oko/core'
 import { Frame as AvFrame, FFmpegError, Packet } from 'node-av/lib'
 import { AVERROR_EAGAIN, AVERROR_EOF, AV_NOPTS_VALUE, AV_PKT_FLAG_CORRUPT } from 'node-av/constants'
-import { backoffDelayMs, sleep } from './backoff.js'
+import { sleep } from './backoff.js'
 import { FrameConverter } from './convert.js'
 import { VideoInput, type VideoStreamInfo } from './input.js'
 import { MainStream } from './main-stream.js'
 import { Notices } from './notices.js'
 import { resolveSourceOptions, type ResolvedSourceOptions, type SourceOptions } from './options.js'
 import { RateLimiter } from './rate.js'
+import { Reconnector } from './reconnect.js'
 import { localPath, redactUrl } from './url.js'
 
 /** Counters of one source since it was opened. Plain data: safe to log and send. */
@@ -170,38 +171,20 @@ export class Source implements FrameSource {
     const buffers = new RunBuffers(this.#o)
     this.#buffers = buffers
     this.main?.setListener(options.onEvent)
-    let attempt = 0
+    const reconnector = new Reconnector(this.live, this.#o.reconnect, (state, detail, attempt) => this.#setState(notices, state, detail, attempt), wake)
     let looping = false
-    let lossReason: string | undefined
     try {
       while (!this.#closed && !signal?.aborted) {
         if (this.#input === undefined) {
-          if (attempt === 0) {
-            if (!looping) this.#setState(notices, 'connecting')
-          } else {
-            this.#setState(notices, 'reconnecting', lossReason, attempt)
-            await sleep(backoffDelayMs(attempt, this.#o.reconnect || { initialDelayMs: 0, maxDelayMs: 0, factor: 1, jitter: 0, maxAttempts: 0 }), wake)
-            if (this.#closed || signal?.aborted) break
-          }
-          try {
-            this.#input = await VideoInput.open(this.#o, this.cameraId, { keyframesOnly: this.#o.keyframesOnly, signal: wake })
-            this.#info = this.#input.info
-          } catch (error) {
-            if (this.#closed || signal?.aborted) break
-            const retryable = this.live && this.#o.reconnect !== false && (error as OkoError).code !== 'ERR_UNSUPPORTED'
-            if (!retryable || attempt >= (this.#o.reconnect || { maxAttempts: 0 }).maxAttempts) {
-              this.#setState(notices, 'failed', (error as Error).message)
-              throw error
-            }
-            attempt++
-            lossReason = (error as Error).message
-            continue
-          }
+          const input = await reconnector.connect(() => VideoInput.open(this.#o, this.cameraId, { keyframesOnly: this.#o.keyframesOnly, signal: wake }), { quiet: looping })
+          if (input === undefined) break
+          this.#input = input
+          this.#info = input.info
         }
         this.#connections++
         this.#connectionFrames = 0
         this.#lagBaseMs = Infinity
-        const outcome = yield* this.#pump(this.#input, buffers, notices, signal, () => { attempt = 0 })
+        const outcome = yield* this.#pump(this.#input, buffers, notices, signal, () => reconnector.resetBackoff())
         await this.#dropInput()
         if (outcome === 'aborted' || this.#closed || signal?.aborted) break
         if (!this.live) {
@@ -217,8 +200,7 @@ export class Source implements FrameSource {
           throw error
         }
         this.#stats.reconnects++
-        lossReason = outcome === 'stalled' ? `no frames for ${this.#o.stalledAfterMs} ms` : 'stream ended or connection lost'
-        attempt = 1
+        reconnector.lost(outcome === 'stalled' ? `no frames for ${this.#o.stalledAfterMs} ms` : 'stream ended or connection lost')
       }
     } finally {
       signal?.removeEventListener('abort', onAbort)

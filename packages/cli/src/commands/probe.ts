@@ -16,9 +16,15 @@ function describeStream(s: ProbedStream): string {
 
 function describe(r: ProbeResult): string {
   const lines = [`${r.url}  (${r.container}, ${r.live ? 'live' : 'file'})`]
-  for (const s of r.streams) lines.push(`  ${describeStream(s)}${s.index === r.videoStream ? '  ← decoded by oko' : ''}`)
+  r.streams.forEach((s, i) => lines.push(`  ${describeStream(s)}${i === r.videoStream ? `  ← ${decoding(r)}` : ''}`))
   if (r.durationMs !== undefined) lines.push(`  duration: ${(r.durationMs / 1000).toFixed(2)} s`)
   return `${lines.join('\n')}\n`
+}
+
+function decoding(r: ProbeResult): string {
+  const d = r.decoding
+  if (!d || d.decodable) return `decoded by oko${d?.from ? ` (${d.from} converted once by FFmpeg to ${d.format})` : ''}`
+  return `oko cannot decode it: ${d.reason}`
 }
 
 export const probeCommand: Command = {

@@ -3,12 +3,13 @@ import { OkoError, type OkoEvent } from '@oko/core'
 import type { Command } from '../command.js'
 import { ExitCode, UsageError } from '../command.js'
 import { loadDeployment, runDeployment, type Deployment, type DeploymentConfig } from '@oko/deploy'
+import { captureFfmpegLog, type FfmpegLogCounts, type FfmpegLogLevel } from '@oko/source'
 import { formatStatsLine, formatSummary } from './summary.js'
 
 export const runCommand: Command = {
   path: ['run'],
   summary: 'Run a deployment (cameras, stages, outputs) from a YAML or JSON config',
-  usage: 'run <config.yaml|json> [--output <file>] [--format jsonl|msgpack] [--stats <s>] [--check] [--quiet]',
+  usage: 'run <config.yaml|json> [--output <file>] [--format jsonl|msgpack] [--stats <s>] [--ffmpeg-log <level>] [--check] [--quiet]',
   description: [
     'Opens every camera of the config, runs the motion gate (and the stages listed) over all of',
     'them in one process, and writes events as JSON lines to stdout (default) or to a file. A',
@@ -42,6 +43,7 @@ export const runCommand: Command = {
     output: { type: 'string', short: 'o' },
     format: { type: 'string' },
     stats: { type: 'string' },
+    'ffmpeg-log': { type: 'string' },
     check: { type: 'boolean' },
     quiet: { type: 'boolean', short: 'q' },
   },
@@ -49,6 +51,7 @@ export const runCommand: Command = {
     output: 'write events to this file instead of the config\'s output',
     format: 'jsonl (default) or msgpack (binary records)',
     stats: 'print a line of live stats to stderr every this many seconds',
+    'ffmpeg-log': 'FFmpeg\'s own messages to show on stderr, by camera, at most one a second each: quiet, fatal, error (default), warning, info; all are counted in the summary',
     check: 'validate the config, print what would run, and exit',
     quiet: 'no summary on stderr',
   },
@@ -57,7 +60,7 @@ export const runCommand: Command = {
     if (!file || args.positionals.length > 1) throw new UsageError(`expected one config file, received ${args.positionals.length}; usage: oko ${this.usage}`)
     const format = args.values.format
     if (format !== undefined && format !== 'jsonl' && format !== 'msgpack') throw new UsageError(`--format: expected "jsonl" or "msgpack", received "${String(format)}"`)
-    let config: DeploymentConfig = loadDeployment(file)
+    let config: DeploymentConfig = loadDeployment(file, { env: io.env })
     const outPath = typeof args.values.output === 'string' ? args.values.output : config.output.path
     config = {
       ...config,
@@ -89,6 +92,8 @@ export const runCommand: Command = {
       }
       if (sinkError) throw failed(sinkError)
     }
+    const ffmpegLevel = args.values['ffmpeg-log'] ?? 'error'
+    if (!FFMPEG_LEVELS.includes(ffmpegLevel as FfmpegLogLevel)) throw new UsageError(`--ffmpeg-log: expected one of ${FFMPEG_LEVELS.join(', ')}, received "${String(ffmpegLevel)}"`)
     const statsEveryS = args.values.stats === undefined ? undefined : Number(args.values.stats)
     if (statsEveryS !== undefined && !(statsEveryS > 0)) throw new UsageError(`--stats: expected a number of seconds > 0, received "${String(args.values.stats)}"`)
     let timer: NodeJS.Timeout | undefined
@@ -98,13 +103,19 @@ export const runCommand: Command = {
     const progress = io.progress('run')
     let count = 0
     const onEvent = (_e: OkoEvent) => progress.update(++count, 'events')
+    // FFmpeg's own lines (hundreds for one damaged clip) come through oko: by camera, rate-limited, counted
+    const ffmpeg = captureOnce({
+      level: ffmpegLevel as FfmpegLogLevel,
+      onMessage: (m) => io.stderr.write(`oko run: ffmpeg ${m.level}${m.cameraId ? ` [${m.cameraId}]` : ''}: ${m.text}${m.suppressed > 0 ? ` (and ${m.suppressed} similar)` : ''}\n`),
+    })
     try {
       const result = await runDeployment(config, { write, onEvent, onStart, signal: io.signal })
       progress.done()
-      if (!args.values.quiet) io.stderr.write(formatSummary(result.summary, result.failedCameras))
+      if (!args.values.quiet) io.stderr.write(formatSummary(result.summary, result.failedCameras) + formatFfmpegCounts(ffmpeg?.counts() ?? {}))
       if (io.signal.aborted) return ExitCode.interrupted
       return result.failedCameras.length > 0 ? ExitCode.failed : ExitCode.ok
     } finally {
+      ffmpeg?.close()
       clearInterval(timer)
       if (sink !== io.stdout) await new Promise<void>((resolve) => (sinkError ? resolve() : sink.end(() => resolve())))
       else sink.off('error', onSinkError)
@@ -112,6 +123,23 @@ export const runCommand: Command = {
       if (sinkError) throw failed(sinkError)
     }
   },
+}
+
+/** The CLI run inside an application that captures FFmpeg's log itself leaves that capture alone. */
+function captureOnce(options: Parameters<typeof captureFfmpegLog>[0]): ReturnType<typeof captureFfmpegLog> | undefined {
+  try {
+    return captureFfmpegLog(options)
+  } catch {
+    return undefined
+  }
+}
+
+const FFMPEG_LEVELS: readonly FfmpegLogLevel[] = ['quiet', 'fatal', 'error', 'warning', 'info', 'debug']
+
+/** `ffmpeg messages: gate-1 312 error, 4 warning; (no camera) 2 warning`, or nothing. */
+function formatFfmpegCounts(counts: FfmpegLogCounts): string {
+  const parts = Object.entries(counts).map(([id, c]) => `${id || '(no camera)'} ${Object.entries(c).map(([level, n]) => `${n} ${level}`).join(', ')}`)
+  return parts.length ? `ffmpeg messages: ${parts.join('; ')}\n` : ''
 }
 
 /** Opens (creates or truncates) the events file now, so a bad path is a clear error before any camera opens. */
