@@ -1,0 +1,67 @@
+"""Validation on real plate crops of $OKO_DATA/plates (for choosing checkpoints only; never trained on).
+
+openalpr-eu / openalpr-us: each image's labelled plate box (plus a 4% margin), read as one line,
+resized to the model's input. Multi-line plates there are few; this is a quick proxy for the whole
+reader, which `oko eval plates` measures.
+"""
+from __future__ import annotations
+
+import glob
+import os
+
+import cv2
+import numpy as np
+import torch
+
+import synth
+
+DATA = os.environ.get("OKO_DATA", os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data"))
+
+
+def decode(probs: np.ndarray) -> list[str]:
+    """Greedy CTC over N×T×37 probabilities (class 0 blank)."""
+    best = probs.argmax(2)
+    out = []
+    for row in best:
+        s, prev = [], 0
+        for k in row:
+            if k != prev and k != 0:
+                s.append(synth.ALPHABET[k - 1])
+            prev = k
+        out.append("".join(s))
+    return out
+
+
+def crop(img: np.ndarray, x: float, y: float, w: float, h: float, margin=0.04) -> np.ndarray:
+    x0, y0 = int(max(0, x - margin * w)), int(max(0, y - margin * h))
+    x1, y1 = int(min(img.shape[1], x + w * (1 + margin))), int(min(img.shape[0], y + h * (1 + margin)))
+    c = img[y0:y1, x0:x1]
+    interp = cv2.INTER_AREA if c.shape[0] > synth.IN_H else cv2.INTER_LINEAR
+    return cv2.resize(c, (synth.IN_W, synth.IN_H), interpolation=interp)
+
+
+def o0(s: str) -> str:
+    return s.replace("O", "0")
+
+
+def real_sets() -> dict:
+    """name -> (input tensor, texts, equivalence) for the sets found."""
+    out = {}
+    for name in ("openalpr-eu", "openalpr-us"):
+        folder = os.path.join(DATA, "plates", name)
+        crops, texts = [], []
+        for txt in sorted(glob.glob(os.path.join(folder, "*.txt"))):
+            for line in open(txt).read().splitlines():
+                parts = line.split("\t")
+                if len(parts) < 6:
+                    continue
+                img = cv2.imread(os.path.join(folder, parts[0]))
+                if img is None:
+                    continue
+                x, y, w, h = (float(v) for v in parts[1:5])
+                crops.append(crop(img[:, :, ::-1], x, y, w, h))
+                texts.append(parts[5].upper())
+        if crops:
+            x = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
+            out[name] = (x, texts, o0)
+    return out
