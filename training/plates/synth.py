@@ -87,7 +87,7 @@ def text_for(kind: str, rng: random.Random) -> list[str]:
     if kind == "by":
         return [pick(rng, DIG, 4), pick(rng, UA_L, 2) + "-" + rng.choice("1234567")]
     if kind == "de":
-        return [pick(rng, LAT, rng.choice([1, 1, 2, 2, 3])), "_", pick(rng, LAT, rng.choice([1, 2])), pick(rng, DIG, rng.randint(1, 4)) + ("E" if rng.random() < 0.03 else "")]
+        return [pick(rng, LAT, rng.choice([1, 1, 2, 2, 3])), rng.choice(["_", "_", "_", "-"]), pick(rng, LAT, rng.choice([1, 2])), pick(rng, DIG, rng.randint(1, 4)) + ("E" if rng.random() < 0.03 else "")]
     if kind == "fr":
         return [pick(rng, LAT, 2), "-", pick(rng, DIG, 3), "-", pick(rng, LAT, 2)]
     if kind == "it":
@@ -102,7 +102,7 @@ def text_for(kind: str, rng: random.Random) -> list[str]:
     if kind == "cz":
         return [pick(rng, DIG, 1) + pick(rng, LAT, 1) + pick(rng, LAT + DIG, 1), pick(rng, DIG, 4)]
     if kind == "sk":
-        return [pick(rng, LAT, 2) + "-", pick(rng, DIG, 3) + pick(rng, LAT, 2)]
+        return [pick(rng, LAT, 2), rng.choice(["_", "_", "-"]), pick(rng, DIG, 3) + pick(rng, LAT, 2)]
     if kind == "lt":
         return [pick(rng, LAT, 3), pick(rng, DIG, 3)]
     if kind == "lv":
@@ -227,10 +227,31 @@ def union(boxes):
     return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
 
 
+def shield(cv: Canvas, cx, cy, w, h, rng: random.Random):
+    """A coat of arms (the Slovak one, or any): a shield with a light cross or mark."""
+    base = (200, 30, 40) if rng.random() < 0.6 else jitter((rng.randint(0, 255), rng.randint(0, 255), rng.randint(0, 255)), rng, 0)
+    pts = np.array([[cx - w / 2, cy - h / 2], [cx + w / 2, cy - h / 2], [cx + w / 2, cy + h * 0.1], [cx, cy + h / 2], [cx - w / 2, cy + h * 0.1]], np.int32)
+    cv2.fillPoly(cv.img, [pts], base)
+    t = max(1, w * 0.12)
+    cv.rect(cx - t / 2, cy - h * 0.38, cx + t / 2, cy + h * 0.15, (245, 245, 245))
+    cv.rect(cx - w * 0.3, cy - h * 0.22, cx + w * 0.3, cy - h * 0.22 + t, (245, 245, 245))
+    if rng.random() < 0.6:
+        cv.rect(cx - w * 0.22, cy - h * 0.05, cx + w * 0.22, cy - h * 0.05 + t, (245, 245, 245))
+    if rng.random() < 0.7:
+        cv2.ellipse(cv.img, (int(cx), int(cy + h * 0.28)), (int(w * 0.35), int(h * 0.14)), 0, 180, 360, (30, 60, 160), -1)
+
+
 def eu_band(cv: Canvas, g: Glyphs, x0, y0, x1, y1, code: str, rng: random.Random, flag=None):
-    """The blue EU strip (12 stars and the country code), or a national flag strip."""
+    """The blue EU strip (12 stars and the country code), a national flag strip, or a coat of arms over the code."""
     w, h = x1 - x0, y1 - y0
-    if flag is None:
+    dark = False
+    if flag == "shield":
+        if rng.random() < 0.5:
+            cv.rect(x0, y0, x1, y1, (0, 51 + rng.randint(-20, 30), 153 + rng.randint(-30, 40)))
+        else:
+            dark = True
+        shield(cv, (x0 + x1) / 2, y0 + h * 0.32, w * 0.7, h * 0.42, rng)
+    elif flag is None:
         cv.rect(x0, y0, x1, y1, (0, 51 + rng.randint(-20, 30), 153 + rng.randint(-30, 40)))
         cx, cy, r = (x0 + x1) / 2, y0 + h * 0.3, w * 0.3
         for k in range(12):
@@ -242,12 +263,13 @@ def eu_band(cv: Canvas, g: Glyphs, x0, y0, x1, y1, code: str, rng: random.Random
         n = len(flag)
         for i, c in enumerate(flag):
             cv.rect(x0, y0 + h * 0.1 + i * h * 0.35 / n, x1, y0 + h * 0.1 + (i + 1) * h * 0.35 / n, c)
-        cv.rect(x0, y0, x1, y0 + h * 0.1, (0, 51, 153)) if rng.random() < 0.3 else None
+        dark = True
     if code:
         font = rng.choice(g.fonts["small"])
         th = h * 0.28
         tw = measure(g, font, code, th, 1.0, 0.08, 0)
-        cv.text(g, font, code, (x0 + x1) / 2 - min(tw, w * 0.9) / 2, y0 + h * 0.6, th, (255, 255, 255), min(1.0, w * 0.9 / tw), 0.08)
+        color = rng.choice([(20, 20, 24), (0, 51, 153)]) if dark else (255, 255, 255)
+        cv.text(g, font, code, (x0 + x1) / 2 - min(tw, w * 0.9) / 2, y0 + h * 0.6, th, color, min(1.0, w * 0.9 / tw), 0.08)
 
 
 def bolts(cv: Canvas, rng: random.Random, xs, y, r, color=(150, 150, 150)):
@@ -262,7 +284,9 @@ def emblem_fn(rng: random.Random):
 
     def draw(cv: Canvas, x, y, w, h):
         kind = rng.random()
-        if kind < 0.4:  # round seal / sticker
+        if kind < 0.2:
+            shield(cv, x + w / 2, y + h * rng.uniform(0.3, 0.5), w * 0.7, h * rng.uniform(0.4, 0.6), rng)
+        elif kind < 0.45:  # round seal / sticker
             yy, xx = np.ogrid[: cv.h, : cv.w]
             r = min(w, h) * rng.uniform(0.3, 0.5)
             cx, cy = x + w / 2, y + h * rng.uniform(0.3, 0.7)
@@ -328,8 +352,38 @@ def emboss(cv: Canvas, rng: random.Random, strength: float):
     np.clip(cv.img, 0, 255, out=cv.img)
 
 
+WORDS = ["TAXI", "POLICE", "TOYOTA", "HONDA", "FORD", "SKODA", "RENAULT", "LADA", "VOLVO", "AUDI", "SALE", "STOP", "PARKING", "EXIT",
+         "DEALER", "MOTORS", "AUTO", "SERVICE", "DIESEL", "HYBRID", "Sport", "Limited", "quattro", "TDI", "4x4", "GT", "Lexus", "SUBARU",
+         "Kia", "Hyundai", "CHEVROLET", "Nissan", "Jeep", "RAM", "BUS", "ambulance", "Pizza", "Hotel", "Shop", "Market", "OPEN"]
+
+
+def render_negative(g: Glyphs, rng: random.Random, cap: float):
+    """Not a plate: a brand badge, a sign's word, a slogan, or no text (grille, lamp, bumper edge). Read as nothing."""
+    k = cap / 70.0
+    W, H = int(rng.uniform(150, 450) * k), int(rng.uniform(80, 140) * k)
+    cv = Canvas(W, H, jitter((rng.randint(0, 255),) * 3, rng, 40))
+    r = rng.random()
+    if r < 0.6:
+        word = rng.choice(WORDS + SLOGANS + [s[2] for s in US_STYLES])
+        font = rng.choice(g.fonts["small"] + g.fonts["us"] + g.fonts["din"])
+        h = cap * rng.uniform(0.5, 1.0)
+        w = measure(g, font, word, h, 1.0, 0.1, 0)
+        fit = min(1.0, W * 0.9 / w)
+        box = cv.text(g, font, word, W / 2 - w * fit / 2, H / 2 - h / 2, h, jitter((rng.randint(0, 255),) * 3, rng, 60), fit, 0.1 * fit)
+    else:
+        n = rng.randint(2, 8)
+        for i in range(n):  # grille bars, lamp edges
+            y = H * (i + 0.5) / n
+            cv.rect(0, y - H * 0.03, W, y + H * 0.03, jitter((rng.randint(0, 255),) * 3, rng, 30))
+        box = (W * 0.1, H * 0.3, W * 0.9, H * 0.3 + cap)
+    return cv, [("", box)]
+
+
 def render_plate(g: Glyphs, rng: random.Random, cap: float = CAP):
-    """Draws one plate; returns (canvas, lines [(text, box)], country, kind)."""
+    """Draws one plate (or, 6% of the time, something else the detector may box); returns (canvas, lines [(text, box)], country, kind)."""
+    if rng.random() < 0.06:
+        cv, lines = render_negative(g, rng, cap)
+        return cv, lines, None, "none"
     r = rng.random()
     stroke = rng.choice([0, 0, 0, 1, 2, 3])
     sx = rng.uniform(0.78, 1.22)
@@ -392,7 +446,7 @@ def render_long(g: Glyphs, rng: random.Random, cap, groups, kind, country, strok
         code = {"de": "D", "fr": "F", "it": "I", "pl": "PL", "es": "E", "nl": "NL", "cz": "CZ", "sk": "SK", "lt": "LT", "lv": "LV", "ee": "EST"}.get(kind, rng.choice(["A", "B", "H", "P", "RO", "SLO", "HR", "FIN", "S", "DK", "L", "IRL"]))
         if country == "GB":
             code = rng.choice(["GB", "UK"])
-        eu_band(cv, g, 3 * k, 3 * k, 3 * k + band_w, H - 3 * k, code, rng)
+        eu_band(cv, g, 3 * k, 3 * k, 3 * k + band_w, H - 3 * k, code, rng, flag="shield" if rng.random() < (0.5 if kind == "sk" else 0.15) else None)
         x0 = 3 * k + band_w + 4 * k
         if kind in ("fr", "it"):
             cv.rect(W - 3 * k - band_w, 3 * k, W - 3 * k, H - 3 * k, (0, 51, 153))
@@ -581,7 +635,7 @@ def sample(rng: random.Random, g: Glyphs, out_h: int = IN_H, out_w: int = IN_W):
     sh, sw = scene.shape[:2]
 
     # Which box the reader reads: one text line with detector margins, or the whole plate (crop mode).
-    whole = rng.random() < (0.3 if len(lines) == 1 else 0.08)
+    whole = rng.random() < (0.3 if len(lines) == 1 else 0.08) and kind != "none"
     if len(lines) == 3 and kind in ("ru", "kz") and not whole:
         li = 0 if rng.random() < 0.6 else (1 if rng.random() < 0.8 else 2)
     else:
@@ -688,7 +742,7 @@ def sample(rng: random.Random, g: Glyphs, out_h: int = IN_H, out_w: int = IN_W):
         x = rng.randint(0, out_w - 8)
         w = rng.randint(4, out_w // 6)
         crop[:, x: x + w] = (crop[:, x: x + w].astype(np.float32) * rng.uniform(0.0, 0.5) + rng.randint(0, 120)).astype(np.uint8)
-    return crop, text, COUNTRIES.index(country)
+    return crop, text, COUNTRIES.index(country) if country else -100
 
 
 def contact_sheet(n: int, seed: int, path: str):
@@ -699,7 +753,7 @@ def contact_sheet(n: int, seed: int, path: str):
         img, text, c = sample(rng, g)
         tile = np.full((IN_H + 14, IN_W, 3), 255, np.uint8)
         tile[:IN_H] = img
-        cv2.putText(tile, f"{text} {COUNTRIES[c]}", (2, IN_H + 11), cv2.FONT_HERSHEY_PLAIN, 0.8, (0, 0, 0), 1)
+        cv2.putText(tile, f"{text} {COUNTRIES[c] if c >= 0 else '-'}", (2, IN_H + 11), cv2.FONT_HERSHEY_PLAIN, 0.8, (0, 0, 0), 1)
         tiles.append(tile)
     cols = 6
     rows = [np.concatenate(tiles[i: i + cols] + [np.full_like(tiles[0], 255)] * (cols - len(tiles[i: i + cols])), axis=1) for i in range(0, n, cols)]

@@ -19,6 +19,7 @@ import json
 import math
 import os
 import random
+import signal
 import sys
 import time
 
@@ -156,6 +157,7 @@ def main():
     t_ck = time.time()
     seconds0 = state["seconds"]
     losses = []
+    steps_here = 0
     net.train()
 
     def checkpoint(final=False):
@@ -183,6 +185,11 @@ def main():
         print(json.dumps(entry), flush=True)
         t_ck = time.time()
 
+    # SIGTERM / SIGINT (a session ending, kill PID): checkpoint after this step, then stop.
+    stop = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.append(True))
+
     for x, targets, lengths, countries, _ in loader:
         for group in opt.param_groups:
             group["lr"] = lr_at(state["step"], cfg)
@@ -196,12 +203,13 @@ def main():
         opt.step()
         losses.append(float(loss))
         state["step"] += 1
+        steps_here += 1
         state["samples"] += x.shape[0]
         state["seconds"] = seconds0 + time.time() - t_start
         if state["step"] % 100 == 0:
             print(f"step {state['step']} samples {state['samples']} loss {np.mean(losses[-100:]):.3f} lr {lr_at(state['step'], cfg):.2e} "
                   f"{state['samples'] / max(1, state['seconds']):.0f}/s", flush=True)
-        done = time.time() - t_start > args.hours * 3600 or (args.smoke and state["step"] >= 6)
+        done = bool(stop) or time.time() - t_start > args.hours * 3600 or (args.smoke and steps_here >= 6)
         if done or time.time() - t_ck > args.checkpoint_minutes * 60:
             checkpoint()
         if done:

@@ -5,7 +5,7 @@ import { plateCandidates, type PlateCandidate } from './candidates.js'
 import { PADDLE_DET, TextDetector, type TextBox } from './detector.js'
 import { compileFormats, matchFormat, type CompiledFormats, type FormatMatch } from './formats.js'
 import { readDictionary } from './models.js'
-import { PADDLE_REC, TextRecognizer, plateClassesOf, type DecodedChar } from './recognizer.js'
+import { PADDLE_REC, PLATE_ALPHABET, TextRecognizer, plateClassesOf, type DecodedChar } from './recognizer.js'
 import type { ResolvedReaderOptions } from './options.js'
 
 /** One plate found and read in an image. Personal data: do not log `text`. */
@@ -55,26 +55,22 @@ export class PlateEngine {
 
   private constructor(
     private readonly detector: TextDetector | BoxDetector,
-    private readonly recognizer: TextRecognizer,
+    /** The plate reader first, then the second reader (for lines the first is unsure of), if any. */
+    private readonly recognizers: readonly TextRecognizer[],
     private readonly formats: CompiledFormats,
     private readonly options: ResolvedReaderOptions,
   ) {}
 
   static async create(options: ResolvedReaderOptions): Promise<PlateEngine> {
     const det = options.detector
-    const rec = options.recognizer
     const formats = compileFormats(options.formats, options.countries)
-    const classOf = plateClassesOf(readDictionary(rec.dictionary, rec.appendSpace))
-    // The recogniser computes only the blank and the plate symbols (see optimizeModel).
-    const keep = [0, ...new Set([...classOf].filter((c) => c > 0))]
-    const [detModel, recModel] = await Promise.all([
+    const recs = options.second ? [options.recognizer, options.second] : [options.recognizer]
+    const [detModel, ...recognizers] = await Promise.all([
       openSession<OptimizeReport>(det.model, { role: 'detector', intraOpThreads: options.intraOpThreads, rewrite: (bytes) => optimizeModel(bytes) }),
-      openSession<OptimizeReport>(rec.model, { role: 'recognizer', intraOpThreads: options.intraOpThreads, rewrite: (bytes) => optimizeModel(bytes, keep) }),
+      ...recs.map((rec, i) => openRecognizer(rec, i === 0 ? 'recognizer' : 'second recognizer', options.intraOpThreads)),
     ])
-    const pruned = recModel.rewritten?.keptClasses === keep.length ? classOf.map((c) => keep.indexOf(c)) : classOf
-    const detector = det.boxes ? new BoxDetector(detModel.session, det.boxes) : new TextDetector(detModel.session, { ...PADDLE_DET, ...det })
-    const recognizer = new TextRecognizer(recModel.session, pruned, { ...PADDLE_REC, ...rec })
-    return new PlateEngine(detector, recognizer, formats, options)
+    const detector = det.boxes ? new BoxDetector(detModel!.session, det.boxes) : new TextDetector(detModel!.session, { ...PADDLE_DET, ...det })
+    return new PlateEngine(detector, recognizers as TextRecognizer[], formats, options)
   }
 
   /** Finds and reads the plates in `image` (best first). */
@@ -129,7 +125,9 @@ export class PlateEngine {
    * stretched 1.3× in width (more CTC steps per character, so doubled characters such as 333 are
    * not merged), with 3 also without contrast stretch (glare, dark frames), with 4 also from a
    * 1.2× taller crop (characters cut by a tight box), unless a reading is already sure; the
-   * better-matching reading wins.
+   * better-matching reading wins. The plate reader reads first; the second reader (PaddleOCR)
+   * reads the line too, with the same variants, only when the best reading so far is below
+   * `secondBelow`.
    */
   private async readCandidates(
     image: RawImage, candidates: readonly PlateCandidate[], cache: Map<string, DecodedChar[]>, variants = 1,
@@ -139,21 +137,37 @@ export class PlateEngine {
     for (const candidate of candidates) {
       let best: Scored | undefined
       let longest = 0
-      for (const { widthScale, stretch, heightScale = 1 } of READ_VARIANTS.slice(0, variants)) {
-        if (best && best.reading.confidence >= 0.95) break // sure enough: skip the stretched reading
-        const chars: DecodedChar[] = []
-        for (const line of candidate.lines) {
-          const key = `${line.cx},${line.cy},${line.width},${line.height},${line.angle},${widthScale},${stretch},${heightScale}`
-          let decoded = cache.get(key)
-          if (!decoded) { decoded = await this.recognizer.read(image, heightScale === 1 ? line : { ...line, height: line.height * heightScale }, widthScale, stretch); cache.set(key, decoded) }
-          chars.push(...decoded)
-        }
+      const consider = (chars: DecodedChar[]) => {
         longest = Math.max(longest, chars.length)
         const match = matchFormat(chars, this.formats, this.options.match, candidate.lines.length === 2 ? 2 : 1)
-        if (!match || match.text.length < this.options.minChars || match.confidence < this.options.minConfidence) continue
+        if (!match || match.text.length < this.options.minChars || match.confidence < this.options.minConfidence) return
         const rank = match.score / (match.text.length + match.dropped)
         const prior = this.formats.specs.find((f) => f.id === match.formatId)?.prior ?? 1
         if (!best || rank > best.rank) best = { reading: toReading(match, candidate, image), rank, candidate, prior }
+      }
+      // Each reader's reading of the line as found, to fuse when both read it.
+      const asFound: DecodedChar[][][] = []
+      for (const [r, recognizer] of this.recognizers.entries()) {
+        // The second reader only reads what the first is unsure of.
+        if (r > 0 && best && best.reading.confidence >= this.options.secondBelow) break
+        for (const [v, { widthScale, stretch, heightScale = 1 }] of READ_VARIANTS.slice(0, variants).entries()) {
+          if (best && best.reading.confidence >= 0.95) break // sure enough: skip the other readings
+          // A fixed-width model reads a stretched line the same; one that never stretches contrast, the unstretched line too.
+          if ((widthScale !== 1 && recognizer.fixedWidth) || (stretch === false && !recognizer.stretches && v > 0)) continue
+          const lines: DecodedChar[][] = []
+          for (const line of candidate.lines) {
+            const key = `${r},${line.cx},${line.cy},${line.width},${line.height},${line.angle},${widthScale},${stretch},${heightScale}`
+            let decoded = cache.get(key)
+            if (!decoded) { decoded = await recognizer.read(image, heightScale === 1 ? line : { ...line, height: line.height * heightScale }, widthScale, stretch); cache.set(key, decoded) }
+            lines.push(decoded)
+          }
+          if (v === 0) asFound[r] = lines
+          consider(lines.flat())
+        }
+      }
+      if (this.options.fuse && asFound[0] && asFound[1]) {
+        const fused = fuseReadings(asFound[0], asFound[1])
+        if (fused) consider(fused)
       }
       if (best) readings.push(best)
       else if (longest >= 2 && candidate.lines.length === 1) partial?.push({ candidate, chars: longest })
@@ -205,8 +219,42 @@ export class PlateEngine {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    await Promise.all([this.detector.release(), this.recognizer.release()])
+    await Promise.all([this.detector.release(), ...this.recognizers.map((r) => r.release())])
   }
+}
+
+/**
+ * Two readers' readings of the same lines fused character by character (geometric mean of their
+ * probabilities), where both read each line with the same number of characters: one reader's
+ * doubt (W or N?) is settled by the other's certainty. Undefined where the counts differ.
+ */
+export function fuseReadings(a: readonly DecodedChar[][], b: readonly DecodedChar[][]): DecodedChar[] | undefined {
+  if (a.length !== b.length || a.some((line, i) => line.length !== b[i]!.length)) return undefined
+  const out: DecodedChar[] = []
+  a.forEach((line, i) => line.forEach((ca, j) => {
+    const cb = b[i]![j]!
+    const probs = new Float32Array(ca.probs.length)
+    let sum = 0
+    let best = 0
+    for (let k = 0; k < probs.length; k++) {
+      probs[k] = Math.sqrt(ca.probs[k]! * cb.probs[k]!)
+      sum += probs[k]!
+      if (probs[k]! > probs[best]!) best = k
+    }
+    if (sum <= 0) { out.push(ca.confidence >= cb.confidence ? ca : cb); return }
+    for (let k = 0; k < probs.length; k++) probs[k]! /= sum
+    out.push({ char: PLATE_ALPHABET[best]!, confidence: probs[best]!, probs, frame: ca.frame })
+  }))
+  return out
+}
+
+/** Opens a recogniser; its output computes only the blank and the plate symbols where the graph allows (see optimizeModel). */
+async function openRecognizer(rec: ResolvedReaderOptions['recognizer'], role: string, threads: number): Promise<TextRecognizer> {
+  const classOf = plateClassesOf(readDictionary(rec.dictionary, rec.appendSpace))
+  const keep = [0, ...new Set([...classOf].filter((c) => c > 0))]
+  const model = await openSession<OptimizeReport>(rec.model, { role, intraOpThreads: threads, rewrite: (bytes) => optimizeModel(bytes, keep) })
+  const pruned = model.rewritten?.keptClasses === keep.length ? classOf.map((c) => keep.indexOf(c)) : classOf
+  return new TextRecognizer(model.session, pruned, { ...PADDLE_REC, ...rec })
 }
 
 function clipRegion(region: Rect | undefined, image: RawImage): Rect {

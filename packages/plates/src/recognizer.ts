@@ -33,6 +33,18 @@ export const PADDLE_REC: TextRecognizerOptions = {
   stretchContrast: true,
 }
 
+/**
+ * oko's own plate-trained line recogniser (training/plates, shipped in models/): a fixed 128×32 RGB
+ * input, trained on synthetic plates without contrast stretch.
+ */
+export const OKO_REC: TextRecognizerOptions = {
+  heightPx: 32,
+  minWidthPx: 128,
+  maxWidthPx: 128,
+  normalization: { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], order: 'rgb' },
+  stretchContrast: false,
+}
+
 /** Output class of each PLATE_ALPHABET symbol in a recogniser's dictionary (-1 when it lacks one). */
 export function plateClassesOf(dictionary: readonly string[]): Int32Array {
   const classOf = new Int32Array(PLATE_ALPHABET.length).fill(-1)
@@ -58,6 +70,16 @@ export class TextRecognizer {
 
   release(): Promise<void> {
     return this.session.release()
+  }
+
+  /** Its input has one width whatever the line's (oko's model): reading a line stretched changes nothing. */
+  get fixedWidth(): boolean {
+    return this.options.minWidthPx === this.options.maxWidthPx
+  }
+
+  /** Contrast stretch of its crops by default (a variant reads without it, where that differs). */
+  get stretches(): boolean {
+    return this.options.stretchContrast
   }
 
   /** Reads one text line from the oriented box `box` of `image`. */
