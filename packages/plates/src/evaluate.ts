@@ -62,6 +62,8 @@ export interface ImageScore {
   boxes: number
   detected: number
   falsePositives: number
+  /** Character errors of the plates not read exactly, against the closest reading (see characterErrors). */
+  confusions: string[]
   error?: string
 }
 
@@ -73,14 +75,17 @@ export interface ImageScore {
 export function scoreImage(truth: LabelledImage, guesses: readonly PlateGuess[], ms: number): ImageScore {
   let exact = 0, exactO0 = 0, chars = 0, charsCorrect = 0, boxes = 0, detected = 0
   const used = new Set<number>()
+  const confusions: string[] = []
   for (const plate of truth.plates) {
     chars += plate.text.length
     let bestEdit = plate.text.length
+    let closest: string | undefined
     guesses.forEach((g, i) => {
       const d = editDistance(plate.text, g.text)
-      if (d < bestEdit) bestEdit = d
+      if (d < bestEdit) { bestEdit = d; closest = g.text }
       if (d === 0 || o0(plate.text) === o0(g.text)) used.add(i)
     })
+    if (bestEdit > 0) confusions.push(...(closest === undefined ? ['not read'] : characterErrors(plate.text, closest)))
     charsCorrect += Math.max(0, plate.text.length - bestEdit)
     if (guesses.some((g) => g.text === plate.text)) exact++
     if (guesses.some((g) => o0(g.text) === o0(plate.text))) exactO0++
@@ -91,8 +96,28 @@ export function scoreImage(truth: LabelledImage, guesses: readonly PlateGuess[],
   }
   return {
     file: truth.file, ms, expected: truth.plates.map((p) => p.text), read: guesses.map((g) => g.text),
-    exact, exactO0, chars, charsCorrect, boxes, detected, falsePositives: guesses.length - used.size,
+    exact, exactO0, chars, charsCorrect, boxes, detected, falsePositives: guesses.length - used.size, confusions,
   }
+}
+
+/**
+ * The edits that turn `expected` into `read`, along one cheapest alignment: `W→N` (a character
+ * read as another), `7→·` (lost), `·→1` (added).
+ */
+export function characterErrors(expected: string, read: string): string[] {
+  const n = expected.length, m = read.length
+  const d: number[][] = Array.from({ length: n + 1 }, (_, i) => Array.from({ length: m + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)))
+  for (let i = 1; i <= n; i++) for (let j = 1; j <= m; j++) {
+    d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (expected[i - 1] === read[j - 1] ? 0 : 1))
+  }
+  const out: string[] = []
+  for (let i = n, j = m; i > 0 || j > 0;) {
+    if (i > 0 && j > 0 && d[i]![j] === d[i - 1]![j - 1]! + (expected[i - 1] === read[j - 1] ? 0 : 1)) {
+      if (expected[i - 1] !== read[j - 1]) out.push(`${expected[i - 1]}→${read[j - 1]}`)
+      i--; j--
+    } else if (i > 0 && d[i]![j] === d[i - 1]![j]! + 1) { out.push(`${expected[i - 1]}→·`); i-- } else { out.push(`·→${read[j - 1]}`); j-- }
+  }
+  return out.reverse()
 }
 
 export interface EvaluationSummary {
@@ -106,6 +131,8 @@ export interface EvaluationSummary {
   falsePositivesPerImage: number
   msPerImage: number
   errors: number
+  /** How often each character error occurs (`W→N`, `7→·`, `·→1`, `not read`), most frequent first. */
+  confusions: Record<string, number>
 }
 
 export function summarize(scores: readonly ImageScore[]): EvaluationSummary {
@@ -122,7 +149,14 @@ export function summarize(scores: readonly ImageScore[]): EvaluationSummary {
     falsePositivesPerImage: scores.length ? sum((s) => s.falsePositives) / scores.length : 0,
     msPerImage: scores.length ? sum((s) => s.ms) / scores.length : 0,
     errors: scores.filter((s) => s.error !== undefined).length,
+    confusions: countConfusions(scores.flatMap((s) => s.confusions)),
   }
+}
+
+function countConfusions(all: readonly string[]): Record<string, number> {
+  const counts = new Map<string, number>()
+  for (const c of all) counts.set(c, (counts.get(c) ?? 0) + 1)
+  return Object.fromEntries([...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)))
 }
 
 /** Runs `read` over a labelled folder. `decode` turns a file into pixels (e.g. @oko/source decodeImage). */

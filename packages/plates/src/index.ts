@@ -14,7 +14,7 @@ export { Watchlists, plateDistance, type WatchlistSpec, type WatchlistHit } from
 export { PlateVoter, vote, DEFAULT_VOTING, type VotedPlate, type VotingOptions, type PlateSnapshot, type TrackReading } from './voting.js'
 export { plateStage, VEHICLE_LABELS, type PlateStage, type PlateStageOptions } from './stage.js'
 export {
-  loadGroundTruth, scoreImage, summarize, evaluateFolder, type LabelledImage, type PlateGuess, type ImageScore,
+  loadGroundTruth, scoreImage, summarize, evaluateFolder, characterErrors, type LabelledImage, type PlateGuess, type ImageScore,
   type EvaluationSummary,
 } from './evaluate.js'
 export { loadCropLabels, evaluateCrops, type LabelledCrop, type CropEvaluation } from './crops.js'

@@ -21,6 +21,8 @@ export const evalPlatesCommand: Command = {
     'A folder of plate crops labelled the nomeroff-net way (img/NAME.png, ann/NAME.json with region_id and',
     'description) is read crop by crop and scored for country (format classification) and text.',
     '"exact (O=0)" also counts a plate whose only differences are O versus 0 (some ground truth writes O for 0).',
+    '"character errors" counts the edits from each plate not read exactly to its closest reading: W→N read as',
+    'another character, 7→· lost, ·→1 added, "not read" when nothing was read in its image.',
     'Plate texts are printed only with --verbose.',
     'Example: oko eval plates ../shared/data/plates/openalpr-eu --json',
   ].join('\n'),
@@ -92,6 +94,7 @@ export const evalPlatesCommand: Command = {
         `  detection rate        ${summary.detectionRate === undefined ? 'n/a (no boxes)' : pct(summary.detectionRate)}`,
         `  false readings/image  ${summary.falsePositivesPerImage.toFixed(2)}`,
         `  ms per image          ${summary.msPerImage.toFixed(1)}`,
+        `  character errors      ${Object.entries(summary.confusions).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`,
         '',
       ].join('\n'))
     }
