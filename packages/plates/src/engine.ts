@@ -137,10 +137,12 @@ export class PlateEngine {
     for (const candidate of candidates) {
       let best: Scored | undefined
       let longest = 0
+      // Where the first reader read no plate, the second's reading must be this sure (a plate only it sees is often not one).
+      let minConfidence = this.options.minConfidence
       const consider = (chars: DecodedChar[]) => {
         longest = Math.max(longest, chars.length)
         const match = matchFormat(chars, this.formats, this.options.match, candidate.lines.length === 2 ? 2 : 1)
-        if (!match || match.text.length < this.options.minChars || match.confidence < this.options.minConfidence) return
+        if (!match || match.text.length < this.options.minChars || match.confidence < minConfidence) return
         const rank = match.score / (match.text.length + match.dropped)
         const prior = this.formats.specs.find((f) => f.id === match.formatId)?.prior ?? 1
         if (!best || rank > best.rank) best = { reading: toReading(match, candidate, image), rank, candidate, prior }
@@ -150,6 +152,7 @@ export class PlateEngine {
       for (const [r, recognizer] of this.recognizers.entries()) {
         // The second reader only reads what the first is unsure of.
         if (r > 0 && best && best.reading.confidence >= this.options.secondBelow) break
+        if (r > 0 && !best) minConfidence = Math.max(minConfidence, this.options.secondAlone)
         for (const [v, { widthScale, stretch, heightScale = 1 }] of READ_VARIANTS.slice(0, variants).entries()) {
           if (best && best.reading.confidence >= 0.95) break // sure enough: skip the other readings
           // A fixed-width model reads a stretched line the same; one that never stretches contrast, the unstretched line too.

@@ -108,6 +108,8 @@ export interface ResolvedReaderOptions {
   secondBelow: number
   /** Where both readers read a line, also try their readings fused character by character. */
   fuse: boolean
+  /** Least confidence of a reading that only the second reader makes (the first read no plate there). */
+  secondAlone: number
   formats: FormatTable
   countries?: string[]
   minConfidence: number
@@ -183,6 +185,7 @@ export function resolveReaderOptions(input: unknown = {}, path = 'options'): Res
     ...(secondRec ? { second: secondRec } : {}),
     secondBelow: optionalNumber(`${path}.secondBelow`, o.secondBelow, 0.9, { min: 0, max: 1 }),
     fuse: true,
+    secondAlone: 0.5,
     formats,
     ...(countries ? { countries } : {}),
     minConfidence: optionalNumber(`${path}.minConfidence`, o.minConfidence, 0.5, { min: 0, max: 1 }),
