@@ -58,8 +58,10 @@ class Glyphs:
         if m is None:
             f = self.font(path, 96)
             img = Image.new("L", (160, 160), 0)
-            ImageDraw.Draw(img).text((24, 8), ch, font=f, fill=255, stroke_width=stroke, stroke_fill=255)
+            ImageDraw.Draw(img).text((24, 8), ch, font=f, fill=255, stroke_width=max(0, stroke), stroke_fill=255)
             a = np.asarray(img)
+            if stroke < 0:  # thinner strokes (embossed US plates, light faces)
+                a = cv2.erode(a, np.ones((3, 3), np.uint8), iterations=-stroke)
             ys, xs = np.nonzero(a > 40)
             m = a[ys.min(): ys.max() + 1, xs.min(): xs.max() + 1] if len(ys) else np.zeros((10, 6), np.uint8)
             self.cache[key] = m
@@ -379,13 +381,18 @@ def render_negative(g: Glyphs, rng: random.Random, cap: float):
     return cv, [("", box)]
 
 
+# Share of non-plates read as nothing. 0: with 6% (words and textures) the model learned to drop
+# letters and end characters of real plates (openalpr-eu crops 68.5% -> 31.5% exact in 220 steps).
+NEGATIVES = 0.0
+
+
 def render_plate(g: Glyphs, rng: random.Random, cap: float = CAP):
-    """Draws one plate (or, 6% of the time, something else the detector may box); returns (canvas, lines [(text, box)], country, kind)."""
-    if rng.random() < 0.06:
+    """Draws one plate (or, NEGATIVES of the time, something else the detector may box); returns (canvas, lines [(text, box)], country, kind)."""
+    if rng.random() < NEGATIVES:
         cv, lines = render_negative(g, rng, cap)
         return cv, lines, None, "none"
     r = rng.random()
-    stroke = rng.choice([0, 0, 0, 1, 2, 3])
+    stroke = rng.choice([-2, -1, 0, 0, 0, 1, 2, 3])
     sx = rng.uniform(0.78, 1.22)
     gap = rng.uniform(0.06, 0.2)
     if r < 0.16:
@@ -397,9 +404,9 @@ def render_plate(g: Glyphs, rng: random.Random, cap: float = CAP):
         kind, country = rng.choice(["kz"] * 4 + ["kz-old"]), "KZ"
     elif r < 0.47:
         kind, country = "by", "BY"
-    elif r < 0.67:
+    elif r < 0.62:
         kind, country = rng.choice(["de", "de", "fr", "it", "pl", "es", "nl", "cz", "sk", "lt", "lv", "ee", "eu-generic"]), "EU"
-    elif r < 0.71:
+    elif r < 0.65:
         kind, country = "gb", "GB"
     else:
         kind, country = "us", "US"
