@@ -35,7 +35,13 @@ describe('PlateEngine: one-, two- and three-line plates', () => {
   })
 
   it('reads a three-line crop (small UA plates: AB over 1234 over CE)', async () => {
-    const { image, plate } = stackedPlate(['AB', '1234', 'CE'])
-    expect(await engine.read(image, { region: plate, crop: true })).toMatchObject([{ text: 'AB1234CE', format: 'ua', lines: 3 }])
+    // The 5×7 dot font is no plate font: oko's plate recogniser reads its A as H, so PaddleOCR's alone reads this one.
+    const paddle = await PlateEngine.create(resolveReaderOptions({ countries: ['ua'], secondRecognizer: false }))
+    try {
+      const { image, plate } = stackedPlate(['AB', '1234', 'CE'])
+      expect(await paddle.read(image, { region: plate, crop: true })).toMatchObject([{ text: 'AB1234CE', format: 'ua', lines: 3 }])
+    } finally {
+      await paddle.close()
+    }
   })
 })
