@@ -4,7 +4,7 @@ import { FramePool, InferencePool, Pipeline, PASS, workerStage, type PipelineRun
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type EchoWorker from '../fixtures/workers/echo.mjs'
 import { TestSource, brightGate, collect, tick } from '../unit/pipeline-helpers.js'
-import { EventEncoder as Encoder } from '@oko/pipeline'
+import { EventEncoder as Encoder } from '@oko/sinks'
 import { parseDeployment, runDeployment, type StageRegistry } from '@oko/deploy'
 
 // Workers load @oko/pipeline/worker from dist/: `pnpm --filter @oko/pipeline build` first.

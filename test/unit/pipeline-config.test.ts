@@ -1,5 +1,5 @@
 import { InvalidOptionError, defineStage } from '@oko/core'
-import { EventEncoder } from '@oko/pipeline'
+import { EventEncoder } from '@oko/sinks'
 import { describe, expect, it } from 'vitest'
 import { parseDeployment, runDeployment, type StageRegistry } from '@oko/deploy'
 import { TestSource } from './pipeline-helpers.js'

@@ -1,6 +1,7 @@
 import type { FrameSource, OkoEvent, SerializedError, Stage } from '@oko/core'
 import { InvalidOptionError, OkoError, serializeError } from '@oko/core'
-import { EventEncoder, Pipeline, type PipelineRun, type RunStats, type RunSummary, type SubscribeOptions, type Subscription, type WorkerStage } from '@oko/pipeline'
+import { EventEncoder } from '@oko/sinks'
+import { Pipeline, type PipelineRun, type RunStats, type RunSummary, type SubscribeOptions, type Subscription, type WorkerStage } from '@oko/pipeline'
 import { Source, isLiveUrl } from '@oko/source'
 import { KernelModule } from '@oko/wasm'
 import { ResourcePool } from './resources.js'

@@ -5,7 +5,7 @@ import {
   InvalidOptionError, checkArray, checkBoolean, checkEdgeOptions, checkKnownKeys, checkNumber, checkObject, checkOneOf, checkString,
   describeValue,
 } from '@oko/core'
-import type { EventFormat } from '@oko/pipeline'
+import type { EventFormat } from '@oko/sinks'
 import { checkStreamUrl, urlParts } from '@oko/source'
 import type { StageRegistry } from './stages.js'
 
