@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream'
 import { EVENT_VERSION, IdFactory, type OkoEvent } from '@oko/core'
 
 /** Motion events for tests, ids in order (one IdFactory per call site). */
@@ -28,4 +29,9 @@ export function firstSeenByCamera(events: readonly { id: string; data: { cameraI
     ;(out[e.data.cameraId ?? ''] ??= []).push(e.id)
   }
   return out
+}
+
+/** A writable stream that keeps what is written to it in `chunks` (an output's bytes). */
+export function bytesSink(chunks: Uint8Array[]): NodeJS.WritableStream {
+  return new Writable({ write(chunk: Buffer, _enc, done) { chunks.push(chunk); done() } })
 }

@@ -1,6 +1,6 @@
-import type { FrameSource, OkoEvent, SerializedError, Stage } from '@oko/core'
+import type { FrameSource, OkoEvent, Stage } from '@oko/core'
 import { InvalidOptionError, OkoError, serializeError } from '@oko/core'
-import { EventEncoder } from '@oko/sinks'
+import { Delivery, type DeliveryStats } from './delivery.js'
 import { Pipeline, type PipelineRun, type RunStats, type RunSummary, type SubscribeOptions, type Subscription, type WorkerStage } from '@oko/pipeline'
 import { Source, isLiveUrl } from '@oko/source'
 import { KernelModule } from '@oko/wasm'
@@ -231,41 +231,67 @@ export interface DeploymentHooks {
   readonly openSource?: (camera: CameraConfig) => Promise<FrameSource>
   readonly registry?: StageRegistry
   readonly signal?: AbortSignal
-  /** Receives each encoded event (the output's bytes). */
-  readonly write: (bytes: Uint8Array) => void | Promise<void>
+  /** Where `stdout` outputs write. Default `process.stdout`. */
+  readonly stdout?: NodeJS.WritableStream
   /** Called for each event before it is written (for progress). */
   readonly onEvent?: (event: OkoEvent) => void
-  /** Called once the deployment runs (for live stats). */
-  readonly onStart?: (deployment: Deployment) => void
+  /** Called once the deployment runs (for live stats and metrics). */
+  readonly onStart?: (deployment: Deployment, delivery: Delivery) => void
 }
 
 export interface DeploymentResult {
   readonly summary: RunSummary
   /** Cameras that could not be opened (each also reported as an `error` event). */
   readonly failedCameras: readonly string[]
+  readonly delivery: DeliveryStats
 }
 
 /**
- * Runs a validated deployment to its end and writes every event through one encoder (the
- * config's output format): what `oko run` does. Closes what it opened.
+ * Runs a validated deployment to its end and sends every event to the config's outputs (files
+ * and stdout as they come; webhooks and brokers through the durable outbox): what `oko run`
+ * does. Output files are created before any camera opens. Closes what it opened; events not yet
+ * delivered when it ends (after `outbox.drainSeconds`) stay in the outbox for the next start.
  */
-export async function runDeployment(config: DeploymentConfig, hooks: DeploymentHooks): Promise<DeploymentResult> {
-  const encoder = new EventEncoder(config.output.format)
-  const deployment = await Deployment.start(config, {
-    ...(hooks.openSource ? { openSource: hooks.openSource } : {}),
-    ...(hooks.registry ? { registry: hooks.registry } : {}),
-    ...(hooks.signal ? { signal: hooks.signal } : {}),
-  })
+export async function runDeployment(config: DeploymentConfig, hooks: DeploymentHooks = {}): Promise<DeploymentResult> {
+  const delivery = Delivery.open(config.delivery, hooks.stdout ? { stdout: hooks.stdout } : {})
+  let deployment: Deployment
   try {
-    hooks.onStart?.(deployment)
-    for await (const event of deployment.events) {
+    deployment = await Deployment.start(config, {
+      ...(hooks.openSource ? { openSource: hooks.openSource } : {}),
+      ...(hooks.registry ? { registry: hooks.registry } : {}),
+      ...(hooks.signal ? { signal: hooks.signal } : {}),
+    })
+  } catch (error) {
+    await delivery.close(0).catch(() => undefined)
+    throw error
+  }
+  let failure: unknown
+  try {
+    delivery.start((event) => deployment.run.publish(event))
+    hooks.onStart?.(deployment, delivery)
+    const events = deployment.events
+    let batch: OkoEvent[] = []
+    for await (const event of events) {
       hooks.onEvent?.(event)
-      // Outputs go to command centres: error events carry code and message, not stacks.
-      await hooks.write(encoder.encode(event.type === 'error' ? { ...event, error: withoutStack(event.error) } : event))
+      batch.push(event)
+      // what is queued now goes in one outbox transaction
+      if (events.size === 0 || batch.length >= 256) {
+        await delivery.deliver(batch)
+        batch = []
+      }
     }
-    return { summary: await deployment.completion, failedCameras: deployment.failedCameras() }
+    if (batch.length > 0) await delivery.deliver(batch)
+    const summary = await deployment.completion
+    return { summary, failedCameras: deployment.failedCameras(), delivery: delivery.stats() }
+  } catch (error) {
+    failure = error
+    throw error
   } finally {
     await deployment.close().catch(() => undefined)
+    // a lost write to a local output must not end as success
+    const closing = delivery.close()
+    if (failure === undefined) await closing
+    else await closing.catch(() => undefined)
   }
 }
 
@@ -294,9 +320,4 @@ function entryOf(camera: CameraConfig): Record<string, unknown> {
     masks: masks.map((m) => m.map((p) => [p.x, p.y])),
     zones: zones.map((z) => ({ ...z, polygon: z.polygon.map((p) => [p.x, p.y]) })),
   }
-}
-
-function withoutStack(error: SerializedError): SerializedError {
-  const { stack: _stack, cause, ...rest } = error
-  return cause ? { ...rest, cause: withoutStack(cause) } : rest
 }

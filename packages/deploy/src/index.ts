@@ -5,3 +5,6 @@ export { MAX_WATCHLIST_BYTES, validateDeployment, validateCamera, type ConfigEnv
 export { defaultStages, motionProvider, type StageProvider, type StageRegistry, type SharedResources } from './stages.js'
 export { parseLocated, splitPath, type LocatedText } from './locate.js'
 export { readPlateWatchlist } from './providers/plate-watchlist.js'
+export { Delivery, type DeliveryStats } from './delivery.js'
+export { checkDelivery, checkListen, type DeliveryConfig, type OutputSpec, type OutboxConfig, type MetricsConfig } from './delivery-schema.js'
+export { deploymentMetrics, MetricsServer } from './metrics.js'
