@@ -64,7 +64,7 @@ export function checkDelivery(top: Record<string, unknown>, legacy: { type: 'std
   checkKnownKeys('outbox', ob, ['path', 'maxMB', 'maxAgeHours', 'full', 'drainSeconds'])
   const outbox: OutboxConfig = {
     path: ob.path === undefined ? resolve(baseDir, 'oko-outbox.sqlite') : resolvePath(checkString('outbox.path', ob.path), baseDir),
-    maxBytes: Math.round((ob.maxMB === undefined ? 256 : checkNumber('outbox.maxMB', ob.maxMB, { min: 0.01, max: 1_000_000 })) * 1024 * 1024),
+    maxBytes: Math.round((ob.maxMB === undefined ? 256 : checkNumber('outbox.maxMB', ob.maxMB, { min: 0.001, max: 1_000_000 })) * 1024 * 1024),
     maxAgeMs: Math.round((ob.maxAgeHours === undefined ? 7 * 24 : checkNumber('outbox.maxAgeHours', ob.maxAgeHours, { min: 0.001, max: 100_000 })) * 3_600_000),
     full: checkOneOf('outbox.full', ob.full, ['drop-oldest', 'drop-newest'] as const, 'drop-oldest'),
     drainMs: Math.round((ob.drainSeconds === undefined ? 10 : checkNumber('outbox.drainSeconds', ob.drainSeconds, { min: 0, max: 3600 })) * 1000),

@@ -1,4 +1,4 @@
-import type { EventInit, OkoEvent } from '@oko/core'
+import { EVENT_VERSION, newId, type EventInit, type OkoEvent } from '@oko/core'
 import {
   DeliveryLoop, MqttSink, NatsSink, Outbox, StreamSink, WebhookSink, accepts, openFileSink, sendSelected,
   type OutboxStats, type Sink, type SinkStats,
@@ -100,6 +100,13 @@ export class Delivery {
     await Promise.all(this.#loops.map((l) => l.stop(drainMs)))
     this.#closed = true
     clearTimeout(this.#timer)
+    // losses not yet reported: the run has ended, so they are written here (and kept for the remote sinks' next start)
+    const late: OkoEvent[] = [...this.#drops.values()].map((d) => ({ id: newId(), v: EVENT_VERSION, timeMs: Date.now(), type: 'dropped', stage: d.stage, count: d.count, reason: d.reason }))
+    this.#drops.clear()
+    if (late.length > 0) {
+      this.#outbox?.append(late.filter((e) => this.#wanted(e)))
+      for (const sink of this.#local) await sendSelected(sink, late).catch(() => undefined)
+    }
     this.#outbox?.close()
     const results = await Promise.allSettled(this.#local.map((s) => s.close()))
     const failed = results.find((r) => r.status === 'rejected')
@@ -111,7 +118,7 @@ export class Delivery {
     const entry = this.#drops.get(key)
     if (entry) entry.count += count
     else this.#drops.set(key, { stage, reason, count })
-    this.#timer ??= setTimeout(() => this.#flushDrops(), 1000)
+    if (!this.#closed) this.#timer ??= setTimeout(() => this.#flushDrops(), 1000)
   }
 
   #flushDrops(): void {

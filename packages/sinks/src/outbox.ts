@@ -42,6 +42,8 @@ export interface OutboxSinkStats {
 }
 
 export interface OutboxStats {
+  /** Sequence number of the newest event ever stored (they start at 1 and never repeat). */
+  readonly lastSeq: number
   readonly events: number
   readonly bytes: number
   readonly maxBytes: number
@@ -189,7 +191,7 @@ export class Outbox implements Disposable {
       const row = pending > 0 ? (oldestAfter?.get(cursor) as { ms: number } | undefined) : undefined
       sinks[name] = { pending, oldestPendingAgeMs: row ? Math.max(0, now - row.ms) : 0, dropped: this.#dropped.get(name) ?? 0 }
     }
-    return { events: Math.max(0, this.#maxSeq - this.#minSeq + 1), bytes: this.#bytes, maxBytes: this.maxBytes, sinks }
+    return { lastSeq: this.#maxSeq, events: Math.max(0, this.#maxSeq - this.#minSeq + 1), bytes: this.#bytes, maxBytes: this.maxBytes, sinks }
   }
 
   /** Closes the database (what is stored stays for the next open). Idempotent. */
