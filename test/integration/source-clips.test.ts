@@ -53,7 +53,12 @@ describe('clips from the packet ring', () => {
       for await (const frame of source.frames()) {
         // the camera moves on; once the ring holds the post-roll, the clip is cut
         if (frame.ptsUs >= eventUs + postUs) {
-          info = await writeClip(join(dir, 'event.mp4'), ring.window(eventUs - preUs, eventUs + postUs))
+          const window = ring.window(eventUs - preUs, eventUs + postUs)
+          try {
+            info = await writeClip(join(dir, 'event.mp4'), window)
+          } finally {
+            window.free()
+          }
           break
         }
       }
@@ -91,8 +96,9 @@ describe('clips from the packet ring', () => {
     await source.close()
     // 2 s kept in GOPs of 1 s: never more than 2 s plus the GOP being filled
     expect(maxSpanUs).toBeLessThanOrEqual(2_900_000)
-    expect(() => ring.window(0, 1_000_000)).not.toThrow()
-    expect(ring.window(0, 1_000_000).packets[0]!.key).toBe(true)
+    const w = ring.window(0, 1_000_000)
+    expect(w.packets[0]!.key).toBe(true)
+    w.free()
     expect(() => ring.window(60_000_000, 61_000_000)).toThrow('before the clip\'s start')
     ring.close()
     expect(() => new PacketRing({ seconds: 0 })).toThrow('options.seconds')

@@ -27,15 +27,29 @@ export interface MetricsConfig {
   readonly port: number
 }
 
+export interface EvidenceConfig {
+  /** Folder of snapshots and clips. Default `oko-evidence` beside the config. */
+  readonly path: string
+  readonly maxBytes: number
+  readonly maxAgeMs: number
+  /** Where the evidence endpoint listens (`GET /evidence/<id>.jpg|mp4`); absent: not served. */
+  readonly listen?: { host: string; port: number }
+  /** Base of the URLs events carry. Default `http://<listen>/evidence`. */
+  readonly baseUrl: string
+  /** Clips of these event types (none when absent). */
+  readonly clips?: { readonly types: readonly string[]; readonly preMs: number; readonly postMs: number; readonly ringSeconds: number; readonly ringBytes: number }
+}
+
 export interface DeliveryConfig {
   /** Name of this deployment: CloudEvents' `source` is `/oko/<name>/<camera>`. Default the host name. */
   readonly name: string
   readonly outputs: readonly OutputSpec[]
   readonly outbox: OutboxConfig
   readonly metrics?: MetricsConfig
+  readonly evidence?: EvidenceConfig
 }
 
-export const DELIVERY_KEYS = ['name', 'outputs', 'outbox', 'metrics'] as const
+export const DELIVERY_KEYS = ['name', 'outputs', 'outbox', 'metrics', 'evidence'] as const
 
 const KINDS = ['stdout', 'file', 'webhook', 'mqtt', 'nats'] as const
 
@@ -75,7 +89,35 @@ export function checkDelivery(top: Record<string, unknown>, legacy: { type: 'std
     checkKnownKeys('metrics', m, ['listen'])
     metrics = checkListen('metrics.listen', m.listen)
   }
-  return { name, outputs, outbox, ...(metrics ? { metrics } : {}) }
+  const evidence = top.evidence === undefined ? undefined : checkEvidence(top.evidence, baseDir)
+  return { name, outputs, outbox, ...(metrics ? { metrics } : {}), ...(evidence ? { evidence } : {}) }
+}
+
+function checkEvidence(value: unknown, baseDir: string): EvidenceConfig {
+  const e = checkObject('evidence', value)
+  checkKnownKeys('evidence', e, ['path', 'maxMB', 'maxAgeHours', 'listen', 'url', 'clips'])
+  const listen = e.listen === undefined ? undefined : checkListen('evidence.listen', e.listen)
+  if (e.url === undefined && listen === undefined) throw new InvalidOptionError('evidence', 'give `listen: 127.0.0.1:9465` (oko serves the files) or `url:` (where they are served from), so events can point at their evidence')
+  const baseUrl = e.url !== undefined ? checkUrl('evidence.url', e.url, ['http', 'https']) : `http://${listen!.host}:${listen!.port}/evidence`
+  let clips: EvidenceConfig['clips']
+  if (e.clips !== undefined) {
+    const c = checkObject('evidence.clips', e.clips)
+    checkKnownKeys('evidence.clips', c, ['types', 'preSeconds', 'postSeconds', 'ringSeconds', 'ringMB'])
+    const preS = c.preSeconds === undefined ? 5 : checkNumber('evidence.clips.preSeconds', c.preSeconds, { min: 0, max: 300 })
+    const postS = c.postSeconds === undefined ? 5 : checkNumber('evidence.clips.postSeconds', c.postSeconds, { min: 0, max: 300 })
+    clips = {
+      types: checkArray('evidence.clips.types', c.types, ['plate', 'face']).map((t, i) => checkString(`evidence.clips.types[${i}]`, t)),
+      preMs: preS * 1000, postMs: postS * 1000,
+      ringSeconds: c.ringSeconds === undefined ? Math.max(30, preS * 2) : checkNumber('evidence.clips.ringSeconds', c.ringSeconds, { min: preS + 1, max: 3600 }),
+      ringBytes: Math.round((c.ringMB === undefined ? 64 : checkNumber('evidence.clips.ringMB', c.ringMB, { min: 1, max: 16_384 })) * 1024 * 1024),
+    }
+  }
+  return {
+    path: e.path === undefined ? resolve(baseDir, 'oko-evidence') : resolvePath(checkString('evidence.path', e.path), baseDir),
+    maxBytes: Math.round((e.maxMB === undefined ? 2048 : checkNumber('evidence.maxMB', e.maxMB, { min: 1, max: 100_000_000 })) * 1024 * 1024),
+    maxAgeMs: Math.round((e.maxAgeHours === undefined ? 720 : checkNumber('evidence.maxAgeHours', e.maxAgeHours, { min: 0.001, max: 1_000_000 })) * 3_600_000),
+    ...(listen ? { listen } : {}), baseUrl, ...(clips ? { clips } : {}),
+  }
 }
 
 /** `host:port` (a port alone listens on 127.0.0.1). */

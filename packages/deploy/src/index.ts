@@ -6,5 +6,6 @@ export { defaultStages, motionProvider, type StageProvider, type StageRegistry, 
 export { parseLocated, splitPath, type LocatedText } from './locate.js'
 export { readPlateWatchlist } from './providers/plate-watchlist.js'
 export { Delivery, type DeliveryStats } from './delivery.js'
-export { checkDelivery, checkListen, type DeliveryConfig, type OutputSpec, type OutboxConfig, type MetricsConfig } from './delivery-schema.js'
-export { deploymentMetrics, MetricsServer } from './metrics.js'
+export { checkDelivery, checkListen, type DeliveryConfig, type OutputSpec, type OutboxConfig, type MetricsConfig, type EvidenceConfig } from './delivery-schema.js'
+export { deploymentMetrics, HttpEndpoint } from './metrics.js'
+export { EvidenceRecorder } from './evidence.js'

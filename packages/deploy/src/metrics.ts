@@ -1,7 +1,9 @@
+import { createReadStream } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import { Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricValue } from 'prom-client'
 import { OkoError } from '@oko/core'
 import type { HistogramSnapshot, RunStats } from '@oko/pipeline'
+import type { EvidenceStore } from '@oko/sinks'
 import type { DeliveryStats } from './delivery.js'
 
 type Labels = Record<string, string | number>
@@ -100,8 +102,12 @@ export function deploymentMetrics(stats: () => RunStats, delivery?: () => Delive
   return registry
 }
 
-/** `GET /metrics` on host:port (Prometheus text format). */
-export class MetricsServer implements AsyncDisposable {
+/**
+ * oko's small HTTP endpoint on host:port: `GET /metrics` (Prometheus text format) and
+ * `GET /evidence/<id>.jpg|mp4` (snapshots and clips of the evidence store), whichever it is given.
+ */
+export class HttpEndpoint implements AsyncDisposable {
+  /** http://host:port (the port it got, when asked for 0). */
   readonly url: string
   readonly #server: Server
 
@@ -110,22 +116,33 @@ export class MetricsServer implements AsyncDisposable {
     this.url = url
   }
 
-  static listen(registry: Registry, at: { host: string; port: number }): Promise<MetricsServer> {
+  static listen(at: { host: string; port: number }, routes: { metrics?: Registry; evidence?: EvidenceStore }, option = 'metrics.listen'): Promise<HttpEndpoint> {
     const server = createServer((req, res) => {
-      if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('oko: GET /metrics\n')
+      const path = (req.url ?? '').split('?')[0]!
+      if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405, { allow: 'GET, HEAD' }).end()
+      if (path === '/metrics' && routes.metrics) {
+        const registry = routes.metrics
+        registry.metrics().then(
+          (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(req.method === 'HEAD' ? undefined : text),
+          (error: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${error.message}\n`),
+        )
         return
       }
-      registry.metrics().then(
-        (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
-        (error: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${error.message}\n`),
-      )
+      const m = /^\/evidence\/([0-9A-Z]{26}(?:\.(?:jpg|mp4))?)$/.exec(path)
+      const found = m && routes.evidence?.get(m[1]!)
+      if (found) {
+        res.writeHead(200, { 'content-type': found.contentType, 'content-length': found.bytes, 'cache-control': 'private, max-age=31536000, immutable' })
+        if (req.method === 'HEAD') return void res.end()
+        createReadStream(found.file).on('error', () => res.destroy()).pipe(res)
+        return
+      }
+      res.writeHead(404, { 'content-type': 'text/plain' }).end(`oko: ${[routes.metrics ? 'GET /metrics' : '', routes.evidence ? 'GET /evidence/<id>.jpg|mp4' : ''].filter(Boolean).join(', ')}\n`)
     })
     return new Promise((resolve, reject) => {
-      server.once('error', (cause: NodeJS.ErrnoException) => reject(new OkoError('ERR_INVALID_OPTION', `metrics.listen: cannot listen on ${at.host}:${at.port} (${cause.code ?? cause.message}); give a free port`, { cause })))
+      server.once('error', (cause: NodeJS.ErrnoException) => reject(new OkoError('ERR_INVALID_OPTION', `${option}: cannot listen on ${at.host}:${at.port} (${cause.code ?? cause.message}); give a free port`, { cause })))
       server.listen(at.port, at.host, () => {
         const port = (server.address() as { port: number }).port
-        resolve(new MetricsServer(server, `http://${at.host.includes(':') ? `[${at.host}]` : at.host}:${port}/metrics`))
+        resolve(new HttpEndpoint(server, `http://${at.host.includes(':') ? `[${at.host}]` : at.host}:${port}`))
       })
     })
   }

@@ -13,3 +13,4 @@ export { Outbox, type OutboxOptions, type OutboxRecord, type OutboxStats, type O
 export { DeliveryLoop, DEFAULT_RETRY, backoffMs, sendSelected, type RetryPolicy, type SinkStats } from './delivery.js'
 export { accepts, checkFilter, parseFilter, hitsWatchlist, select, withoutPersonalData, FILTER_KEYS, type EventFilter } from './filter.js'
 export { toCloudEvent, toJson, forOutput, cameraOf, type CloudEvent } from './wire.js'
+export { EvidenceStore, type EvidenceStoreOptions, type EvidenceRef, type EvidenceEvent } from './evidence.js'

@@ -1,4 +1,5 @@
 import type { OkoEvent, SerializedError } from '@oko/core'
+import './evidence.js'
 
 /** An event as a CloudEvents 1.0 structured-mode JSON object (what webhooks, MQTT and NATS carry). */
 export interface CloudEvent {
@@ -29,8 +30,16 @@ export function toCloudEvent(event: OkoEvent, deployment: string): CloudEvent {
     time: new Date(event.timeMs).toISOString(),
     ...(camera === undefined ? {} : { subject: camera }),
     datacontenttype: 'application/json',
-    data: event,
+    data: withoutStoredBytes(event),
   }
+}
+
+/** An event whose snapshot is in the evidence store goes by reference: its JPEG bytes stay home. */
+function withoutStoredBytes(event: OkoEvent): OkoEvent {
+  const snapshot = (event as { snapshot?: { jpeg?: Uint8Array } }).snapshot
+  if (!snapshot?.jpeg || !event.evidence?.some((r) => r.kind === 'snapshot')) return event
+  const { jpeg: _jpeg, ...rest } = snapshot
+  return { ...event, snapshot: rest } as unknown as OkoEvent
 }
 
 /** JSON text of a value with typed byte arrays (snapshot JPEGs) as base64. */

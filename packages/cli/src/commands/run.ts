@@ -1,7 +1,7 @@
 import { OkoError, type OkoEvent } from '@oko/core'
 import type { Command } from '../command.js'
 import { ExitCode, UsageError } from '../command.js'
-import { MetricsServer, deploymentMetrics, loadDeployment, runDeployment, type Delivery, type Deployment, type DeploymentConfig, type OutputSpec } from '@oko/deploy'
+import { loadDeployment, runDeployment, type Deployment, type DeploymentConfig, type OutputSpec } from '@oko/deploy'
 import { captureFfmpegLog, type FfmpegLogCounts, type FfmpegLogLevel } from '@oko/source'
 import { formatStatsLine, formatSummary } from './summary.js'
 
@@ -44,6 +44,7 @@ export const runCommand: Command = {
     '    - nats: { url: "nats://10.0.0.3:4222", subject: oko.events, stream: OKO_EVENTS }',
     '  outbox: { path: outbox.sqlite, maxMB: 256, maxAgeHours: 168 }',
     '  metrics: { listen: "127.0.0.1:9464" }   # Prometheus: GET /metrics',
+    '  evidence: { path: evidence, listen: "127.0.0.1:9465", clips: { types: [plate], preSeconds: 5, postSeconds: 5 } }',
   ].join('\n'),
   options: {
     output: { type: 'string', short: 'o' },
@@ -85,13 +86,8 @@ export const runCommand: Command = {
     const progress = io.progress('run')
     let count = 0
     const onEvent = (_e: OkoEvent) => progress.update(++count, 'events')
-    let metrics: MetricsServer | undefined
-    const onStart = (deployment: Deployment, delivery: Delivery) => {
+    const onStart = (deployment: Deployment) => {
       if (statsEveryS !== undefined) timer = setInterval(() => io.stderr.write(formatStatsLine(deployment.stats())), statsEveryS * 1000)
-      if (config.delivery.metrics) {
-        const registry = deploymentMetrics(() => deployment.stats(), () => delivery.stats())
-        void MetricsServer.listen(registry, config.delivery.metrics).then((m) => (metrics = m), (error: Error) => io.stderr.write(`oko run: metrics: ${error.message}\n`))
-      }
     }
     // FFmpeg's own lines (hundreds for one damaged clip) come through oko: by camera, rate-limited, counted
     const ffmpeg = captureOnce({
@@ -113,7 +109,6 @@ export const runCommand: Command = {
     } finally {
       ffmpeg?.close()
       clearInterval(timer)
-      await metrics?.close()
     }
   },
 }

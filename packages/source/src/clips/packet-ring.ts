@@ -18,12 +18,16 @@ export interface RingPacket {
   readonly bytes: number
 }
 
-/** What a clip is cut from: the stream's parameters and packets from a keyframe on. */
+/**
+ * What a clip is cut from: the stream's parameters and packets from a keyframe on. Its own
+ * references (the ring may drop its copies meanwhile): `free()` it when done.
+ */
 export interface PacketWindow {
   readonly codecpar: CodecParameters
   readonly timeBase: { readonly num: number; readonly den: number }
   /** Starts with a keyframe; in decode order. */
   readonly packets: readonly RingPacket[]
+  free(): void
 }
 
 /**
@@ -100,8 +104,8 @@ export class PacketRing implements Disposable {
   /**
    * Packets for a clip of [fromUs, toUs] (source clock, µs): from the last keyframe at or before
    * `fromUs` (or the oldest held, which is a keyframe) to the last packet before `toUs`. Throws
-   * ERR_INVALID_INPUT when the ring holds nothing of that span yet. The packets stay owned by
-   * the ring: use them before the next `push`.
+   * ERR_INVALID_INPUT when the ring holds nothing of that span yet. The window holds its own
+   * references to the packets (no bytes copied): free it.
    */
   window(fromUs: number, toUs: number): PacketWindow {
     if (this.#closed) throw new OkoError('ERR_CLOSED', 'the packet ring is closed')
@@ -120,7 +124,20 @@ export class PacketRing implements Disposable {
       if (p[i]!.ptsUs + off >= toUs && p[i]!.key && i > start) break
       if (p[i]!.ptsUs + off < toUs) end = i
     }
-    return { codecpar: this.#codecpar, timeBase: this.#timeBase, packets: p.slice(start, end + 1).map((r) => ({ ...r, ptsUs: r.ptsUs + off })) }
+    const codecpar = new CodecParameters()
+    codecpar.alloc()
+    this.#codecpar.copy(codecpar)
+    const packets = p.slice(start, end + 1).map((r) => ({ ...r, packet: r.packet.clone()!, ptsUs: r.ptsUs + off }))
+    let freed = false
+    return {
+      codecpar, timeBase: { ...this.#timeBase }, packets,
+      free: () => {
+        if (freed) return
+        freed = true
+        for (const r of packets) r.packet.free()
+        codecpar.free()
+      },
+    }
   }
 
   /** Frees every packet. Idempotent. */
