@@ -58,7 +58,7 @@ export class DeliveryLoop {
   constructor(sink: Sink, outbox: Outbox, options: { batchSize?: number; retry?: RetryPolicy; onGiveUp?: (sink: string, count: number) => void } = {}) {
     this.sink = sink
     this.#outbox = outbox
-    this.#batchSize = options.batchSize ?? 100
+    this.#batchSize = options.batchSize ?? 500
     this.#retry = options.retry ?? DEFAULT_RETRY
     this.#onGiveUp = options.onGiveUp ?? (() => undefined)
     this.#unlisten = outbox.onAppend(() => this.#poke())
