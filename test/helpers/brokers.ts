@@ -96,7 +96,13 @@ export class TestBroker {
     const child = spawn(this.#binary, this.#argv, { stdio: ['ignore', 'ignore', 'pipe'] })
     child.stderr!.on('data', (c) => (this.#log = (this.#log + String(c)).slice(-4000)))
     this.#child = child
-    child.once('exit', () => { if (this.#child === child) this.#child = undefined })
+    // a test process that ends without stop() leaves no broker behind
+    const onExit = () => child.kill('SIGKILL')
+    process.once('exit', onExit)
+    child.once('exit', () => {
+      process.off('exit', onExit)
+      if (this.#child === child) this.#child = undefined
+    })
     try {
       await waitForPort(this.port)
     } catch (error) {

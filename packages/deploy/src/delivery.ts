@@ -77,7 +77,15 @@ export class Delivery {
   async deliver(batch: readonly OkoEvent[]): Promise<void> {
     if (this.#outbox) {
       const wanted = batch.filter((e) => this.#wanted(e))
-      if (wanted.length > 0) this.#outbox.append(wanted)
+      try {
+        if (wanted.length > 0) this.#outbox.append(wanted)
+      } catch {
+        // a full disk or a broken database file: these events are lost to the remote outputs, counted and reported; the run goes on
+        for (const loop of this.#loops) {
+          const n = wanted.filter((e) => accepts(loop.sink.filter, e)).length
+          if (n > 0) this.#countDrop(`outbox:${loop.sink.name}`, 'error', n)
+        }
+      }
     }
     for (const sink of this.#local) {
       await sendSelected(sink, batch)

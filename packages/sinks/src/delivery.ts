@@ -103,7 +103,15 @@ export class DeliveryLoop {
     await this.sink.open?.().catch((error: unknown) => { this.#lastError = (error as Error).message })
     let attempt = 0
     while (!this.#stop.signal.aborted) {
-      const records = this.#outbox.read(this.sink.name, this.#batchSize)
+      let records
+      try {
+        records = this.#outbox.read(this.sink.name, this.#batchSize)
+      } catch (error) {
+        // the outbox file could not be read (disk trouble): wait and try again, never end the process
+        this.#lastError = (error as Error).message
+        await this.#sleep(backoffMs(++attempt, this.#retry))
+        continue
+      }
       if (records.length === 0) {
         if (this.#draining) await this.#sleep(20)
         else await this.#idle()
@@ -113,6 +121,7 @@ export class DeliveryLoop {
       const lastSeq = records[records.length - 1]!.seq
       try {
         if (events.length > 0) await this.sink.send(events)
+        // (an ack that fails to be written means the batch goes again: duplicates, never a loss)
         this.#outbox.ack(this.sink.name, lastSeq)
         this.#delivered += events.length
         this.#skipped += records.length - events.length
@@ -122,7 +131,11 @@ export class DeliveryLoop {
         this.#lastError = (error as Error).message
         const retryable = !(error instanceof DeliveryError) || error.retryable
         if (!retryable) {
-          this.#outbox.ack(this.sink.name, lastSeq)
+          try {
+            this.#outbox.ack(this.sink.name, lastSeq)
+          } catch {
+            continue
+          }
           this.#failed += events.length
           this.#onGiveUp(this.sink.name, events.length)
           continue
