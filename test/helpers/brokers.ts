@@ -1,6 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { createConnection, createServer } from 'node:net'
+import { userInfo } from 'node:os'
 import { join } from 'node:path'
 import { OkoError } from '@oko/core'
 
@@ -60,18 +61,32 @@ export class TestBroker {
     this.url = `${scheme}://127.0.0.1:${port}`
   }
 
-  /** mosquitto with persistence (queued QoS 1 messages of persistent sessions survive a restart). */
-  static async mosquitto(dir: string): Promise<TestBroker | undefined> {
+  /**
+   * mosquitto with persistence (queued QoS 1 messages of persistent sessions survive a restart);
+   * with `secure`, TLS only (a self-signed certificate for 127.0.0.1, made here with openssl:
+   * `ca.pem` in `dir`) and a user `oko` with password `s3cret`.
+   */
+  static async mosquitto(dir: string, options: { secure?: boolean } = {}): Promise<TestBroker | undefined> {
     const binary = brokerBinary('mosquitto')
     if (!binary) return undefined
     const port = await freePort()
     mkdirSync(dir, { recursive: true })
     const conf = join(dir, 'mosquitto.conf')
-    writeFileSync(conf, [
-      `listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence true', `persistence_location ${dir}/`,
-      'max_queued_messages 0', 'log_dest stderr', 'log_type error', '',
-    ].join('\n'))
-    const broker = new TestBroker(binary, ['-c', conf], port, 'mqtt')
+    // started as root, mosquitto switches to its own user, which cannot read a private temporary folder
+    const lines = [`user ${userInfo().username}`, `listener ${port} 127.0.0.1`, 'persistence true', `persistence_location ${dir}/`, 'max_queued_messages 0', 'log_dest stderr', 'log_type error']
+    if (options.secure) {
+      const run = (cmd: string, args: string[]) => {
+        const r = spawnSync(cmd, args, { cwd: dir, encoding: 'utf8' })
+        if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr ?? r.error}`)
+      }
+      run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'])
+      run('mosquitto_passwd', ['-b', '-c', join(dir, 'passwd'), 'oko', 's3cret'])
+      lines.push(`certfile ${join(dir, 'ca.pem')}`, `keyfile ${join(dir, 'key.pem')}`, 'allow_anonymous false', `password_file ${join(dir, 'passwd')}`)
+    } else {
+      lines.push('allow_anonymous true')
+    }
+    writeFileSync(conf, `${lines.join('\n')}\n`)
+    const broker = new TestBroker(binary, ['-c', conf], port, options.secure ? 'mqtts' : 'mqtt')
     await broker.start()
     return broker
   }

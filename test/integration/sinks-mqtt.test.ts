@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import mqtt, { type MqttClient } from 'mqtt'
@@ -93,4 +93,34 @@ describe.skipIf(brokerBinary('mosquitto') === undefined)('MQTT sink against mosq
     expect(loop.stats().retries).toBeGreaterThan(0)
     expect(outbox.stats().sinks.mqtt!.dropped).toBe(0)
   }, OUTAGE_MS + 90_000)
+
+  it('mqtts with a CA file and username/password: delivered; a wrong password never connects and every send fails to be retried', async () => {
+    const secure = await TestBroker.mosquitto(join(dir, 'secure'), { secure: true })
+    try {
+      const ca = join(dir, 'secure', 'ca.pem')
+      const got: string[] = []
+      const reader = await mqtt.connectAsync(secure!.url, { ca: readFileSync(ca), username: 'oko', password: 's3cret', clientId: 'tls-reader' })
+      reader.on('message', (_t, payload) => got.push((JSON.parse(payload.toString()) as CloudEvent).id))
+      await reader.subscribeAsync('tls/events', { qos: 1 })
+      const make = eventMaker()
+      const list = Array.from({ length: 5 }, (_, i) => make('gate', i))
+      const sink = new MqttSink({ url: secure!.url, prefix: 'tls', ca, username: 'oko', password: 's3cret' })
+      await sink.open()
+      await until(() => sink.up, 10_000, 'the TLS connection')
+      await sink.send(list)
+      await until(() => got.length >= 5, 10_000, 'the events over TLS')
+      expect(got).toEqual(list.map((e) => e.id))
+      await sink.close()
+      await reader.endAsync()
+      const wrong = new MqttSink({ url: secure!.url, prefix: 'tls', ca, username: 'oko', password: 'nope' })
+      await wrong.open()
+      await new Promise((r) => setTimeout(r, 1000))
+      expect(wrong.up).toBe(false)
+      await expect(wrong.send(list)).rejects.toMatchObject({ retryable: true })
+      await wrong.close()
+      await expect(new MqttSink({ url: secure!.url, ca: join(dir, 'missing.pem') }).open()).rejects.toThrow(`mqtt.ca: cannot read ${join(dir, 'missing.pem')} (ENOENT)`)
+    } finally {
+      await secure?.stop()
+    }
+  })
 })
