@@ -9,6 +9,7 @@
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, rmSync, existsSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
+import { Writable } from 'node:stream'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { setFlagsFromString } from 'node:v8'
@@ -91,7 +92,7 @@ const result = await runDeployment(config, {
     counts[e.type] = (counts[e.type] ?? 0) + 1
     if (e.type === 'source') states.push(`${Math.round((Date.now() - started) / 1000)}s ${e.state}`)
   },
-  write: () => {},
+  stdout: new Writable({ write: (_c, _e, done) => done() }),
 })
 clearInterval(timer)
 process.stderr.write('\n')

@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type EventOf, type OkoEvent } from '@oko/core'
-import { EventEncoder } from '@oko/pipeline'
+import { EventEncoder } from '@oko/sinks'
 import { writeStillClip } from '@oko/samples'
 import { decodeImage, setFfmpegLogLevel } from '@oko/source'
 import { parseDeployment, runDeployment } from '@oko/deploy'
 import { RtspTestServer } from './source-rtsp-server.js'
 import { evaluationDataDir } from '../helpers/data.js'
+import { bytesSink } from '../helpers/events.js'
 
 // End to end on a live camera: an RTSP server on 127.0.0.1 loops a clip (made at run time) in
 // which a real plate photo drives through at 25 fps, faster than one reader thread can read every
@@ -52,7 +53,7 @@ describe.skipIf(!data)('e2e: a live RTSP camera with motion + plates', () => {
     const encoded: Uint8Array[] = []
     const result = await runDeployment(config, {
       signal: stop.signal,
-      write: (bytes) => void encoded.push(bytes),
+      stdout: bytesSink(encoded),
       onEvent: (e) => {
         events.push(e)
         if (e.type === 'plate' && e.watchlist?.length) stop.abort()

@@ -4,8 +4,9 @@ import { FramePool, InferencePool, Pipeline, PASS, workerStage, type PipelineRun
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type EchoWorker from '../fixtures/workers/echo.mjs'
 import { TestSource, brightGate, collect, tick } from '../unit/pipeline-helpers.js'
-import { EventEncoder as Encoder } from '@oko/pipeline'
+import { EventEncoder as Encoder } from '@oko/sinks'
 import { parseDeployment, runDeployment, type StageRegistry } from '@oko/deploy'
+import { bytesSink } from '../helpers/events.js'
 
 // Workers load @oko/pipeline/worker from dist/: `pnpm --filter @oko/pipeline build` first.
 const echoUrl = new URL('../fixtures/workers/echo.mjs', import.meta.url)
@@ -283,7 +284,7 @@ describe('a deployment with a worker stage', () => {
     }
     const config = parseDeployment('cameras:\n  - { id: a, url: a.mp4 }\n  - { id: b, url: b.mp4 }\nstages: [motion, echo]\n', { baseDir: '/x', registry })
     const chunks: Uint8Array[] = []
-    const result = await runDeployment(config, { registry, openSource: async (c) => new TestSource(c.id, { frames: 6 }), write: (b) => void chunks.push(b) })
+    const result = await runDeployment(config, { registry, openSource: async (c) => new TestSource(c.id, { frames: 6 }), stdout: bytesSink(chunks) })
     const events = Encoder.decode(Buffer.concat(chunks), 'jsonl')
     expect(made).toBe(1)
     expect(events.filter((e) => e.type === 'motion')).toHaveLength(12)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { OkoEvent } from '@oko/core'
-import { EventEncoder } from '@oko/pipeline'
+import { EventEncoder } from '@oko/sinks'
 import type { PlateEvent } from '@oko/plates'
 
 const plate = (jpeg: Uint8Array): OkoEvent => ({

@@ -1,8 +1,9 @@
 import { InvalidOptionError, defineStage } from '@oko/core'
-import { EventEncoder } from '@oko/pipeline'
+import { EventEncoder } from '@oko/sinks'
 import { describe, expect, it } from 'vitest'
 import { parseDeployment, runDeployment, type StageRegistry } from '@oko/deploy'
 import { TestSource } from './pipeline-helpers.js'
+import { bytesSink } from '../helpers/events.js'
 
 const GOOD = `# two cameras
 cameras:
@@ -111,7 +112,7 @@ describe('runDeployment', () => {
     const result = await runDeployment(config, {
       registry: testRegistry,
       openSource: async (c) => new TestSource(c.id, { frames: 10 }),
-      write: (b) => void chunks.push(b),
+      stdout: bytesSink(chunks),
     })
     const events = EventEncoder.decode(Buffer.concat(chunks), 'msgpack')
     expect(events.filter((e) => e.type === 'motion' && e.cameraId === 'a')).toHaveLength(10)
@@ -129,7 +130,7 @@ describe('runDeployment', () => {
         if (c.id === 'gone') throw Object.assign(new Error(`camera "gone": file not found: ${c.url}`), { code: 'ERR_FILE_NOT_FOUND' })
         return new TestSource(c.id, { frames: 3 })
       },
-      write: (b) => void chunks.push(b),
+      stdout: bytesSink(chunks),
     })
     const events = EventEncoder.decode(Buffer.concat(chunks), 'jsonl')
     expect(events[0]).toMatchObject({ type: 'error', cameraId: 'gone', stage: 'source', fatal: false, error: { code: 'ERR_FILE_NOT_FOUND' } })

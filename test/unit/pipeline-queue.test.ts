@@ -1,6 +1,7 @@
 import { BoundedQueue, InvalidOptionError, OkoError, checkEdgeOptions, pixelsAt } from '@oko/core'
 import type { Frame, OkoEvent } from '@oko/core'
-import { EventBus, EventEncoder, FairQueue, FramePool, Histogram, LatencyRing, frameFromMessage } from '@oko/pipeline'
+import { EventEncoder } from '@oko/sinks'
+import { EventBus, FairQueue, FramePool, Histogram, LatencyRing, frameFromMessage } from '@oko/pipeline'
 import { describe, expect, it } from 'vitest'
 import { collect } from './pipeline-helpers.js'
 

@@ -1,10 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { DroppedEvent, Envelope, MotionEvent, StageContext } from '@oko/core'
 import { defineStage, pixelsAt } from '@oko/core'
-import { EventEncoder, FramePool, Pipeline, queuedStage } from '@oko/pipeline'
+import { FramePool, Pipeline, queuedStage } from '@oko/pipeline'
+import { EventEncoder } from '@oko/sinks'
 import { describe, expect, it } from 'vitest'
 import { Deployment, parseDeployment, runDeployment, type StageProvider, type StageRegistry } from '@oko/deploy'
 import { TestSource, brightGate, collect } from './pipeline-helpers.js'
+import { bytesSink } from '../helpers/events.js'
 
 /** A slow model stage: records what it saw (camera, seq, first luma byte of the frame it got). */
 function slowStage(delayMs: number, seen: { camera: string; seq: number; luma: number }[]) {
@@ -164,7 +166,7 @@ describe('deployments: stages side by side, and cameras at run time', () => {
     const config = parseDeployment('cameras:\n  - { id: a, url: a.mp4 }\n  - { id: b, url: b.mp4 }\nstages: [gate, [left, right]]\n', { baseDir: '/x', registry })
     expect(config.order).toEqual(['gate', ['left', 'right']])
     const chunks: Uint8Array[] = []
-    const result = await runDeployment(config, { registry, openSource: async (c) => new TestSource(c.id, { frames: 12 }), write: (b) => void chunks.push(b) })
+    const result = await runDeployment(config, { registry, openSource: async (c) => new TestSource(c.id, { frames: 12 }), stdout: bytesSink(chunks) })
     const ends = EventEncoder.decode(Buffer.concat(chunks), 'jsonl').filter((e): e is MotionEvent => e.type === 'motion' && e.seq < 0)
     expect(ends.map((e) => [e.cameraId, e.seq, e.score]).sort()).toEqual([['a', -1, 12], ['a', -2, 12], ['b', -1, 12], ['b', -2, 12]])
     expect(result.summary).toMatchObject({ framesIn: 24, droppedTotal: 0, errors: 0, outputs: 48 })

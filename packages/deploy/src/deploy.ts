@@ -1,6 +1,9 @@
-import type { FrameSource, OkoEvent, SerializedError, Stage } from '@oko/core'
-import { InvalidOptionError, OkoError, serializeError } from '@oko/core'
-import { EventEncoder, Pipeline, type PipelineRun, type RunStats, type RunSummary, type SubscribeOptions, type Subscription, type WorkerStage } from '@oko/pipeline'
+import type { FrameSource, OkoEvent, Stage } from '@oko/core'
+import { EVENT_VERSION, InvalidOptionError, OkoError, newId, serializeError } from '@oko/core'
+import { EvidenceRecorder } from './evidence.js'
+import { HttpEndpoint, deploymentMetrics } from './metrics.js'
+import { Delivery, type DeliveryStats } from './delivery.js'
+import { Pipeline, type PipelineRun, type RunStats, type RunSummary, type SubscribeOptions, type Subscription, type WorkerStage } from '@oko/pipeline'
 import { Source, isLiveUrl } from '@oko/source'
 import { KernelModule } from '@oko/wasm'
 import { ResourcePool } from './resources.js'
@@ -230,42 +233,119 @@ export interface DeploymentHooks {
   readonly openSource?: (camera: CameraConfig) => Promise<FrameSource>
   readonly registry?: StageRegistry
   readonly signal?: AbortSignal
-  /** Receives each encoded event (the output's bytes). */
-  readonly write: (bytes: Uint8Array) => void | Promise<void>
+  /** Where `stdout` outputs write. Default `process.stdout`. */
+  readonly stdout?: NodeJS.WritableStream
   /** Called for each event before it is written (for progress). */
   readonly onEvent?: (event: OkoEvent) => void
-  /** Called once the deployment runs (for live stats). */
-  readonly onStart?: (deployment: Deployment) => void
+  /** Called once the deployment runs (for live stats and metrics). */
+  readonly onStart?: (deployment: Deployment, delivery: Delivery) => void
 }
 
 export interface DeploymentResult {
   readonly summary: RunSummary
   /** Cameras that could not be opened (each also reported as an `error` event). */
   readonly failedCameras: readonly string[]
+  readonly delivery: DeliveryStats
 }
 
 /**
- * Runs a validated deployment to its end and writes every event through one encoder (the
- * config's output format): what `oko run` does. Closes what it opened.
+ * Runs a validated deployment to its end and sends every event to the config's outputs (files
+ * and stdout as they come; webhooks and brokers through the durable outbox): what `oko run`
+ * does. Output files are created before any camera opens. Closes what it opened; events not yet
+ * delivered when it ends (after `outbox.drainSeconds`) stay in the outbox for the next start.
  */
-export async function runDeployment(config: DeploymentConfig, hooks: DeploymentHooks): Promise<DeploymentResult> {
-  const encoder = new EventEncoder(config.output.format)
-  const deployment = await Deployment.start(config, {
-    ...(hooks.openSource ? { openSource: hooks.openSource } : {}),
-    ...(hooks.registry ? { registry: hooks.registry } : {}),
-    ...(hooks.signal ? { signal: hooks.signal } : {}),
-  })
-  try {
-    hooks.onStart?.(deployment)
-    for await (const event of deployment.events) {
-      hooks.onEvent?.(event)
-      // Outputs go to command centres: error events carry code and message, not stacks.
-      await hooks.write(encoder.encode(event.type === 'error' ? { ...event, error: withoutStack(event.error) } : event))
-    }
-    return { summary: await deployment.completion, failedCameras: deployment.failedCameras() }
-  } finally {
-    await deployment.close().catch(() => undefined)
+export async function runDeployment(config: DeploymentConfig, hooks: DeploymentHooks = {}): Promise<DeploymentResult> {
+  const delivery = Delivery.open(config.delivery, hooks.stdout ? { stdout: hooks.stdout } : {})
+  const evidence = config.delivery.evidence ? new EvidenceRecorder(config.delivery.evidence) : undefined
+  const open = hooks.openSource ?? openCamera
+  const openSource = async (camera: CameraConfig): Promise<FrameSource> => {
+    const source = await open(camera)
+    const ring = evidence?.ringFor(camera.id)
+    if (ring && source instanceof Source) source.recordPackets(ring)
+    return source
   }
+  let started: Deployment | undefined
+  const endpoints: HttpEndpoint[] = []
+  try {
+    started = await Deployment.start(config, {
+      openSource,
+      ...(hooks.registry ? { registry: hooks.registry } : {}),
+      ...(hooks.signal ? { signal: hooks.signal } : {}),
+    })
+    endpoints.push(...(await openEndpoints(config, started, delivery, evidence)))
+  } catch (error) {
+    await started?.close().catch(() => undefined)
+    await delivery.close(0).catch(() => undefined)
+    evidence?.close()
+    throw error
+  }
+  const deployment = started
+  let failure: unknown
+  const ticker = evidence ? setInterval(() => void evidence.tick(), 250) : undefined
+  try {
+    delivery.start((event) => deployment.run.publish(event))
+    // clip events come when a clip is written, which can be after the run's bus has ended: they go straight to the outputs
+    let clipWrites: Promise<void> = Promise.resolve()
+    evidence?.start((init) => {
+      const event = { id: newId(), v: EVENT_VERSION, timeMs: Date.now(), ...init } as OkoEvent
+      hooks.onEvent?.(event)
+      clipWrites = clipWrites.then(() => delivery.deliver([event]))
+      // a failed write is thrown where the run awaits clipWrites, not as an unhandled rejection
+      clipWrites.catch(() => undefined)
+    })
+    hooks.onStart?.(deployment, delivery)
+    const events = deployment.events
+    let batch: OkoEvent[] = []
+    for await (const raw of events) {
+      const event = evidence ? evidence.process(raw) : raw
+      hooks.onEvent?.(event)
+      batch.push(event)
+      // what is queued now goes in one outbox transaction
+      if (events.size === 0 || batch.length >= 256) {
+        await delivery.deliver(batch)
+        batch = []
+        void evidence?.tick()
+      }
+    }
+    if (batch.length > 0) await delivery.deliver(batch)
+    // clips still waiting for their post-roll are cut from what the rings hold
+    await evidence?.finish()
+    await clipWrites
+    const summary = await deployment.completion
+    return { summary, failedCameras: deployment.failedCameras(), delivery: delivery.stats() }
+  } catch (error) {
+    failure = error
+    throw error
+  } finally {
+    clearInterval(ticker)
+    await deployment.close().catch(() => undefined)
+    await Promise.allSettled(endpoints.map((e) => e.close()))
+    evidence?.close()
+    // a lost write to a local output must not end as success
+    const closing = delivery.close()
+    if (failure === undefined) await closing
+    else await closing.catch(() => undefined)
+  }
+}
+
+/** The metrics and evidence endpoints the config asks for (one server where they share host:port). */
+async function openEndpoints(config: DeploymentConfig, deployment: Deployment, delivery: Delivery, evidence: EvidenceRecorder | undefined): Promise<HttpEndpoint[]> {
+  const m = config.delivery.metrics
+  const e = config.delivery.evidence?.listen
+  const registry = m ? deploymentMetrics(() => deployment.stats(), () => delivery.stats()) : undefined
+  const out: HttpEndpoint[] = []
+  try {
+    if (m && e && m.host === e.host && m.port === e.port) {
+      out.push(await HttpEndpoint.listen(m, { metrics: registry!, evidence: evidence!.store }))
+    } else {
+      if (m) out.push(await HttpEndpoint.listen(m, { metrics: registry! }))
+      if (e) out.push(await HttpEndpoint.listen(e, { evidence: evidence!.store }, 'evidence.listen'))
+    }
+  } catch (error) {
+    await Promise.allSettled(out.map((x) => x.close()))
+    throw error
+  }
+  return out
 }
 
 async function openCamera(camera: CameraConfig): Promise<FrameSource> {
@@ -293,9 +373,4 @@ function entryOf(camera: CameraConfig): Record<string, unknown> {
     masks: masks.map((m) => m.map((p) => [p.x, p.y])),
     zones: zones.map((z) => ({ ...z, polygon: z.polygon.map((p) => [p.x, p.y]) })),
   }
-}
-
-function withoutStack(error: SerializedError): SerializedError {
-  const { stack: _stack, cause, ...rest } = error
-  return cause ? { ...rest, cause: withoutStack(cause) } : rest
 }

@@ -5,3 +5,7 @@ export { MAX_WATCHLIST_BYTES, validateDeployment, validateCamera, type ConfigEnv
 export { defaultStages, motionProvider, type StageProvider, type StageRegistry, type SharedResources } from './stages.js'
 export { parseLocated, splitPath, type LocatedText } from './locate.js'
 export { readPlateWatchlist } from './providers/plate-watchlist.js'
+export { Delivery, type DeliveryStats } from './delivery.js'
+export { checkDelivery, checkListen, type DeliveryConfig, type OutputSpec, type OutboxConfig, type MetricsConfig, type EvidenceConfig } from './delivery-schema.js'
+export { deploymentMetrics, HttpEndpoint } from './metrics.js'
+export { EvidenceRecorder } from './evidence.js'

@@ -5,9 +5,10 @@ import {
   InvalidOptionError, checkArray, checkBoolean, checkEdgeOptions, checkKnownKeys, checkNumber, checkObject, checkOneOf, checkString,
   describeValue,
 } from '@oko/core'
-import type { EventFormat } from '@oko/pipeline'
+import type { EventFormat } from '@oko/sinks'
 import { checkStreamUrl, urlParts } from '@oko/source'
 import type { StageRegistry } from './stages.js'
+import { DELIVERY_KEYS, checkDelivery, type DeliveryConfig } from './delivery-schema.js'
 
 export interface ZoneConfig {
   readonly name: string
@@ -53,12 +54,15 @@ export interface DeploymentConfig {
   readonly stages: readonly StageConfig[]
   /** The pipeline's shape by stage name: one after the other, a list inside runs side by side (`[motion, objects, [plates, faces]]`). */
   readonly order: readonly (string | readonly string[])[]
+  /** The single `output:` of older configs (also the first of `delivery.outputs` when `outputs:` is absent). */
   readonly output: OutputConfig
+  /** Sinks, outbox and metrics (`name`, `outputs`, `outbox`, `metrics`). */
+  readonly delivery: DeliveryConfig
   readonly edge: EdgeOptions
   readonly events: { readonly capacity?: number; readonly overflow?: 'block' | 'drop-oldest' }
 }
 
-const TOP_KEYS = ['cameras', 'stages', 'output', 'edge', 'events'] as const
+const TOP_KEYS = ['cameras', 'stages', 'output', 'edge', 'events', ...DELIVERY_KEYS] as const
 const CAMERA_KEYS = ['id', 'url', 'main', 'password_file', 'fps', 'live', 'transport', 'scale', 'keyframesOnly', 'loop', 'realtime', 'masks', 'zones', 'stages'] as const
 
 /** Largest watchlist file a config may name (plates: ~5 million lines; faces: ~130,000 descriptors). */
@@ -117,11 +121,13 @@ export function validateDeployment(raw: unknown, options: ValidateOptions): Depl
   })
   const events = checkObject('events', top.events, {})
   checkKnownKeys('events', events, ['capacity', 'overflow'])
+  const output = checkOutput(top.output, options.baseDir)
   return {
     cameras,
     stages,
     order,
-    output: checkOutput(top.output, options.baseDir),
+    output,
+    delivery: checkDelivery(top, output, options.baseDir),
     edge: checkEdgeOptions('edge', top.edge),
     events: {
       ...(events.capacity !== undefined ? { capacity: checkNumber('events.capacity', events.capacity, { min: 1, max: 1_000_000, integer: true }) } : {}),

@@ -17,3 +17,4 @@ export { redactUrl, isLiveUrl, defaultCameraId, checkStreamUrl, urlParts, KNOWN_
 export { captureFfmpegLog, setFfmpegLogLevel, type FfmpegLogCapture, type FfmpegLogCounts, type FfmpegLogLevel, type FfmpegLogOptions, type FfmpegMessage } from './log.js'
 export { decodeImage, decodeImageFile } from './image.js'
 export type { DecodedImage, DecodeImageOptions } from './image.js'
+export { PacketRing, writeClip, type PacketRingOptions, type PacketWindow, type RingPacket, type ClipInfo } from './clips/index.js'

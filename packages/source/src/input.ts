@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs'
 import { OkoError } from '@oko/core'
-import { Codec, CodecContext, Dictionary, FFmpegError, FormatContext, avGetCodecName, avGetPixFmtName, type Frame as AvFrame, type Packet } from 'node-av/lib'
+import { Codec, CodecContext, type CodecParameters, Dictionary, FFmpegError, FormatContext, avGetCodecName, avGetPixFmtName, type Frame as AvFrame, type Packet } from 'node-av/lib'
 import {
   AVDISCARD_ALL, AVERROR_DECODER_NOT_FOUND, AVERROR_ENOENT, AVERROR_EXIT, AVERROR_HTTP_FORBIDDEN,
   AVERROR_HTTP_UNAUTHORIZED, AVMEDIA_TYPE_VIDEO, AV_NOPTS_VALUE,
@@ -80,6 +80,10 @@ export class VideoInput {
   readonly #cc: CodecContext
   readonly streamIndex: number
   readonly timeBase: { readonly num: number; readonly den: number }
+  /** The video stream's codec parameters (clips copy them). */
+  get codecpar(): CodecParameters {
+    return this.#fc.streams[this.streamIndex]!.codecpar
+  }
   readonly info: VideoStreamInfo
   /** Stream start time in stream time base (0 when unknown). */
   readonly startPts: bigint

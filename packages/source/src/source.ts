@@ -4,6 +4,7 @@ import { AVERROR_EAGAIN, AVERROR_EOF, AV_NOPTS_VALUE, AV_PKT_FLAG_CORRUPT } from
 import { sleep } from './backoff.js'
 import { FrameConverter } from './convert.js'
 import { VideoInput, type VideoStreamInfo } from './input.js'
+import type { PacketRing } from './clips/packet-ring.js'
 import { MainStream } from './main-stream.js'
 import { Notices } from './notices.js'
 import { resolveSourceOptions, type ResolvedSourceOptions, type SourceOptions } from './options.js'
@@ -91,6 +92,8 @@ export class Source implements FrameSource {
   #closing: Promise<void> | undefined
   /** Aborted by close(): wakes backoff and pacing waits. */
   readonly #closeController = new AbortController()
+  /** Where video packets are also kept for clips (`recordPackets`). */
+  #packetRing: PacketRing | undefined
   #buffers: RunBuffers | undefined
   #state: SourceState | 'idle' = 'idle'
   #seq = 0
@@ -137,6 +140,11 @@ export class Source implements FrameSource {
       throw error
     }
     return new Source(o, input, main)
+  }
+
+  /** Keeps this stream's compressed video packets in `ring` too (for clips), or stops with undefined. */
+  recordPackets(ring: PacketRing | undefined): void {
+    this.#packetRing = ring
   }
 
   /** Codec, size, frame rate and container of the stream as last connected; undefined before. */
@@ -246,6 +254,7 @@ export class Source implements FrameSource {
       }
       readErrors = 0
       if (pkt.streamIndex !== input.streamIndex) { pkt.unref(); continue }
+      this.#packetRing?.push(pkt, input, this.#ptsOffsetUs)
       lastVideoMs = Date.now()
       if ((pkt.flags & AV_PKT_FLAG_CORRUPT) !== 0) {
         this.#stats.corruptPackets++

@@ -1,8 +1,7 @@
-import { createWriteStream, openSync } from 'node:fs'
 import { OkoError, type OkoEvent } from '@oko/core'
 import type { Command } from '../command.js'
 import { ExitCode, UsageError } from '../command.js'
-import { loadDeployment, runDeployment, type Deployment, type DeploymentConfig } from '@oko/deploy'
+import { loadDeployment, runDeployment, type Deployment, type DeploymentConfig, type OutputSpec } from '@oko/deploy'
 import { captureFfmpegLog, type FfmpegLogCounts, type FfmpegLogLevel } from '@oko/source'
 import { formatStatsLine, formatSummary } from './summary.js'
 
@@ -12,7 +11,8 @@ export const runCommand: Command = {
   usage: 'run <config.yaml|json> [--output <file>] [--format jsonl|msgpack] [--stats <s>] [--ffmpeg-log <level>] [--check] [--quiet]',
   description: [
     'Opens every camera of the config, runs the motion gate (and the stages listed) over all of',
-    'them in one process, and writes events as JSON lines to stdout (default) or to a file. A',
+    'them in one process, and sends events to its outputs: JSON lines on stdout (default), files,',
+    'webhooks, MQTT and NATS (those three through a durable outbox: at-least-once, in order). A',
     'camera that cannot be opened is reported as an error event; the others keep running.',
     'Ctrl-C stops the run: queued work is dropped and counted, the summary goes to stderr.',
     '',
@@ -37,7 +37,14 @@ export const runCommand: Command = {
     '    - motion                 # or - motion: { threshold: 20 }',
     '    - plates: { countries: [ua, europe], watchlist: stolen.txt, threads: 1 }',
     '    - faces: { watchlist: staff.watchlist, threshold: 0.5, threads: 1 }',
-    '  output: { type: file, path: events.jsonl, format: jsonl }',
+    '  outputs:                   # several at once; webhooks and brokers through a durable outbox',
+    '    - file: events.jsonl',
+    '    - mqtt: { url: "mqtt://10.0.0.2:1883", prefix: oko, types: [plate, face] }',
+    '    - webhook: { url: "https://centre.example/oko", secret: s3cret, personalData: false }',
+    '    - nats: { url: "nats://10.0.0.3:4222", subject: oko.events, stream: OKO_EVENTS }',
+    '  outbox: { path: outbox.sqlite, maxMB: 256, maxAgeHours: 168 }',
+    '  metrics: { listen: "127.0.0.1:9464" }   # Prometheus: GET /metrics',
+    '  evidence: { path: evidence, listen: "127.0.0.1:9465", clips: { types: [plate], preSeconds: 5, postSeconds: 5 } }',
   ].join('\n'),
   options: {
     output: { type: 'string', short: 'o' },
@@ -61,66 +68,47 @@ export const runCommand: Command = {
     const format = args.values.format
     if (format !== undefined && format !== 'jsonl' && format !== 'msgpack') throw new UsageError(`--format: expected "jsonl" or "msgpack", received "${String(format)}"`)
     let config: DeploymentConfig = loadDeployment(file, { env: io.env })
-    const outPath = typeof args.values.output === 'string' ? args.values.output : config.output.path
-    config = {
-      ...config,
-      output: {
-        type: outPath === undefined ? 'stdout' : 'file',
-        format: (format as 'jsonl' | 'msgpack' | undefined) ?? config.output.format,
-        ...(outPath !== undefined ? { path: outPath } : {}),
-      },
-    }
+    config = withOutputOverride(config, typeof args.values.output === 'string' ? args.values.output : undefined, format as 'jsonl' | 'msgpack' | undefined)
+    const outputs = config.delivery.outputs
     if (args.values.check) {
-      io.stdout.write(`${file}: ok, ${config.cameras.length} camera(s) [${config.cameras.map((c) => c.id).join(', ')}], stages [${config.stages.map((s) => s.name).join(', ')}], events to ${config.output.path ?? 'stdout'} (${config.output.format})\n`)
+      io.stdout.write(`${file}: ok, ${config.cameras.length} camera(s) [${config.cameras.map((c) => c.id).join(', ')}], stages [${config.stages.map((s) => s.name).join(', ')}], events to ${outputs.map(describeOutput).join(', ')}\n`)
       return ExitCode.ok
     }
     const stdout = io.stdout as NodeJS.WritableStream & { isTTY?: boolean }
-    if (config.output.type === 'stdout' && config.output.format === 'msgpack' && stdout.isTTY) {
+    if (outputs.some((o) => o.kind === 'stdout' && o.format === 'msgpack') && stdout.isTTY) {
       throw new UsageError('msgpack is binary: send it to a file (--output events.msgpack) or a pipe, not a terminal')
-    }
-    const sink: NodeJS.WritableStream = config.output.type === 'file' ? openOutput(config.output.path!) : io.stdout
-    // A write error (disk full, pipe closed) ends the run with its message instead of an unhandled 'error' event.
-    let sinkError: Error | undefined
-    let wakeWriter: (() => void) | undefined
-    const onSinkError = (error: Error) => { sinkError ??= error; wakeWriter?.() }
-    sink.on('error', onSinkError)
-    const failed = (error: Error) => new OkoError('ERR_DATA', `cannot write events to ${config.output.path ?? 'stdout'}: ${error.message}`, { cause: error })
-    const write = async (bytes: Uint8Array) => {
-      if (!sinkError && !sink.write(bytes) && !sinkError) {
-        await new Promise<void>((resolve) => { wakeWriter = resolve; sink.once('drain', resolve) })
-        wakeWriter = undefined
-      }
-      if (sinkError) throw failed(sinkError)
     }
     const ffmpegLevel = args.values['ffmpeg-log'] ?? 'error'
     if (!FFMPEG_LEVELS.includes(ffmpegLevel as FfmpegLogLevel)) throw new UsageError(`--ffmpeg-log: expected one of ${FFMPEG_LEVELS.join(', ')}, received "${String(ffmpegLevel)}"`)
     const statsEveryS = args.values.stats === undefined ? undefined : Number(args.values.stats)
     if (statsEveryS !== undefined && !(statsEveryS > 0)) throw new UsageError(`--stats: expected a number of seconds > 0, received "${String(args.values.stats)}"`)
     let timer: NodeJS.Timeout | undefined
-    const onStart = (deployment: Deployment) => {
-      if (statsEveryS !== undefined) timer = setInterval(() => io.stderr.write(formatStatsLine(deployment.stats())), statsEveryS * 1000)
-    }
     const progress = io.progress('run')
     let count = 0
     const onEvent = (_e: OkoEvent) => progress.update(++count, 'events')
+    const onStart = (deployment: Deployment) => {
+      if (statsEveryS !== undefined) timer = setInterval(() => io.stderr.write(formatStatsLine(deployment.stats())), statsEveryS * 1000)
+    }
     // FFmpeg's own lines (hundreds for one damaged clip) come through oko: by camera, rate-limited, counted
     const ffmpeg = captureOnce({
       level: ffmpegLevel as FfmpegLogLevel,
       onMessage: (m) => io.stderr.write(`oko run: ffmpeg ${m.level}${m.cameraId ? ` [${m.cameraId}]` : ''}: ${m.text}${m.suppressed > 0 ? ` (and ${m.suppressed} similar)` : ''}\n`),
     })
     try {
-      const result = await runDeployment(config, { write, onEvent, onStart, signal: io.signal })
+      const result = await runDeployment(config, { stdout: io.stdout, onEvent, onStart, signal: io.signal })
       progress.done()
       if (!args.values.quiet) io.stderr.write(formatSummary(result.summary, result.failedCameras) + formatFfmpegCounts(ffmpeg?.counts() ?? {}))
       if (io.signal.aborted) return ExitCode.interrupted
       return result.failedCameras.length > 0 ? ExitCode.failed : ExitCode.ok
+    } catch (error) {
+      // an events file that cannot be created is the user's to fix
+      if (error instanceof OkoError && error.code === 'ERR_INVALID_INPUT' && error.message.startsWith('cannot write events to ')) {
+        throw new UsageError(`${error.message} (--output <file> or the config's output)`, ExitCode.input)
+      }
+      throw error
     } finally {
       ffmpeg?.close()
       clearInterval(timer)
-      if (sink !== io.stdout) await new Promise<void>((resolve) => (sinkError ? resolve() : sink.end(() => resolve())))
-      else sink.off('error', onSinkError)
-      // a lost write must not end as success
-      if (sinkError) throw failed(sinkError)
     }
   },
 }
@@ -142,14 +130,24 @@ function formatFfmpegCounts(counts: FfmpegLogCounts): string {
   return parts.length ? `ffmpeg messages: ${parts.join('; ')}\n` : ''
 }
 
-/** Opens (creates or truncates) the events file now, so a bad path is a clear error before any camera opens. */
-function openOutput(path: string): NodeJS.WritableStream {
-  let fd: number
-  try {
-    fd = openSync(path, 'w')
-  } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code ?? (cause as Error).message
-    throw new UsageError(`cannot write events to ${path} (${code}); give a file in an existing, writable folder (--output <file> or the config's output)`, ExitCode.input)
+/** `--output`/`--format` replace the config's local outputs (files, stdout); webhooks and brokers stay. */
+function withOutputOverride(config: DeploymentConfig, path: string | undefined, format: 'jsonl' | 'msgpack' | undefined): DeploymentConfig {
+  if (path === undefined && format === undefined) return config
+  const remote = config.delivery.outputs.filter((o) => o.kind !== 'file' && o.kind !== 'stdout')
+  const local = config.delivery.outputs.find((o) => o.kind === 'file' || o.kind === 'stdout')
+  const f = format ?? (local && 'format' in local ? local.format : 'jsonl')
+  const target: OutputSpec = path !== undefined
+    ? { kind: 'file', name: 'file', path, format: f, filter: {} }
+    : local?.kind === 'file' ? { ...local, format: f } : { kind: 'stdout', name: 'stdout', format: f, filter: local?.filter ?? {} }
+  return { ...config, delivery: { ...config.delivery, outputs: [target, ...remote] } }
+}
+
+function describeOutput(o: OutputSpec): string {
+  switch (o.kind) {
+    case 'stdout': return `stdout (${o.format})`
+    case 'file': return `${o.path} (${o.format})`
+    case 'webhook': return `webhook ${o.url.replace(/\?.*$/, '')}`
+    case 'mqtt': return `mqtt ${o.url.replace(/\/\/[^@/]*@/, '//***@')} (${o.prefix ?? 'oko'}/…)`
+    case 'nats': return `nats ${o.servers.join(',').replace(/\/\/[^@/]*@/g, '//***@')} (${o.subject ?? 'oko.events'}.…)`
   }
-  return createWriteStream('', { fd })
 }
