@@ -239,6 +239,8 @@ export interface DeploymentHooks {
   readonly onEvent?: (event: OkoEvent) => void
   /** Called once the deployment runs (for live stats and metrics). */
   readonly onStart?: (deployment: Deployment, delivery: Delivery) => void
+  /** Keep running with no camera until the signal (a cluster worker adds and removes cameras). */
+  readonly keepOpen?: boolean
 }
 
 export interface DeploymentResult {
@@ -271,6 +273,7 @@ export async function runDeployment(config: DeploymentConfig, hooks: DeploymentH
       openSource,
       ...(hooks.registry ? { registry: hooks.registry } : {}),
       ...(hooks.signal ? { signal: hooks.signal } : {}),
+      ...(hooks.keepOpen ? { keepOpen: true } : {}),
     })
     endpoints.push(...(await openEndpoints(config, started, delivery, evidence)))
   } catch (error) {

@@ -12,6 +12,8 @@ export interface LoadOptions {
   readonly baseDir?: string
   /** Where `${NAME}` in camera URLs is looked up. Default `process.env`. */
   readonly env?: ConfigEnv
+  /** Accept `cameras: []` (cameras added at run time). */
+  readonly allowNoCameras?: boolean
 }
 
 /**
@@ -40,7 +42,7 @@ export function parseDeployment(text: string, options: LoadOptions = {}, file = 
   if (Buffer.byteLength(text) > MAX_CONFIG_BYTES) throw tooLarge(file, Buffer.byteLength(text))
   const located = parseLocated(text, file)
   try {
-    return validateDeployment(located.data, { baseDir: options.baseDir ?? process.cwd(), registry: options.registry ?? defaultStages(), env: options.env ?? process.env })
+    return validateDeployment(located.data, { baseDir: options.baseDir ?? process.cwd(), registry: options.registry ?? defaultStages(), env: options.env ?? process.env, ...(options.allowNoCameras ? { allowNoCameras: true } : {}) })
   } catch (error) {
     if (!(error instanceof InvalidOptionError)) throw error
     const line = located.line(splitPath(error.option.replace(/^config\.?/, '')))

@@ -79,6 +79,8 @@ export interface ValidateOptions {
   readonly registry: StageRegistry
   /** Where `${NAME}` in camera URLs is looked up. Default `process.env`. */
   readonly env?: ConfigEnv
+  /** Accept `cameras: []` (a cluster worker's deployment, whose cameras come at run time). */
+  readonly allowNoCameras?: boolean
 }
 
 /** The fix appended to a message, by the option that failed (its last path segment). */
@@ -111,7 +113,7 @@ export function validateDeployment(raw: unknown, options: ValidateOptions): Depl
   checkKnownKeys('config', top, TOP_KEYS)
   const { stages, order } = checkStages(top.stages, options.registry, options.baseDir)
   const list = checkArray('cameras', top.cameras)
-  if (list.length === 0) throw new InvalidOptionError('cameras', 'expected at least one camera, received an empty list')
+  if (list.length === 0 && !options.allowNoCameras) throw new InvalidOptionError('cameras', 'expected at least one camera, received an empty list')
   const ids = new Set<string>()
   const cameras = list.map((c, i) => {
     const camera = checkCamera(`cameras[${i}]`, c, options, stages)

@@ -1,0 +1,115 @@
+import { nanos, type JetStreamManager, type KV, type KvEntry, type NatsConnection } from 'nats'
+import type { ClusterTimings } from './lease.js'
+
+/** Names of what a cluster keeps in JetStream. */
+export const BUCKETS = {
+  /** The deployment: `config` (everything but cameras) and `cam.<id>` (one camera entry each). */
+  deploy: 'oko_deploy',
+  /** One heartbeat per worker: `<worker id>` → its capacity, cameras and their states. */
+  workers: 'oko_workers',
+  /** One lease per running camera: `cam.<id>` → the worker that runs it. */
+  leases: 'oko_leases',
+} as const
+
+export const EVENTS_STREAM = 'OKO_EVENTS'
+export const EVENTS_SUBJECT = 'oko.events'
+/** How long the stream remembers a Nats-Msg-Id to drop a resend of it. */
+export const DUPLICATE_WINDOW_MS = 120_000
+
+export interface ClusterBuckets {
+  readonly deploy: KV
+  readonly workers: KV
+  readonly leases: KV
+}
+
+/**
+ * Makes (or updates) the buckets and the events stream with `replicas` copies: what
+ * `oko cluster apply` does. R3 needs three servers; an R1 stream on one 2.9 server does not
+ * sync each write to disk, so it can lose the last writes on power loss.
+ */
+export async function createClusterStore(nc: NatsConnection, timings: ClusterTimings, replicas: number): Promise<ClusterBuckets> {
+  const js = nc.jetstream()
+  const deploy = await js.views.kv(BUCKETS.deploy, { history: 5, replicas })
+  // heartbeats stay a minute after a worker is gone, so status can say when it was last seen
+  const workers = await js.views.kv(BUCKETS.workers, { history: 1, replicas, ttl: 60_000 })
+  const leases = await js.views.kv(BUCKETS.leases, { history: 1, replicas, ttl: timings.leaseTtlMs })
+  const jsm = await nc.jetstreamManager()
+  await ensureEventsStream(jsm, replicas)
+  return { deploy, workers, leases }
+}
+
+async function ensureEventsStream(jsm: JetStreamManager, replicas: number): Promise<void> {
+  try {
+    await jsm.streams.info(EVENTS_STREAM)
+  } catch {
+    await jsm.streams.add({ name: EVENTS_STREAM, subjects: [`${EVENTS_SUBJECT}.>`], duplicate_window: nanos(DUPLICATE_WINDOW_MS), num_replicas: replicas })
+  }
+}
+
+/** Binds to the buckets `oko cluster apply` made; undefined while they do not exist yet. */
+export async function openClusterStore(nc: NatsConnection): Promise<ClusterBuckets | undefined> {
+  const js = nc.jetstream()
+  try {
+    const [deploy, workers, leases] = await Promise.all([
+      js.views.kv(BUCKETS.deploy, { bindOnly: true }),
+      js.views.kv(BUCKETS.workers, { bindOnly: true }),
+      js.views.kv(BUCKETS.leases, { bindOnly: true }),
+    ])
+    return { deploy, workers, leases }
+  } catch {
+    return undefined
+  }
+}
+
+/** Every live key of a bucket with its entry, read through a watch of last values. */
+export async function snapshot(kv: KV, key?: string): Promise<Map<string, KvEntry>> {
+  const out = new Map<string, KvEntry>()
+  let done!: () => void
+  const initialized = new Promise<void>((r) => (done = r))
+  const watch = await kv.watch({ ...(key ? { key } : {}), initializedFn: () => done() })
+  void (async () => {
+    for await (const e of watch) {
+      if (e.operation === 'PUT') out.set(e.key, e)
+      else out.delete(e.key)
+    }
+  })()
+  await initialized
+  watch.stop()
+  return out
+}
+
+/** A camera id as a KV key token (KV keys allow `-/_=.a-zA-Z0-9`). */
+export function cameraKey(cameraId: string): string {
+  return `cam.${encodeURIComponent(cameraId).replace(/%/g, '=')}`
+}
+
+export function cameraOfKey(key: string): string {
+  return decodeURIComponent(key.slice(4).replace(/=/g, '%'))
+}
+
+/** What a worker's heartbeat says. */
+export interface Heartbeat {
+  readonly id: string
+  readonly capacity: number
+  readonly state: 'running' | 'leaving'
+  readonly startedMs: number
+  readonly cameras: readonly CameraReport[]
+}
+
+export type CameraState = 'starting' | 'playing' | 'reconnecting' | 'failed' | 'ended'
+
+export interface CameraReport {
+  readonly id: string
+  readonly state: CameraState
+  readonly reason?: string
+  /** Wall-clock ms of its last frame here. */
+  readonly lastFrameMs?: number
+}
+
+/** What a lease key holds. */
+export interface LeaseValue {
+  readonly worker: string
+  readonly claimedMs: number
+}
+
+export const encodeJson = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value))

@@ -1,0 +1,386 @@
+import { join } from 'node:path'
+import type { FrameSource, OkoEvent } from '@oko/core'
+import { parseDeployment, runDeployment, type CameraConfig, type Deployment, type DeploymentResult } from '@oko/deploy'
+import type { KvEntry, NatsConnection } from 'nats'
+import { DEFAULT_TIMINGS, LeaseBook, ServerClock, checkTimings, decideClaim, type ClusterTimings, type LeaseView } from './lease.js'
+import { place } from './placement.js'
+import {
+  BUCKETS, EVENTS_STREAM, EVENTS_SUBJECT, cameraKey, cameraOfKey, encodeJson, openClusterStore,
+  type CameraReport, type CameraState, type ClusterBuckets, type Heartbeat, type LeaseValue,
+} from './store.js'
+import './events.js'
+
+export interface WorkerOptions {
+  readonly nc: NatsConnection
+  /** The NATS servers (the events stream output connects to them itself). */
+  readonly servers: readonly string[]
+  readonly id: string
+  /** Camera units this worker runs at most. */
+  readonly capacity: number
+  /** Where the outbox lives (kept across restarts of the same worker: undelivered events go out then). */
+  readonly dataDir: string
+  /** Also write every event to this local file (JSON lines). */
+  readonly output?: string
+  readonly timings?: Partial<ClusterTimings>
+  /** Opens a camera (default: as `oko run` does). */
+  readonly openSource?: (camera: CameraConfig) => Promise<FrameSource>
+  readonly log?: (line: string) => void
+  /** Aborting hands every camera over (released at once, not left to time out) and ends the run. */
+  readonly signal: AbortSignal
+}
+
+interface WorkerView { hb: Heartbeat; createdMs: number; firstSeenMs: number }
+interface Running { state: CameraState; reason?: string; lastFrameMs?: number; revision: number; retryAtMs?: number; gap?: { fromWorker: string; fromMs: number; reason: 'worker-lost' | 'handover' } }
+
+/**
+ * One `oko worker`: joins the cluster, takes the cameras placement gives it by lease, runs them
+ * in one @oko/deploy Deployment and sends their events to the events stream through the outbox.
+ * Resolves when the signal aborted (after handing its cameras over) or when the deployment's
+ * config changed (`restart: true`: the caller starts a new one).
+ */
+export async function runWorker(options: WorkerOptions): Promise<{ restart: boolean; result: DeploymentResult }> {
+  const log = options.log ?? (() => undefined)
+  const timings = checkTimings({ ...DEFAULT_TIMINGS, ...options.timings })
+  let store: ClusterBuckets | undefined
+  let config: KvEntry | null = null
+  for (let said = false; !options.signal.aborted; said = true) {
+    store ??= await openClusterStore(options.nc)
+    config = store ? await store.deploy.get('config').catch(() => null) : null
+    if (config?.operation === 'PUT') break
+    if (!said) log('no deployment in NATS yet: waiting for `oko cluster apply`')
+    await sleep(1000, options.signal)
+  }
+  if (!store || !config || options.signal.aborted) return { restart: false, result: await emptyResult() }
+  const top = config.json<Record<string, unknown>>()
+  const deploymentConfig = parseDeployment(JSON.stringify(workerConfig(top, options)), { allowNoCameras: true })
+  const stop = new AbortController()
+  let member: Member | undefined
+  const resultPromise = runDeployment(deploymentConfig, {
+    keepOpen: true,
+    signal: stop.signal,
+    stdout: { write: () => true } as unknown as NodeJS.WritableStream,
+    ...(options.openSource ? { openSource: options.openSource } : {}),
+    onStart: (deployment) => {
+      member = new Member(store!, deployment, options, timings, config!.revision, log)
+      member.start()
+    },
+  })
+  let restart = false
+  const done = new Promise<void>((resolve) => {
+    const finish = () => void member?.leave().finally(() => { stop.abort(); resolve() })
+    if (options.signal.aborted) finish()
+    else options.signal.addEventListener('abort', finish, { once: true })
+    const poll = setInterval(() => {
+      if (member?.configChanged) { restart = true; clearInterval(poll); finish() }
+    }, 250)
+    options.signal.addEventListener('abort', () => clearInterval(poll), { once: true })
+  })
+  await Promise.race([done, resultPromise.then(() => undefined, () => undefined)])
+  stop.abort()
+  return { restart, result: await resultPromise }
+}
+
+/** The stored deployment with this worker's outputs: the cluster's events stream, its own outbox, an optional local file. */
+function workerConfig(top: Record<string, unknown>, o: WorkerOptions): Record<string, unknown> {
+  const outputs = (Array.isArray(top.outputs) ? top.outputs : []).filter((x) => x !== 'stdout' && !(typeof x === 'object' && x && 'stdout' in x))
+  outputs.push({ nats: { servers: [...o.servers], stream: EVENTS_STREAM, subject: EVENTS_SUBJECT } })
+  if (o.output) outputs.push({ file: o.output })
+  const outbox = { ...(typeof top.outbox === 'object' && top.outbox ? top.outbox : {}), path: join(o.dataDir, 'outbox.sqlite') }
+  const { output: _single, ...rest } = top
+  return { name: o.id, ...rest, cameras: [], outputs, outbox }
+}
+
+async function emptyResult(): Promise<DeploymentResult> {
+  return { summary: { framesIn: 0 } as DeploymentResult['summary'], failedCameras: [], delivery: { sinks: [] } }
+}
+
+/** The worker's membership: heartbeats, leases, placement, its cameras in the deployment. */
+class Member {
+  readonly configChanged_: { value: boolean } = { value: false }
+  readonly #s: ClusterBuckets
+  readonly #d: Deployment
+  readonly #o: WorkerOptions
+  readonly #t: ClusterTimings
+  readonly #log: (line: string) => void
+  readonly #book: LeaseBook
+  readonly #clock = new ServerClock()
+  readonly #configRevision: number
+  readonly #cameras = new Map<string, { entry: Record<string, unknown>; revision: number }>()
+  readonly #workers = new Map<string, WorkerView>()
+  readonly #running = new Map<string, Running>()
+  /** Cameras with a network operation under way (claim, release, restart): one at a time each. */
+  readonly #busy = new Set<string>()
+  readonly #renewing = new Set<string>()
+  readonly #startedMs = Date.now()
+  readonly #stops: (() => void)[] = []
+  #lastHeartbeatMs = -Infinity
+  #hbSentMs = 0
+  #leaving = false
+
+  constructor(store: ClusterBuckets, deployment: Deployment, options: WorkerOptions, timings: ClusterTimings, configRevision: number, log: (line: string) => void) {
+    this.#s = store
+    this.#d = deployment
+    this.#o = options
+    this.#t = timings
+    this.#log = log
+    this.#book = new LeaseBook(timings)
+    this.#configRevision = configRevision
+  }
+
+  get configChanged(): boolean {
+    return this.configChanged_.value
+  }
+
+  start(): void {
+    void this.#watchDeploy()
+    void this.#watchWorkers()
+    void this.#watchEvents()
+    const tick = setInterval(() => this.#tick(), 250)
+    this.#stops.push(() => clearInterval(tick))
+    this.#tick()
+  }
+
+  /** Clean handover: placement stops counting this worker, each camera is stopped and its lease deleted, the heartbeat removed. */
+  async leave(): Promise<void> {
+    if (this.#leaving) return
+    this.#leaving = true
+    await this.#heartbeat().catch(() => undefined)
+    await Promise.allSettled(this.#book.ids().map((id) => this.#release(id, true)))
+    await this.#s.workers.delete(this.#o.id).catch(() => undefined)
+    for (const stop of this.#stops) stop()
+    this.#log(`left the cluster: cameras handed over`)
+  }
+
+  #tick(): void {
+    if (this.#leaving) return
+    const mono = performance.now()
+    if (Date.now() - this.#lastHeartbeatMs >= this.#t.heartbeatMs) void this.#heartbeat().catch(() => undefined)
+    // self-fencing first: a camera whose lease this worker could not renew stops before anyone may take it
+    for (const lease of this.#book.dueForFence(mono)) {
+      this.#book.drop(lease.cameraId)
+      this.#log(`camera ${lease.cameraId}: lease not renewed for ${Math.round(mono - lease.sentMs)} ms: stopped (fenced)`)
+      void this.#stopCamera(lease.cameraId)
+    }
+    for (const lease of this.#book.dueForRenewal(mono)) void this.#renew(lease.cameraId)
+    this.#placeAndClaim()
+  }
+
+  async #heartbeat(): Promise<void> {
+    this.#lastHeartbeatMs = Date.now()
+    const cameras: CameraReport[] = [...this.#running].map(([id, r]) => ({ id, state: r.state, ...(r.reason ? { reason: r.reason } : {}), ...(r.lastFrameMs ? { lastFrameMs: r.lastFrameMs } : {}) }))
+    const hb: Heartbeat = { id: this.#o.id, capacity: this.#o.capacity, state: this.#leaving ? 'leaving' : 'running', startedMs: this.#startedMs, cameras }
+    this.#hbSentMs = Date.now()
+    await this.#s.workers.put(this.#o.id, encodeJson(hb))
+  }
+
+  async #renew(cameraId: string): Promise<void> {
+    const lease = this.#book.get(cameraId)
+    if (!lease || this.#renewing.has(cameraId)) return
+    this.#renewing.add(cameraId)
+    const sent = performance.now()
+    const from = lease.revision
+    try {
+      const revision = await this.#s.leases.update(cameraKey(cameraId), encodeJson(this.#leaseValue()), from)
+      this.#book.renewed(cameraId, from, revision, sent)
+    } catch (error) {
+      // another revision: the lease is someone else's now (this worker was fenced or too late); stop at once
+      if (/wrong last sequence/i.test((error as Error).message) && this.#book.get(cameraId)?.revision === from) {
+        this.#book.drop(cameraId)
+        this.#log(`camera ${cameraId}: lease lost (${(error as Error).message}): stopped`)
+        await this.#stopCamera(cameraId)
+      }
+      // otherwise (disconnected, timeout) the next tick tries again; the fence stops the camera in time
+    } finally {
+      this.#renewing.delete(cameraId)
+    }
+  }
+
+  #leaseValue(): LeaseValue {
+    return { worker: this.#o.id, claimedMs: Date.now() }
+  }
+
+  /** Workers placement counts: heartbeat younger than the timeout on the server's clock, not leaving; this one always. */
+  #liveWorkers(): { id: string; capacity: number }[] {
+    const now = this.#clock.now()
+    const live = [...this.#workers.values()].filter((w) => w.hb.id !== this.#o.id && w.hb.state === 'running' && now - w.createdMs < this.#t.workerTimeoutMs)
+    return [...live.map((w) => ({ id: w.hb.id, capacity: w.hb.capacity })), { id: this.#o.id, capacity: this.#o.capacity }]
+  }
+
+  #placeAndClaim(): void {
+    const live = this.#liveWorkers()
+    const desired = place([...this.#cameras.keys()], live)
+    const me = this.#o.id
+    for (const [cameraId, worker] of desired) {
+      if (worker !== me || this.#book.has(cameraId) || this.#busy.has(cameraId)) continue
+      void this.#claim(cameraId)
+    }
+    const now = this.#clock.now()
+    for (const cameraId of this.#book.ids()) {
+      if (this.#busy.has(cameraId)) continue
+      const camera = this.#cameras.get(cameraId)
+      if (!camera) { void this.#release(cameraId, false); continue }
+      const target = desired.get(cameraId)
+      const view = target ? this.#workers.get(target) : undefined
+      // a rebalance waits until the new worker has been seen alive for two heartbeats (no flapping at a join)
+      if (target && target !== me && view && now - view.firstSeenMs >= 2 * this.#t.heartbeatMs) { void this.#release(cameraId, false); continue }
+      const running = this.#running.get(cameraId)
+      if (running && running.revision !== camera.revision) void this.#restartCamera(cameraId)
+      else if (running?.state === 'failed' && running.retryAtMs !== undefined && Date.now() >= running.retryAtMs) void this.#restartCamera(cameraId)
+    }
+  }
+
+  async #claim(cameraId: string): Promise<void> {
+    this.#busy.add(cameraId)
+    try {
+      const key = cameraKey(cameraId)
+      const entry = await this.#s.leases.get(key)
+      const view: LeaseView = entry && entry.operation === 'PUT'
+        ? { kind: 'held', worker: entry.json<LeaseValue>().worker, revision: entry.revision, createdMs: entry.created.getTime() }
+        : { kind: 'free', ...(entry ? { revision: entry.revision } : {}) }
+      const decision = decideClaim(this.#o.id, view, this.#clock.now(), this.#t)
+      if (decision.action === 'wait') return
+      const sent = performance.now()
+      const value = encodeJson(this.#leaseValue())
+      const revision = decision.action === 'create' ? await this.#s.leases.create(key, value) : await this.#s.leases.update(key, value, decision.revision)
+      this.#book.claimed(cameraId, revision, sent)
+      const gap = this.#previousOwner(cameraId, entry)
+      this.#log(`camera ${cameraId}: lease ${decision.action === 'create' ? 'created' : decision.action === 'take' ? `taken from ${decision.from}` : 'resumed'} (revision ${revision})`)
+      await this.#startCamera(cameraId, gap)
+    } catch {
+      // someone else was faster, or NATS is unreachable: the next tick looks again
+    } finally {
+      this.#busy.delete(cameraId)
+    }
+  }
+
+  /** Who ran the camera before, from the heartbeats: its last frame there, and whether it was released cleanly. */
+  #previousOwner(cameraId: string, lease: KvEntry | null): Running['gap'] {
+    for (const w of this.#workers.values()) {
+      if (w.hb.id === this.#o.id) continue
+      const report = w.hb.cameras.find((c) => c.id === cameraId)
+      if (!report) continue
+      const released = lease !== null && lease.operation !== 'PUT'
+      return { fromWorker: w.hb.id, fromMs: released ? lease.created.getTime() : (report.lastFrameMs ?? w.createdMs), reason: released || w.hb.state === 'leaving' ? 'handover' : 'worker-lost' }
+    }
+    return undefined
+  }
+
+  async #startCamera(cameraId: string, gap?: Running['gap']): Promise<void> {
+    const camera = this.#cameras.get(cameraId)
+    if (!camera) return
+    const running: Running = { state: 'starting', revision: camera.revision, ...(gap ? { gap } : {}) }
+    this.#running.set(cameraId, running)
+    try {
+      await this.#d.addCamera(camera.entry)
+    } catch (error) {
+      running.state = 'failed'
+      running.reason = (error as Error).message
+      running.retryAtMs = Date.now() + 10_000
+      this.#log(`camera ${cameraId}: cannot start: ${running.reason}`)
+    }
+  }
+
+  async #stopCamera(cameraId: string): Promise<void> {
+    const running = this.#running.get(cameraId)
+    this.#running.delete(cameraId)
+    if (running && running.state !== 'failed') await this.#d.removeCamera(cameraId).catch(() => undefined)
+  }
+
+  async #restartCamera(cameraId: string): Promise<void> {
+    this.#busy.add(cameraId)
+    try {
+      await this.#stopCamera(cameraId)
+      if (this.#book.has(cameraId)) await this.#startCamera(cameraId)
+    } finally {
+      this.#busy.delete(cameraId)
+    }
+  }
+
+  /** Stops the camera, then deletes its lease (CAS on the revision held), so the next owner may create it at once. */
+  async #release(cameraId: string, leaving: boolean): Promise<void> {
+    if (!leaving && this.#busy.has(cameraId)) return
+    this.#busy.add(cameraId)
+    try {
+      await this.#stopCamera(cameraId)
+      const lease = this.#book.get(cameraId)
+      this.#book.drop(cameraId)
+      if (lease) await this.#s.leases.delete(cameraKey(cameraId), { previousSeq: lease.revision }).catch(() => undefined)
+      this.#log(`camera ${cameraId}: released`)
+    } finally {
+      this.#busy.delete(cameraId)
+    }
+  }
+
+  async #watchDeploy(): Promise<void> {
+    const watch = await this.#s.deploy.watch()
+    this.#stops.push(() => watch.stop())
+    for await (const e of watch) {
+      if (e.key === 'config') {
+        if (e.revision !== this.#configRevision) {
+          this.#log('the deployment config changed: restarting this worker\'s pipeline')
+          this.configChanged_.value = true
+        }
+      } else if (e.key.startsWith('cam.')) {
+        const id = cameraOfKey(e.key)
+        if (e.operation === 'PUT') this.#cameras.set(id, { entry: e.json<Record<string, unknown>>(), revision: e.revision })
+        else this.#cameras.delete(id)
+      }
+    }
+  }
+
+  async #watchWorkers(): Promise<void> {
+    const watch = await this.#s.workers.watch()
+    this.#stops.push(() => watch.stop())
+    for await (const e of watch) {
+      if (e.operation !== 'PUT') { this.#workers.delete(e.key); continue }
+      const createdMs = e.created.getTime()
+      if (e.key === this.#o.id) this.#clock.observe(createdMs, this.#hbSentMs)
+      const hb = e.json<Heartbeat>()
+      const known = this.#workers.get(e.key)
+      // one that comes back after its timeout counts as new (the settle wait starts again)
+      const fresh = !known || createdMs - known.createdMs >= this.#t.workerTimeoutMs
+      this.#workers.set(e.key, { hb, createdMs, firstSeenMs: fresh ? createdMs : known.firstSeenMs })
+    }
+  }
+
+  /** Camera states from the run's own events; the gap event once a moved camera plays here. */
+  async #watchEvents(): Promise<void> {
+    const sub = this.#d.subscribe({ name: 'cluster', capacity: 256, overflow: 'drop-oldest', filter: (e) => 'cameraId' in e && e.type !== 'gap' })
+    this.#stops.push(() => void sub.close?.())
+    for await (const event of sub as AsyncIterable<OkoEvent>) {
+      const cameraId = (event as { cameraId?: string }).cameraId
+      const running = cameraId ? this.#running.get(cameraId) : undefined
+      if (!running || !cameraId) continue
+      if ('seq' in event && event.type !== 'source') running.lastFrameMs = event.timeMs
+      if (event.type === 'source') {
+        const state = event.state
+        if (state === 'playing') {
+          running.state = 'playing'
+          delete running.reason
+          running.lastFrameMs = event.timeMs
+          if (running.gap) {
+            const g = running.gap
+            delete running.gap
+            this.#d.run.publish({ type: 'gap', cameraId, reason: g.reason, fromWorker: g.fromWorker, toWorker: this.#o.id, fromMs: g.fromMs, toMs: event.timeMs, gapMs: Math.max(0, event.timeMs - g.fromMs) })
+          }
+        } else if (state === 'reconnecting' || state === 'stalled' || state === 'connecting') {
+          running.state = state === 'connecting' ? 'starting' : 'reconnecting'
+        } else if (state === 'failed' || state === 'unauthorized') {
+          running.state = 'failed'
+          running.reason = event.detail ?? state
+        } else if (state === 'ended') {
+          running.state = 'ended'
+        }
+      }
+    }
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms)
+    signal.addEventListener('abort', () => { clearTimeout(t); resolve() }, { once: true })
+  })
+}
+
+export { BUCKETS }

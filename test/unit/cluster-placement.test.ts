@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest'
+import { DEFAULT_TIMINGS, LeaseBook, ServerClock, checkTimings, decideClaim, movedCameras, place } from '@oko/cluster'
+
+const cams = (n: number) => Array.from({ length: n }, (_, i) => `cam-${String(i).padStart(4, '0')}`)
+const workers = (n: number, capacity = 1000, from = 0) => Array.from({ length: n }, (_, i) => ({ id: `w-${i + from}`, capacity }))
+const loads = (p: Map<string, string>) => {
+  const m = new Map<string, number>()
+  for (const w of p.values()) m.set(w, (m.get(w) ?? 0) + 1)
+  return m
+}
+
+describe('placement: rendezvous hashing with bounded loads', () => {
+  it('is deterministic: the same answer whatever the order of cameras and workers', () => {
+    const a = place(cams(500), workers(7))
+    const b = place(cams(500).reverse(), workers(7).reverse())
+    expect([...b].sort()).toEqual([...a].sort())
+    expect(a.size).toBe(500)
+  })
+
+  it('spreads evenly: no worker above its share + 15 %, none below 55 % of it', () => {
+    const p = place(cams(6500), workers(200))
+    const l = loads(p)
+    expect(p.size).toBe(6500)
+    expect(Math.max(...l.values())).toBeLessThanOrEqual(Math.ceil(1.15 * 6500 / 200))
+    expect(Math.min(...l.values())).toBeGreaterThanOrEqual(Math.floor(0.55 * 6500 / 200))
+  })
+
+  it('follows capacity: a worker of capacity 2 gets none beyond 2; one of twice the capacity about twice the cameras', () => {
+    const p = place(cams(12), [{ id: 'small', capacity: 2 }, { id: 'a', capacity: 100 }, { id: 'b', capacity: 100 }])
+    expect(loads(p).get('small') ?? 0).toBeLessThanOrEqual(2)
+    const q = loads(place(cams(3000), [{ id: 'big', capacity: 200 }, { id: 'x', capacity: 100 }, { id: 'y', capacity: 100 }]))
+    expect(q.get('big')! / q.get('x')!).toBeGreaterThan(1.6)
+    expect(q.get('big')! / q.get('x')!).toBeLessThan(2.4)
+  })
+
+  it('more cameras than capacity: the rest stay unplaced (no worker goes above its capacity)', () => {
+    const p = place(cams(10), [{ id: 'a', capacity: 3 }, { id: 'b', capacity: 4 }])
+    expect(p.size).toBe(7)
+    expect(loads(p).get('a')).toBe(3)
+    expect(place(cams(3), [])).toEqual(new Map())
+  })
+
+  it('moves few cameras when 10 % of the workers leave: those workers\' cameras and a few overflowed ones', () => {
+    const before = place(cams(6500), workers(200))
+    const leaving = new Set(workers(20).map((w) => w.id))
+    const after = place(cams(6500), workers(200).filter((w) => !leaving.has(w.id)))
+    const moved = movedCameras(before, after)
+    const onLeavers = [...before].filter(([, w]) => leaving.has(w)).length
+    expect(moved.length).toBeGreaterThanOrEqual(onLeavers)
+    // a camera of a worker that stays moves only when a bound pushed it: well under the leavers' count
+    expect(moved.length - onLeavers).toBeLessThan(onLeavers * 0.5)
+    for (const [camera, worker] of after) expect(leaving.has(worker), camera).toBe(false)
+  })
+
+  it('moves few cameras when 10 % more workers join: about their share', () => {
+    const before = place(cams(6500), workers(200))
+    const after = place(cams(6500), [...workers(200), ...workers(20, 1000, 200)])
+    const moved = movedCameras(before, after)
+    const toNew = [...after].filter(([, w]) => Number(w.slice(2)) >= 200).length
+    expect(toNew).toBeGreaterThan(0.8 * 6500 * 20 / 220)
+    expect(moved.length).toBeLessThan(toNew * 1.5)
+  })
+})
+
+describe('leases: claim, renew, fence', () => {
+  const t = DEFAULT_TIMINGS
+
+  it('a free key is created; a fresh lease of another worker is waited for; a stale one taken by CAS on its revision; its own resumed', () => {
+    expect(decideClaim('a', { kind: 'free' }, 10_000, t)).toEqual({ action: 'create' })
+    expect(decideClaim('a', { kind: 'held', worker: 'b', revision: 7, createdMs: 10_000 - t.leaseTtlMs + 1 }, 10_000, t)).toEqual({ action: 'wait' })
+    expect(decideClaim('a', { kind: 'held', worker: 'b', revision: 7, createdMs: 10_000 - t.leaseTtlMs }, 10_000, t)).toEqual({ action: 'take', revision: 7, from: 'b' })
+    expect(decideClaim('a', { kind: 'held', worker: 'a', revision: 9, createdMs: 10_000 }, 10_000, t)).toEqual({ action: 'resume', revision: 9 })
+  })
+
+  it('renewals are due every renewMs; a lease not renewed for fenceMs must stop, before anyone may take it', () => {
+    const book = new LeaseBook(t)
+    book.claimed('cam-1', 3, 0)
+    expect(book.dueForRenewal(t.renewMs - 1)).toEqual([])
+    expect(book.dueForRenewal(t.renewMs).map((l) => l.cameraId)).toEqual(['cam-1'])
+    book.renewed('cam-1', 3, 4, t.renewMs)
+    expect(book.get('cam-1')).toMatchObject({ revision: 4, sentMs: t.renewMs })
+    // a late answer to an older renewal changes nothing
+    book.renewed('cam-1', 3, 5, t.renewMs + 10)
+    expect(book.get('cam-1')!.revision).toBe(4)
+    expect(book.dueForFence(t.renewMs + t.fenceMs - 1)).toEqual([])
+    expect(book.dueForFence(t.renewMs + t.fenceMs).map((l) => l.cameraId)).toEqual(['cam-1'])
+    // the lease on the server was stamped after the renewal was sent, so it can be taken no sooner than:
+    const earliestTakeMs = t.renewMs + t.leaseTtlMs
+    expect(earliestTakeMs - (t.renewMs + t.fenceMs)).toBe(t.leaseTtlMs - t.fenceMs)
+    expect(t.leaseTtlMs - t.fenceMs).toBeGreaterThanOrEqual(2000)
+  })
+
+  it('timings that break the guarantee are refused, saying which', () => {
+    expect(checkTimings(t)).toBe(t)
+    expect(() => checkTimings({ ...t, fenceMs: t.leaseTtlMs })).toThrow(/fenceMs must be below leaseTtlMs/)
+    expect(() => checkTimings({ ...t, renewMs: t.fenceMs })).toThrow(/renewMs must be at most half/)
+    expect(() => checkTimings({ ...t, heartbeatMs: -1 })).toThrow(/heartbeatMs must be a number/)
+  })
+
+  it('the server clock is estimated from the stamp of a write of ours', () => {
+    const clock = new ServerClock()
+    clock.observe(1_000_500, 1_000_000)
+    expect(clock.now(2_000_000)).toBe(2_000_500)
+  })
+})
