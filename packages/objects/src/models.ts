@@ -10,9 +10,9 @@ import { convertTfjsGraph, type TfjsModelJson } from './tfjs-to-onnx.js'
 export type BuiltinModel = 'nanodet' | 'centernet'
 
 /**
- * The default: MB3-CenterNet. Both run at about the same speed on onnxruntime (61 vs 68 ms on one
- * thread, bench/results/objects.json), but on the 1080p yard clips NanoDet-g finds no car at all
- * where CenterNet finds the parked and passing ones; on the OpenCV street clip both find people.
+ * The default: MB3-CenterNet. Both run at about the same speed on onnxruntime (one thread, see
+ * bench/results/objects.json), but on the 1080p yard clips NanoDet-g finds no car at all where
+ * CenterNet finds the parked and passing ones; on the OpenCV street clip both find people.
  */
 export const DEFAULT_MODEL: BuiltinModel = 'centernet'
 
