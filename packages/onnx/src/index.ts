@@ -2,4 +2,5 @@ export { ort, openSession, sessionOptions, type InferenceSession, type Tensor, t
 export { optimizeModel, type OptimizeReport } from './optimize.js'
 export { OnnxGraph, FLOAT, floatAttr, floatAttribute, type OnnxNode, type OnnxTensor } from './graph.js'
 export { decodeMessage, encodeMessage, stringField, bytesField, varintField, floatField, asString, asFloat, asInt, asInts, asFloats, type Field } from './protobuf.js'
+export { OnnxWriter, DataType, type AttrValue } from './writer.js'
 export { BoxDetector, decodeBoxes, nms, type BoxDetectorOptions, type BoxLayout, type DetectedBox } from './boxes.js'

@@ -1,0 +1,160 @@
+import { OkoError, type RawImage, type Rect } from '@oko/core'
+import { sampleBox } from '@oko/imaging'
+import { decodeBoxes, nms, openSession, ort, type BoxLayout, type InferenceSession } from '@oko/onnx'
+import { builtinOnnx, type BuiltinModel } from './models.js'
+
+/** Which detector runs: a built-in one, or a user's YOLO-family ONNX model. */
+export type DetectorModel =
+  | { kind: BuiltinModel; cacheDir?: string }
+  | { kind: 'onnx'; path: string; layout?: BoxLayout; inputWidth?: number; inputHeight?: number; normalization?: '0-1' | '0-255' }
+
+export interface DetectorSettings {
+  model: DetectorModel
+  /** Class ids (of the model's own label list) to keep. */
+  classIds: number[]
+  scoreThreshold: number
+  nmsIou: number
+}
+
+/** A box in image pixels with the model's class id. */
+export interface RawDetection extends Rect { score: number; classId: number }
+
+/** The input a detector model takes: NCHW or NHWC, its size, and how pixels are scaled. */
+interface InputSpec { width: number; height: number; layout: 'nchw' | 'nhwc'; scale: 1 | 255 }
+
+/**
+ * Runs one detector model (one onnxruntime session, one thread): letterboxes the image (or a
+ * region of it) into the model's input, decodes its outputs into boxes in image pixels and
+ * removes duplicates (NMS per class).
+ */
+export class ObjectDetector {
+  private constructor(
+    private readonly session: InferenceSession,
+    private readonly settings: DetectorSettings,
+    private readonly input: InputSpec,
+    readonly modelId: string,
+  ) {}
+
+  static async open(settings: DetectorSettings): Promise<ObjectDetector> {
+    const m = settings.model
+    if (m.kind === 'onnx') {
+      const opened = await openSession(m.path, { role: 'objects detector' })
+      const spec = userInput(opened.session, m)
+      return new ObjectDetector(opened.session, settings, spec, opened.id)
+    }
+    const built = builtinOnnx(m.kind, m.cacheDir)
+    const opened = await openSession(built.bytes, { role: `objects ${m.kind} detector` })
+    const spec: InputSpec = m.kind === 'nanodet'
+      ? { width: built.inputShape[3]!, height: built.inputShape[2]!, layout: 'nchw', scale: 1 }
+      : { width: built.inputShape[2]!, height: built.inputShape[1]!, layout: 'nhwc', scale: 255 }
+    return new ObjectDetector(opened.session, settings, spec, opened.id)
+  }
+
+  get inputSize(): { width: number; height: number } {
+    return { width: this.input.width, height: this.input.height }
+  }
+
+  release(): Promise<void> {
+    return this.session.release()
+  }
+
+  /** The model's input tensor for `region` of `image`, and the letterbox scale (input px per image px). */
+  tensor(image: RawImage, region: Rect): { data: Float32Array; dims: number[]; scale: number } {
+    const { width: w, height: h, layout, scale: range } = this.input
+    const scale = Math.min(w / region.width, h / region.height)
+    const box = { cx: region.x + w / scale / 2, cy: region.y + h / scale / 2, width: w / scale, height: h / scale, angle: 0 }
+    const s = range === 255 ? 1 / 255 : 1
+    const chw = sampleBox(image, box, w, h, { mean: [0, 0, 0], std: [s, s, s], order: 'rgb' })
+    if (layout === 'nchw') return { data: chw, dims: [1, 3, h, w], scale }
+    const hwc = new Float32Array(chw.length)
+    const plane = w * h
+    for (let i = 0; i < plane; i++) { hwc[3 * i] = chw[i]!; hwc[3 * i + 1] = chw[plane + i]!; hwc[3 * i + 2] = chw[2 * plane + i]! }
+    return { data: hwc, dims: [1, h, w, 3], scale }
+  }
+
+  /** Boxes in `region` (default: the whole image), in image pixels. */
+  async detect(image: RawImage, region: Rect = { x: 0, y: 0, width: image.width, height: image.height }): Promise<RawDetection[]> {
+    const { data, dims, scale } = this.tensor(image, region)
+    const result = await this.session.run({ [this.session.inputNames[0]!]: new ort.Tensor('float32', data, dims) })
+    const outputs = this.session.outputNames.map((n) => ({ data: result[n]!.data as Float32Array, dims: result[n]!.dims as number[] }))
+    const boxes = this.decode(outputs).filter((b) => b.x < region.width * scale && b.y < region.height * scale)
+    return nms(boxes, this.settings.nmsIou).map((b) => ({
+      x: region.x + b.x / scale, y: region.y + b.y / scale, width: b.width / scale, height: b.height / scale, score: b.score, classId: b.classId,
+    }))
+  }
+
+  /** Boxes in input pixels. */
+  decode(outputs: { data: Float32Array; dims: number[] }[]): RawDetection[] {
+    const m = this.settings.model
+    const { classIds, scoreThreshold } = this.settings
+    if (m.kind === 'nanodet') return decodeNanodet(outputs, this.input.width, classIds, scoreThreshold)
+    if (m.kind === 'centernet') return decodeEnd2End(outputs.find((o) => o.dims.at(-1) === 6)!, classIds, scoreThreshold)
+    const out = outputs[0]!
+    if (m.kind !== 'onnx') throw new OkoError('ERR_MODEL', `no decoder for ${m.kind}`)
+    return decodeBoxes(out.data, out.dims, { layout: m.layout ?? 'auto', scoreThreshold, classes: classIds, inputWidth: this.input.width, inputHeight: this.input.height })
+  }
+}
+
+/** A user model's input: rank 4 NCHW with 3 channels; size from the model or the options. */
+function userInput(session: InferenceSession, m: Extract<DetectorModel, { kind: 'onnx' }>): InputSpec {
+  const meta = (session as InferenceSession & { inputMetadata?: readonly { shape?: readonly (number | string)[] }[] }).inputMetadata?.[0]
+  const shape = meta?.shape
+  if (shape && shape.length !== 4) {
+    throw new OkoError('ERR_INVALID_OPTION', `objects.model: ${m.path} takes a rank-${shape.length} input [${shape.join(', ')}]; a detector takes a rank-4 image tensor [1, 3, height, width]`)
+  }
+  const dim = (i: number) => (typeof shape?.[i] === 'number' && (shape[i] as number) > 0 ? (shape[i] as number) : undefined)
+  if (shape && dim(1) !== undefined && dim(1) !== 3) {
+    throw new OkoError('ERR_INVALID_OPTION', `objects.model: ${m.path} takes [${shape.join(', ')}]; a detector takes [1, 3, height, width] (NCHW, 3 channels)`)
+  }
+  const width = m.inputWidth ?? dim(3)
+  const height = m.inputHeight ?? dim(2)
+  if (!width || !height) throw new OkoError('ERR_INVALID_OPTION', `objects.model: ${m.path} has a dynamic input size; set objects.inputWidth and objects.inputHeight`)
+  // YOLOX exports take 0..255 pixels; Ultralytics YOLOv5/v8/v11 take 0..1.
+  const scale = m.normalization === '0-255' || (m.normalization === undefined && m.layout === 'yolox') ? 255 : 1
+  return { width, height, layout: 'nchw', scale }
+}
+
+/**
+ * NanoDet-g (GFL head): per stride 8/16/32 a [cells, 80] score map (sigmoid applied in the graph)
+ * and a [cells, 4 × 11] distance distribution: softmax over the 11 bins, its expectation × stride
+ * is the distance from the cell centre to the left, top, right and bottom edges.
+ */
+function decodeNanodet(outputs: { data: Float32Array; dims: number[] }[], size: number, classIds: number[], threshold: number): RawDetection[] {
+  const out: RawDetection[] = []
+  for (const stride of [8, 16, 32]) {
+    const cells = (size / stride) ** 2
+    const scores = outputs.find((o) => o.dims[1] === cells && o.dims[2] === 80)
+    const dist = outputs.find((o) => o.dims[1] === cells && o.dims[2] === 44)
+    if (!scores || !dist) throw new OkoError('ERR_MODEL', `nanodet: no outputs for stride ${stride}`)
+    const side = size / stride
+    for (let i = 0; i < cells; i++) {
+      let best = 0, cls = -1
+      for (const c of classIds) { const s = scores.data[i * 80 + c]!; if (s > best) { best = s; cls = c } }
+      if (best < threshold) continue
+      const d = [0, 0, 0, 0].map((_, k) => expectation(dist.data, i * 44 + k * 11, 11) * stride)
+      const cx = ((i % side) + 0.5) * stride, cy = (Math.floor(i / side) + 0.5) * stride
+      out.push({ x: cx - d[0]!, y: cy - d[1]!, width: d[0]! + d[2]!, height: d[1]! + d[3]!, score: best, classId: cls })
+    }
+  }
+  return out
+}
+
+function expectation(v: Float32Array, at: number, n: number): number {
+  let max = -Infinity
+  for (let i = 0; i < n; i++) max = Math.max(max, v[at + i]!)
+  let sum = 0, acc = 0
+  for (let i = 0; i < n; i++) { const e = Math.exp(v[at + i]! - max); sum += e; acc += e * i }
+  return acc / sum
+}
+
+/** [1, N, 6] rows x1, y1, x2, y2, score, class (CenterNet's in-graph decode and top-k). */
+function decodeEnd2End(o: { data: Float32Array; dims: number[] }, classIds: number[], threshold: number): RawDetection[] {
+  const out: RawDetection[] = []
+  const n = o.dims[1]!
+  for (let i = 0; i < n; i++) {
+    const r = o.data.subarray(i * 6, i * 6 + 6)
+    const cls = Math.round(r[5]!)
+    if (r[4]! >= threshold && classIds.includes(cls)) out.push({ x: r[0]!, y: r[1]!, width: r[2]! - r[0]!, height: r[3]! - r[1]!, score: r[4]!, classId: cls })
+  }
+  return out
+}

@@ -1,0 +1,82 @@
+import { join } from 'node:path'
+import { frameToImage } from '@oko/imaging'
+import { ObjectDetector, builtinOnnx, builtinTfjsFiles, COCO_CLASSES, DEFAULT_CLASSES, type BuiltinModel } from '@oko/objects'
+import { ort } from '@oko/onnx'
+import { Source } from '@oko/source'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { evaluationDataDir } from '../helpers/data.js'
+import { loadTfjsGraph, loadTfjsWasm, type TfJs } from '../helpers/tfjs.js'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+
+// The TF.js → ONNX conversion of the built-in detectors is exact: on real frames every output of
+// the ONNX graph (onnxruntime-node) equals TF.js's (wasm backend) to float32 rounding.
+const data = evaluationDataDir()
+const cacheDir = mkdtempSync(join(tmpdir(), 'oko-objects-'))
+const classIds = DEFAULT_CLASSES.map((c) => COCO_CLASSES.indexOf(c))
+
+/** Two real frames: the 1080p yard (cars) and the OpenCV pedestrian clip. */
+async function realFrames(): Promise<ReturnType<typeof frameToImage>[]> {
+  const out = []
+  for (const [file, at] of [['ru-yard-cam-1.ts', 30], ['opencv-vtest.avi', 100]] as const) {
+    const src = await Source.open(join(data!, 'video', file))
+    let n = 0
+    for await (const frame of src.frames()) if (++n === at) { out.push(frameToImage(frame)); break }
+    await src.close()
+  }
+  return out
+}
+
+describe.skipIf(!data)('TF.js → ONNX detectors', () => {
+  let tf: TfJs
+  let frames: Awaited<ReturnType<typeof realFrames>>
+  beforeAll(async () => {
+    tf = await loadTfjsWasm()
+    frames = await realFrames()
+  })
+  afterAll(() => rmSync(cacheDir, { recursive: true, force: true }))
+
+  it.each(['nanodet', 'centernet'] as BuiltinModel[])('%s: every output equals TF.js wasm on real frames (|Δ| ≤ 1e-3 of each output range), detections identical', async (model) => {
+    const files = builtinTfjsFiles(model)
+    const graph = await loadTfjsGraph(tf, files.json, files.weights)
+    const onnx = builtinOnnx(model, cacheDir)
+    expect(onnx.cachedAt).toContain(cacheDir)
+    const session = await ort.InferenceSession.create(onnx.bytes, { intraOpNumThreads: 1 })
+    const detector = await ObjectDetector.open({ model: { kind: model, cacheDir }, classIds, scoreThreshold: 0.3, nmsIou: 0.5 })
+    let found = 0
+    for (const image of frames) {
+      const input = detector.tensor(image, { x: 0, y: 0, width: image.width, height: image.height })
+      const ours = await session.run({ [onnx.inputName]: new ort.Tensor('float32', input.data, input.dims) })
+      const x = tf.tensor(input.data, input.dims)
+      const theirs = await graph.executeAsync(x, onnx.outputNames)
+      const list = Array.isArray(theirs) ? theirs : [theirs]
+      const outputs = []
+      for (const [i, name] of onnx.outputNames.entries()) {
+        const a = ours[name]!.data as Float32Array
+        const b = await list[i]!.data()
+        expect(ours[name]!.dims).toEqual(list[i]!.shape)
+        outputs.push({ data: b, dims: list[i]!.shape })
+        if (name === 'tower_0/detections') continue // compared as detections below (top-k order ties)
+        let worst = 0, range = 1
+        for (let k = 0; k < a.length; k++) { worst = Math.max(worst, Math.abs(a[k]! - b[k]!)); range = Math.max(range, Math.abs(b[k]!)) }
+        expect(worst / range, `${model} ${name}`).toBeLessThanOrEqual(1e-3)
+      }
+      // The decoded detections from TF.js's outputs and from onnxruntime's: same classes, boxes within 0.5 px.
+      const reference = detector.decode(outputs).sort((p, q) => q.score - p.score)
+      const converted = detector.decode(onnx.outputNames.map((n) => ({ data: ours[n]!.data as Float32Array, dims: ours[n]!.dims as number[] }))).sort((p, q) => q.score - p.score)
+      expect(converted.length).toBe(reference.length)
+      found += reference.length
+      for (const [k, r] of reference.entries()) {
+        const c = converted[k]!
+        expect(c.classId).toBe(r.classId)
+        expect(Math.abs(c.score - r.score)).toBeLessThanOrEqual(1e-3)
+        for (const key of ['x', 'y', 'width', 'height'] as const) expect(Math.abs(c[key] - r[key])).toBeLessThanOrEqual(0.5)
+      }
+      x.dispose()
+      for (const t of list) t.dispose()
+    }
+    expect(found).toBeGreaterThan(0)
+    await detector.release()
+    await session.release()
+  }, 300_000)
+})
