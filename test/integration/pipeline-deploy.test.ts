@@ -49,7 +49,7 @@ describe('pipeline over real decoded clips', () => {
       expect(summary.errors).toBe(0)
       expect(summary.droppedTotal).toBe(0)
       // Same clip, own detector per camera: identical motion events per camera.
-      const motion = (id: string) => events.filter((e) => e.type === 'motion' && e.cameraId === id).map((e) => e.seq)
+      const motion = (id: string) => events.filter((e) => e.type === 'motion' && e.cameraId === id).map((e) => (e as { seq?: number }).seq)
       expect(motion('a').length).toBeGreaterThan(0)
       expect(motion('a')).toEqual(motion('b'))
       expect(summary.cameras.a!.gated + summary.cameras.a!.outputs).toBe(frames)

@@ -116,7 +116,7 @@ describe('runDeployment', () => {
     })
     const events = EventEncoder.decode(Buffer.concat(chunks), 'msgpack')
     expect(events.filter((e) => e.type === 'motion' && e.cameraId === 'a')).toHaveLength(10)
-    expect(events.filter((e) => e.type === 'motion' && e.cameraId === 'b').map((e) => e.seq)).toEqual([5, 6, 7, 8, 9])
+    expect(events.filter((e) => e.type === 'motion' && e.cameraId === 'b').map((e) => (e as { seq?: number }).seq)).toEqual([5, 6, 7, 8, 9])
     expect(result.summary).toMatchObject({ framesIn: 20, gated: 5, outputs: 15 })
     expect(result.failedCameras).toEqual([])
   })

@@ -1,5 +1,6 @@
 import type { FrameSource, OkoEvent, Stage } from '@oko/core'
 import { EVENT_VERSION, InvalidOptionError, OkoError, newId, serializeError } from '@oko/core'
+import { DeploymentAlarms } from './alarms.js'
 import { EvidenceRecorder } from './evidence.js'
 import { HttpEndpoint, deploymentMetrics } from './metrics.js'
 import { Delivery, type DeliveryStats } from './delivery.js'
@@ -237,8 +238,8 @@ export interface DeploymentHooks {
   readonly stdout?: NodeJS.WritableStream
   /** Called for each event before it is written (for progress). */
   readonly onEvent?: (event: OkoEvent) => void
-  /** Called once the deployment runs (for live stats and metrics). */
-  readonly onStart?: (deployment: Deployment, delivery: Delivery) => void
+  /** Called once the deployment runs (for live stats and metrics; `alarms` when the config has them). */
+  readonly onStart?: (deployment: Deployment, delivery: Delivery, alarms?: DeploymentAlarms) => void
   /** Keep running with no camera until the signal (a cluster worker adds and removes cameras). */
   readonly keepOpen?: boolean
 }
@@ -268,6 +269,7 @@ export async function runDeployment(config: DeploymentConfig, hooks: DeploymentH
   }
   let started: Deployment | undefined
   const endpoints: HttpEndpoint[] = []
+  let alarms: DeploymentAlarms | undefined
   try {
     started = await Deployment.start(config, {
       openSource,
@@ -276,7 +278,11 @@ export async function runDeployment(config: DeploymentConfig, hooks: DeploymentH
       ...(hooks.keepOpen ? { keepOpen: true } : {}),
     })
     endpoints.push(...(await openEndpoints(config, started, delivery, evidence)))
+    const run = started.run
+    if (config.alarms) alarms = await DeploymentAlarms.open(config.alarms, (e) => run.publish(e))
   } catch (error) {
+    await alarms?.close().catch(() => undefined)
+    await Promise.allSettled(endpoints.map((e) => e.close()))
     await started?.close().catch(() => undefined)
     await delivery.close(0).catch(() => undefined)
     evidence?.close()
@@ -296,7 +302,7 @@ export async function runDeployment(config: DeploymentConfig, hooks: DeploymentH
       // a failed write is thrown where the run awaits clipWrites, not as an unhandled rejection
       clipWrites.catch(() => undefined)
     })
-    hooks.onStart?.(deployment, delivery)
+    hooks.onStart?.(deployment, delivery, alarms)
     const events = deployment.events
     let batch: OkoEvent[] = []
     for await (const raw of events) {
@@ -321,6 +327,7 @@ export async function runDeployment(config: DeploymentConfig, hooks: DeploymentH
     throw error
   } finally {
     clearInterval(ticker)
+    await alarms?.close().catch(() => undefined)
     await deployment.close().catch(() => undefined)
     await Promise.allSettled(endpoints.map((e) => e.close()))
     evidence?.close()

@@ -9,6 +9,7 @@ import type { EventFormat } from '@oko/sinks'
 import { checkStreamUrl, urlParts } from '@oko/source'
 import type { StageRegistry } from './stages.js'
 import { DELIVERY_KEYS, checkDelivery, type DeliveryConfig } from './delivery-schema.js'
+import { checkAlarms, type AlarmsConfig } from './alarms-schema.js'
 
 export interface ZoneConfig {
   readonly name: string
@@ -60,9 +61,11 @@ export interface DeploymentConfig {
   readonly delivery: DeliveryConfig
   readonly edge: EdgeOptions
   readonly events: { readonly capacity?: number; readonly overflow?: 'block' | 'drop-oldest' }
+  /** SOS call points and alarm inputs (`alarms:`). */
+  readonly alarms?: AlarmsConfig
 }
 
-const TOP_KEYS = ['cameras', 'stages', 'output', 'edge', 'events', ...DELIVERY_KEYS] as const
+const TOP_KEYS = ['cameras', 'stages', 'output', 'edge', 'events', 'alarms', ...DELIVERY_KEYS] as const
 const CAMERA_KEYS = ['id', 'url', 'main', 'password_file', 'fps', 'live', 'transport', 'scale', 'keyframesOnly', 'loop', 'realtime', 'masks', 'zones', 'stages'] as const
 
 /** Largest watchlist file a config may name (plates: ~5 million lines; faces: ~130,000 descriptors). */
@@ -102,6 +105,7 @@ const HINTS: Record<string, string> = {
 }
 
 export function hintFor(path: string): string | undefined {
+  if (path.startsWith('alarms')) return undefined // its messages say the fix themselves
   const last = path.replace(/\[\d+\]$/, '').split('.').pop() ?? ''
   return HINTS[last]
 }
@@ -124,7 +128,9 @@ export function validateDeployment(raw: unknown, options: ValidateOptions): Depl
   const events = checkObject('events', top.events, {})
   checkKnownKeys('events', events, ['capacity', 'overflow'])
   const output = checkOutput(top.output, options.baseDir)
+  const alarms = top.alarms === undefined ? undefined : checkAlarms(top.alarms, ids)
   return {
+    ...(alarms ? { alarms } : {}),
     cameras,
     stages,
     order,

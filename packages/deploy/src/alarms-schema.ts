@@ -1,0 +1,70 @@
+import { InvalidOptionError, checkArray, checkKnownKeys, checkNumber, checkObject, checkString, describeValue } from '@oko/core'
+import type { AlarmPoint } from '@oko/alarms'
+import { checkListen } from './delivery-schema.js'
+
+/** One entry of `alarms.inputs`, validated. */
+export type AlarmInputSpec = { readonly kind: 'http'; readonly name: string; readonly secret?: string; readonly token?: string; readonly toleranceS?: number }
+
+export interface AlarmsConfig {
+  /** Where the HTTP inputs are served: `POST /alarms/<input name>`. */
+  readonly listen?: { host: string; port: number }
+  readonly inputs: readonly AlarmInputSpec[]
+  readonly points: readonly AlarmPoint[]
+}
+
+/** Validates `alarms:` (inputs and call points; each point's cameras must be the deployment's). */
+export function checkAlarms(value: unknown, cameraIds: ReadonlySet<string>): AlarmsConfig {
+  const a = checkObject('alarms', value)
+  checkKnownKeys('alarms', a, ['listen', 'inputs', 'points'])
+  const inputs = checkArray('alarms.inputs', a.inputs, []).map((entry, i): AlarmInputSpec => {
+    const path = `alarms.inputs[${i}]`
+    const o = checkObject(path, entry)
+    const keys = Object.keys(o)
+    if (keys.length !== 1 || keys[0] !== 'http') throw new InvalidOptionError(path, `expected { http: { name, secret | token } }, received ${keys.length === 1 ? `{ ${keys[0]}: … }` : describeValue(entry)}`)
+    const at = `${path}.http`
+    const v = checkObject(at, o.http)
+    checkKnownKeys(at, v, ['name', 'secret', 'token', 'toleranceSeconds'])
+    const name = v.name === undefined ? 'http' : checkString(`${at}.name`, v.name)
+    if (!/^[\w-]{1,64}$/.test(name)) throw new InvalidOptionError(`${at}.name`, 'expected letters, digits, _ and - (it is the last part of the URL /alarms/<name>)')
+    if (v.secret === undefined && v.token === undefined) throw new InvalidOptionError(at, 'give `secret:` (HMAC-SHA256 signed requests, replay-safe) or `token:` (Authorization: Bearer)')
+    const secret = v.secret === undefined ? undefined : checkString(`${at}.secret`, v.secret)
+    const token = v.token === undefined ? undefined : checkString(`${at}.token`, v.token)
+    for (const [k, s] of [['secret', secret], ['token', token]] as const) if (s !== undefined && s.length < 16) throw new InvalidOptionError(`${at}.${k}`, 'expected at least 16 characters (e.g. `openssl rand -hex 16`)')
+    return {
+      kind: 'http', name, ...(secret ? { secret } : {}), ...(token ? { token } : {}),
+      ...(v.toleranceSeconds !== undefined ? { toleranceS: checkNumber(`${at}.toleranceSeconds`, v.toleranceSeconds, { min: 1, max: 3600 }) } : {}),
+    }
+  })
+  const names = new Set<string>()
+  inputs.forEach((input, i) => {
+    if (names.has(input.name)) throw new InvalidOptionError(`alarms.inputs[${i}].http.name`, `input "${input.name}" is listed twice; give each its own name`)
+    names.add(input.name)
+  })
+  const listen = a.listen === undefined ? undefined : checkListen('alarms.listen', a.listen)
+  if (inputs.length > 0 && !listen) throw new InvalidOptionError('alarms.listen', 'HTTP alarm inputs need `listen: 127.0.0.1:9470` (where oko serves POST /alarms/<name>)')
+  const ids = new Set<string>()
+  const points = checkArray('alarms.points', a.points).map((entry, i): AlarmPoint => {
+    const path = `alarms.points[${i}]`
+    const p = checkObject(path, entry)
+    checkKnownKeys(path, p, ['id', 'place', 'cameras', 'debounceSeconds', 'escalateAfterSeconds', 'heartbeatSeconds'])
+    const id = checkString(`${path}.id`, p.id)
+    if (!/^[\w.:@/-]{1,128}$/.test(id)) throw new InvalidOptionError(`${path}.id`, `expected letters, digits and . _ - : @ / (at most 128), received ${describeValue(id)}`)
+    if (ids.has(id)) throw new InvalidOptionError(`${path}.id`, `duplicate alarm point id "${id}"`)
+    ids.add(id)
+    const cameras = checkArray(`${path}.cameras`, p.cameras, []).map((c, j) => {
+      const cam = checkString(`${path}.cameras[${j}]`, c)
+      if (!cameraIds.has(cam)) throw new InvalidOptionError(`${path}.cameras[${j}]`, `no camera "${cam}" in this deployment; cameras: ${[...cameraIds].join(', ')}`)
+      return cam
+    })
+    const seconds = (k: string, min: number, max: number) => (p[k] === undefined ? undefined : checkNumber(`${path}.${k}`, p[k], { min, max }) * 1000)
+    const debounceMs = seconds('debounceSeconds', 0, 60)
+    const escalateAfterMs = seconds('escalateAfterSeconds', 1, 86_400)
+    const heartbeatMs = seconds('heartbeatSeconds', 1, 86_400)
+    return {
+      id, place: p.place === undefined ? id : checkString(`${path}.place`, p.place), cameras,
+      ...(debounceMs !== undefined ? { debounceMs } : {}), ...(escalateAfterMs !== undefined ? { escalateAfterMs } : {}), ...(heartbeatMs !== undefined ? { heartbeatMs } : {}),
+    }
+  })
+  if (points.length === 0) throw new InvalidOptionError('alarms.points', 'expected at least one call point: - { id: sos-17, place: "Square, north column", cameras: [cam-a] }')
+  return { ...(listen ? { listen } : {}), inputs, points }
+}

@@ -1,0 +1,55 @@
+import { createServer, type Server } from 'node:http'
+import { OkoError, type EventInit } from '@oko/core'
+import { AlarmDesk, HttpAlarmInput } from '@oko/alarms'
+import type { AlarmsConfig } from './alarms-schema.js'
+
+/** A deployment's alarm desk and the HTTP server of its inputs (`POST /alarms/<name>`). */
+export class DeploymentAlarms implements AsyncDisposable {
+  readonly desk: AlarmDesk
+  /** http://host:port of the inputs (absent without HTTP inputs). */
+  readonly url: string | undefined
+  readonly #server: Server | undefined
+  readonly #inputs: HttpAlarmInput[]
+
+  private constructor(desk: AlarmDesk, inputs: HttpAlarmInput[], server: Server | undefined, url: string | undefined) {
+    this.desk = desk
+    this.#inputs = inputs
+    this.#server = server
+    this.url = url
+  }
+
+  static async open(config: AlarmsConfig, publish: (event: EventInit) => { id: string }): Promise<DeploymentAlarms> {
+    const desk = new AlarmDesk(config.points, { publish: publish as never })
+    const inputs = config.inputs.map((i) => new HttpAlarmInput({ name: i.name, ...(i.secret ? { secret: i.secret } : {}), ...(i.token ? { token: i.token } : {}), ...(i.toleranceS ? { toleranceS: i.toleranceS } : {}) }))
+    for (const input of inputs) input.start((signal, name) => desk.signal(signal, name))
+    if (!config.listen || inputs.length === 0) return new DeploymentAlarms(desk, inputs, undefined, undefined)
+    const byPath = new Map(inputs.map((i) => [`/alarms/${i.name.slice('http:'.length)}`, i]))
+    const server = createServer((req, res) => {
+      res.setHeader('x-content-type-options', 'nosniff')
+      res.setHeader('cache-control', 'no-store')
+      const input = byPath.get((req.url ?? '').split('?')[0]!)
+      if (input) return input.handle(req, res)
+      req.resume()
+      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'POST /alarms/<input name>' }))
+    })
+    server.requestTimeout = 10_000
+    server.headersTimeout = 5_000
+    const at = config.listen
+    const url = await new Promise<string>((resolve, reject) => {
+      server.once('error', (cause: NodeJS.ErrnoException) => reject(new OkoError('ERR_INVALID_OPTION', `alarms.listen: cannot listen on ${at.host}:${at.port} (${cause.code ?? cause.message}); give a free port`, { cause })))
+      server.listen(at.port, at.host, () => resolve(`http://${at.host.includes(':') ? `[${at.host}]` : at.host}:${(server.address() as { port: number }).port}`))
+    })
+    return new DeploymentAlarms(desk, inputs, server, url)
+  }
+
+  async close(): Promise<void> {
+    this.desk.close()
+    await Promise.all(this.#inputs.map((i) => i.close()))
+    const server = this.#server
+    if (server) await new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve())))
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
+  }
+}
