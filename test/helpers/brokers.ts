@@ -102,6 +102,25 @@ export class TestBroker {
     return broker
   }
 
+  /**
+   * `size` nats-server -js processes routed into one JetStream cluster on 127.0.0.1 (random client
+   * and route ports, a store folder each under `dir`); resolves once all accept clients.
+   */
+  static async natsCluster(dir: string, size = 3): Promise<TestBroker[] | undefined> {
+    const binary = brokerBinary('nats-server')
+    if (!binary) return undefined
+    const ports = await Promise.all(Array.from({ length: size }, () => freePort()))
+    const routes = await Promise.all(Array.from({ length: size }, () => freePort()))
+    const all = routes.map((p) => `nats://127.0.0.1:${p}`).join(',')
+    const nodes = ports.map((port, i) => {
+      const store = join(dir, `n${i}`)
+      mkdirSync(store, { recursive: true })
+      return new TestBroker(binary, ['-js', '-sd', store, '-a', '127.0.0.1', '-p', String(port), '-n', `n${i}`, '--cluster_name', 'oko-test', '--cluster', `nats://127.0.0.1:${routes[i]}`, '--routes', all], port, 'nats')
+    })
+    await Promise.all(nodes.map((n) => n.start()))
+    return nodes
+  }
+
   get running(): boolean {
     return this.#child !== undefined
   }

@@ -5,9 +5,10 @@ import { evalMotionCommand } from './eval-motion.js'
 import { evalPlatesCommand } from './eval-plates.js'
 import { facesEnrolCommand } from './faces-enrol.js'
 import { benchCommand } from './bench.js'
+import { clusterApplyCommand, clusterStatusCommand, workerCommand } from './cluster.js'
 import { probeCommand } from './probe.js'
 import { runCommand } from './run.js'
 import { wasmCommand } from './wasm.js'
 
 /** Every command of `oko`, in help order. Each lives in its own file. */
-export const commands: readonly Command[] = [demoCommand, runCommand, benchCommand, evalMotionCommand, evalPlatesCommand, evalFacesCommand, facesEnrolCommand, probeCommand, wasmCommand]
+export const commands: readonly Command[] = [demoCommand, runCommand, benchCommand, evalMotionCommand, evalPlatesCommand, evalFacesCommand, facesEnrolCommand, clusterApplyCommand, workerCommand, clusterStatusCommand, probeCommand, wasmCommand]
