@@ -1,0 +1,114 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { connect, type NatsConnection } from 'nats'
+import { clusterStatus, openClusterStore, type ClusterStatus } from '@oko/cluster'
+import { streetScene, writeSampleClip } from '@oko/samples'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { TestBroker, brokerBinary } from '../helpers/brokers.js'
+
+// A real 3-node JetStream cluster and three `oko worker` processes running 12 looping clips.
+const have = brokerBinary('nats-server') !== undefined
+let dir: string
+let nodes: TestBroker[] = []
+let nc: NatsConnection
+const workers = new Map<string, ChildProcess>()
+const bin = resolve('packages/cli/dist/bin.js')
+const servers = () => nodes.map((n) => n.url).join(',')
+
+function startWorker(id: string): void {
+  const child = spawn(process.execPath, [bin, 'worker', '--nats', servers(), '--id', id, '--capacity', '8', '--data', join(dir, id)], { stdio: ['ignore', 'ignore', 'ignore'] })
+  workers.set(id, child)
+}
+
+async function until(done: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs
+  while (!(await done().catch(() => false))) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 250))
+  }
+}
+
+/** Every message of the events stream, read with an ordered consumer. */
+async function streamEvents(): Promise<{ id: string; type: string; data: unknown }[]> {
+  const info = await (await nc.jetstreamManager()).streams.info('OKO_EVENTS')
+  const c = await nc.jetstream().consumers.get('OKO_EVENTS')
+  const out: { id: string; type: string; data: unknown }[] = []
+  while (out.length < info.state.messages) {
+    let got = 0
+    for await (const m of await c.fetch({ max_messages: 1000, expires: 2000 })) { out.push(JSON.parse(m.string())); got++ }
+    if (got === 0) break
+  }
+  return out
+}
+
+async function status(): Promise<ClusterStatus> {
+  return clusterStatus((await openClusterStore(nc))!)
+}
+
+beforeAll(async () => {
+  if (!have) return
+  dir = mkdtempSync(join(tmpdir(), 'oko-cluster-'))
+  writeSampleClip(join(dir, 'clip.mp4'), streetScene({ width: 160, height: 90, fps: 5 }), { gopFrames: 10 })
+  nodes = (await TestBroker.natsCluster(join(dir, 'nats'), 3))!
+  nc = await connect({ servers: nodes.map((n) => n.url) })
+  const cams = Array.from({ length: 12 }, (_, i) => `  - { id: cam-${String(i).padStart(2, '0')}, url: clip.mp4, loop: true, realtime: true }`)
+  writeFileSync(join(dir, 'deploy.yaml'), ['cameras:', ...cams, ''].join('\n'))
+  // a fresh JetStream cluster takes a few seconds to elect its meta leader: apply is retried until then
+  let code: unknown
+  for (let i = 0; i < 20 && code !== 0; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, 1000))
+    const apply = spawn(process.execPath, [bin, 'cluster', 'apply', join(dir, 'deploy.yaml'), '--nats', servers(), '--replicas', '3'], { stdio: 'ignore' })
+    code = await new Promise((r) => apply.once('exit', r))
+  }
+  expect(code).toBe(0)
+  for (const id of ['w1', 'w2', 'w3']) startWorker(id)
+}, 120_000)
+
+afterAll(async () => {
+  for (const w of workers.values()) w.kill('SIGKILL')
+  await nc?.close()
+  for (const n of nodes) await n.stop()
+  if (dir) rmSync(dir, { recursive: true, force: true })
+})
+
+describe.skipIf(!have)('oko worker on a 3-node NATS cluster', () => {
+  it('12 cameras on 3 workers: each has exactly one owner and plays', async () => {
+    await until(async () => (await status()).cameras.filter((c) => c.state === 'playing').length === 12, 60_000, '12 cameras playing')
+    const s = await status()
+    expect(new Set(s.cameras.map((c) => c.id)).size).toBe(12)
+    for (const w of s.workers) expect(w.cameras).toBeGreaterThan(0)
+    expect(s.workers.reduce((n, w) => n + w.cameras, 0)).toBe(12)
+  }, 90_000)
+
+  it('SIGKILL of one worker: its cameras play on the others within 15 s, with gap events', async () => {
+    const before = await status()
+    const victim = before.workers.find((w) => w.cameras > 0)!.id
+    const moved = before.cameras.filter((c) => c.worker === victim).map((c) => c.id)
+    const killedMs = Date.now()
+    workers.get(victim)!.kill('SIGKILL')
+    await until(async () => {
+      const s = await status()
+      return moved.every((id) => s.cameras.some((c) => c.id === id && c.state === 'playing' && c.worker !== victim))
+    }, 30_000, 'moved cameras playing elsewhere')
+    const tookMs = Date.now() - killedMs
+    console.log(`failover: ${moved.length} cameras of ${victim} playing elsewhere after ${tookMs} ms`)
+    expect(tookMs).toBeLessThan(15_000)
+    // gap events reach the stream
+    const gaps: { cameraId: string; gapMs: number; reason: string }[] = []
+    await until(async () => {
+      gaps.length = 0
+      for (const e of await streamEvents()) if (e.type === 'oko.gap') gaps.push(e.data as never)
+      return moved.every((id) => gaps.some((g) => g.cameraId === id))
+    }, 20_000, 'gap events in the stream')
+    console.log(`gaps: ${gaps.map((g) => `${g.cameraId} ${g.gapMs} ms`).join(', ')}`)
+    for (const g of gaps.filter((x) => moved.includes(x.cameraId))) expect(g.reason).toBe('worker-lost')
+  }, 90_000)
+
+  it('the stream holds each event once', async () => {
+    const events = await streamEvents()
+    expect(events.length).toBeGreaterThan(0)
+    expect(new Set(events.map((e) => e.id)).size).toBe(events.length)
+  }, 60_000)
+})
