@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { Detection, EventInit, Frame, OkoEvent, Rect, StageContext } from '@oko/core'
+import type { Detection, Envelope, EventInit, Frame, OkoEvent, Rect, StageContext } from '@oko/core'
 import { assign, Tracker, trackingStage, type ObjectEvent } from '@oko/tracking'
 
 const ids = (): (() => string) => {
@@ -222,7 +222,7 @@ describe('trackingStage', () => {
     }
     for (let seq = 0; seq < 10; seq++) {
       const f = frame(seq)
-      const env = stage.process({ frame: f, detections: [det(boxAt(20 + seq * 10, 100, 30 + seq, 20 + seq), seq, f.ptsUs)], tracks: [] }, ctx)!
+      const env = stage.process({ frame: f, detections: [det(boxAt(20 + seq * 10, 100, 30 + seq, 20 + seq), seq, f.ptsUs)], tracks: [] }, ctx) as Envelope
       if (seq >= 2) expect(env.tracks.map((t) => t.id)).toEqual(['T1'])
     }
     for (let seq = 10; seq < 30; seq++) stage.tick!({ cameraId: 'cam', seq, ptsUs: seq * 200_000, wallMs: 0 }, ctx)
@@ -247,7 +247,7 @@ describe('trackingStage', () => {
     await using stage = trackingStage({ snapshots: false, updateIntervalMs: 60_000 })
     for (let seq = 0; seq < 6; seq++) {
       const f = { cameraId: 'cam', seq, ptsUs: seq * 100_000, wallMs: 0, width: 320, height: 240, format: 'gray8', planes: [], strides: [] } as unknown as Frame
-      const env = stage.process({ frame: f, detections: [det(boxAt(50, 50), seq, f.ptsUs)], tracks: [] }, ctx)!
+      const env = stage.process({ frame: f, detections: [det(boxAt(50, 50), seq, f.ptsUs)], tracks: [] }, ctx) as Envelope
       if (seq === 3) env.tracks[0]!.attributes.colour = { value: 'red', confidence: 0.8, source: 'colour' }
     }
     await stage.flush!(ctx)
