@@ -28,6 +28,7 @@ export interface Detection {
   trackId?: string
 }
 
+/** `tentative` until confirmed by enough detections; `lost` while predicted without being seen. */
 export type TrackState = 'tentative' | 'confirmed' | 'lost'
 
 /** An object followed across frames by the tracker; its `id` is unique across cameras and restarts. */
@@ -39,9 +40,12 @@ export interface Track {
   state: TrackState
   /** The latest detection's score. */
   score: number
-  /** The frame the track started in and the last one it was seen in. */
+  /** The frame the track started in and the last one it was seen in (detected, not predicted). */
   readonly firstSeq: number
   lastSeenSeq: number
+  /** Presentation times of those frames, µs (trackers predict by time: detectors run at a varying rate). */
+  readonly firstPtsUs?: number
+  lastSeenPtsUs?: number
   /** Velocity of the box's bottom centre (where the object touches the ground), frame pixels per second. */
   velocity: { x: number; y: number }
   /** What later stages found out (`type`, `colour`, `plate`, `make`…). */
