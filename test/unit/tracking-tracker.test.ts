@@ -256,4 +256,14 @@ describe('trackingStage', () => {
     expect(events[2]!.attributes.colour?.value).toBe('red')
     expect(events.every((e) => e.snapshot === undefined)).toBe(true)
   })
+  it('refuses a frame of a second camera (one stage per camera: a factory), naming both cameras', async () => {
+    const ctxOf = (cameraId: string): StageContext => ({
+      cameraId, signal: new AbortController().signal, newId: ids(),
+      emit: <E extends OkoEvent>(e: EventInit<E>) => e as unknown as E,
+    })
+    await using stage = trackingStage({ snapshots: false })
+    const frame = (cameraId: string) => ({ cameraId, seq: 0, ptsUs: 0, wallMs: 0, width: 320, height: 240, format: 'gray8', planes: [], strides: [] }) as unknown as Frame
+    stage.process({ frame: frame('a'), detections: [], tracks: [] }, ctxOf('a'))
+    expect(() => stage.process({ frame: frame('b'), detections: [], tracks: [] }, ctxOf('b'))).toThrow(/tracks camera "a" and received a frame of "b"/)
+  })
 })

@@ -1,4 +1,4 @@
-import { checkArray, checkBoolean, checkObject, checkString, defineStage, heldPart, optionalNumber, type Envelope, type EventInit, type Frame, type Rect, type Snapshot, type Stage, type StageContext, type Track } from '@oko/core'
+import { OkoError, checkArray, checkBoolean, checkObject, checkString, defineStage, heldPart, optionalNumber, type Envelope, type EventInit, type Frame, type Rect, type Snapshot, type Stage, type StageContext, type Track } from '@oko/core'
 import { snapshotOf } from '@oko/imaging/jpeg'
 import type { ObjectEvent, ObjectPhase } from './events.js'
 import { resolveTrackerOptions, TRACKER_KEYS, type TrackerOptions } from './options.js'
@@ -48,10 +48,18 @@ export function trackingStage(options: TrackingStageOptions = {}): Stage {
   const snapshotIntervalUs = optionalNumber('options.snapshotIntervalMs', o.snapshotIntervalMs, 500, { min: 0 }) * 1000
 
   let tracker: Tracker | undefined
+  let trackedCamera: string | undefined
   const followed = new Map<string, Followed>()
   let last: TrackerClock | undefined
 
-  const trackerFor = (ctx: StageContext): Tracker => (tracker ??= new Tracker(trackerOptions, () => ctx.newId()))
+  const trackerFor = (ctx: StageContext): Tracker => {
+    // one stage shared by two cameras would mix their objects into the same tracks
+    if (trackedCamera !== undefined && ctx.cameraId !== trackedCamera) {
+      throw new OkoError('ERR_INVALID_INPUT', `trackingStage: this stage tracks camera "${trackedCamera}" and received a frame of "${ctx.cameraId}"; give each camera its own: .pipe(() => trackingStage(options))`)
+    }
+    trackedCamera = ctx.cameraId
+    return (tracker ??= new Tracker(trackerOptions, () => ctx.newId()))
+  }
 
   const emit = (ctx: StageContext, t: Track, phase: ObjectPhase, clock: TrackerClock, f: Followed): void => {
     const withSnapshot = f.snapshot && (phase !== 'update' || f.newSnapshot)
@@ -113,6 +121,7 @@ export function trackingStage(options: TrackingStageOptions = {}): Stage {
       const clock = last
       for (const t of tracker.flush()) end(ctx, t, clock)
       tracker = undefined
+      trackedCamera = undefined
       followed.clear()
     },
   })
