@@ -1,11 +1,13 @@
 import type { FrameSource, OkoEvent, Stage } from '@oko/core'
 import { EVENT_VERSION, InvalidOptionError, OkoError, newId, serializeError } from '@oko/core'
 import { DeploymentAlarms } from './alarms.js'
+import { openLivePage } from './live.js'
 import { EvidenceRecorder } from './evidence.js'
 import { HttpEndpoint, deploymentMetrics } from './metrics.js'
 import { Delivery, type DeliveryStats } from './delivery.js'
 import { Pipeline, type PipelineRun, type RunStats, type RunSummary, type SubscribeOptions, type Subscription, type WorkerStage } from '@oko/pipeline'
 import { Source, isLiveUrl } from '@oko/source'
+import { LiveFrames, type LiveServer } from '@oko/live'
 import { KernelModule } from '@oko/wasm'
 import { ResourcePool } from './resources.js'
 import { validateCamera, type CameraConfig, type DeploymentConfig } from './schema.js'
@@ -25,6 +27,8 @@ export interface DeploymentOptions {
   readonly keepOpen?: boolean
   /** Folder relative paths of cameras added later are taken from. Default: the working directory. */
   readonly baseDir?: string
+  /** A stage run first on every camera's frames, before the motion gate (the live page's pictures). */
+  readonly firstStage?: (cameraId: string) => Stage
 }
 
 /**
@@ -89,6 +93,7 @@ export class Deployment implements AsyncDisposable {
       return Promise.resolve(registry[name]!.create({ ...stage.options, ...camera.stages[name] }, camera, resources.scope(cameraId)))
     }
     let pipeline = Pipeline.from(sources)
+    if (options.firstStage) pipeline = pipeline.pipe(options.firstStage)
     for (const step of config.order) {
       pipeline = typeof step === 'string' ? pipeline.pipe(factory(step)) : pipeline.fanOut(step.map((name) => factory(name)))
     }
@@ -238,8 +243,8 @@ export interface DeploymentHooks {
   readonly stdout?: NodeJS.WritableStream
   /** Called for each event before it is written (for progress). */
   readonly onEvent?: (event: OkoEvent) => void
-  /** Called once the deployment runs (for live stats and metrics; `alarms` when the config has them). */
-  readonly onStart?: (deployment: Deployment, delivery: Delivery, alarms?: DeploymentAlarms) => void
+  /** Called once the deployment runs (for live stats and metrics; `alarms` and the live page when the config has them). */
+  readonly onStart?: (deployment: Deployment, delivery: Delivery, alarms?: DeploymentAlarms, live?: LiveServer) => void
   /** Keep running with no camera until the signal (a cluster worker adds and removes cameras). */
   readonly keepOpen?: boolean
 }
@@ -270,9 +275,12 @@ export async function runDeployment(config: DeploymentConfig, hooks: DeploymentH
   let started: Deployment | undefined
   const endpoints: HttpEndpoint[] = []
   let alarms: DeploymentAlarms | undefined
+  let live: LiveServer | undefined
+  const frames = config.http ? new LiveFrames(config.http.live) : undefined
   try {
     started = await Deployment.start(config, {
       openSource,
+      ...(frames ? { firstStage: frames.stage } : {}),
       ...(hooks.registry ? { registry: hooks.registry } : {}),
       ...(hooks.signal ? { signal: hooks.signal } : {}),
       ...(hooks.keepOpen ? { keepOpen: true } : {}),
@@ -280,7 +288,9 @@ export async function runDeployment(config: DeploymentConfig, hooks: DeploymentH
     endpoints.push(...(await openEndpoints(config, started, delivery, evidence)))
     const run = started.run
     if (config.alarms) alarms = await DeploymentAlarms.open(config.alarms, (e) => run.publish(e))
+    if (config.http && frames) live = await openLivePage(config.http, config.delivery.name, started, frames, alarms?.desk)
   } catch (error) {
+    await live?.close().catch(() => undefined)
     await alarms?.close().catch(() => undefined)
     await Promise.allSettled(endpoints.map((e) => e.close()))
     await started?.close().catch(() => undefined)
@@ -302,7 +312,7 @@ export async function runDeployment(config: DeploymentConfig, hooks: DeploymentH
       // a failed write is thrown where the run awaits clipWrites, not as an unhandled rejection
       clipWrites.catch(() => undefined)
     })
-    hooks.onStart?.(deployment, delivery, alarms)
+    hooks.onStart?.(deployment, delivery, alarms, live)
     const events = deployment.events
     let batch: OkoEvent[] = []
     for await (const raw of events) {
@@ -327,6 +337,7 @@ export async function runDeployment(config: DeploymentConfig, hooks: DeploymentH
     throw error
   } finally {
     clearInterval(ticker)
+    await live?.close().catch(() => undefined)
     await alarms?.close().catch(() => undefined)
     await deployment.close().catch(() => undefined)
     await Promise.allSettled(endpoints.map((e) => e.close()))

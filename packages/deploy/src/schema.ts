@@ -10,6 +10,7 @@ import { checkStreamUrl, urlParts } from '@oko/source'
 import type { StageRegistry } from './stages.js'
 import { DELIVERY_KEYS, checkDelivery, type DeliveryConfig } from './delivery-schema.js'
 import { checkAlarms, type AlarmsConfig } from './alarms-schema.js'
+import { checkHttp, type HttpConfig } from './http-schema.js'
 
 export interface ZoneConfig {
   readonly name: string
@@ -63,9 +64,11 @@ export interface DeploymentConfig {
   readonly events: { readonly capacity?: number; readonly overflow?: 'block' | 'drop-oldest' }
   /** SOS call points and alarm inputs (`alarms:`). */
   readonly alarms?: AlarmsConfig
+  /** The live page and its HTTP/JSON API (`http:`). */
+  readonly http?: HttpConfig
 }
 
-const TOP_KEYS = ['cameras', 'stages', 'output', 'edge', 'events', 'alarms', ...DELIVERY_KEYS] as const
+const TOP_KEYS = ['cameras', 'stages', 'output', 'edge', 'events', 'alarms', 'http', ...DELIVERY_KEYS] as const
 const CAMERA_KEYS = ['id', 'url', 'main', 'password_file', 'fps', 'live', 'transport', 'scale', 'keyframesOnly', 'loop', 'realtime', 'masks', 'zones', 'stages'] as const
 
 /** Largest watchlist file a config may name (plates: ~5 million lines; faces: ~130,000 descriptors). */
@@ -105,7 +108,7 @@ const HINTS: Record<string, string> = {
 }
 
 export function hintFor(path: string): string | undefined {
-  if (path.startsWith('alarms')) return undefined // its messages say the fix themselves
+  if (path.startsWith('alarms') || path.startsWith('http')) return undefined // their messages say the fix themselves
   const last = path.replace(/\[\d+\]$/, '').split('.').pop() ?? ''
   return HINTS[last]
 }
@@ -129,8 +132,10 @@ export function validateDeployment(raw: unknown, options: ValidateOptions): Depl
   checkKnownKeys('events', events, ['capacity', 'overflow'])
   const output = checkOutput(top.output, options.baseDir)
   const alarms = top.alarms === undefined ? undefined : checkAlarms(top.alarms, ids)
+  const http = top.http === undefined ? undefined : checkHttp(top.http, options.baseDir, options.env ?? process.env)
   return {
     ...(alarms ? { alarms } : {}),
+    ...(http ? { http } : {}),
     cameras,
     stages,
     order,
