@@ -9,7 +9,7 @@ export interface EventQuery {
   readonly toMs?: number
   /** Text in the event's plate text, identity, alarm point or place (case-insensitive). Personal data: send it in a body, never in a URL. */
   readonly text?: string
-  /** Paging: only events older than this event id (ids sort by time). */
+  /** Paging: the events after this one (the `next` of the page before). */
   readonly before?: string
   /** At most this many, newest first. Default 50, at most 500. */
   readonly limit?: number
@@ -93,9 +93,18 @@ export class RecentEvents {
     const text = query.text?.trim().toLowerCase().replace(/\s+/g, '')
     const out: ShownEvent[] = []
     let next: string | undefined
-    for (let i = this.#events.length - 1; i >= 0; i--) {
+    // `before` is the last event of the previous page: go on from where it is (ids of events made
+    // in the same ms by different cameras need not arrive in id order); let go already: by id
+    let start = this.#events.length - 1
+    let byId: string | undefined
+    if (query.before !== undefined) {
+      while (start >= 0 && this.#events[start]!.id !== query.before) start--
+      if (start >= 0) start--
+      else [start, byId] = [this.#events.length - 1, query.before]
+    }
+    for (let i = start; i >= 0; i--) {
       const e = this.#events[i]!
-      if (query.before !== undefined && e.id >= query.before) continue
+      if (byId !== undefined && e.id >= byId) continue
       if (types && !types.has(e.type)) continue
       if (cameras && !cameras.has(cameraOf(e) ?? '')) continue
       if (query.fromMs !== undefined && e.timeMs < query.fromMs) continue
