@@ -99,6 +99,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the live page in Chromium', () => {
     await page.click('#login button[type=submit]')
     await page.locator('.tile[data-camera="square-n"]').waitFor()
     await page.locator('.tile[data-camera="square-e"]').waitFor()
+    await page.locator('#login').waitFor({ state: 'hidden' })
     expect(await page.locator('#who').textContent()).toBe('officer-7')
     // the pictures are the clip's 320×180 frames, and they change (the street moves)
     const sample = (camera: string) => page.evaluate<{ width: number; height: number; sum: number } | undefined>(`(() => {

@@ -1,7 +1,7 @@
 import { OkoError, type OkoEvent } from '@oko/core'
 import type { Command } from '../command.js'
 import { ExitCode, UsageError } from '../command.js'
-import { loadDeployment, runDeployment, type Deployment, type DeploymentConfig, type OutputSpec } from '@oko/deploy'
+import { loadDeployment, runDeployment, type DeploymentConfig, type DeploymentHooks, type OutputSpec } from '@oko/deploy'
 import { captureFfmpegLog, type FfmpegLogCounts, type FfmpegLogLevel } from '@oko/source'
 import { formatStatsLine, formatSummary } from './summary.js'
 
@@ -86,7 +86,8 @@ export const runCommand: Command = {
     const progress = io.progress('run')
     let count = 0
     const onEvent = (_e: OkoEvent) => progress.update(++count, 'events')
-    const onStart = (deployment: Deployment) => {
+    const onStart: NonNullable<DeploymentHooks['onStart']> = (deployment, _delivery, _alarms, live) => {
+      if (live && !args.values.quiet) io.stderr.write(`oko run: live page on ${live.url}\n`)
       if (statsEveryS !== undefined) timer = setInterval(() => io.stderr.write(formatStatsLine(deployment.stats())), statsEveryS * 1000)
     }
     // FFmpeg's own lines (hundreds for one damaged clip) come through oko: by camera, rate-limited, counted
