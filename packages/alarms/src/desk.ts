@@ -44,8 +44,8 @@ export class AlarmNotFoundError extends OkoError {
 export interface AlarmDeskOptions {
   /** Sends an event (the run's `publish`); returns it as sent (with its id). */
   readonly publish: (event: EventInit<AlarmEvent> | EventInit<AlarmPointEvent>) => { id: string }
-  /** Snapshots and a pre-roll clip of the linked cameras for a new alarm (the evidence store). */
-  readonly evidence?: (cameras: readonly string[], atMs: number) => EvidenceRef[]
+  /** Snapshots and a pre-roll clip of the linked cameras for a new alarm (the evidence store); `alarmId` is what they are evidence of. */
+  readonly evidence?: (cameras: readonly string[], atMs: number, alarmId: string) => EvidenceRef[]
   /** Clock and timers (tests). */
   readonly now?: () => number
   readonly setTimer?: (fn: () => void, ms: number) => { cancel(): void }
@@ -131,8 +131,8 @@ export class AlarmDesk implements Disposable {
       return { accepted: 'counted', alarmId: state.open.alarmId }
     }
     const pressedMs = signal.timeMs ?? now
-    const evidence = this.#o.evidence?.(state.point.cameras, pressedMs) ?? []
     const alarmId = newId()
+    const evidence = this.#o.evidence?.(state.point.cameras, pressedMs, alarmId) ?? []
     this.#o.publish({
       type: 'alarm', priority: 0, alarmId, phase: 'raised', pointId: state.point.id, place: state.point.place,
       cameras: state.point.cameras, input, pressedMs, presses: 1, ...(evidence.length > 0 ? { evidence } : {}),

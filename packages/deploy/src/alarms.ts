@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http'
 import { OkoError, type EventInit } from '@oko/core'
-import { AlarmDesk, HttpAlarmInput } from '@oko/alarms'
+import { AlarmDesk, HttpAlarmInput, type AlarmDeskOptions } from '@oko/alarms'
 import type { AlarmsConfig } from './alarms-schema.js'
 
 /** A deployment's alarm desk and the HTTP server of its inputs (`POST /alarms/<name>`). */
@@ -18,8 +18,9 @@ export class DeploymentAlarms implements AsyncDisposable {
     this.url = url
   }
 
-  static async open(config: AlarmsConfig, publish: (event: EventInit) => { id: string }): Promise<DeploymentAlarms> {
-    const desk = new AlarmDesk(config.points, { publish: publish as never })
+  /** `evidence`: the linked cameras' snapshots and pre-roll clips for a new alarm (the deployment's evidence store). */
+  static async open(config: AlarmsConfig, publish: (event: EventInit) => { id: string }, evidence?: AlarmDeskOptions['evidence']): Promise<DeploymentAlarms> {
+    const desk = new AlarmDesk(config.points, { publish: publish as never, ...(evidence ? { evidence } : {}) })
     const inputs = config.inputs.map((i) => new HttpAlarmInput({ name: i.name, ...(i.secret ? { secret: i.secret } : {}), ...(i.token ? { token: i.token } : {}), ...(i.toleranceS ? { toleranceS: i.toleranceS } : {}) }))
     for (const input of inputs) input.start((signal, name) => desk.signal(signal, name))
     if (!config.listen || inputs.length === 0) return new DeploymentAlarms(desk, inputs, undefined, undefined)

@@ -276,7 +276,8 @@ export async function runDeployment(config: DeploymentConfig, hooks: DeploymentH
   const endpoints: HttpEndpoint[] = []
   let alarms: DeploymentAlarms | undefined
   let live: LiveServer | undefined
-  const frames = config.http ? new LiveFrames(config.http.live) : undefined
+  // the live pictures: for the page, and for the snapshots of an alarm's linked cameras
+  const frames = config.http || config.alarms ? new LiveFrames(config.http?.live) : undefined
   try {
     started = await Deployment.start(config, {
       openSource,
@@ -287,7 +288,8 @@ export async function runDeployment(config: DeploymentConfig, hooks: DeploymentH
     })
     endpoints.push(...(await openEndpoints(config, started, delivery, evidence)))
     const run = started.run
-    if (config.alarms) alarms = await DeploymentAlarms.open(config.alarms, (e) => run.publish(e))
+    const alarmEvidence = evidence ? (cameras: readonly string[], _atMs: number, alarmId: string) => evidence.alarmEvidence(cameras, alarmId, frames && ((c) => frames.picture(c).then((p) => p?.jpeg))) : undefined
+    if (config.alarms) alarms = await DeploymentAlarms.open(config.alarms, (e) => run.publish(e), alarmEvidence)
     if (config.http && frames) live = await openLivePage(config.http, config.delivery.name, started, frames, alarms?.desk)
   } catch (error) {
     await live?.close().catch(() => undefined)

@@ -1,5 +1,6 @@
+import { renameSync, writeFileSync } from 'node:fs'
 import type { EventInit, OkoEvent } from '@oko/core'
-import { serializeError } from '@oko/core'
+import { OkoError, serializeError } from '@oko/core'
 import { EvidenceStore, type EvidenceRef } from '@oko/sinks'
 import { PacketRing, writeClip } from '@oko/source'
 import type { EvidenceConfig } from './delivery-schema.js'
@@ -64,6 +65,43 @@ export class EvidenceRecorder {
       this.#pending.push({ cameraId: e.cameraId, cause: event.id, seq: e.seq, ptsUs: e.ptsUs, ref, fromUs: e.ptsUs - clips.preMs * 1000, toUs: e.ptsUs + clips.postMs * 1000, deadlineMs: Date.now() + clips.postMs * 2 + 10_000 })
     }
     return refs.length === (event.evidence?.length ?? 0) ? event : ({ ...event, evidence: refs } as OkoEvent)
+  }
+
+  /**
+   * Evidence of a new alarm from its linked cameras, referenced at once: a snapshot of each
+   * (`picture`: the camera's next live picture; written when it comes, or an `evidence` event says
+   * why not) and, when `clips.types` has `alarm`, a clip of each from `preSeconds` before the press
+   * (the camera's packet ring) to `postSeconds` after.
+   */
+  alarmEvidence(cameras: readonly string[], cause: string, picture?: (cameraId: string) => Promise<Uint8Array | undefined>): EvidenceRef[] {
+    const refs: EvidenceRef[] = []
+    const clips = this.#config.clips
+    for (const cameraId of cameras) {
+      if (picture) {
+        const ref = this.store.reserve('snapshot')
+        const { file, ...shown } = ref
+        refs.push(shown)
+        const base = { type: 'evidence', kind: 'snapshot', cameraId, cause, evidenceId: ref.id, url: ref.url } as const
+        void picture(cameraId).then((jpeg) => {
+          if (!jpeg) throw new OkoError('ERR_SOURCE_FAILED', `camera ${cameraId} sent no frame in time for the snapshot`)
+          writeFileSync(`${file}.part`, jpeg)
+          renameSync(`${file}.part`, file)
+          this.store.commit(ref.id)
+          this.#publish({ ...base, ok: true, bytes: jpeg.length } as EventInit)
+        }).catch((error: unknown) => {
+          const e = serializeError(error)
+          this.#publish({ ...base, ok: false, error: { code: e.code ?? 'ERR_DATA', message: e.message } } as EventInit)
+        })
+      }
+      const last = this.#rings.get(cameraId)?.lastPtsUs
+      if (clips && clips.types.includes('alarm') && last !== undefined) {
+        const ref = this.store.reserve('clip')
+        const { file: _file, ...shown } = ref
+        refs.push(shown)
+        this.#pending.push({ cameraId, cause, seq: undefined, ptsUs: last, ref, fromUs: last - clips.preMs * 1000, toUs: last + clips.postMs * 1000, deadlineMs: Date.now() + clips.postMs * 2 + 10_000 })
+      }
+    }
+    return refs
   }
 
   /** Cuts the clips whose post-roll has arrived (or whose wait is over); their events go out through `publish`. */

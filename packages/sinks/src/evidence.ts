@@ -16,7 +16,8 @@ export interface EvidenceRef {
 /** A clip was made (`ok`), or could not be (`error`: no keyframe yet, the camera ended or dropped). */
 export interface EvidenceEvent extends CameraEventBase {
   readonly type: 'evidence'
-  readonly kind: 'clip'
+  /** A clip (when it is cut), or a snapshot taken after its event (an alarm's linked cameras). */
+  readonly kind: 'clip' | 'snapshot'
   /** The event the clip is evidence of, and its frame. */
   readonly cause: string
   readonly seq?: number
