@@ -3,7 +3,9 @@ import type { AlarmPoint } from '@oko/alarms'
 import { checkListen } from './delivery-schema.js'
 
 /** One entry of `alarms.inputs`, validated. */
-export type AlarmInputSpec = { readonly kind: 'http'; readonly name: string; readonly secret?: string; readonly token?: string; readonly toleranceS?: number }
+export type AlarmInputSpec =
+  | { readonly kind: 'http'; readonly name: string; readonly secret?: string; readonly token?: string; readonly toleranceS?: number }
+  | { readonly kind: 'mqtt'; readonly name: string; readonly url: string; readonly topic: string; readonly username?: string; readonly password?: string }
 
 export interface AlarmsConfig {
   /** Where the HTTP inputs are served: `POST /alarms/<input name>`. */
@@ -20,7 +22,23 @@ export function checkAlarms(value: unknown, cameraIds: ReadonlySet<string>): Ala
     const path = `alarms.inputs[${i}]`
     const o = checkObject(path, entry)
     const keys = Object.keys(o)
-    if (keys.length !== 1 || keys[0] !== 'http') throw new InvalidOptionError(path, `expected { http: { name, secret | token } }, received ${keys.length === 1 ? `{ ${keys[0]}: … }` : describeValue(entry)}`)
+    if (keys.length !== 1 || (keys[0] !== 'http' && keys[0] !== 'mqtt')) throw new InvalidOptionError(path, `expected { http: { name, secret | token } } or { mqtt: { name, url, topic } }, received ${keys.length === 1 ? `{ ${keys[0]}: … }` : describeValue(entry)}`)
+    if (keys[0] === 'mqtt') {
+      const at = `${path}.mqtt`
+      const v = checkObject(at, o.mqtt)
+      checkKnownKeys(at, v, ['name', 'url', 'topic', 'username', 'password'])
+      const name = v.name === undefined ? 'mqtt' : checkString(`${at}.name`, v.name)
+      if (!/^[\w-]{1,64}$/.test(name)) throw new InvalidOptionError(`${at}.name`, 'expected letters, digits, _ and - (alarm events name it as their input, mqtt:<name>)')
+      const url = checkString(`${at}.url`, v.url)
+      if (!/^mqtts?:\/\/[^\s/]+/.test(url)) throw new InvalidOptionError(`${at}.url`, 'expected the broker, mqtt://host:1883 or mqtts://host:8883')
+      const topic = checkString(`${at}.topic`, v.topic)
+      if (topic === '' || topic.length > 256) throw new InvalidOptionError(`${at}.topic`, 'expected the topic of the signals, e.g. sos/+/signal (wildcards allowed)')
+      return {
+        kind: 'mqtt', name, url, topic,
+        ...(v.username !== undefined ? { username: checkString(`${at}.username`, v.username) } : {}),
+        ...(v.password !== undefined ? { password: checkString(`${at}.password`, v.password) } : {}),
+      }
+    }
     const at = `${path}.http`
     const v = checkObject(at, o.http)
     checkKnownKeys(at, v, ['name', 'secret', 'token', 'toleranceSeconds'])
@@ -37,11 +55,11 @@ export function checkAlarms(value: unknown, cameraIds: ReadonlySet<string>): Ala
   })
   const names = new Set<string>()
   inputs.forEach((input, i) => {
-    if (names.has(input.name)) throw new InvalidOptionError(`alarms.inputs[${i}].http.name`, `input "${input.name}" is listed twice; give each its own name`)
-    names.add(input.name)
+    if (names.has(`${input.kind}:${input.name}`)) throw new InvalidOptionError(`alarms.inputs[${i}].${input.kind}.name`, `input "${input.name}" is listed twice; give each its own name`)
+    names.add(`${input.kind}:${input.name}`)
   })
   const listen = a.listen === undefined ? undefined : checkListen('alarms.listen', a.listen)
-  if (inputs.length > 0 && !listen) throw new InvalidOptionError('alarms.listen', 'HTTP alarm inputs need `listen: 127.0.0.1:9470` (where oko serves POST /alarms/<name>)')
+  if (inputs.some((i) => i.kind === 'http') && !listen) throw new InvalidOptionError('alarms.listen', 'HTTP alarm inputs need `listen: 127.0.0.1:9470` (where oko serves POST /alarms/<name>)')
   const ids = new Set<string>()
   const points = checkArray('alarms.points', a.points).map((entry, i): AlarmPoint => {
     const path = `alarms.points[${i}]`

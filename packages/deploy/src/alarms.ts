@@ -1,19 +1,26 @@
 import { createServer, type Server } from 'node:http'
 import { OkoError, type EventInit } from '@oko/core'
-import { AlarmDesk, HttpAlarmInput, type AlarmDeskOptions } from '@oko/alarms'
+import { AlarmDesk, HttpAlarmInput, MqttAlarmInput, type AlarmDeskOptions } from '@oko/alarms'
 import type { AlarmsConfig } from './alarms-schema.js'
 
 /** A deployment's alarm desk and the HTTP server of its inputs (`POST /alarms/<name>`). */
 export class DeploymentAlarms implements AsyncDisposable {
   readonly desk: AlarmDesk
+  /** MQTT messages that were not a signal or named an unknown point, per input. */
+  rejected(): Record<string, number> {
+    return Object.fromEntries(this.#mqtt.map((i) => [i.name, i.rejected]))
+  }
+
   /** http://host:port of the inputs (absent without HTTP inputs). */
   readonly url: string | undefined
   readonly #server: Server | undefined
   readonly #inputs: HttpAlarmInput[]
+  readonly #mqtt: MqttAlarmInput[]
 
-  private constructor(desk: AlarmDesk, inputs: HttpAlarmInput[], server: Server | undefined, url: string | undefined) {
+  private constructor(desk: AlarmDesk, inputs: HttpAlarmInput[], mqttInputs: MqttAlarmInput[], server: Server | undefined, url: string | undefined) {
     this.desk = desk
     this.#inputs = inputs
+    this.#mqtt = mqttInputs
     this.#server = server
     this.url = url
   }
@@ -21,9 +28,12 @@ export class DeploymentAlarms implements AsyncDisposable {
   /** `evidence`: the linked cameras' snapshots and pre-roll clips for a new alarm (the deployment's evidence store). */
   static async open(config: AlarmsConfig, publish: (event: EventInit) => { id: string }, evidence?: AlarmDeskOptions['evidence']): Promise<DeploymentAlarms> {
     const desk = new AlarmDesk(config.points, { publish: publish as never, ...(evidence ? { evidence } : {}) })
-    const inputs = config.inputs.map((i) => new HttpAlarmInput({ name: i.name, ...(i.secret ? { secret: i.secret } : {}), ...(i.token ? { token: i.token } : {}), ...(i.toleranceS ? { toleranceS: i.toleranceS } : {}) }))
+    const inputs = config.inputs.flatMap((i) => (i.kind === 'http' ? [new HttpAlarmInput({ name: i.name, ...(i.secret ? { secret: i.secret } : {}), ...(i.token ? { token: i.token } : {}), ...(i.toleranceS ? { toleranceS: i.toleranceS } : {}) })] : []))
     for (const input of inputs) input.start((signal, name) => desk.signal(signal, name))
-    if (!config.listen || inputs.length === 0) return new DeploymentAlarms(desk, inputs, undefined, undefined)
+    // MQTT inputs connect (and reconnect) on their own: a broker that is down does not hold the deployment back
+    const mqttInputs = config.inputs.flatMap((i) => (i.kind === 'mqtt' ? [new MqttAlarmInput({ name: i.name, url: i.url, topic: i.topic, ...(i.username ? { username: i.username } : {}), ...(i.password ? { password: i.password } : {}) })] : []))
+    for (const input of mqttInputs) void input.start((signal, name) => desk.signal(signal, name))
+    if (!config.listen || inputs.length === 0) return new DeploymentAlarms(desk, inputs, mqttInputs, undefined, undefined)
     const byPath = new Map(inputs.map((i) => [`/alarms/${i.name.slice('http:'.length)}`, i]))
     const server = createServer((req, res) => {
       res.setHeader('x-content-type-options', 'nosniff')
@@ -40,12 +50,12 @@ export class DeploymentAlarms implements AsyncDisposable {
       server.once('error', (cause: NodeJS.ErrnoException) => reject(new OkoError('ERR_INVALID_OPTION', `alarms.listen: cannot listen on ${at.host}:${at.port} (${cause.code ?? cause.message}); give a free port`, { cause })))
       server.listen(at.port, at.host, () => resolve(`http://${at.host.includes(':') ? `[${at.host}]` : at.host}:${(server.address() as { port: number }).port}`))
     })
-    return new DeploymentAlarms(desk, inputs, server, url)
+    return new DeploymentAlarms(desk, inputs, mqttInputs, server, url)
   }
 
   async close(): Promise<void> {
     this.desk.close()
-    await Promise.all(this.#inputs.map((i) => i.close()))
+    await Promise.all([...this.#inputs, ...this.#mqtt].map((i) => i.close()))
     const server = this.#server
     if (server) await new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve())))
   }
