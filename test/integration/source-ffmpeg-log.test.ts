@@ -73,4 +73,18 @@ describe("FFmpeg's own log through oko", () => {
     expect(lines.filter((l) => l.startsWith('oko run: ffmpeg')).length).toBeLessThan(5)
     expect(r.stderr).toMatch(/\nffmpeg messages: broken \d+ error\n$/)
   })
+
+  it('work in flight when the capture closes leaves no marker of its own on stderr', () => {
+    // the capture closes while the source's first read is still out on libuv's pool
+    const script = `import { Source, captureFfmpegLog } from '@oko/source'
+      const capture = captureFfmpegLog({ onMessage: () => {} })
+      const source = await Source.open(${JSON.stringify(join(dir, 'clean.ts'))}, { id: 'cam-a' })
+      let n = 0
+      for await (const _ of source.frames()) { if (n++ === 0) capture.close() }
+      await source.close()
+      console.log(n)`
+    const r = spawnSync(process.execPath, ['--conditions', 'oko-source', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' })
+    expect(r.stderr).toBe('')
+    expect(r.stdout.trim()).toBe('100')
+  })
 })

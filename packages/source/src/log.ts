@@ -105,7 +105,8 @@ class Capture implements FfmpegLogCapture {
 
   /** Posts a marker into FFmpeg's log queue, behind everything logged so far. */
   mark(kind: 'sync+' | 'sync-' | 'pending+' | 'pending-', cameraId: string): void {
-    if (this.#maxLevel >= AV_LOG_PANIC) Log.log(AV_LOG_PANIC, `${MARK}${kind}${cameraId}`)
+    // closed: stderr has FFmpeg's log back, and a marker there would be printed as a line
+    if (!this.#closed && this.#maxLevel >= AV_LOG_PANIC) Log.log(AV_LOG_PANIC, `${MARK}${kind}${cameraId}`)
   }
 
   #receive(level: number, text: string): void {
