@@ -112,7 +112,11 @@ export class RuleEngine {
     if (r.classes && !r.classes.has(o.track.label)) return false
     const min = r.spec.minSize
     if (min && (o.track.box.width < min[0] * clock.width || o.track.box.height < min[1] * clock.height)) return false
-    for (const m of r.masks) if (pointInPolygon(o.anchor, m)) return false
+    for (const m of r.masks) {
+      if (!pointInPolygon(o.anchor, m)) continue
+      r.evaluator.masked?.(o.track)
+      return false
+    }
     return true
   }
 }

@@ -29,6 +29,8 @@ export interface Evaluator {
   update(objects: readonly Observed[], clock: RuleClock, emit: (event: EventInit<RuleEvent>) => void, lamp?: LampReader): void
   /** The track ended (it left the tracker); `emit` what its end means (leaving a zone). */
   end(track: Track, clock: RuleClock, emit: (event: EventInit<RuleEvent>) => void): void
+  /** The track is inside one of the rule's masks in this frame: a line forgets which side it was on (a crossing hidden by a mask does not count). */
+  masked?(track: Track): void
   /** The camera is done: what is pending (the last count interval). */
   flush?(clock: RuleClock, emit: (event: EventInit<RuleEvent>) => void): void
 }

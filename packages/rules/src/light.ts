@@ -120,6 +120,10 @@ export class StopLineEvaluator implements Evaluator {
     if (previous !== undefined) emit({ ...frameFields(clock), rule: this.name, kind: 'light', state: this.light.state, previous, source })
   }
 
+  masked(track: Track): void {
+    this.#crosser?.forget(track.id)
+  }
+
   end(track: Track): void {
     this.#crosser?.forget(track.id)
   }

@@ -45,6 +45,10 @@ export class LineEvaluator implements Evaluator {
     }
   }
 
+  masked(track: Track): void {
+    this.#crosser?.forget(track.id)
+  }
+
   end(track: Track): void {
     this.#crosser?.forget(track.id)
   }

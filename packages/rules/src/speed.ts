@@ -58,6 +58,10 @@ export class SpeedEvaluator implements Evaluator {
     }
   }
 
+  masked(track: Track): void {
+    this.#crossers?.forEach((c) => c.forget(track.id))
+  }
+
   end(track: Track, clock: RuleClock, emit: (event: EventInit<RuleEvent>) => void): void {
     this.#crossers?.forEach((c) => c.forget(track.id))
     this.#passes.delete(track.id)
