@@ -1,0 +1,86 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { OkoEvent } from '@oko/core'
+import type { RuleEvent } from '@oko/rules'
+import { trafficScene, writeSampleClip } from '@oko/samples'
+import { EventEncoder } from '@oko/sinks'
+import { setFfmpegLogLevel } from '@oko/source'
+import { oko } from '../helpers/cli.js'
+
+// A generated road with its truth, encoded to H.264; `oko run` decodes it, gates it with motion,
+// tracks what moved and applies the camera's rules from the deployment file.
+const traffic = trafficScene()
+const pt = (p: readonly number[]) => `[${p.join(', ')}]`
+const line = (l: readonly (readonly number[])[]) => `[${l.map(pt).join(', ')}]`
+
+let dir: string
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'oko-rules-'))
+  setFfmpegLogLevel('quiet')
+  writeSampleClip(join(dir, 'road.mp4'), traffic.scene)
+  writeFileSync(join(dir, 'deploy.yaml'), [
+    'stages:',
+    '  - motion',
+    '  - tracking: { fromMotion: true, snapshots: false }',
+    '  - rules: { snapshots: false }',
+    'cameras:',
+    '  - id: road',
+    '    url: road.mp4',
+    '    timeZone: Europe/Kyiv',
+    '    rules:',
+    `      - { name: count, type: line, line: ${line(traffic.countLine)}, countEveryMinutes: 60 }`,
+    `      - { name: radar, type: speed, lines: [${traffic.speedLines.map(line).join(', ')}], distanceMetres: ${traffic.speedLinesMetres}, limitKmh: 60 }`,
+    `      - { name: no-parking, type: zone, polygon: ${line(traffic.noParking)}, dwellSeconds: 5, events: [] }`,
+    'output: events.jsonl',
+    '',
+  ].join('\n'))
+})
+afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }) })
+
+describe('rules on a generated road through oko run', () => {
+  it('counts every car once per direction, measures speed within 5% of the truth, and fires dwell only for the car over the limit', async () => {
+    const r = await oko('run', join(dir, 'deploy.yaml'), '--quiet')
+    expect(r.code, r.stderr).toBe(0)
+    const events: OkoEvent[] = EventEncoder.decode(readFileSync(join(dir, 'events.jsonl')), 'jsonl')
+    expect(events.filter((e) => e.type === 'error')).toEqual([])
+    const rules = events.filter((e): e is RuleEvent => e.type === 'rule')
+    if (process.env.OKO_DEBUG_RULES) console.log(rules.map((e) => JSON.stringify({ ...e, id: undefined, v: undefined, timeMs: undefined })).join('\n'))
+    const passing = traffic.cars.filter((c) => c.heading !== 'parked')
+    const crossings = rules.filter((e) => e.kind === 'line')
+    expect(crossings.map((e) => e.kind === 'line' && e.direction)).toEqual(passing.map((c) => (c.heading === 'east' ? 'a-b' : 'b-a')))
+    const count = rules.find((e) => e.kind === 'count')
+    expect(count).toMatchObject({ totals: { 'a-b': { object: 2 }, 'b-a': { object: 1 } } })
+    const speeds = rules.filter((e) => e.kind === 'speed').map((e) => (e.kind === 'speed' ? e : undefined)!)
+    expect(speeds.length).toBe(passing.length)
+    speeds.forEach((s, i) => {
+      const truth = passing[i]!.kmh
+      expect(Math.abs(s.kmh - truth) / truth, `${passing[i]!.id}: measured ${s.kmh.toFixed(1)} km/h, truth ${truth.toFixed(1)}`).toBeLessThan(0.05)
+      expect(s.speeding).toBe(truth > 60)
+    })
+    const dwell = rules.filter((e) => e.kind === 'dwell')
+    expect(dwell.length).toBe(traffic.cars.filter((c) => c.zoneSeconds > 5).length)
+    console.log(`rules-traffic: speeds ${speeds.map((s, i) => `${s.kmh.toFixed(2)}/${passing[i]!.kmh.toFixed(2)}`).join(', ')} km/h (measured/truth); dwell ${dwell.map((e) => e.kind === 'dwell' && e.seconds.toFixed(1)).join(', ')} s`)
+  })
+
+  it('--check names the file line of a bad rule and says the fix', async () => {
+    const bad = (name: string, rule: string) => {
+      const file = join(dir, `${name}.yaml`)
+      writeFileSync(file, ['stages: [motion, { tracking: { fromMotion: true } }, rules]', 'cameras:', '  - url: road.mp4', '    rules:', '      - name: ok', '        type: line', '        line: [[0.5, 0], [0.5, 1]]', rule, ''].join('\n'))
+      return file
+    }
+    const cases: [string, string, RegExp][] = [
+      ['polygon', '      - { name: z, type: zone, polygon: [[0, 0], [1, 0]] }', /cameras\[0\]\.rules\[1\]\.polygon \(line 8\): expected a polygon of at least 3 points/],
+      ['crossed', '      - { name: z, type: zone, polygon: [[0, 0], [1, 1], [1, 0], [0, 1]] }', /rules\[1\]\.polygon \(line 8\): the polygon crosses itself/],
+      ['zero', '      - { name: l, type: line, line: [[0.5, 0.5], [0.5, 0.5]] }', /rules\[1\]\.line \(line 8\): the line has zero length/],
+      ['speed', '      - { name: s, type: speed, limitKmh: 50 }', /rules\[1\] \(line 8\): a speed rule needs a calibration/],
+      ['zone', '      - { name: l, type: line, line: [[0, 0], [1, 1]], schedule: { from: "22:00", to: "06:00", timeZone: Mars/Olympus } }', /rules\[1\]\.schedule\.timeZone \(line 8\): unknown time zone/],
+    ]
+    for (const [name, rule, message] of cases) {
+      const r = await oko('run', bad(name, rule), '--check')
+      expect(r.code, `${name}: ${r.stderr}`).not.toBe(0)
+      expect(r.stderr, name).toMatch(message)
+    }
+  })
+})
