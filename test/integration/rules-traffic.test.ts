@@ -33,6 +33,8 @@ beforeAll(() => {
     `      - { name: count, type: line, line: ${line(traffic.countLine)}, countEveryMinutes: 60 }`,
     `      - { name: radar, type: speed, lines: [${traffic.speedLines.map(line).join(', ')}], distanceMetres: ${traffic.speedLinesMetres}, limitKmh: 60 }`,
     `      - { name: no-parking, type: zone, polygon: ${line(traffic.noParking)}, dwellSeconds: 5, events: [] }`,
+    `      - { name: stop, type: stop-line, line: ${line(traffic.stopLine)}, direction: a-b, light: { lamp: ${line(traffic.lamp)} } }`,
+    '      - { name: one-way, type: zone, polygon: [[0, 0.56], [1, 0.56], [1, 1], [0, 1]], direction: [1, 0], events: [] }',
     'output: events.jsonl',
     '',
   ].join('\n'))
@@ -61,7 +63,16 @@ describe('rules on a generated road through oko run', () => {
     })
     const dwell = rules.filter((e) => e.kind === 'dwell')
     expect(dwell.length).toBe(traffic.cars.filter((c) => c.zoneSeconds > 5).length)
-    console.log(`rules-traffic: speeds ${speeds.map((s, i) => `${s.kmh.toFixed(2)}/${passing[i]!.kmh.toFixed(2)}`).join(', ')} km/h (measured/truth); dwell ${dwell.map((e) => e.kind === 'dwell' && e.seconds.toFixed(1)).join(', ')} s`)
+    // the light turns red after the first eastbound car passed: the second one is the one violation
+    const lights = rules.filter((e) => e.kind === 'light').map((e) => e.kind === 'light' && `${e.state}@${e.seq}`)
+    expect(lights.map((l) => String(l).split('@')[0])).toEqual(['green', 'red'])
+    const redAt = Number(String(lights[1]).split('@')[1])
+    expect(redAt).toBeGreaterThanOrEqual(traffic.redFromFrame)
+    const violations = rules.filter((e) => e.kind === 'red-light')
+    expect(violations.map((e) => 'trackId' in e && e.trackId)).toEqual([crossings[2]!.kind === 'line' && crossings[2]!.trackId])
+    const wrongWay = rules.filter((e) => e.kind === 'wrong-way')
+    expect(wrongWay.map((e) => 'trackId' in e && e.trackId)).toEqual([crossings[1]!.kind === 'line' && crossings[1]!.trackId])
+    console.log(`rules-traffic: light red from frame ${redAt} (drawn from ${traffic.redFromFrame}); speeds ${speeds.map((s, i) => `${s.kmh.toFixed(2)}/${passing[i]!.kmh.toFixed(2)}`).join(', ')} km/h (measured/truth); dwell ${dwell.map((e) => e.kind === 'dwell' && e.seconds.toFixed(1)).join(', ')} s`)
   })
 
   it('--check names the file line of a bad rule and says the fix', async () => {

@@ -1,5 +1,5 @@
 export { streetScene, checkScene } from './scene.js'
-export type { SceneSpec, SceneObject, LightingChange } from './scene.js'
+export type { SceneSpec, SceneObject, SceneLamp, LightingChange } from './scene.js'
 export { SceneRenderer } from './render.js'
 export type { FrameTruth, ObjectTruth } from './render.js'
 export { writeSampleClip } from './writer.js'

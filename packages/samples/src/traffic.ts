@@ -21,6 +21,10 @@ export interface TrafficScene {
   readonly speedLinesMetres: number
   /** A counting line across the road; side A is the west (eastbound cars cross it a→b). */
   readonly countLine: readonly [[number, number], [number, number]]
+  /** The stop line (on the count line) and the lamp of its traffic light (fractions of the frame): green until `redFromFrame`, then red. */
+  readonly stopLine: readonly [[number, number], [number, number]]
+  readonly lamp: readonly [number, number][]
+  readonly redFromFrame: number
   /** The no-parking zone (fractions of the frame). */
   readonly noParking: readonly [number, number][]
   readonly cars: readonly TrafficCar[]
@@ -50,7 +54,13 @@ export function trafficScene(options: { seed?: number } = {}): TrafficScene {
     return { id: o.id, heading: parked ? 'parked' : o.to.x > o.from.x ? 'east' : 'west', kmh: parked ? 0 : kmh(o), zoneSeconds: parked ? (o.toFrame - o.fromFrame) / fps : 0 }
   })
   return {
-    scene: { width, height, fps, frames: 260, seed: options.seed ?? 11, noiseSigma: 2, rainStreaksPerFrame: 0, objects, lighting: [] },
+    scene: {
+      width, height, fps, frames: 260, seed: options.seed ?? 11, noiseSigma: 2, rainStreaksPerFrame: 0, objects, lighting: [],
+      lamps: [{ x: 600, y: 20, size: 16, states: [{ fromFrame: 0, colour: 'green' }, { fromFrame: 186, colour: 'red' }] }],
+    },
+    stopLine: [[0.5, 0.56], [0.5, 1]],
+    lamp: [[600 / width, 20 / height], [616 / width, 20 / height], [616 / width, 36 / height], [600 / width, 36 / height]],
+    redFromFrame: 186,
     pixelsPerMetre,
     speedLines: [[[0.3, 0.56], [0.3, 1]], [[0.7, 0.56], [0.7, 1]]],
     speedLinesMetres: (0.4 * width) / pixelsPerMetre,
