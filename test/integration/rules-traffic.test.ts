@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { OkoEvent } from '@oko/core'
 import type { RuleEvent } from '@oko/rules'
-import { trafficScene, writeSampleClip } from '@oko/samples'
+import { crowdScene, trafficScene, writeSampleClip } from '@oko/samples'
 import { EventEncoder } from '@oko/sinks'
 import { setFfmpegLogLevel } from '@oko/source'
 import { oko } from '../helpers/cli.js'
@@ -42,6 +42,28 @@ beforeAll(() => {
 afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }) })
 
 describe('rules on a generated road through oko run', () => {
+  it('a square filling with walkers: one occupancy event over the limit, at the truth\'s peak, and its end', async () => {
+    const crowd = crowdScene()
+    writeSampleClip(join(dir, 'square.mp4'), crowd.scene)
+    writeFileSync(join(dir, 'square.yaml'), [
+      'stages: [motion, { tracking: { fromMotion: true, snapshots: false } }, { rules: { snapshots: false } }]',
+      'cameras:',
+      '  - url: square.mp4',
+      '    rules:',
+      `      - { name: square, type: zone, polygon: ${line(crowd.square)}, maxOccupancy: ${crowd.peak - 1}, events: [] }`,
+      'output: square.jsonl',
+    ].join('\n'))
+    const r = await oko('run', join(dir, 'square.yaml'), '--quiet')
+    expect(r.code, r.stderr).toBe(0)
+    const rules = EventEncoder.decode(readFileSync(join(dir, 'square.jsonl')), 'jsonl').filter((e): e is RuleEvent => e.type === 'rule')
+    const occupancy = rules.flatMap((e) => (e.kind === 'occupancy' ? [e] : []))
+    expect(occupancy.map((e) => e.active)).toEqual([true, false])
+    expect(occupancy[0]!.count).toBe(crowd.peak)
+    expect(occupancy[0]!.seq).toBeGreaterThanOrEqual(crowd.peakFrames[0])
+    expect(occupancy[0]!.seq).toBeLessThanOrEqual(crowd.peakFrames[1])
+    console.log(`rules-traffic: square crowded from frame ${occupancy[0]!.seq} (truth ${crowd.peakFrames.join('–')}) to ${occupancy[1]!.seq}`)
+  })
+
   it('counts every car once per direction, measures speed within 5% of the truth, and fires dwell only for the car over the limit', async () => {
     const r = await oko('run', join(dir, 'deploy.yaml'), '--quiet')
     expect(r.code, r.stderr).toBe(0)
@@ -54,7 +76,7 @@ describe('rules on a generated road through oko run', () => {
     expect(crossings.map((e) => e.kind === 'line' && e.direction)).toEqual(passing.map((c) => (c.heading === 'east' ? 'a-b' : 'b-a')))
     const count = rules.find((e) => e.kind === 'count')
     expect(count).toMatchObject({ totals: { 'a-b': { object: 2 }, 'b-a': { object: 1 } } })
-    const speeds = rules.filter((e) => e.kind === 'speed').map((e) => (e.kind === 'speed' ? e : undefined)!)
+    const speeds = rules.flatMap((e) => (e.kind === 'speed' ? [e] : []))
     expect(speeds.length).toBe(passing.length)
     speeds.forEach((s, i) => {
       const truth = passing[i]!.kmh

@@ -10,3 +10,5 @@ export type { StillClip, StillClipOptions, StillMotion, StillSprite } from './st
 export { drawPlate, drawText, PLATE_GLYPHS } from './plate.js'
 export { trafficScene } from './traffic.js'
 export type { TrafficScene, TrafficCar } from './traffic.js'
+export { crowdScene } from './crowd.js'
+export type { CrowdScene } from './crowd.js'
