@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { Frame, OkoEvent, Track } from '@oko/core'
-import { parseDeployment } from '@oko/deploy'
+import { RuleMetrics, deploymentMetrics, parseDeployment } from '@oko/deploy'
+import type { RunStats } from '@oko/pipeline'
 import { rulesStage, type RuleEvent } from '@oko/rules'
 import { testContext } from '../helpers/stage.js'
 
@@ -44,5 +45,17 @@ describe('rulesStage', () => {
     expect(config.cameras[0]!.rules!.map((r) => r.type)).toEqual(['line', 'stop-line', 'zone', 'zone', 'zone', 'speed'])
     expect(config.cameras[0]!.timeZone).toBe('Europe/Kyiv')
     expect(config.order).toEqual(['motion', 'tracking', 'rules'])
+  })
+
+  it('rule events become Prometheus counters: per rule and kind, and line crossings per direction and class', async () => {
+    const rules = new RuleMetrics()
+    const base = { id: 'x', v: 1, timeMs: 0, type: 'rule', cameraId: 'crossing-7', seq: 1, ptsUs: 0, rule: 'northbound', trackId: 't', box: { x: 0, y: 0, width: 1, height: 1 } } as const
+    for (const cls of ['car', 'car', 'bus']) rules.observe({ ...base, kind: 'line', direction: 'a-b', class: cls } as OkoEvent)
+    rules.observe({ ...base, rule: 'bus-stop', kind: 'dwell', seconds: 130, class: 'car' } as OkoEvent)
+    const stats = { cameras: {}, stages: {}, edges: {}, subscribers: [], events: 0 } as unknown as RunStats
+    const text = await deploymentMetrics(() => stats, undefined, rules).metrics()
+    expect(text).toContain('oko_line_crossings_total{camera="crossing-7",rule="northbound",direction="a-b",class="car"} 2')
+    expect(text).toContain('oko_line_crossings_total{camera="crossing-7",rule="northbound",direction="a-b",class="bus"} 1')
+    expect(text).toContain('oko_rule_events_total{camera="crossing-7",rule="bus-stop",kind="dwell"} 1')
   })
 })

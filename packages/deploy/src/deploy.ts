@@ -3,6 +3,7 @@ import { EVENT_VERSION, InvalidOptionError, OkoError, newId, serializeError } fr
 import { DeploymentAlarms } from './alarms.js'
 import { EvidenceRecorder } from './evidence.js'
 import { HttpEndpoint, deploymentMetrics } from './metrics.js'
+import { RuleMetrics } from './rule-metrics.js'
 import { Delivery, type DeliveryStats } from './delivery.js'
 import { Pipeline, type PipelineRun, type RunStats, type RunSummary, type SubscribeOptions, type Subscription, type WorkerStage } from '@oko/pipeline'
 import { Source, isLiveUrl } from '@oko/source'
@@ -270,6 +271,7 @@ export async function runDeployment(config: DeploymentConfig, hooks: DeploymentH
   let started: Deployment | undefined
   const endpoints: HttpEndpoint[] = []
   let alarms: DeploymentAlarms | undefined
+  const ruleMetrics = new RuleMetrics()
   try {
     started = await Deployment.start(config, {
       openSource,
@@ -277,7 +279,7 @@ export async function runDeployment(config: DeploymentConfig, hooks: DeploymentH
       ...(hooks.signal ? { signal: hooks.signal } : {}),
       ...(hooks.keepOpen ? { keepOpen: true } : {}),
     })
-    endpoints.push(...(await openEndpoints(config, started, delivery, evidence)))
+    endpoints.push(...(await openEndpoints(config, started, delivery, evidence, ruleMetrics)))
     const run = started.run
     if (config.alarms) alarms = await DeploymentAlarms.open(config.alarms, (e) => run.publish(e))
   } catch (error) {
@@ -307,6 +309,7 @@ export async function runDeployment(config: DeploymentConfig, hooks: DeploymentH
     let batch: OkoEvent[] = []
     for await (const raw of events) {
       const event = evidence ? evidence.process(raw) : raw
+      ruleMetrics.observe(event)
       hooks.onEvent?.(event)
       batch.push(event)
       // what is queued now goes in one outbox transaction
@@ -339,10 +342,10 @@ export async function runDeployment(config: DeploymentConfig, hooks: DeploymentH
 }
 
 /** The metrics and evidence endpoints the config asks for (one server where they share host:port). */
-async function openEndpoints(config: DeploymentConfig, deployment: Deployment, delivery: Delivery, evidence: EvidenceRecorder | undefined): Promise<HttpEndpoint[]> {
+async function openEndpoints(config: DeploymentConfig, deployment: Deployment, delivery: Delivery, evidence: EvidenceRecorder | undefined, rules: RuleMetrics): Promise<HttpEndpoint[]> {
   const m = config.delivery.metrics
   const e = config.delivery.evidence?.listen
-  const registry = m ? deploymentMetrics(() => deployment.stats(), () => delivery.stats()) : undefined
+  const registry = m ? deploymentMetrics(() => deployment.stats(), () => delivery.stats(), rules) : undefined
   const out: HttpEndpoint[] = []
   try {
     if (m && e && m.host === e.host && m.port === e.port) {
