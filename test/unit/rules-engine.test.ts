@@ -199,4 +199,23 @@ describe('RuleEngine', () => {
     expect(bad({ name: 'l', type: 'line', line: [[0, 0], [1, 1]], schedule: { from: '22:00', to: '06:00', timeZone: 'Europe/Kiev-Nowhere' } })).toMatch(/schedule\.timeZone: unknown time zone/)
     expect(bad({ name: 'l', type: 'lines', line: [[0, 0], [1, 1]] })).toMatch(/rules\[0\]\.type: expected one of/)
   })
+
+  it('hostile rule lists: only InvalidOptionError, never a crash (property)', () => {
+    const point = fc.oneof(fc.tuple(fc.double(), fc.double()), fc.anything())
+    const rule = fc.record({
+      name: fc.oneof(fc.string(), fc.anything()), type: fc.constantFrom('line', 'zone', 'speed', 'stop-line', 'x'),
+      line: fc.array(point, { maxLength: 3 }), polygon: fc.array(point, { maxLength: 6 }), lines: fc.anything(), light: fc.anything(),
+      calibration: fc.anything(), schedule: fc.anything(), minSize: fc.anything(), masks: fc.anything(), direction: fc.anything(),
+    }, { requiredKeys: [] })
+    fc.assert(fc.property(fc.array(fc.oneof(rule, fc.anything()), { maxLength: 4 }), (rules) => {
+      try {
+        const checked = checkRules('rules', rules)
+        const engine = new RuleEngine({ rules: checked })
+        engine.update([trackAt('t', 500, 500, 0)], clockAt(0))
+        engine.flush(clockAt(1))
+      } catch (error) {
+        expect(error).toBeInstanceOf(InvalidOptionError)
+      }
+    }), { numRuns: 500 })
+  })
 })
