@@ -4,6 +4,7 @@ import { DeploymentAlarms } from './alarms.js'
 import { openLivePage } from './live.js'
 import { EvidenceRecorder } from './evidence.js'
 import { HttpEndpoint, deploymentMetrics } from './metrics.js'
+import { RuleMetrics } from './rule-metrics.js'
 import { Delivery, type DeliveryStats } from './delivery.js'
 import { Pipeline, type PipelineRun, type RunStats, type RunSummary, type SubscribeOptions, type Subscription, type WorkerStage } from '@oko/pipeline'
 import { Source, isLiveUrl } from '@oko/source'
@@ -278,6 +279,7 @@ export async function runDeployment(config: DeploymentConfig, hooks: DeploymentH
   let live: LiveServer | undefined
   // the live pictures: for the page, and for the snapshots of an alarm's linked cameras
   const frames = config.http || config.alarms ? new LiveFrames(config.http?.live) : undefined
+  const ruleMetrics = new RuleMetrics()
   try {
     started = await Deployment.start(config, {
       openSource,
@@ -286,7 +288,7 @@ export async function runDeployment(config: DeploymentConfig, hooks: DeploymentH
       ...(hooks.signal ? { signal: hooks.signal } : {}),
       ...(hooks.keepOpen ? { keepOpen: true } : {}),
     })
-    endpoints.push(...(await openEndpoints(config, started, delivery, evidence)))
+    endpoints.push(...(await openEndpoints(config, started, delivery, evidence, ruleMetrics)))
     const run = started.run
     const alarmEvidence = evidence ? (cameras: readonly string[], _atMs: number, alarmId: string) => evidence.alarmEvidence(cameras, alarmId, frames && ((c) => frames.picture(c).then((p) => p?.jpeg))) : undefined
     if (config.alarms) alarms = await DeploymentAlarms.open(config.alarms, (e) => run.publish(e), alarmEvidence)
@@ -319,6 +321,7 @@ export async function runDeployment(config: DeploymentConfig, hooks: DeploymentH
     let batch: OkoEvent[] = []
     for await (const raw of events) {
       const event = evidence ? evidence.process(raw) : raw
+      ruleMetrics.observe(event)
       hooks.onEvent?.(event)
       batch.push(event)
       // what is queued now goes in one outbox transaction
@@ -352,10 +355,10 @@ export async function runDeployment(config: DeploymentConfig, hooks: DeploymentH
 }
 
 /** The metrics and evidence endpoints the config asks for (one server where they share host:port). */
-async function openEndpoints(config: DeploymentConfig, deployment: Deployment, delivery: Delivery, evidence: EvidenceRecorder | undefined): Promise<HttpEndpoint[]> {
+async function openEndpoints(config: DeploymentConfig, deployment: Deployment, delivery: Delivery, evidence: EvidenceRecorder | undefined, rules: RuleMetrics): Promise<HttpEndpoint[]> {
   const m = config.delivery.metrics
   const e = config.delivery.evidence?.listen
-  const registry = m ? deploymentMetrics(() => deployment.stats(), () => delivery.stats()) : undefined
+  const registry = m ? deploymentMetrics(() => deployment.stats(), () => delivery.stats(), rules) : undefined
   const out: HttpEndpoint[] = []
   try {
     if (m && e && m.host === e.host && m.port === e.port) {

@@ -5,6 +5,7 @@ import { OkoError } from '@oko/core'
 import type { HistogramSnapshot, RunStats } from '@oko/pipeline'
 import type { EvidenceStore } from '@oko/sinks'
 import type { DeliveryStats } from './delivery.js'
+import type { RuleMetrics } from './rule-metrics.js'
 
 type Labels = Record<string, string | number>
 type Sample = { labels: Labels; value: number; metricName?: string }
@@ -49,7 +50,7 @@ function histogramSamples(name: string, labels: Labels, h: HistogramSnapshot): S
  * subscriber queue depths; per sink delivered, failed, lag and outbox depth and age; and the
  * process' own (memory, CPU, event loop lag) from prom-client.
  */
-export function deploymentMetrics(stats: () => RunStats, delivery?: () => DeliveryStats): Registry {
+export function deploymentMetrics(stats: () => RunStats, delivery?: () => DeliveryStats, rules?: RuleMetrics): Registry {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
   let cached: { run: RunStats; delivery: DeliveryStats | undefined; atMs: number } | undefined
@@ -85,6 +86,10 @@ export function deploymentMetrics(stats: () => RunStats, delivery?: () => Delive
   add('oko_events_total', 'Events the run emitted.', 'counter', () => [{ labels: {}, value: snap().run.events }])
   add('oko_event_queue_depth', 'Events queued for a subscriber.', 'gauge', () => snap().run.subscribers.map((s) => ({ labels: { subscriber: s.name }, value: s.queued })))
   add('oko_event_queue_dropped_total', 'Events a subscriber lost to its queue\'s overflow.', 'counter', () => snap().run.subscribers.map((s) => ({ labels: { subscriber: s.name }, value: s.dropped })))
+  if (rules) {
+    add('oko_rule_events_total', 'Rule events, per camera, rule and kind (line, count, enter, dwell, speed, red-light…).', 'counter', () => rules.events())
+    add('oko_line_crossings_total', 'Crossings of line rules, per camera, rule, direction and class (traffic counts).', 'counter', () => rules.crossings())
+  }
   if (delivery) {
     const sinks = () => snap().delivery?.sinks ?? []
     const outbox = () => snap().delivery?.outbox

@@ -11,6 +11,7 @@ import type { StageRegistry } from './stages.js'
 import { DELIVERY_KEYS, checkDelivery, type DeliveryConfig } from './delivery-schema.js'
 import { checkAlarms, type AlarmsConfig } from './alarms-schema.js'
 import { checkHttp, type HttpConfig } from './http-schema.js'
+import { checkRules, checkTimeZone, type RuleSpec } from '@oko/rules'
 
 export interface ZoneConfig {
   readonly name: string
@@ -37,6 +38,10 @@ export interface CameraConfig {
   readonly zones: readonly ZoneConfig[]
   /** Per-camera stage options, by stage name; merged over the deployment's. */
   readonly stages: Readonly<Record<string, Record<string, unknown>>>
+  /** Traffic and security rules on this camera's tracks (needs the `tracking` and `rules` stages). */
+  readonly rules?: readonly RuleSpec[]
+  /** IANA time zone of the camera, for rule schedules. Default UTC. */
+  readonly timeZone?: string
 }
 
 export interface StageConfig {
@@ -69,7 +74,7 @@ export interface DeploymentConfig {
 }
 
 const TOP_KEYS = ['cameras', 'stages', 'output', 'edge', 'events', 'alarms', 'http', ...DELIVERY_KEYS] as const
-const CAMERA_KEYS = ['id', 'url', 'main', 'password_file', 'fps', 'live', 'transport', 'scale', 'keyframesOnly', 'loop', 'realtime', 'masks', 'zones', 'stages'] as const
+const CAMERA_KEYS = ['id', 'url', 'main', 'password_file', 'fps', 'live', 'transport', 'scale', 'keyframesOnly', 'loop', 'realtime', 'masks', 'zones', 'stages', 'rules', 'timeZone'] as const
 
 /** Largest watchlist file a config may name (plates: ~5 million lines; faces: ~130,000 descriptors). */
 export const MAX_WATCHLIST_BYTES = 64 * 1024 * 1024
@@ -228,6 +233,11 @@ function checkCamera(path: string, value: unknown, options: ValidateOptions, sta
       ...(s.width !== undefined ? { width: checkNumber(`${path}.scale.width`, s.width, { min: 16, max: 8192, integer: true }) } : {}),
     }
   }
+  if (o.rules !== undefined) {
+    camera.rules = checkRules(`${path}.rules`, o.rules)
+    if (camera.rules.length > 0 && !stages.some((s) => s.name === 'rules')) throw new InvalidOptionError(`${path}.rules`, 'rules need the `tracking` and `rules` stages: add `- tracking: { fromMotion: true }` (or after a detector) and then `- rules` to `stages:`')
+  }
+  if (o.timeZone !== undefined) camera.timeZone = checkTimeZone(`${path}.timeZone`, o.timeZone)
   const perCamera = checkObject(`${path}.stages`, o.stages, {})
   const names = stages.map((s) => s.name)
   checkKnownKeys(`${path}.stages`, perCamera, names)

@@ -4,6 +4,8 @@ import type { Stage } from '@oko/core'
 import type { WorkerStage } from '@oko/pipeline'
 import { facesProvider } from './providers/faces.js'
 import { platesProvider } from './providers/plates.js'
+import { rulesProvider } from './providers/rules.js'
+import { trackingProvider } from './providers/tracking.js'
 import type { SharedResources } from './resources.js'
 import type { CameraConfig } from './schema.js'
 
@@ -47,7 +49,7 @@ export const motionProvider: StageProvider = {
   },
 }
 
-/** The stages `oko run` knows by name: `motion` (the gate), `plates` and `faces`. */
+/** The stages `oko run` knows by name: `motion` (the gate), `plates`, `faces`, `tracking` and `rules`. */
 export function defaultStages(): StageRegistry {
-  return { motion: motionProvider, plates: platesProvider, faces: facesProvider }
+  return { motion: motionProvider, plates: platesProvider, faces: facesProvider, tracking: trackingProvider, rules: rulesProvider }
 }

@@ -1,6 +1,6 @@
 import type { Rect } from '@oko/core'
 import { Random } from './random.js'
-import type { SceneObject, SceneSpec } from './scene.js'
+import type { SceneLamp, SceneObject, SceneSpec } from './scene.js'
 import { checkScene } from './scene.js'
 
 export interface ObjectTruth {
@@ -65,6 +65,11 @@ export class SceneRenderer {
         }
       }
     }
+    for (const lamp of this.scene.lamps ?? []) {
+      const colour = lampAt(lamp, index)
+      if (!colour) continue
+      for (let y = lamp.y; y < lamp.y + lamp.size; y++) for (let x = lamp.x; x < lamp.x + lamp.size; x++) out[y * stride + x] = LAMP_YUV[colour][0]
+    }
     for (let i = 0; i < rainStreaksPerFrame; i++) {
       const x = Math.floor(random.next() * width)
       const y0 = Math.floor(random.next() * height)
@@ -107,6 +112,20 @@ export class SceneRenderer {
         }
       }
     }
+    this.#lampsChroma(index, u, v, cw)
+  }
+
+  #lampsChroma(index: number, u: Uint8Array, v: Uint8Array, cw: number): void {
+    for (const lamp of this.scene.lamps ?? []) {
+      const colour = lampAt(lamp, index)
+      if (!colour) continue
+      for (let y = lamp.y >> 1; y < (lamp.y + lamp.size) >> 1; y++) {
+        for (let x = lamp.x >> 1; x < (lamp.x + lamp.size) >> 1; x++) {
+          u[y * cw + x] = LAMP_YUV[colour][1]
+          v[y * cw + x] = LAMP_YUV[colour][2]
+        }
+      }
+    }
   }
 
   #lightingAt(index: number): { gain: number; offset: number; infrared: boolean } {
@@ -133,6 +152,15 @@ function objectBox(o: SceneObject, index: number, width: number, height: number)
   const x1 = Math.min(width, x0 + o.width)
   const y1 = Math.min(height, y0 + o.height)
   return x1 > x && y1 > y ? { x, y, width: x1 - x, height: y1 - y } : undefined
+}
+
+/** BT.601 limited-range Y, U, V of lit lamps (red 230,30,30; amber 250,170,20; green 30,220,90). */
+const LAMP_YUV = { red: [93, 98, 216], amber: [168, 50, 174], green: [143, 99, 54] } as const
+
+function lampAt(lamp: SceneLamp, index: number): SceneLamp['states'][number]['colour'] | undefined {
+  let colour: SceneLamp['states'][number]['colour'] | undefined
+  for (const s of lamp.states) if (s.fromFrame <= index) colour = s.colour
+  return colour
 }
 
 function clamp(v: number): number {

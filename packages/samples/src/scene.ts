@@ -25,6 +25,15 @@ export interface LightingChange {
   readonly infrared?: boolean
 }
 
+/** A traffic light's lamp: a square that shows a colour from each `at` frame on (the last one wins). */
+export interface SceneLamp {
+  readonly x: number
+  readonly y: number
+  /** Side in pixels (even). */
+  readonly size: number
+  readonly states: readonly { readonly fromFrame: number; readonly colour: 'red' | 'amber' | 'green' }[]
+}
+
 export interface SceneSpec {
   readonly width: number
   readonly height: number
@@ -37,6 +46,8 @@ export interface SceneSpec {
   readonly rainStreaksPerFrame: number
   readonly objects: readonly SceneObject[]
   readonly lighting: readonly LightingChange[]
+  /** Traffic-light lamps drawn over everything. */
+  readonly lamps?: readonly SceneLamp[]
 }
 
 /** The street scene used by `oko demo` and the tests: a walker, a car, then the lights change. */

@@ -14,9 +14,15 @@ export interface TrackingStageOptions extends TrackerOptions {
   readonly snapshots?: boolean
   /** A better view is encoded at most this often per track. Default 500 ms. */
   readonly snapshotIntervalMs?: number
+  /**
+   * Track what moved: in frames without detections, each motion region (from the motion gate
+   * before this stage) is a detection of class `object` (a camera without a detector). Turns
+   * `coverGroups` on unless it is given. Default false.
+   */
+  readonly fromMotion?: boolean
 }
 
-const STAGE_KEYS = ['classes', 'updateIntervalMs', 'snapshots', 'snapshotIntervalMs']
+const STAGE_KEYS = ['classes', 'updateIntervalMs', 'snapshots', 'snapshotIntervalMs', 'fromMotion']
 const UNTRACKED = new Set(['plate', 'face'])
 
 interface Followed {
@@ -40,7 +46,8 @@ interface Followed {
  */
 export function trackingStage(options: TrackingStageOptions = {}): Stage {
   const o = checkObject('options', options)
-  const trackerOptions = Object.fromEntries(Object.entries(o).filter(([k]) => TRACKER_KEYS.includes(k)))
+  const fromMotion = checkBoolean('options.fromMotion', o.fromMotion, false)
+  const trackerOptions = { ...(fromMotion ? { coverGroups: true } : {}), ...Object.fromEntries(Object.entries(o).filter(([k]) => TRACKER_KEYS.includes(k))) }
   resolveTrackerOptions(o, 'options', STAGE_KEYS)
   const classes = o.classes === undefined ? undefined : new Set(checkArray('options.classes', o.classes).map((c, i) => checkString(`options.classes[${i}]`, c)))
   const updateIntervalUs = optionalNumber('options.updateIntervalMs', o.updateIntervalMs, 1000, { min: 0 }) * 1000
@@ -103,7 +110,10 @@ export function trackingStage(options: TrackingStageOptions = {}): Stage {
       const { frame } = envelope
       const clock: TrackerClock = { seq: frame.seq, ptsUs: frame.ptsUs, width: frame.width, height: frame.height }
       last = clock
-      const detections = envelope.detections.filter((d) => (classes ? classes.has(d.label) : !UNTRACKED.has(d.label)))
+      const found = fromMotion && envelope.detections.length === 0 && envelope.motion
+        ? envelope.motion.regions.map((r) => ({ box: { x: r.x, y: r.y, width: r.width, height: r.height }, label: 'object', score: 0.9, seq: frame.seq, ptsUs: frame.ptsUs }))
+        : envelope.detections
+      const detections = found.filter((d) => (classes ? classes.has(d.label) : !UNTRACKED.has(d.label)))
       const t = trackerFor(ctx)
       const step = detections.length > 0 ? t.update(detections, clock) : t.predict(clock)
       envelope.tracks.push(...step.tracks)
