@@ -74,7 +74,8 @@ describe("FFmpeg's own log through oko", () => {
     expect(r.stderr).toMatch(/\nffmpeg messages: broken \d+ error\n$/)
   })
 
-  it('work in flight when the capture closes leaves no marker of its own on stderr', () => {
+  it('a capture closed with lines still queued: the process exits cleanly, no marker of its own on stderr', () => {
+    // node-av aborts a process that exits (or resets the callback) with a line still in its queue
     // the capture closes while the source's first read is still out on libuv's pool
     const script = `import { Source, captureFfmpegLog } from '@oko/source'
       const capture = captureFfmpegLog({ onMessage: () => {} })
@@ -85,6 +86,19 @@ describe("FFmpeg's own log through oko", () => {
       console.log(n)`
     const r = spawnSync(process.execPath, ['--conditions', 'oko-source', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' })
     expect(r.stderr).toBe('')
+    expect(r.status).toBe(0)
     expect(r.stdout.trim()).toBe('100')
+  })
+
+  it('a capture closed right after FFmpeg logged a line: the process still exits cleanly', () => {
+    const script = `import { captureFfmpegLog } from '@oko/source'
+      import { Log } from 'node-av'
+      const capture = captureFfmpegLog({ onMessage: () => {} })
+      Log.log(16, 'a line as FFmpeg logs it')
+      capture.close()`
+    const cwd = fileURLToPath(new URL('../../packages/source', import.meta.url))
+    const r = spawnSync(process.execPath, ['--conditions', 'oko-source', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', cwd })
+    expect(r.stderr).toBe('')
+    expect(r.status).toBe(0)
   })
 })

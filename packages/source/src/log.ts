@@ -92,6 +92,8 @@ class Capture implements FfmpegLogCapture {
   /** Cameras with FFmpeg work in flight on libuv's pool, as the queue has reached. */
   readonly #pending = new Map<string, number>()
   #closed = false
+  #released = false
+  #releaseTimer: NodeJS.Timeout | undefined
 
   constructor(options: FfmpegLogOptions) {
     this.#maxLevel = LEVELS[options.level ?? 'error']
@@ -110,6 +112,7 @@ class Capture implements FfmpegLogCapture {
   }
 
   #receive(level: number, text: string): void {
+    if (text === `${MARK}closed`) return this.#release()
     if (text.startsWith(MARK)) return this.#marker(text.slice(MARK.length))
     // withoutFfmpegWarnings lowers the process level for a call: honour it
     if (this.#closed || level > this.#maxLevel || level > Log.getLevel()) return
@@ -147,11 +150,29 @@ class Capture implements FfmpegLogCapture {
     return Object.fromEntries([...this.#counts].map(([id, c]) => [id, { ...c }]))
   }
 
+  /**
+   * node-av hands FFmpeg's lines to JavaScript through a queue that does not keep the process
+   * alive; a line still queued when Node exits aborts the process inside node-av (a native
+   * `napi_throw`), and so does a line queued when the callback is reset. So the callback is
+   * handed back only once a last marker came through the queue (at most 1 s), and the marker's
+   * timer keeps the process alive until then.
+   */
   close(): void {
     if (this.#closed) return
     this.#closed = true
     const r = router()
     if (r.capture === this) r.capture = undefined
+    if (this.#maxLevel < AV_LOG_PANIC) return this.#release()
+    this.#releaseTimer = setTimeout(() => this.#release(), 1000)
+    Log.log(AV_LOG_PANIC, `${MARK}closed`)
+  }
+
+  #release(): void {
+    if (this.#released) return
+    this.#released = true
+    clearTimeout(this.#releaseTimer)
+    // a capture made since owns FFmpeg's callback and level now
+    if (router().capture) return
     Log.resetCallback()
     Log.setLevel(this.#previousLevel)
   }
