@@ -2,8 +2,11 @@ import type { MotionStageOptions } from '@oko/motion'
 import { motionStage, resolveMotionOptions } from '@oko/motion'
 import type { Stage } from '@oko/core'
 import type { WorkerStage } from '@oko/pipeline'
+import { attributesProvider } from './providers/attributes.js'
 import { facesProvider } from './providers/faces.js'
+import { objectsProvider } from './providers/objects.js'
 import { platesProvider } from './providers/plates.js'
+import { trackingProvider } from './providers/tracking.js'
 import type { SharedResources } from './resources.js'
 import type { CameraConfig } from './schema.js'
 
@@ -47,7 +50,7 @@ export const motionProvider: StageProvider = {
   },
 }
 
-/** The stages `oko run` knows by name: `motion` (the gate), `plates` and `faces`. */
+/** The stages `oko run` knows by name: `motion` (the gate), `objects`, `tracking`, `attributes`, `plates` and `faces`. */
 export function defaultStages(): StageRegistry {
-  return { motion: motionProvider, plates: platesProvider, faces: facesProvider }
+  return { motion: motionProvider, objects: objectsProvider, tracking: trackingProvider, attributes: attributesProvider, plates: platesProvider, faces: facesProvider }
 }

@@ -102,7 +102,16 @@ export async function plateStage(options: PlateStageOptions = {}): Promise<Plate
       })
       for (const r of readings) envelope.detections.push({ box: r.box, label: 'plate', score: r.confidence, seq: frame.seq, ptsUs: frame.ptsUs })
       const snap = snapshots ? (r: PlateReading) => snapshotOf(frame, r) : undefined
-      emit(ctx, voterOf(ctx).observe(frame.seq, frame.ptsUs, withObjects, snap))
+      const voter = voterOf(ctx)
+      const voted = voter.observe(frame.seq, frame.ptsUs, withObjects, snap)
+      // the vehicle track carries its plate's vote so far: its object events (and its end) say it
+      for (const r of withObjects) {
+        const objectId = (r as { trackId?: string }).trackId
+        const track = objectId === undefined ? undefined : envelope.tracks.find((t) => t.id === objectId)
+        const plate = track ? voter.votedFor(track.id) ?? voted.find((p) => p.objectId === track.id) : undefined
+        if (track && plate) track.attributes.plate = { value: plate.text, confidence: plate.confidence, source: 'plates' }
+      }
+      emit(ctx, voted)
       return envelope
     },
     tick(frame: FrameRef, ctx: StageContext): void {

@@ -103,6 +103,14 @@ export class PlateVoter {
     return all.map((t) => this.decide(t)).filter((v): v is VotedPlate => v !== undefined)
   }
 
+  /** The vote so far of the open plate track read inside vehicle track `objectId` (undefined: none). */
+  votedFor(objectId: string): { text: string; confidence: number } | undefined {
+    const t = this.tracks.find((x) => x.external === objectId)
+    if (!t || t.readings.length < this.options.minReadings) return undefined
+    const { text, confidence } = vote(t.readings.map((r) => r.reading))
+    return { text, confidence }
+  }
+
   get openTracks(): number {
     return this.tracks.length
   }

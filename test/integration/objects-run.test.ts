@@ -1,0 +1,99 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { EventOf, OkoEvent } from '@oko/core'
+import { EventEncoder } from '@oko/sinks'
+import { writeStillClip } from '@oko/samples'
+import { decodeImage, setFfmpegLogLevel } from '@oko/source'
+import { oko } from '../helpers/cli.js'
+import { evaluationDataDir } from '../helpers/data.js'
+
+// `oko run` with motion → objects (the default detector on a worker thread, 5 fps) → tracking
+// (→ plates): a real car photo (OpenALPR EU benchmark) driven across a generated scene, and a real
+// 1080p yard camera clip. Nothing from the data folder is kept.
+const data = evaluationDataDir()
+if (!data) console.warn('objects-run: skipped, evaluation data not found (set OKO_DATA to the shared data folder)')
+
+const PHOTO = 'plates/openalpr-eu/test_010.jpg' // 346×259, plate RK248AH
+let dir: string
+
+beforeAll(() => {
+  if (!data) return
+  dir = mkdtempSync(join(tmpdir(), 'oko-objects-run-'))
+  setFfmpegLogLevel('quiet')
+  const car = decodeImage(join(data, PHOTO), { format: 'rgb24' })
+  // 640×360 at 5 fps: the car crosses in 3 s, then 3 s of empty road.
+  writeStillClip(join(dir, 'road.mp4'), [{ image: car, motion: { from: { x: -200, y: 50 }, to: { x: 660, y: 50 }, seconds: 3 } }], { fps: 5, seconds: 6 })
+})
+afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }) })
+
+function objects(events: OkoEvent[]): EventOf<'object'>[] {
+  return events.filter((e): e is EventOf<'object'> => e.type === 'object')
+}
+
+/** Each track: its phases in order. */
+function phases(events: EventOf<'object'>[]): Map<string, string[]> {
+  const out = new Map<string, string[]>()
+  for (const e of events) out.set(e.trackId, [...(out.get(e.trackId) ?? []), e.phase])
+  return out
+}
+
+describe.skipIf(!data)('oko run: vehicles detected and tracked', () => {
+  it('a car driven across a generated road is one car track from start to end, and its plate event carries the track id', async () => {
+    writeFileSync(join(dir, 'road.yaml'), [
+      'cameras:',
+      '  - id: road',
+      '    url: road.mp4',
+      'stages:',
+      '  - motion',
+      '  - objects: { fps: 5, threads: 1 }',
+      '  - tracking',
+      '  - plates: { threads: 1, within: vehicles }',
+      '',
+    ].join('\n'))
+    const r = await oko('run', join(dir, 'road.yaml'))
+    expect(r.stderr).toMatch(/, 0 errors\n/)
+    expect(r.code).toBe(0)
+    const events: OkoEvent[] = EventEncoder.decode(r.stdoutBytes, 'jsonl')
+    expect(events.filter((e) => e.type === 'error')).toEqual([])
+    const cars = objects(events).filter((e) => e.class === 'car')
+    const tracks = phases(cars)
+    expect([...tracks.values()].map((p) => [p[0], p.at(-1)])).toEqual([['start', 'end']])
+    const [trackId] = [...tracks.keys()]
+    const end = cars.find((e) => e.phase === 'end')!
+    expect(end.speedPxPerS).toBeGreaterThan(100) // 860 px in 3 s
+    const plates = events.filter((e): e is EventOf<'plate'> => e.type === 'plate')
+    expect(plates.map((p) => p.text)).toContain('RK248AH')
+    expect(plates.find((p) => p.text === 'RK248AH')!.objectId).toBe(trackId)
+    expect(end.attributes.plate?.value).toBe('RK248AH')
+    expect(end.attributes.type?.value).toBe('car')
+  })
+
+  it('on a real 1080p yard clip the moving cars are tracked (start … end, unique ids) and the parked ones need no motion', async () => {
+    writeFileSync(join(dir, 'yard.yaml'), [
+      'cameras:',
+      `  - id: yard`,
+      `    url: ${join(data!, 'video', 'ru-yard-cam-1.ts')}`,
+      'stages:',
+      '  - motion',
+      '  - objects: { fps: 5 }',
+      '  - tracking: { snapshots: true }',
+      '',
+    ].join('\n'))
+    const r = await oko('run', join(dir, 'yard.yaml'))
+    expect(r.code).toBe(0)
+    expect(r.stderr).toMatch(/, 0 errors\n/)
+    const events: OkoEvent[] = EventEncoder.decode(r.stdoutBytes, 'jsonl')
+    const found = objects(events)
+    const tracks = phases(found)
+    expect(found.some((e) => e.class === 'car')).toBe(true)
+    for (const [id, p] of tracks) {
+      expect(p[0], id).toBe('start')
+      expect(p.at(-1), id).toBe('end')
+      expect(p.filter((x) => x === 'start').length).toBe(1)
+    }
+    // the best view as JPEG on every start
+    for (const e of found.filter((x) => x.phase === 'start')) expect(e.snapshot!.width).toBeGreaterThan(0)
+  })
+})
