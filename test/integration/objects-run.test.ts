@@ -49,6 +49,7 @@ describe.skipIf(!data)('oko run: vehicles detected and tracked', () => {
       '  - motion',
       '  - objects: { fps: 5, threads: 1 }',
       '  - tracking',
+      '  - attributes',
       '  - plates: { threads: 1, within: vehicles }',
       '',
     ].join('\n'))
@@ -57,7 +58,8 @@ describe.skipIf(!data)('oko run: vehicles detected and tracked', () => {
     expect(r.code).toBe(0)
     const events: OkoEvent[] = EventEncoder.decode(r.stdoutBytes, 'jsonl')
     expect(events.filter((e) => e.type === 'error')).toEqual([])
-    const cars = objects(events).filter((e) => e.class === 'car')
+    // a close-up of a car's back: the detector calls it a truck or a car (one class group, one track)
+    const cars = objects(events).filter((e) => ['car', 'truck', 'bus'].includes(e.class))
     const tracks = phases(cars)
     expect([...tracks.values()].map((p) => [p[0], p.at(-1)])).toEqual([['start', 'end']])
     const [trackId] = [...tracks.keys()]
@@ -67,7 +69,8 @@ describe.skipIf(!data)('oko run: vehicles detected and tracked', () => {
     expect(plates.map((p) => p.text)).toContain('RK248AH')
     expect(plates.find((p) => p.text === 'RK248AH')!.objectId).toBe(trackId)
     expect(end.attributes.plate?.value).toBe('RK248AH')
-    expect(end.attributes.type?.value).toBe('car')
+    expect(end.attributes.type?.value).toBe(end.class)
+    expect(end.attributes.colour).toBeDefined()
   })
 
   it('on a real 1080p yard clip the moving cars are tracked (start … end, unique ids) and the parked ones need no motion', async () => {

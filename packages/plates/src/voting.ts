@@ -82,6 +82,8 @@ export class PlateVoter {
     for (const reading of readings) {
       const track = this.match(reading, seq, used) ?? this.start(reading, seq)
       used.add(track)
+      // a plate first read before its vehicle's track was confirmed joins that track when it is
+      if (track.external === undefined && reading.trackId !== undefined) track.external = reading.trackId
       track.box = reading.box
       track.lastSeq = seq
       track.readings.push({ reading, seq, ptsUs })

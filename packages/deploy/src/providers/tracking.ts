@@ -16,6 +16,12 @@ import type { StageProvider } from '../stages.js'
  *   - tracking: { lostTimeoutMs: 2000, updateIntervalMs: 1000, snapshots: true }
  * ```
  */
+/**
+ * Defaults for the `objects` detector's scores: MB3-CenterNet scores clear cars and people at
+ * 0.35–0.6 (its detections arrive from 0.35, `objects.scoreThreshold`), below ByteTrack's 0.5/0.6.
+ */
+const DETECTOR_DEFAULTS: TrackingStageOptions = { snapshots: false, highScore: 0.4, newTrackScore: 0.45 }
+
 export const trackingProvider: StageProvider = {
   check(options, path) {
     try {
@@ -29,6 +35,6 @@ export const trackingProvider: StageProvider = {
     }
   },
   create(options) {
-    return trackingStage({ snapshots: false, ...(options as TrackingStageOptions) })
+    return trackingStage({ ...DETECTOR_DEFAULTS, ...(options as TrackingStageOptions) })
   },
 }
