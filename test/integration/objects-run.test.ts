@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { EventOf, OkoEvent } from '@oko/core'
 import { EventEncoder } from '@oko/sinks'
+import { formatMotFile } from '@oko/tracking'
 import { writeStillClip } from '@oko/samples'
 import { decodeImage, setFfmpegLogLevel } from '@oko/source'
 import { oko } from '../helpers/cli.js'
@@ -25,6 +26,14 @@ beforeAll(() => {
   const car = decodeImage(join(data, PHOTO), { format: 'rgb24' })
   // 640×360 at 5 fps: the car crosses in 3 s, then 3 s of empty road.
   writeStillClip(join(dir, 'road.mp4'), [{ image: car, motion: { from: { x: -200, y: 50 }, to: { x: 660, y: 50 }, seconds: 3 } }], { fps: 5, seconds: 6 })
+  // two cars passing each other in opposite directions, with their truth as MOT rows
+  mkdirSync(join(dir, 'two', 'gt'), { recursive: true })
+  const clip = writeStillClip(join(dir, 'two', 'two.mp4'), [
+    { image: car, scale: 0.6, motion: { from: { x: -150, y: 10 }, to: { x: 600, y: 10 }, seconds: 4 } },
+    { image: car, scale: 0.6, motion: { from: { x: 600, y: 190 }, to: { x: -150, y: 190 }, seconds: 4 } },
+  ], { fps: 10, seconds: 5 })
+  const truth = clip.boxes.flatMap((frame, i) => frame.flatMap((b, id) => (b && b.width > 60 ? [{ frame: i + 1, id: String(id + 1), ...b }] : [])))
+  writeFileSync(join(dir, 'two', 'gt', 'gt.txt'), formatMotFile(truth))
 })
 afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }) })
 
@@ -98,5 +107,27 @@ describe.skipIf(!data)('oko run: vehicles detected and tracked', () => {
     }
     // the best view as JPEG on every start
     for (const e of found.filter((x) => x.phase === 'start')) expect(e.snapshot!.width).toBeGreaterThan(0)
+  })
+
+  it('oko count counts each of two passing cars once; oko eval tracks scores them against MOT truth', async () => {
+    const c = await oko('count', join(dir, 'two', 'two.mp4'), '--fps', '10', '--json')
+    expect(c.stderr).toBe('')
+    expect(c.code).toBe(0)
+    const counted = JSON.parse(c.stdout) as { tracks: { trackId: string; class: string }[]; counts: Record<string, number> }
+    console.log('oko count:', JSON.stringify(counted.counts))
+    expect(counted.tracks).toHaveLength(2)
+    // the truth is each photo's rectangle, larger than the car the detector boxes in it: IoU 0.3
+    const e = await oko('eval', 'tracks', join(dir, 'two'), '--iou', '0.3', '--json')
+    expect(e.code).toBe(0)
+    const m = JSON.parse(e.stdout) as { mota: number; idf1: number; idSwitches: number; truthIds: number; trackIds: number }
+    console.log('oko eval tracks:', e.stdout)
+    expect(m.truthIds).toBe(2)
+    expect(m.idSwitches).toBe(0)
+    // Measured: MOTA 0.12, IDF1 0.31, precision 0.71: the detector scores the scaled-down plate
+    // photo (a car's back, cut off at the frame's edges) too low in most frames to keep a box on it.
+    expect(m.mota).toBeGreaterThan(0.05)
+    expect(m.idf1).toBeGreaterThan(0.2)
+    expect(m.trackIds).toBe(2)
+    expect((await oko('eval', 'tracks', join(dir))).code).toBe(3) // no gt/gt.txt
   })
 })
