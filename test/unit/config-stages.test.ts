@@ -41,8 +41,8 @@ function errorOf(text: string, registry?: StageRegistry): string {
 const cfg = (stages: string) => `cameras:\n  - url: a.mp4\nstages:\n${stages}`
 
 describe('config stages: plates and faces', () => {
-  it('knows motion, plates, faces, tracking and rules; resolves watchlist paths against the config folder', () => {
-    expect(Object.keys(defaultStages())).toEqual(['motion', 'plates', 'faces', 'tracking', 'rules'])
+  it('knows motion, objects, tracking, attributes, rules, plates and faces; resolves watchlist paths against the config folder', () => {
+    expect(Object.keys(defaultStages())).toEqual(['motion', 'objects', 'tracking', 'attributes', 'rules', 'plates', 'faces'])
     const config = parse(cfg('  - motion\n  - plates: { countries: [ua, europe], watchlist: stolen.txt, threads: 2 }\n  - faces: { watchlist: staff.watchlist, threshold: 0.5 }\n'))
     expect(config.stages.map((s) => s.name)).toEqual(['motion', 'plates', 'faces'])
     expect(config.stages[1]!.options).toEqual({ countries: ['ua', 'europe'], watchlist: [join(dir, 'stolen.txt')], threads: 2 })

@@ -2,7 +2,9 @@ import type { MotionStageOptions } from '@oko/motion'
 import { motionStage, resolveMotionOptions } from '@oko/motion'
 import type { Stage } from '@oko/core'
 import type { WorkerStage } from '@oko/pipeline'
+import { attributesProvider } from './providers/attributes.js'
 import { facesProvider } from './providers/faces.js'
+import { objectsProvider } from './providers/objects.js'
 import { platesProvider } from './providers/plates.js'
 import { rulesProvider } from './providers/rules.js'
 import { trackingProvider } from './providers/tracking.js'
@@ -49,7 +51,7 @@ export const motionProvider: StageProvider = {
   },
 }
 
-/** The stages `oko run` knows by name: `motion` (the gate), `plates`, `faces`, `tracking` and `rules`. */
+/** The stages `oko run` knows by name: `motion` (the gate), `objects`, `tracking`, `attributes`, `rules`, `plates` and `faces`. */
 export function defaultStages(): StageRegistry {
-  return { motion: motionProvider, plates: platesProvider, faces: facesProvider, tracking: trackingProvider, rules: rulesProvider }
+  return { motion: motionProvider, objects: objectsProvider, tracking: trackingProvider, attributes: attributesProvider, rules: rulesProvider, plates: platesProvider, faces: facesProvider }
 }

@@ -14,6 +14,8 @@ export interface DetectorSettings {
   classIds: number[]
   scoreThreshold: number
   nmsIou: number
+  /** Lines of the labels file: a user model whose output has another number of classes is refused. */
+  labelCount?: number
 }
 
 /** A box in image pixels with the model's class id. */
@@ -40,6 +42,7 @@ export class ObjectDetector {
     if (m.kind === 'onnx') {
       const opened = await openSession(m.path, { role: 'objects detector' })
       const spec = userInput(opened.session, m)
+      checkClassCount(opened.session, m, settings.labelCount)
       return new ObjectDetector(opened.session, settings, spec, opened.id)
     }
     const built = builtinOnnx(m.kind, m.cacheDir)
@@ -112,6 +115,21 @@ function userInput(session: InferenceSession, m: Extract<DetectorModel, { kind: 
   // YOLOX exports take 0..255 pixels; Ultralytics YOLOv5/v8/v11 take 0..1.
   const scale = m.normalization === '0-255' || (m.normalization === undefined && m.layout === 'yolox') ? 255 : 1
   return { width, height, layout: 'nchw', scale }
+}
+
+/** The number of classes a YOLO-family output holds, where its shape says so: it must be the labels file's line count. */
+function checkClassCount(session: InferenceSession, m: Extract<DetectorModel, { kind: 'onnx' }>, labels: number | undefined): void {
+  if (labels === undefined) return
+  const meta = (session as InferenceSession & { outputMetadata?: readonly { shape?: readonly (number | string)[] }[] }).outputMetadata?.[0]
+  const shape = (meta?.shape ?? []).filter((d, i, all) => !(i === 0 && d === 1 && all.length === 3))
+  if (shape.length !== 2 || !shape.every((d) => typeof d === 'number' && d > 0)) return
+  const [a, b] = shape as number[]
+  const layout = m.layout ?? 'auto'
+  if (layout === 'end2end' || (layout === 'auto' && (b === 6 || b === 7))) return
+  const classes = layout === 'yolov8' || (layout === 'auto' && a! < b!) ? a! - 4 : b! - 5
+  if (classes > 0 && classes !== labels) {
+    throw new OkoError('ERR_INVALID_OPTION', `objects.labels: ${m.path} scores ${classes} classes (output [${(meta?.shape ?? []).join(', ')}]) and the labels file has ${labels} lines; give one line per class, in the model's order`)
+  }
 }
 
 /**

@@ -70,6 +70,9 @@ export async function plateStage(options: PlateStageOptions = {}): Promise<Plate
   const owned = !(o.reader instanceof PlateReader)
   const reader = o.reader instanceof PlateReader ? o.reader : await PlateReader.create(o.reader as PlateReaderOptions | undefined)
   const voters = new Map<string, PlateVoter>()
+  // the regions each job was sent with: the tracks the envelope holds move on with later frames
+  // (the tracker updates them in place) while the job runs
+  const sentRegions = new WeakMap<Envelope, Region[] | undefined>()
 
   const voterOf = (ctx: StageContext): PlateVoter => {
     let voter = voters.get(ctx.cameraId)
@@ -90,11 +93,11 @@ export async function plateStage(options: PlateStageOptions = {}): Promise<Plate
       const regions = regionsOf(envelope, within, maxRegions)
       if (regions && regions.length === 0) return PASS
       const frame = tools.own(envelope, regions?.map((r) => r.box))
+      sentRegions.set(envelope, regions)
       return { job: { kind: 'frame', frame, ...(regions ? { regions: regions.map((r) => r.box) } : {}) } }
     },
     finish(readings: RegionReading[], envelope, ctx) {
-      // the same regions prepare sent (the envelope has not changed since)
-      const regions = regionsOf(envelope, within, maxRegions)
+      const regions = sentRegions.get(envelope)
       const frame = envelope.frame
       const withObjects = readings.map((r) => {
         const objectId = r.region === undefined ? undefined : regions?.[r.region]?.objectId
@@ -102,7 +105,16 @@ export async function plateStage(options: PlateStageOptions = {}): Promise<Plate
       })
       for (const r of readings) envelope.detections.push({ box: r.box, label: 'plate', score: r.confidence, seq: frame.seq, ptsUs: frame.ptsUs })
       const snap = snapshots ? (r: PlateReading) => snapshotOf(frame, r) : undefined
-      emit(ctx, voterOf(ctx).observe(frame.seq, frame.ptsUs, withObjects, snap))
+      const voter = voterOf(ctx)
+      const voted = voter.observe(frame.seq, frame.ptsUs, withObjects, snap)
+      // the vehicle track carries its plate's vote so far: its object events (and its end) say it
+      for (const r of withObjects) {
+        const objectId = (r as { trackId?: string }).trackId
+        const track = objectId === undefined ? undefined : envelope.tracks.find((t) => t.id === objectId)
+        const plate = track ? voter.votedFor(track.id) ?? voted.find((p) => p.objectId === track.id) : undefined
+        if (track && plate) track.attributes.plate = { value: plate.text, confidence: plate.confidence, source: 'plates' }
+      }
+      emit(ctx, voted)
       return envelope
     },
     tick(frame: FrameRef, ctx: StageContext): void {

@@ -82,6 +82,8 @@ export class PlateVoter {
     for (const reading of readings) {
       const track = this.match(reading, seq, used) ?? this.start(reading, seq)
       used.add(track)
+      // a plate first read before its vehicle's track was confirmed joins that track when it is
+      if (track.external === undefined && reading.trackId !== undefined) track.external = reading.trackId
       track.box = reading.box
       track.lastSeq = seq
       track.readings.push({ reading, seq, ptsUs })
@@ -101,6 +103,14 @@ export class PlateVoter {
     const all = this.tracks
     this.tracks = []
     return all.map((t) => this.decide(t)).filter((v): v is VotedPlate => v !== undefined)
+  }
+
+  /** The vote so far of the open plate track read inside vehicle track `objectId` (undefined: none). */
+  votedFor(objectId: string): { text: string; confidence: number } | undefined {
+    const t = this.tracks.find((x) => x.external === objectId)
+    if (!t || t.readings.length < this.options.minReadings) return undefined
+    const { text, confidence } = vote(t.readings.map((r) => r.reading))
+    return { text, confidence }
   }
 
   get openTracks(): number {

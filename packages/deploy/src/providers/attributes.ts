@@ -1,0 +1,38 @@
+import { resolve } from 'node:path'
+import { InvalidOptionError, checkBoolean, checkKnownKeys, checkNumber, checkObject, checkString } from '@oko/core'
+import { ATTRIBUTE_STAGE_KEYS, CLASSIFIER_KEYS, vehicleAttributeStage, type AttributeStageOptions } from '@oko/objects'
+import { existsSync } from 'node:fs'
+import type { StageProvider } from '../stages.js'
+
+/**
+ * `attributes`: after `tracking`, each tracked vehicle's `type` (from the detector's class),
+ * `colour` (voted over a few views) and, with your own ONNX classifier, `make` (top-k with
+ * confidence), a few times per track. They travel in the vehicle's `object` events.
+ *
+ * ```yaml
+ * stages:
+ *   - motion
+ *   - objects
+ *   - tracking
+ *   - attributes: { makeModel: { model: makes.onnx, labels: makes.txt, inputWidth: 224, inputHeight: 224 } }
+ * ```
+ */
+export const attributesProvider: StageProvider = {
+  check(options, path, context) {
+    checkKnownKeys(path, options, ATTRIBUTE_STAGE_KEYS)
+    if (options.colour !== undefined) checkBoolean(`${path}.colour`, options.colour)
+    for (const k of ['colourViews', 'classifierViews']) if (options[k] !== undefined) checkNumber(`${path}.${k}`, options[k], { min: 1, max: 100, integer: true })
+    if (options.makeModel === undefined) return options
+    const m = checkObject(`${path}.makeModel`, options.makeModel)
+    checkKnownKeys(`${path}.makeModel`, m, CLASSIFIER_KEYS)
+    const base = context?.baseDir ?? process.cwd()
+    const model = resolve(base, checkString(`${path}.makeModel.model`, m.model))
+    if (!existsSync(model)) throw new InvalidOptionError(`${path}.makeModel.model`, `${model} not found; give the path of your ONNX classifier, relative to the config file`)
+    const labels = resolve(base, checkString(`${path}.makeModel.labels`, m.labels))
+    if (!existsSync(labels)) throw new InvalidOptionError(`${path}.makeModel.labels`, `${labels} not found; give its labels file, one class name per line, relative to the config file`)
+    return { ...options, makeModel: { ...m, model, labels } }
+  },
+  create(options) {
+    return vehicleAttributeStage(options as AttributeStageOptions)
+  },
+}

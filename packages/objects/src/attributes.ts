@@ -1,0 +1,109 @@
+import { checkBoolean, checkKnownKeys, checkObject, defineStage, heldPart, optionalNumber, type Envelope, type Frame, type Stage, type Track } from '@oko/core'
+import { frameToImage, toRgb } from '@oko/imaging'
+import { ImageClassifier, type ClassifierOptions } from './classifier.js'
+import { dominantColour, VEHICLE_COLOURS } from './colour.js'
+
+/** Track labels that are vehicles: they get type, colour and make/model. */
+export const VEHICLE_CLASSES: ReadonlySet<string> = new Set(['car', 'van', 'bus', 'truck', 'motorcycle', 'bicycle'])
+
+export interface AttributeStageOptions {
+  /** Set `colour` (default true). */
+  readonly colour?: boolean
+  /** Views of a track the colour is voted over (each larger than the last). Default 3. */
+  readonly colourViews?: number
+  /** A make/model classifier run on each track's largest views (at most `classifierViews`), with confidence and top-k. */
+  readonly makeModel?: ClassifierOptions | ImageClassifier
+  /** Views of a track the classifier is run on. Default 2. */
+  readonly classifierViews?: number
+}
+
+export const ATTRIBUTE_STAGE_KEYS = ['colour', 'colourViews', 'makeModel', 'classifierViews']
+
+interface Seen {
+  colourViews: number
+  colourArea: number
+  votes: number[]
+  classifierViews: number
+  classifierArea: number
+  best?: { label: string; confidence: number; top: readonly { value: string; confidence: number }[] }
+}
+
+/**
+ * Attributes of the tracked vehicles, a few times per track and never per frame: `type` from the
+ * detector's class (car, bus, truck, motorcycle, bicycle), `colour` voted over the track's first
+ * larger views (`unknown` on infrared and black-and-white pictures), and `make` from a user's ONNX
+ * classifier on the largest views. Runs after `tracking`, on the frame the envelope holds
+ * (the detector's search area). One stage per camera (a factory): it keeps per-track state.
+ */
+export async function vehicleAttributeStage(options: AttributeStageOptions = {}): Promise<Stage> {
+  const o = checkObject('options', options)
+  checkKnownKeys('options', o, ATTRIBUTE_STAGE_KEYS)
+  const colour = checkBoolean('options.colour', o.colour, true)
+  const colourViews = optionalNumber('options.colourViews', o.colourViews, 3, { min: 1, max: 100, integer: true })
+  const classifierViews = optionalNumber('options.classifierViews', o.classifierViews, 2, { min: 1, max: 100, integer: true })
+  const ownClassifier = o.makeModel !== undefined && !(o.makeModel instanceof ImageClassifier)
+  const classifier = o.makeModel === undefined ? undefined : o.makeModel instanceof ImageClassifier ? o.makeModel : await ImageClassifier.open(o.makeModel as ClassifierOptions, 'options.makeModel')
+  const seen = new Map<string, Seen>()
+
+  const view = async (t: Track, frame: Frame): Promise<void> => {
+    let s = seen.get(t.id)
+    if (!s) seen.set(t.id, (s = { colourViews: 0, colourArea: 0, votes: new Array<number>(VEHICLE_COLOURS.length).fill(0), classifierViews: 0, classifierArea: 0 }))
+    if (t.attributes.type?.value !== t.label) t.attributes.type = { value: t.label, confidence: t.score, source: 'objects' }
+    const area = t.box.width * t.box.height
+    const wantColour = colour && s.colourViews < colourViews && area > s.colourArea * 1.2
+    const wantClass = classifier && s.classifierViews < classifierViews && area > s.classifierArea * 1.2
+    if (!wantColour && !wantClass) return
+    const region = heldPart(frame, t.box)
+    if (!region || region.width < 8 || region.height < 8) return
+    const image = toRgb(frameToImage(frame, region))
+    if (wantColour) {
+      s.colourViews++
+      s.colourArea = area
+      const c = dominantColour(image)
+      if (c.colour === 'unknown') t.attributes.colour = { value: 'unknown', confidence: 1, source: 'colour' }
+      else {
+        c.votes.forEach((v, i) => { s.votes[i]! += v })
+        t.attributes.colour = colourAttribute(s.votes)
+      }
+    }
+    if (wantClass) {
+      s.classifierViews++
+      s.classifierArea = area
+      const c = await classifier.classify(image, { x: 0, y: 0, width: image.width, height: image.height })
+      // the larger view decides, unless it is less sure than an earlier one
+      if (!s.best || c.confidence >= s.best.confidence) s.best = c
+      if (s.best.confidence >= classifier.minConfidence) {
+        t.attributes.make = { value: s.best.label, confidence: s.best.confidence, source: 'classifier', alternatives: s.best.top.slice(1) }
+      }
+    }
+  }
+
+  return defineStage({
+    name: 'attributes',
+    async process(envelope: Envelope): Promise<Envelope> {
+      const { frame } = envelope
+      const alive = new Set<string>()
+      for (const t of envelope.tracks) {
+        alive.add(t.id)
+        if (!VEHICLE_CLASSES.has(t.label) || t.lastSeenSeq !== frame.seq) continue
+        await view(t, frame)
+      }
+      for (const id of seen.keys()) if (!alive.has(id)) seen.delete(id)
+      return envelope
+    },
+    flush() {
+      seen.clear()
+    },
+    async close() {
+      seen.clear()
+      if (ownClassifier) await classifier?.release()
+    },
+  })
+}
+
+function colourAttribute(votes: readonly number[]): { value: string; confidence: number; source: string; alternatives: { value: string; confidence: number }[] } {
+  const total = votes.reduce((a, b) => a + b, 0) || 1
+  const ranked = votes.map((v, i) => ({ value: VEHICLE_COLOURS[i]!, confidence: v / total })).sort((a, b) => b.confidence - a.confidence)
+  return { value: ranked[0]!.value, confidence: ranked[0]!.confidence, source: 'colour', alternatives: ranked.slice(1, 3) }
+}
+

@@ -1,0 +1,70 @@
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { OkoError } from '@oko/core'
+import { InferencePool, type InferencePoolStats } from '@oko/pipeline'
+import { resolveDetectorOptions, type DetectorOptions, type ResolvedDetectorOptions } from './options.js'
+import type { ObjectWorker } from './worker.js'
+
+/**
+ * The object detector on worker threads (@oko/pipeline InferencePool; one onnxruntime session per
+ * thread), shared by every camera's object stage. Made with `create`, which waits until the model
+ * is loaded: a missing model, a wrong input or a labels file that does not fit fails here.
+ */
+export class ObjectDetectorPool implements AsyncDisposable {
+  #closing: Promise<void> | undefined
+
+  private constructor(
+    /** The worker threads (the object stage sends its frame jobs to them). */
+    readonly pool: InferencePool<ObjectWorker>,
+    readonly options: ResolvedDetectorOptions,
+    readonly modelId: string,
+    /** The model's input size, pixels: a region smaller than this is searched at this size. */
+    readonly inputSize: { readonly width: number; readonly height: number },
+  ) {}
+
+  static async create(options: DetectorOptions = {}): Promise<ObjectDetectorPool> {
+    const resolved = resolveDetectorOptions(options)
+    let pool: InferencePool<ObjectWorker>
+    try {
+      pool = await InferencePool.create<ObjectWorker>({ worker: workerFile(), threads: resolved.threads, init: resolved.settings, name: 'objects' })
+    } catch (error) {
+      // the worker's own error (its code and the file or option it names), not the pool's wrapper
+      throw error instanceof OkoError && error.cause instanceof OkoError ? error.cause : error
+    }
+    try {
+      const info = await pool.run({ kind: 'info' })
+      if (info.kind !== 'info') throw new OkoError('ERR_MODEL', 'objects worker answered an info request with detections')
+      return new ObjectDetectorPool(pool, resolved, info.modelId, { width: info.inputWidth, height: info.inputHeight })
+    } catch (error) {
+      await pool.close()
+      throw error
+    }
+  }
+
+  /** The label of a model class id. */
+  label(classId: number): string {
+    return this.options.labels[classId] ?? `class-${classId}`
+  }
+
+  stats(): InferencePoolStats {
+    return this.pool.stats()
+  }
+
+  /** Waits for running jobs, then stops the threads. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.pool.close()
+    return this.#closing
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
+  }
+}
+
+/** dist/worker.js next to this module; from sources (tests), the built one in ../dist. */
+function workerFile(): URL {
+  const here = fileURLToPath(import.meta.url)
+  const url = /[\\/]src[\\/][^\\/]+\.ts$/.test(here) ? new URL('../dist/worker.js', import.meta.url) : new URL('./worker.js', import.meta.url)
+  if (!existsSync(url)) throw new OkoError('ERR_FILE_NOT_FOUND', `object detector worker module not found: ${fileURLToPath(url)}; build @oko/objects first (pnpm --filter @oko/objects build)`)
+  return url
+}

@@ -1,0 +1,108 @@
+import { checkKnownKeys, checkObject, checkOneOf, optionalNumber, type Envelope, type Rect, type StageContext } from '@oko/core'
+import { PASS, workerStage, type WorkerStage } from '@oko/pipeline'
+import type { DetectorOptions } from './options.js'
+import { ObjectDetectorPool } from './pool.js'
+import type { ObjectReply, ObjectWorker } from './worker.js'
+
+export interface ObjectStageOptions {
+  /** A detector pool to use (not closed by the stage), or options for one the stage creates and closes. */
+  readonly detector?: ObjectDetectorPool | DetectorOptions
+  /** Most detector runs per second per camera (frames in between pass on without detections; the tracker predicts through them). Default 5. */
+  readonly fps?: number
+  /**
+   * Where objects are looked for: `motion` (one search area around what moved), `frame` (the
+   * whole picture), or `auto` (default): around what moved when that is less than half the frame,
+   * else the whole frame; the whole frame when there is no motion gate.
+   */
+  readonly within?: 'auto' | 'motion' | 'frame'
+}
+
+/** The object stage: a worker stage on the detector's threads. */
+export interface ObjectStage extends WorkerStage {
+  readonly detector: ObjectDetectorPool
+}
+
+export const OBJECT_STAGE_KEYS = ['detector', 'fps', 'within']
+
+/**
+ * Detects vehicles and people on the detector pool's worker threads, behind the motion gate:
+ * frames the gate stopped never reach it, and of the others at most `fps` a second per camera are
+ * searched. Each search is one run of the model, on the area around what moved (read at a higher
+ * resolution than the whole frame would be) or on the whole frame when most of it moved. The
+ * detections (box in frame pixels, class name, score, the frame's seq and pts) are added to the
+ * envelope for the stages after it (the tracker, plates inside vehicles, faces inside people).
+ */
+export async function objectStage(options: ObjectStageOptions = {}): Promise<ObjectStage> {
+  const o = checkObject('options', options)
+  checkKnownKeys('options', o, OBJECT_STAGE_KEYS)
+  const fps = optionalNumber('options.fps', o.fps, 5, { min: 0, exclusiveMin: true, max: 1000 })
+  const within = checkOneOf('options.within', o.within, ['auto', 'motion', 'frame'] as const, 'auto')
+  const owned = !(o.detector instanceof ObjectDetectorPool)
+  const detector = o.detector instanceof ObjectDetectorPool ? o.detector : await ObjectDetectorPool.create(o.detector as DetectorOptions | undefined)
+  // per camera: when the detector last ran (µs); a frame is due one interval later, less a tenth for jittery clocks
+  const lastRunUs = new Map<string, number>()
+  const intervalUs = 1e6 / fps
+  // per camera: jobs sent and not finished. A frame that skips the detector while one is out must
+  // not overtake it (PASS goes on at once; the tracker needs frames in order): it goes as an empty job.
+  const pending = new Map<string, number>()
+  const sent = (cameraId: string, n: number) => pending.set(cameraId, (pending.get(cameraId) ?? 0) + n)
+
+  const stage = workerStage<ObjectWorker>({
+    name: 'objects',
+    pool: detector.pool,
+    prepare(envelope, tools) {
+      const { cameraId } = tools.ctx
+      const pts = envelope.frame.ptsUs
+      const last = lastRunUs.get(cameraId)
+      if (last !== undefined && pts - last < intervalUs * 0.9 && pts >= last) {
+        if ((pending.get(cameraId) ?? 0) === 0) return PASS
+        sent(cameraId, 1)
+        return { job: { kind: 'skip' } }
+      }
+      lastRunUs.set(cameraId, pts)
+      const area = searchArea(envelope, within, detector.inputSize)
+      const frame = tools.own(envelope, area ? [area] : undefined)
+      sent(cameraId, 1)
+      return { job: { kind: 'frame', frame, ...(area ? { regions: [area] } : {}) } }
+    },
+    finish(reply: ObjectReply, envelope: Envelope, ctx: StageContext) {
+      sent(ctx.cameraId, -1)
+      if (reply.kind !== 'detections') return envelope
+      const { seq, ptsUs } = envelope.frame
+      for (const d of reply.detections) {
+        envelope.detections.push({ box: { x: d.x, y: d.y, width: d.width, height: d.height }, label: detector.label(d.classId), score: d.score, seq, ptsUs })
+      }
+      return envelope
+    },
+    flush(ctx: StageContext) {
+      lastRunUs.delete(ctx.cameraId)
+      pending.delete(ctx.cameraId)
+    },
+    async close() {
+      lastRunUs.clear()
+      pending.clear()
+      if (owned) await detector.close()
+    },
+  })
+  return Object.assign(stage, { detector })
+}
+
+/**
+ * The one area to search, frame pixels (undefined: the whole frame): the bounding box of what
+ * moved, a quarter larger on each side and at least the model's input size, when that is less
+ * than half the frame.
+ */
+export function searchArea(envelope: Envelope, within: 'auto' | 'motion' | 'frame', input: { width: number; height: number }): Rect | undefined {
+  const { width: fw, height: fh } = envelope.frame
+  const regions = envelope.motion?.regions ?? []
+  if (within === 'frame' || regions.length === 0) return undefined
+  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity
+  for (const r of regions) { x0 = Math.min(x0, r.x); y0 = Math.min(y0, r.y); x1 = Math.max(x1, r.x + r.width); y1 = Math.max(y1, r.y + r.height) }
+  const mx = (x1 - x0) / 4, my = (y1 - y0) / 4
+  let w = Math.min(fw, Math.max(x1 - x0 + 2 * mx, input.width)), h = Math.min(fh, Math.max(y1 - y0 + 2 * my, input.height))
+  const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2
+  const x = Math.round(Math.min(Math.max(0, cx - w / 2), fw - w)), y = Math.round(Math.min(Math.max(0, cy - h / 2), fh - h))
+  w = Math.round(w); h = Math.round(h)
+  if (within === 'auto' && w * h >= 0.5 * fw * fh) return undefined
+  return { x, y, width: Math.min(w, fw - x), height: Math.min(h, fh - y) }
+}
