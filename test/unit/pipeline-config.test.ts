@@ -69,7 +69,7 @@ describe('deployment config', () => {
 
   it('checks stage options with the stage validator, at the right line', () => {
     expect(errorOf('cameras: [{ url: a.mp4 }]\nstages:\n  - motion:\n      threshold: 300\n')).toMatch(/^stages\[0\]\.motion\.threshold \(line 4\): expected an integer in \[1, 254\], received 300/)
-    expect(errorOf('cameras: [{ url: a.mp4 }]\nstages: [lpr]\n')).toMatch(/^stages\[0\] \(line 2\): unknown stage "lpr" \(string\); known stages: motion, objects, tracking, attributes, plates, faces/)
+    expect(errorOf('cameras: [{ url: a.mp4 }]\nstages: [lpr]\n')).toMatch(/^stages\[0\] \(line 2\): unknown stage "lpr" \(string\); known stages: motion, objects, tracking, attributes, rules, plates, faces/)
   })
 
   it('checks polygons, ids, duplicates, output', () => {
