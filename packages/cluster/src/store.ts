@@ -94,6 +94,8 @@ export interface Heartbeat {
   readonly state: 'running' | 'leaving'
   readonly startedMs: number
   readonly cameras: readonly CameraReport[]
+  /** Claims that failed for an unexpected reason since the worker started (absent: none). */
+  readonly claimErrors?: number
 }
 
 export type CameraState = 'starting' | 'playing' | 'reconnecting' | 'failed' | 'ended'

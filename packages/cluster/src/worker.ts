@@ -107,12 +107,16 @@ class Member {
   readonly #configRevision: number
   readonly #cameras = new Map<string, { entry: Record<string, unknown>; revision: number }>()
   readonly #workers = new Map<string, WorkerView>()
+  /** The last heartbeat of workers that left (deleted their key): who ran a camera handed over to this one. */
+  readonly #departed = new Map<string, WorkerView>()
   readonly #running = new Map<string, Running>()
   /** Cameras with a network operation under way (claim, release, restart): one at a time each. */
   readonly #busy = new Set<string>()
   readonly #renewing = new Set<string>()
   readonly #startedMs = Date.now()
   readonly #stops: (() => void)[] = []
+  /** Claims that failed for a reason other than a lost race or an unreachable NATS (reported in the heartbeat). */
+  claimErrors = 0
   #lastHeartbeatMs = -Infinity
   #hbSentMs = 0
   #leaving = false
@@ -158,8 +162,8 @@ class Member {
     // self-fencing first: a camera whose lease this worker could not renew stops before anyone may take it
     for (const lease of this.#book.dueForFence(mono)) {
       this.#book.drop(lease.cameraId)
-      this.#log(`camera ${lease.cameraId}: lease not renewed for ${Math.round(mono - lease.sentMs)} ms: stopped (fenced)`)
-      void this.#stopCamera(lease.cameraId)
+      const ageMs = Math.round(mono - lease.sentMs)
+      void this.#stopCamera(lease.cameraId).then(() => this.#log(`camera ${lease.cameraId}: stopped (fenced: lease not renewed for ${ageMs} ms)`))
     }
     for (const lease of this.#book.dueForRenewal(mono)) void this.#renew(lease.cameraId)
     this.#placeAndClaim()
@@ -168,7 +172,7 @@ class Member {
   async #heartbeat(): Promise<void> {
     this.#lastHeartbeatMs = Date.now()
     const cameras: CameraReport[] = [...this.#running].map(([id, r]) => ({ id, state: r.state, ...(r.reason ? { reason: r.reason } : {}), ...(r.lastFrameMs ? { lastFrameMs: r.lastFrameMs } : {}) }))
-    const hb: Heartbeat = { id: this.#o.id, capacity: this.#o.capacity, state: this.#leaving ? 'leaving' : 'running', startedMs: this.#startedMs, cameras }
+    const hb: Heartbeat = { id: this.#o.id, capacity: this.#o.capacity, state: this.#leaving ? 'leaving' : 'running', startedMs: this.#startedMs, cameras, ...(this.claimErrors > 0 ? { claimErrors: this.claimErrors } : {}) }
     this.#hbSentMs = Date.now()
     await this.#s.workers.put(this.#o.id, encodeJson(hb))
   }
@@ -186,8 +190,8 @@ class Member {
       // another revision: the lease is someone else's now (this worker was fenced or too late); stop at once
       if (/wrong last sequence/i.test((error as Error).message) && this.#book.get(cameraId)?.revision === from) {
         this.#book.drop(cameraId)
-        this.#log(`camera ${cameraId}: lease lost (${(error as Error).message}): stopped`)
         await this.#stopCamera(cameraId)
+        this.#log(`camera ${cameraId}: stopped (lease lost: ${(error as Error).message})`)
       }
       // otherwise (disconnected, timeout) the next tick tries again; the fence stops the camera in time
     } finally {
@@ -246,8 +250,12 @@ class Member {
       const gap = this.#previousOwner(cameraId, entry)
       this.#log(`camera ${cameraId}: lease ${decision.action === 'create' ? 'created' : decision.action === 'take' ? `taken from ${decision.from}` : 'resumed'} (revision ${revision})`)
       await this.#startCamera(cameraId, gap)
-    } catch {
-      // someone else was faster, or NATS is unreachable: the next tick looks again
+    } catch (error) {
+      // someone else was faster, or NATS is unreachable: the next tick looks again; anything else is a fault, counted and reported
+      if (!isExpectedClaimError(error)) {
+        this.claimErrors++
+        this.#log(`camera ${cameraId}: claim failed (${this.claimErrors} unexpected so far): ${(error as Error)?.message ?? String(error)}`)
+      }
     } finally {
       this.#busy.delete(cameraId)
     }
@@ -255,7 +263,7 @@ class Member {
 
   /** Who ran the camera before, from the heartbeats: its last frame there, and whether it was released cleanly. */
   #previousOwner(cameraId: string, lease: KvEntry | null): Running['gap'] {
-    for (const w of this.#workers.values()) {
+    for (const w of [...this.#workers.values(), ...this.#departed.values()]) {
       if (w.hb.id === this.#o.id) continue
       const report = w.hb.cameras.find((c) => c.id === cameraId)
       if (!report) continue
@@ -305,7 +313,7 @@ class Member {
       const lease = this.#book.get(cameraId)
       this.#book.drop(cameraId)
       if (lease) await this.#s.leases.delete(cameraKey(cameraId), { previousSeq: lease.revision }).catch(() => undefined)
-      this.#log(`camera ${cameraId}: released`)
+      this.#log(`camera ${cameraId}: stopped (released)`)
     } finally {
       this.#busy.delete(cameraId)
     }
@@ -332,7 +340,14 @@ class Member {
     const watch = await this.#s.workers.watch()
     this.#stops.push(() => watch.stop())
     for await (const e of watch) {
-      if (e.operation !== 'PUT') { this.#workers.delete(e.key); continue }
+      if (e.operation !== 'PUT') {
+        const gone = this.#workers.get(e.key)
+        this.#workers.delete(e.key)
+        if (gone) this.#departed.set(e.key, gone)
+        if (this.#departed.size > 1000) this.#departed.delete(this.#departed.keys().next().value!)
+        continue
+      }
+      this.#departed.delete(e.key)
       const createdMs = e.created.getTime()
       if (e.key === this.#o.id) this.#clock.observe(createdMs, this.#hbSentMs)
       const hb = e.json<Heartbeat>()
@@ -374,6 +389,19 @@ class Member {
       }
     }
   }
+}
+
+/**
+ * Errors a claim expects: another worker's write came first (`wrong last sequence`, or the key
+ * exists for an exclusive create), or NATS cannot be reached now (timeout, disconnect, no
+ * JetStream responders during a leader election or restart).
+ */
+export function isExpectedClaimError(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | undefined
+  const code = typeof e?.code === 'string' ? e.code : ''
+  if (['TIMEOUT', 'DISCONNECT', 'CONNECTION_CLOSED', 'CONNECTION_DRAINING', 'CONNECTION_REFUSED', '503', 'REQUEST_ERROR'].includes(code)) return true
+  const message = typeof e?.message === 'string' ? e.message : ''
+  return /wrong last sequence|key exists|timeout|no responders|disconnect|connection closed|jetstream not enabled|leader/i.test(message)
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
