@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -195,11 +195,41 @@ describe.skipIf(!have)('oko worker faults on a real nats-server', () => {
     await broker.stop()
     await broker.start()
     await until(async () => (await status()).cameras.filter((x) => x.state === 'playing').length === 6, 30_000, '6 cameras playing after the restart')
-    console.log(`NATS restart: 6 cameras playing ${Date.now() - restartMs} ms after the restart began`)
+    console.log(`NATS restart: 6 cameras playing ${Date.now() - restartMs} ms after the restart began; b: ${b.spells.filter((x) => x.toMs > restartMs).map((x) => `${x.camera} ${x.how}`).join(', ') || 'no camera stopped'}`)
     // events keep arriving after the restart; none twice
     await until(async () => (await streamEvents()).length > before + 6, 30_000, 'new events after the restart')
     const events = await streamEvents()
     expect(new Set(events.map((e) => e.id)).size).toBe(events.length)
     expect(overlaps(b.allSpells())).toEqual([])
   }, 90_000)
+
+  it('no event lost: finite clips on 2 workers through a NATS restart give the events of a single `oko run`, each once', async () => {
+    const b = workers.find((w) => w.id === 'b')!
+    const d = startWorker('d')
+    await until(async () => (await status()).workers.filter((w) => w.id === 'b' || w.id === 'd').length === 2, 20_000, 'd joined')
+    await new Promise((r) => setTimeout(r, 2 * DEFAULT_TIMINGS.heartbeatMs + 500))
+    const cams = Array.from({ length: 4 }, (_, i) => `  - { id: f-${i}, url: clip.mp4, realtime: true }`)
+    // the single-process run of the same clips, side by side
+    writeFileSync(join(dir, 'single.yaml'), ['cameras:', ...cams, ''].join('\n'))
+    const single = spawn(process.execPath, [bin, 'run', join(dir, 'single.yaml'), '--output', join(dir, 'single.jsonl')], { stdio: 'ignore' })
+    const singleDone = new Promise((r) => single.once('exit', r))
+    await apply(cams)
+    await until(async () => (await status()).cameras.filter((x) => x.state === 'playing').length === 4, 20_000, '4 finite cameras playing')
+    await broker.stop()
+    await broker.start()
+    await until(async () => (await status()).cameras.every((x) => x.state === 'ended'), 40_000, 'every clip ended')
+    expect(await singleDone).toBe(0)
+    const key = (e: Record<string, unknown>) => [e.cameraId, e.type, e.seq, e.ptsUs, e.state, e.reason, e.active].join('|')
+    const expected = readFileSync(join(dir, 'single.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => typeof e.cameraId === 'string').map(key).sort()
+    let got: string[] = []
+    let events: Awaited<ReturnType<typeof streamEvents>> = []
+    await until(async () => {
+      events = (await streamEvents()).filter((e) => String(e.data.cameraId).startsWith('f-'))
+      got = events.map((e) => key(e.data)).sort()
+      return got.length >= expected.length
+    }, 20_000, 'the cluster\'s events in the stream')
+    console.log(`no event lost: ${expected.length} events from the single run, ${got.length} in the stream from the cluster (${events.filter((e) => e.type !== 'oko.source').length} not source); stopped on b/d: ${[...b.spells, ...d.spells].filter((x) => x.camera.startsWith('f-')).map((x) => `${x.camera} ${x.how}`).join(', ') || 'none'}`)
+    expect(new Set(events.map((e) => e.id)).size).toBe(events.length)
+    expect(got).toEqual(expected)
+  }, 120_000)
 })

@@ -46,14 +46,20 @@ async function ensureEventsStream(jsm: JetStreamManager, replicas: number): Prom
   }
 }
 
-/** Binds to the buckets `oko cluster apply` made; undefined while they do not exist yet. */
-export async function openClusterStore(nc: NatsConnection): Promise<ClusterBuckets | undefined> {
-  const js = nc.jetstream()
+/**
+ * Binds to the buckets `oko cluster apply` made; undefined while they do not exist yet.
+ * `requestTimeoutMs` bounds each write's wait for its answer: a worker passes its renewal period,
+ * so a renewal lost in a server restart is retried at once rather than after the client's 5 s
+ * default (which is longer than the fence, and would stop the camera).
+ */
+export async function openClusterStore(nc: NatsConnection, requestTimeoutMs?: number): Promise<ClusterBuckets | undefined> {
+  const js = nc.jetstream(requestTimeoutMs ? { timeout: requestTimeoutMs } : {})
+  const opts = { bindOnly: true, ...(requestTimeoutMs ? { timeout: requestTimeoutMs } : {}) }
   try {
     const [deploy, workers, leases] = await Promise.all([
-      js.views.kv(BUCKETS.deploy, { bindOnly: true }),
-      js.views.kv(BUCKETS.workers, { bindOnly: true }),
-      js.views.kv(BUCKETS.leases, { bindOnly: true }),
+      js.views.kv(BUCKETS.deploy, opts),
+      js.views.kv(BUCKETS.workers, opts),
+      js.views.kv(BUCKETS.leases, opts),
     ])
     return { deploy, workers, leases }
   } catch {

@@ -44,7 +44,7 @@ export async function runWorker(options: WorkerOptions): Promise<{ restart: bool
   let store: ClusterBuckets | undefined
   let config: KvEntry | null = null
   for (let said = false; !options.signal.aborted; said = true) {
-    store ??= await openClusterStore(options.nc)
+    store ??= await openClusterStore(options.nc, timings.renewMs)
     config = store ? await store.deploy.get('config').catch(() => null) : null
     if (config?.operation === 'PUT') break
     if (!said) log('no deployment in NATS yet: waiting for `oko cluster apply`')
