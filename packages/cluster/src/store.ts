@@ -5,7 +5,11 @@ import type { ClusterTimings } from './lease.js'
 export const BUCKETS = {
   /** The deployment: `config` (everything but cameras) and `cam.<id>` (one camera entry each). */
   deploy: 'oko_deploy',
-  /** One heartbeat per worker: `<worker id>` → its capacity, cameras and their states. */
+  /**
+   * Per worker: `<worker id>` → its heartbeat (small: every worker watches these, so they reach
+   * workers² inboxes), `cams.<worker id>` → its cameras and their states (read by status and by
+   * the worker that takes a camera over, watched by nobody).
+   */
   workers: 'oko_workers',
   /** One lease per running camera: `cam.<id>` → the worker that runs it. */
   leases: 'oko_leases',
@@ -99,9 +103,19 @@ export interface Heartbeat {
   readonly capacity: number
   readonly state: 'running' | 'leaving'
   readonly startedMs: number
-  readonly cameras: readonly CameraReport[]
+  /** Cameras it runs now (their states are under `cams.<id>`). */
+  readonly load: number
   /** Claims that failed for an unexpected reason since the worker started (absent: none). */
   readonly claimErrors?: number
+}
+
+/** The key of a worker's camera report in the workers bucket. */
+export const reportKey = (workerId: string): string => `cams.${workerId}`
+
+/** What a worker reports of its cameras, beside each heartbeat. */
+export interface WorkerReport {
+  readonly id: string
+  readonly cameras: readonly CameraReport[]
 }
 
 export type CameraState = 'starting' | 'playing' | 'reconnecting' | 'failed' | 'ended'

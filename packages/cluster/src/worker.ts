@@ -6,7 +6,7 @@ import { DEFAULT_TIMINGS, LeaseBook, ServerClock, checkTimings, decideClaim, typ
 import { place } from './placement.js'
 import {
   BUCKETS, EVENTS_STREAM, EVENTS_SUBJECT, cameraKey, cameraOfKey, encodeJson, openClusterStore,
-  type CameraReport, type CameraState, type ClusterBuckets, type Heartbeat, type LeaseValue,
+  reportKey, type CameraReport, type CameraState, type ClusterBuckets, type Heartbeat, type LeaseValue, type WorkerReport,
 } from './store.js'
 import './events.js'
 
@@ -172,9 +172,10 @@ class Member {
   async #heartbeat(): Promise<void> {
     this.#lastHeartbeatMs = Date.now()
     const cameras: CameraReport[] = [...this.#running].map(([id, r]) => ({ id, state: r.state, ...(r.reason ? { reason: r.reason } : {}), ...(r.lastFrameMs ? { lastFrameMs: r.lastFrameMs } : {}) }))
-    const hb: Heartbeat = { id: this.#o.id, capacity: this.#o.capacity, state: this.#leaving ? 'leaving' : 'running', startedMs: this.#startedMs, cameras, ...(this.claimErrors > 0 ? { claimErrors: this.claimErrors } : {}) }
+    const hb: Heartbeat = { id: this.#o.id, capacity: this.#o.capacity, state: this.#leaving ? 'leaving' : 'running', startedMs: this.#startedMs, load: cameras.length, ...(this.claimErrors > 0 ? { claimErrors: this.claimErrors } : {}) }
+    const report: WorkerReport = { id: this.#o.id, cameras }
     this.#hbSentMs = Date.now()
-    await this.#s.workers.put(this.#o.id, encodeJson(hb))
+    await Promise.all([this.#s.workers.put(reportKey(this.#o.id), encodeJson(report)), this.#s.workers.put(this.#o.id, encodeJson(hb))])
   }
 
   async #renew(cameraId: string): Promise<void> {
@@ -210,9 +211,15 @@ class Member {
     return [...live.map((w) => ({ id: w.hb.id, capacity: w.hb.capacity })), { id: this.#o.id, capacity: this.#o.capacity }]
   }
 
+  /** The placement for the cameras and workers it was computed for (place() is O(cameras × workers)). */
+  #placement: { key: string; desired: Map<string, string> } | undefined
+  #camerasVersion = 0
+
   #placeAndClaim(): void {
     const live = this.#liveWorkers()
-    const desired = place([...this.#cameras.keys()], live)
+    const key = `${this.#camerasVersion}|${live.map((w) => `${w.id}:${w.capacity}`).sort().join(',')}`
+    if (this.#placement?.key !== key) this.#placement = { key, desired: place([...this.#cameras.keys()], live) }
+    const desired = this.#placement.desired
     const me = this.#o.id
     for (const [cameraId, worker] of desired) {
       if (worker !== me || this.#book.has(cameraId) || this.#busy.has(cameraId)) continue
@@ -247,7 +254,7 @@ class Member {
       const value = encodeJson(this.#leaseValue())
       const revision = decision.action === 'create' ? await this.#s.leases.create(key, value) : await this.#s.leases.update(key, value, decision.revision)
       this.#book.claimed(cameraId, revision, sent)
-      const gap = this.#previousOwner(cameraId, entry)
+      const gap = await this.#previousOwner(cameraId, entry, decision.action === 'take' ? decision.from : undefined).catch(() => undefined)
       this.#log(`camera ${cameraId}: lease ${decision.action === 'create' ? 'created' : decision.action === 'take' ? `taken from ${decision.from}` : 'resumed'} (revision ${revision})`)
       await this.#startCamera(cameraId, gap)
     } catch (error) {
@@ -261,14 +268,30 @@ class Member {
     }
   }
 
-  /** Who ran the camera before, from the heartbeats: its last frame there, and whether it was released cleanly. */
-  #previousOwner(cameraId: string, lease: KvEntry | null): Running['gap'] {
-    for (const w of [...this.#workers.values(), ...this.#departed.values()]) {
-      if (w.hb.id === this.#o.id) continue
-      const report = w.hb.cameras.find((c) => c.id === cameraId)
+  /**
+   * Who ran the camera before and its last frame there, from the camera reports of the likely
+   * previous owners: the one whose lease was taken, workers leaving or gone (a clean release
+   * deletes the lease, so its holder is not in it) and, for a lease the bucket TTL expired,
+   * workers whose heartbeat timed out. A camera released by a rebalance
+   * from a worker still running is not looked for (that would read every worker's report).
+   */
+  async #previousOwner(cameraId: string, lease: KvEntry | null, takenFrom: string | undefined): Promise<Running['gap']> {
+    const released = lease !== null && lease.operation !== 'PUT'
+    const candidates = new Map<string, WorkerView | undefined>()
+    if (takenFrom) candidates.set(takenFrom, this.#workers.get(takenFrom) ?? this.#departed.get(takenFrom))
+    if (released) for (const w of this.#workers.values()) if (w.hb.state === 'leaving') candidates.set(w.hb.id, w)
+    if (lease === null) {
+      // expired by the bucket TTL: its holder stopped heart-beating too
+      const now = this.#clock.now()
+      for (const w of this.#workers.values()) if (now - w.createdMs >= this.#t.workerTimeoutMs) candidates.set(w.hb.id, w)
+    }
+    if (released || lease === null) for (const w of this.#departed.values()) candidates.set(w.hb.id, w)
+    candidates.delete(this.#o.id)
+    for (const [id, view] of candidates) {
+      const entry = await this.#s.workers.get(reportKey(id))
+      const report = entry?.operation === 'PUT' ? entry.json<WorkerReport>().cameras.find((c) => c.id === cameraId) : undefined
       if (!report) continue
-      const released = lease !== null && lease.operation !== 'PUT'
-      return { fromWorker: w.hb.id, fromMs: released ? lease.created.getTime() : (report.lastFrameMs ?? w.createdMs), reason: released || w.hb.state === 'leaving' ? 'handover' : 'worker-lost' }
+      return { fromWorker: id, fromMs: released ? lease.created.getTime() : (report.lastFrameMs ?? view?.createdMs ?? lease!.created.getTime()), reason: released ? 'handover' : 'worker-lost' }
     }
     return undefined
   }
@@ -332,12 +355,14 @@ class Member {
         const id = cameraOfKey(e.key)
         if (e.operation === 'PUT') this.#cameras.set(id, { entry: e.json<Record<string, unknown>>(), revision: e.revision })
         else this.#cameras.delete(id)
+        this.#camerasVersion++
       }
     }
   }
 
   async #watchWorkers(): Promise<void> {
-    const watch = await this.#s.workers.watch()
+    // heartbeats only (one-token keys), not the camera reports
+    const watch = await this.#s.workers.watch({ key: '*' })
     this.#stops.push(() => watch.stop())
     for await (const e of watch) {
       if (e.operation !== 'PUT') {
