@@ -133,9 +133,18 @@ async function parent(): Promise<void> {
     // 10 % join: a new process of 20 workers
     const t2 = Date.now()
     spawnKid('j0')
+    // the joiners count once every one of them heart-beats; then the cluster must be still for 6 s
+    for (;;) {
+      const st = await clusterStatus(store)
+      if (st.workers.filter((w) => w.id.startsWith('j0-') && Date.now() - w.lastSeenMs < 3000).length === PER_PROCESS) break
+      if (Date.now() - t2 > 120_000) break
+      await new Promise((r) => setTimeout(r, 500))
+    }
+    const joinedSeenMs = Date.now() - t2
     const joined = await settle(t2, 300_000, () => true)
     const movedJoin = [...joined.owners].filter(([c, w]) => died.owners.get(c) !== w).length
-    console.log(`10 % joined: ${movedJoin} cameras moved, settled in ${joined.ms} ms`)
+    const onJoiners = [...joined.owners.values()].filter((w) => w.startsWith('j0-')).length
+    console.log(`10 % joined: all heart-beating after ${joinedSeenMs} ms; ${movedJoin} cameras moved (${onJoiners} to the new workers), settled in ${joined.ms} ms`)
     const afterJoin = await rate(10)
 
     const result = {
@@ -146,7 +155,7 @@ async function parent(): Promise<void> {
       steadyNats: steady,
       memoryPerWorkerMB: Math.round(perWorkerMB * 10) / 10,
       workersDie10pct: { camerasOnDeadWorkers: lostCams, camerasMoved: movedDie, settleMs: died.ms },
-      workersJoin10pct: { camerasMoved: movedJoin, settleMs: joined.ms, natsAfter: afterJoin },
+      workersJoin10pct: { allHeartbeatingMs: joinedSeenMs, camerasMoved: movedJoin, camerasOnNewWorkers: onJoiners, settleMs: joined.ms, natsAfter: afterJoin },
       heartbeats: { note: 'every worker watches every heartbeat: deliveries grow as workers²; the heartbeat carries only id, capacity, state and load (camera states go to cams.<id>, watched by nobody)', deliveriesPerS: Math.round(workerCount ** 2 * 1000 / DEFAULT_TIMINGS.heartbeatMs) },
       command: 'nice node --conditions oko-source --import tsx bench/cluster-scale.ts',
       date: new Date().toISOString(),
