@@ -78,7 +78,8 @@ async function parent(): Promise<void> {
     for (let i = 0; i < ids.length; i += 500) await Promise.all(ids.slice(i, i + 500).map((id) => store.deploy.put(cameraKey(id), new TextEncoder().encode(JSON.stringify({ id, url: `rtsp://127.0.0.1:9/${id}` })))))
     const varz = async () => (await (await fetch(`http://127.0.0.1:${monitor}/varz`)).json()) as { in_msgs: number; out_msgs: number; in_bytes: number; out_bytes: number; mem: number; cpu: number }
     const spawnKid = (prefix: string) => {
-      const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', '--nats', url, '--prefix', prefix, '--dir', dir], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'] })
+      const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', '--nats', url, '--prefix', prefix, '--dir', dir], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
+      child.stderr!.on('data', (c) => process.stderr.write(`[${prefix}] ${String(c).slice(0, 300)}`))
       const kid = { child, rss: 0 }
       child.on('message', (m: { rss: number }) => (kid.rss = m.rss))
       kids.set(prefix, kid)
@@ -111,6 +112,7 @@ async function parent(): Promise<void> {
       return { inMsgsPerS: Math.round((b.in_msgs - a.in_msgs) / s), outMsgsPerS: Math.round((b.out_msgs - a.out_msgs) / s), inKBPerS: Math.round((b.in_bytes - a.in_bytes) / s / 1024), outKBPerS: Math.round((b.out_bytes - a.out_bytes) / s / 1024), serverCpuPercent: b.cpu, serverMemMB: Math.round(b.mem / 1048576) }
     }
 
+    console.log(`${cameras} cameras in KV`)
     const t0 = Date.now()
     for (let p = 0; p < processes; p++) spawnKid(`p${p}`)
     const placed = await settle(t0, 600_000, () => true)

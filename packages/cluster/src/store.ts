@@ -57,13 +57,14 @@ async function ensureEventsStream(jsm: JetStreamManager, replicas: number): Prom
  * default (which is longer than the fence, and would stop the camera).
  */
 export async function openClusterStore(nc: NatsConnection, requestTimeoutMs?: number): Promise<ClusterBuckets | undefined> {
-  const js = nc.jetstream(requestTimeoutMs ? { timeout: requestTimeoutMs } : {})
-  const opts = { bindOnly: true, ...(requestTimeoutMs ? { timeout: requestTimeoutMs } : {}) }
+  const js = nc.jetstream()
+  // only lease writes get the short timeout: watches and the rest keep the client's default
+  const leaseJs = requestTimeoutMs ? nc.jetstream({ timeout: requestTimeoutMs }) : js
   try {
     const [deploy, workers, leases] = await Promise.all([
-      js.views.kv(BUCKETS.deploy, opts),
-      js.views.kv(BUCKETS.workers, opts),
-      js.views.kv(BUCKETS.leases, opts),
+      js.views.kv(BUCKETS.deploy, { bindOnly: true }),
+      js.views.kv(BUCKETS.workers, { bindOnly: true }),
+      leaseJs.views.kv(BUCKETS.leases, { bindOnly: true, ...(requestTimeoutMs ? { timeout: requestTimeoutMs } : {}) }),
     ])
     return { deploy, workers, leases }
   } catch {

@@ -136,12 +136,27 @@ class Member {
   }
 
   start(): void {
-    void this.#watchDeploy()
-    void this.#watchWorkers()
+    this.#keepWatching('deployment', () => this.#watchDeploy())
+    this.#keepWatching('workers', () => this.#watchWorkers())
     void this.#watchEvents()
     const tick = setInterval(() => this.#tick(), 250)
     this.#stops.push(() => clearInterval(tick))
     this.#tick()
+  }
+
+  /** Runs a watch again when it fails to start or ends (a JetStream timeout under load, a server restart) until the worker leaves. */
+  #keepWatching(what: string, watch: () => Promise<void>): void {
+    void (async () => {
+      while (!this.#leaving) {
+        try {
+          await watch()
+        } catch (error) {
+          if (this.#leaving) return
+          this.#log(`watch of the ${what} failed (${(error as Error)?.message ?? String(error)}): again in 1 s`)
+        }
+        await new Promise((r) => setTimeout(r, 1000))
+      }
+    })()
   }
 
   /** Clean handover: placement stops counting this worker, each camera is stopped and its lease deleted, the heartbeat removed. */
