@@ -3,5 +3,5 @@ export { DEFAULT_TIMINGS, LeaseBook, ServerClock, checkTimings, decideClaim, typ
 export { BUCKETS, EVENTS_STREAM, EVENTS_SUBJECT, DUPLICATE_WINDOW_MS, createClusterStore, openClusterStore, snapshot, cameraKey, cameraOfKey, type ClusterBuckets, type Heartbeat, type CameraReport, type CameraState, type LeaseValue } from './store.js'
 export { applyDeployment, type ApplyResult } from './apply.js'
 export { clusterStatus, type ClusterStatus, type ClusterCameraState } from './status.js'
-export { runWorker, type WorkerOptions } from './worker.js'
+export { runWorker, isExpectedClaimError, type WorkerOptions } from './worker.js'
 export type { GapEvent } from './events.js'

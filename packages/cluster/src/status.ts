@@ -1,4 +1,4 @@
-import type { LeaseValue, ClusterBuckets, Heartbeat } from './store.js'
+import type { LeaseValue, ClusterBuckets, Heartbeat, WorkerReport } from './store.js'
 import { cameraOfKey, snapshot } from './store.js'
 import { DEFAULT_TIMINGS } from './lease.js'
 
@@ -18,9 +18,11 @@ export interface ClusterStatus {
 export async function clusterStatus(store: ClusterBuckets, timings = DEFAULT_TIMINGS): Promise<ClusterStatus> {
   const [deploy, leases, workers] = await Promise.all([snapshot(store.deploy), snapshot(store.leases), snapshot(store.workers)])
   const beats = new Map<string, { hb: Heartbeat; seenMs: number }>()
+  const reports = new Map<string, WorkerReport>()
   let newestMs = 0
-  for (const [id, e] of workers) {
-    beats.set(id, { hb: e.json<Heartbeat>(), seenMs: e.created.getTime() })
+  for (const [key, e] of workers) {
+    if (key.startsWith('cams.')) { reports.set(key.slice(5), e.json<WorkerReport>()); continue }
+    beats.set(key, { hb: e.json<Heartbeat>(), seenMs: e.created.getTime() })
     newestMs = Math.max(newestMs, e.created.getTime())
   }
   const now = Math.max(Date.now(), newestMs)
@@ -33,7 +35,7 @@ export async function clusterStatus(store: ClusterBuckets, timings = DEFAULT_TIM
     const beat = worker ? beats.get(worker) : undefined
     const alive = beat !== undefined && beat.hb.state === 'running' && now - beat.seenMs < timings.workerTimeoutMs
     if (worker && alive) load.set(worker, (load.get(worker) ?? 0) + 1)
-    const report = alive ? beat.hb.cameras.find((c) => c.id === id) : undefined
+    const report = alive ? reports.get(worker!)?.cameras.find((c) => c.id === id) : undefined
     const state: ClusterCameraState = !alive ? 'moving' : (report?.state ?? 'starting')
     cameras.push({ id, worker, state, ...(state === 'failed' && report?.reason ? { reason: report.reason } : {}) })
   }

@@ -5,7 +5,11 @@ import type { ClusterTimings } from './lease.js'
 export const BUCKETS = {
   /** The deployment: `config` (everything but cameras) and `cam.<id>` (one camera entry each). */
   deploy: 'oko_deploy',
-  /** One heartbeat per worker: `<worker id>` → its capacity, cameras and their states. */
+  /**
+   * Per worker: `<worker id>` → its heartbeat (small: every worker watches these, so they reach
+   * workers² inboxes), `cams.<worker id>` → its cameras and their states (read by status and by
+   * the worker that takes a camera over, watched by nobody).
+   */
   workers: 'oko_workers',
   /** One lease per running camera: `cam.<id>` → the worker that runs it. */
   leases: 'oko_leases',
@@ -46,14 +50,21 @@ async function ensureEventsStream(jsm: JetStreamManager, replicas: number): Prom
   }
 }
 
-/** Binds to the buckets `oko cluster apply` made; undefined while they do not exist yet. */
-export async function openClusterStore(nc: NatsConnection): Promise<ClusterBuckets | undefined> {
+/**
+ * Binds to the buckets `oko cluster apply` made; undefined while they do not exist yet.
+ * `requestTimeoutMs` bounds each write's wait for its answer: a worker passes its renewal period,
+ * so a renewal lost in a server restart is retried at once rather than after the client's 5 s
+ * default (which is longer than the fence, and would stop the camera).
+ */
+export async function openClusterStore(nc: NatsConnection, requestTimeoutMs?: number): Promise<ClusterBuckets | undefined> {
   const js = nc.jetstream()
+  // only lease writes get the short timeout: watches and the rest keep the client's default
+  const leaseJs = requestTimeoutMs ? nc.jetstream({ timeout: requestTimeoutMs }) : js
   try {
     const [deploy, workers, leases] = await Promise.all([
       js.views.kv(BUCKETS.deploy, { bindOnly: true }),
       js.views.kv(BUCKETS.workers, { bindOnly: true }),
-      js.views.kv(BUCKETS.leases, { bindOnly: true }),
+      leaseJs.views.kv(BUCKETS.leases, { bindOnly: true, ...(requestTimeoutMs ? { timeout: requestTimeoutMs } : {}) }),
     ])
     return { deploy, workers, leases }
   } catch {
@@ -93,6 +104,18 @@ export interface Heartbeat {
   readonly capacity: number
   readonly state: 'running' | 'leaving'
   readonly startedMs: number
+  /** Cameras it runs now (their states are under `cams.<id>`). */
+  readonly load: number
+  /** Claims that failed for an unexpected reason since the worker started (absent: none). */
+  readonly claimErrors?: number
+}
+
+/** The key of a worker's camera report in the workers bucket. */
+export const reportKey = (workerId: string): string => `cams.${workerId}`
+
+/** What a worker reports of its cameras, beside each heartbeat. */
+export interface WorkerReport {
+  readonly id: string
   readonly cameras: readonly CameraReport[]
 }
 

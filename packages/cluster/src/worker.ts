@@ -6,7 +6,7 @@ import { DEFAULT_TIMINGS, LeaseBook, ServerClock, checkTimings, decideClaim, typ
 import { place } from './placement.js'
 import {
   BUCKETS, EVENTS_STREAM, EVENTS_SUBJECT, cameraKey, cameraOfKey, encodeJson, openClusterStore,
-  type CameraReport, type CameraState, type ClusterBuckets, type Heartbeat, type LeaseValue,
+  reportKey, type CameraReport, type CameraState, type ClusterBuckets, type Heartbeat, type LeaseValue, type WorkerReport,
 } from './store.js'
 import './events.js'
 
@@ -44,7 +44,7 @@ export async function runWorker(options: WorkerOptions): Promise<{ restart: bool
   let store: ClusterBuckets | undefined
   let config: KvEntry | null = null
   for (let said = false; !options.signal.aborted; said = true) {
-    store ??= await openClusterStore(options.nc)
+    store ??= await openClusterStore(options.nc, timings.renewMs)
     config = store ? await store.deploy.get('config').catch(() => null) : null
     if (config?.operation === 'PUT') break
     if (!said) log('no deployment in NATS yet: waiting for `oko cluster apply`')
@@ -107,12 +107,16 @@ class Member {
   readonly #configRevision: number
   readonly #cameras = new Map<string, { entry: Record<string, unknown>; revision: number }>()
   readonly #workers = new Map<string, WorkerView>()
+  /** The last heartbeat of workers that left (deleted their key): who ran a camera handed over to this one. */
+  readonly #departed = new Map<string, WorkerView>()
   readonly #running = new Map<string, Running>()
   /** Cameras with a network operation under way (claim, release, restart): one at a time each. */
   readonly #busy = new Set<string>()
   readonly #renewing = new Set<string>()
   readonly #startedMs = Date.now()
   readonly #stops: (() => void)[] = []
+  /** Claims that failed for a reason other than a lost race or an unreachable NATS (reported in the heartbeat). */
+  claimErrors = 0
   #lastHeartbeatMs = -Infinity
   #hbSentMs = 0
   #leaving = false
@@ -132,12 +136,27 @@ class Member {
   }
 
   start(): void {
-    void this.#watchDeploy()
-    void this.#watchWorkers()
+    this.#keepWatching('deployment', () => this.#watchDeploy())
+    this.#keepWatching('workers', () => this.#watchWorkers())
     void this.#watchEvents()
     const tick = setInterval(() => this.#tick(), 250)
     this.#stops.push(() => clearInterval(tick))
     this.#tick()
+  }
+
+  /** Runs a watch again when it fails to start or ends (a JetStream timeout under load, a server restart) until the worker leaves. */
+  #keepWatching(what: string, watch: () => Promise<void>): void {
+    void (async () => {
+      while (!this.#leaving) {
+        try {
+          await watch()
+        } catch (error) {
+          if (this.#leaving) return
+          this.#log(`watch of the ${what} failed (${(error as Error)?.message ?? String(error)}): again in 1 s`)
+        }
+        await new Promise((r) => setTimeout(r, 1000))
+      }
+    })()
   }
 
   /** Clean handover: placement stops counting this worker, each camera is stopped and its lease deleted, the heartbeat removed. */
@@ -158,8 +177,8 @@ class Member {
     // self-fencing first: a camera whose lease this worker could not renew stops before anyone may take it
     for (const lease of this.#book.dueForFence(mono)) {
       this.#book.drop(lease.cameraId)
-      this.#log(`camera ${lease.cameraId}: lease not renewed for ${Math.round(mono - lease.sentMs)} ms: stopped (fenced)`)
-      void this.#stopCamera(lease.cameraId)
+      const ageMs = Math.round(mono - lease.sentMs)
+      void this.#stopCamera(lease.cameraId).then(() => this.#log(`camera ${lease.cameraId}: stopped (fenced: lease not renewed for ${ageMs} ms)`))
     }
     for (const lease of this.#book.dueForRenewal(mono)) void this.#renew(lease.cameraId)
     this.#placeAndClaim()
@@ -168,9 +187,10 @@ class Member {
   async #heartbeat(): Promise<void> {
     this.#lastHeartbeatMs = Date.now()
     const cameras: CameraReport[] = [...this.#running].map(([id, r]) => ({ id, state: r.state, ...(r.reason ? { reason: r.reason } : {}), ...(r.lastFrameMs ? { lastFrameMs: r.lastFrameMs } : {}) }))
-    const hb: Heartbeat = { id: this.#o.id, capacity: this.#o.capacity, state: this.#leaving ? 'leaving' : 'running', startedMs: this.#startedMs, cameras }
+    const hb: Heartbeat = { id: this.#o.id, capacity: this.#o.capacity, state: this.#leaving ? 'leaving' : 'running', startedMs: this.#startedMs, load: cameras.length, ...(this.claimErrors > 0 ? { claimErrors: this.claimErrors } : {}) }
+    const report: WorkerReport = { id: this.#o.id, cameras }
     this.#hbSentMs = Date.now()
-    await this.#s.workers.put(this.#o.id, encodeJson(hb))
+    await Promise.all([this.#s.workers.put(reportKey(this.#o.id), encodeJson(report)), this.#s.workers.put(this.#o.id, encodeJson(hb))])
   }
 
   async #renew(cameraId: string): Promise<void> {
@@ -186,8 +206,8 @@ class Member {
       // another revision: the lease is someone else's now (this worker was fenced or too late); stop at once
       if (/wrong last sequence/i.test((error as Error).message) && this.#book.get(cameraId)?.revision === from) {
         this.#book.drop(cameraId)
-        this.#log(`camera ${cameraId}: lease lost (${(error as Error).message}): stopped`)
         await this.#stopCamera(cameraId)
+        this.#log(`camera ${cameraId}: stopped (lease lost: ${(error as Error).message})`)
       }
       // otherwise (disconnected, timeout) the next tick tries again; the fence stops the camera in time
     } finally {
@@ -206,9 +226,15 @@ class Member {
     return [...live.map((w) => ({ id: w.hb.id, capacity: w.hb.capacity })), { id: this.#o.id, capacity: this.#o.capacity }]
   }
 
+  /** The placement for the cameras and workers it was computed for (place() is O(cameras × workers)). */
+  #placement: { key: string; desired: Map<string, string> } | undefined
+  #camerasVersion = 0
+
   #placeAndClaim(): void {
     const live = this.#liveWorkers()
-    const desired = place([...this.#cameras.keys()], live)
+    const key = `${this.#camerasVersion}|${live.map((w) => `${w.id}:${w.capacity}`).sort().join(',')}`
+    if (this.#placement?.key !== key) this.#placement = { key, desired: place([...this.#cameras.keys()], live) }
+    const desired = this.#placement.desired
     const me = this.#o.id
     for (const [cameraId, worker] of desired) {
       if (worker !== me || this.#book.has(cameraId) || this.#busy.has(cameraId)) continue
@@ -243,24 +269,44 @@ class Member {
       const value = encodeJson(this.#leaseValue())
       const revision = decision.action === 'create' ? await this.#s.leases.create(key, value) : await this.#s.leases.update(key, value, decision.revision)
       this.#book.claimed(cameraId, revision, sent)
-      const gap = this.#previousOwner(cameraId, entry)
+      const gap = await this.#previousOwner(cameraId, entry, decision.action === 'take' ? decision.from : undefined).catch(() => undefined)
       this.#log(`camera ${cameraId}: lease ${decision.action === 'create' ? 'created' : decision.action === 'take' ? `taken from ${decision.from}` : 'resumed'} (revision ${revision})`)
       await this.#startCamera(cameraId, gap)
-    } catch {
-      // someone else was faster, or NATS is unreachable: the next tick looks again
+    } catch (error) {
+      // someone else was faster, or NATS is unreachable: the next tick looks again; anything else is a fault, counted and reported
+      if (!isExpectedClaimError(error)) {
+        this.claimErrors++
+        this.#log(`camera ${cameraId}: claim failed (${this.claimErrors} unexpected so far): ${(error as Error)?.message ?? String(error)}`)
+      }
     } finally {
       this.#busy.delete(cameraId)
     }
   }
 
-  /** Who ran the camera before, from the heartbeats: its last frame there, and whether it was released cleanly. */
-  #previousOwner(cameraId: string, lease: KvEntry | null): Running['gap'] {
-    for (const w of this.#workers.values()) {
-      if (w.hb.id === this.#o.id) continue
-      const report = w.hb.cameras.find((c) => c.id === cameraId)
+  /**
+   * Who ran the camera before and its last frame there, from the camera reports of the likely
+   * previous owners: the one whose lease was taken, workers leaving or gone (a clean release
+   * deletes the lease, so its holder is not in it) and, for a lease the bucket TTL expired,
+   * workers whose heartbeat timed out. A camera released by a rebalance
+   * from a worker still running is not looked for (that would read every worker's report).
+   */
+  async #previousOwner(cameraId: string, lease: KvEntry | null, takenFrom: string | undefined): Promise<Running['gap']> {
+    const released = lease !== null && lease.operation !== 'PUT'
+    const candidates = new Map<string, WorkerView | undefined>()
+    if (takenFrom) candidates.set(takenFrom, this.#workers.get(takenFrom) ?? this.#departed.get(takenFrom))
+    if (released) for (const w of this.#workers.values()) if (w.hb.state === 'leaving') candidates.set(w.hb.id, w)
+    if (lease === null) {
+      // expired by the bucket TTL: its holder stopped heart-beating too
+      const now = this.#clock.now()
+      for (const w of this.#workers.values()) if (now - w.createdMs >= this.#t.workerTimeoutMs) candidates.set(w.hb.id, w)
+    }
+    if (released || lease === null) for (const w of this.#departed.values()) candidates.set(w.hb.id, w)
+    candidates.delete(this.#o.id)
+    for (const [id, view] of candidates) {
+      const entry = await this.#s.workers.get(reportKey(id))
+      const report = entry?.operation === 'PUT' ? entry.json<WorkerReport>().cameras.find((c) => c.id === cameraId) : undefined
       if (!report) continue
-      const released = lease !== null && lease.operation !== 'PUT'
-      return { fromWorker: w.hb.id, fromMs: released ? lease.created.getTime() : (report.lastFrameMs ?? w.createdMs), reason: released || w.hb.state === 'leaving' ? 'handover' : 'worker-lost' }
+      return { fromWorker: id, fromMs: released ? lease.created.getTime() : (report.lastFrameMs ?? view?.createdMs ?? lease!.created.getTime()), reason: released ? 'handover' : 'worker-lost' }
     }
     return undefined
   }
@@ -305,7 +351,7 @@ class Member {
       const lease = this.#book.get(cameraId)
       this.#book.drop(cameraId)
       if (lease) await this.#s.leases.delete(cameraKey(cameraId), { previousSeq: lease.revision }).catch(() => undefined)
-      this.#log(`camera ${cameraId}: released`)
+      this.#log(`camera ${cameraId}: stopped (released)`)
     } finally {
       this.#busy.delete(cameraId)
     }
@@ -324,15 +370,24 @@ class Member {
         const id = cameraOfKey(e.key)
         if (e.operation === 'PUT') this.#cameras.set(id, { entry: e.json<Record<string, unknown>>(), revision: e.revision })
         else this.#cameras.delete(id)
+        this.#camerasVersion++
       }
     }
   }
 
   async #watchWorkers(): Promise<void> {
-    const watch = await this.#s.workers.watch()
+    // heartbeats only (one-token keys), not the camera reports
+    const watch = await this.#s.workers.watch({ key: '*' })
     this.#stops.push(() => watch.stop())
     for await (const e of watch) {
-      if (e.operation !== 'PUT') { this.#workers.delete(e.key); continue }
+      if (e.operation !== 'PUT') {
+        const gone = this.#workers.get(e.key)
+        this.#workers.delete(e.key)
+        if (gone) this.#departed.set(e.key, gone)
+        if (this.#departed.size > 1000) this.#departed.delete(this.#departed.keys().next().value!)
+        continue
+      }
+      this.#departed.delete(e.key)
       const createdMs = e.created.getTime()
       if (e.key === this.#o.id) this.#clock.observe(createdMs, this.#hbSentMs)
       const hb = e.json<Heartbeat>()
@@ -374,6 +429,19 @@ class Member {
       }
     }
   }
+}
+
+/**
+ * Errors a claim expects: another worker's write came first (`wrong last sequence`, or the key
+ * exists for an exclusive create), or NATS cannot be reached now (timeout, disconnect, no
+ * JetStream responders during a leader election or restart).
+ */
+export function isExpectedClaimError(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | undefined
+  const code = typeof e?.code === 'string' ? e.code : ''
+  if (['TIMEOUT', 'DISCONNECT', 'CONNECTION_CLOSED', 'CONNECTION_DRAINING', 'CONNECTION_REFUSED', '503', 'REQUEST_ERROR'].includes(code)) return true
+  const message = typeof e?.message === 'string' ? e.message : ''
+  return /wrong last sequence|key exists|timeout|no responders|disconnect|connection closed|jetstream not enabled|leader/i.test(message)
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -87,7 +87,7 @@ export const workerCommand: Command = {
     const dataDir = resolve(typeof args.values.data === 'string' ? args.values.data : `oko-worker-${id}`)
     mkdirSync(dataDir, { recursive: true })
     const nc = await connectNats(servers, `oko-worker-${id}`, true)
-    const log = (line: string) => io.stderr.write(`oko worker ${id}: ${line}\n`)
+    const log = (line: string) => io.stderr.write(`${new Date().toISOString()} oko worker ${id}: ${line}\n`)
     log(`joined ${servers.join(',')} with capacity ${capacity}`)
     try {
       for (;;) {
