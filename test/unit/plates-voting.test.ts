@@ -57,4 +57,25 @@ describe('plate voting', () => {
     expect(done[0]).toMatchObject({ objectId: 'car-7', readings: 2 })
     expect(done[0]!.trackId).toMatch(/^[0-9A-Z]{26}$/) // its own id, unique across processes
   })
+
+  it('gives one event for a car seen in more frames than maxReadings (emitted at maxReadings, never again)', () => {
+    const voter = new PlateVoter({ maxGapFrames: 3, minReadings: 1, maxReadings: 30 })
+    const events = []
+    for (let seq = 1; seq <= 100; seq++) events.push(...voter.observe(seq, seq * 100_000, [reading(seq % 7 === 0 ? 'AA1Z34BB' : 'AA1234BB', 5 * seq)]))
+    expect(events).toHaveLength(1)
+    expect(events[0]).toMatchObject({ text: 'AA1234BB', readings: 30 })
+    for (let seq = 101; seq <= 105; seq++) events.push(...voter.observe(seq, seq * 100_000, []))
+    expect(events).toHaveLength(1)
+    expect(voter.flush()).toEqual([])
+  })
+
+  it('follows a fast plate seen every few frames by its speed, and one cut by the frame edge by its text', () => {
+    const voter = new PlateVoter({ maxGapFrames: 10, minReadings: 1, maxReadings: 30 })
+    // entering on the left: only the end of the plate is read, then the whole; 150 px per sighting
+    const seen = [reading('1234BB', -50), reading('AA1234BB', 100), reading('AA1234BB', 250), reading('AA1Z34B8', 400), reading('AA1234BB', 550)]
+    const events = seen.flatMap((r, i) => voter.observe(1 + 3 * i, 0, [r]))
+    events.push(...voter.flush())
+    expect(events).toHaveLength(1)
+    expect(events[0]).toMatchObject({ text: 'AA1234BB', readings: 5 })
+  })
 })

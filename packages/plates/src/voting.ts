@@ -40,7 +40,10 @@ export interface VotingOptions {
   maxGapFrames: number
   /** Tracks with fewer readings are dropped (default 1). */
   minReadings: number
-  /** A track is closed and emitted once it has this many readings (default 30). */
+  /**
+   * A track is voted and emitted once it has this many readings (default 30); it stays open
+   * without storing more readings, so the same car is never emitted twice.
+   */
   maxReadings: number
 }
 
@@ -55,6 +58,10 @@ interface Track {
   readings: TrackReading[]
   bestConfidence: number
   snapshot?: PlateSnapshot
+  /** Voted and emitted at maxReadings: later readings only keep it alive until its gap ends it. */
+  emitted: boolean
+  /** Box centre movement per frame (px), from the last two sightings. */
+  velocity: { x: number; y: number }
 }
 
 /**
@@ -84,8 +91,13 @@ export class PlateVoter {
       used.add(track)
       // a plate first read before its vehicle's track was confirmed joins that track when it is
       if (track.external === undefined && reading.trackId !== undefined) track.external = reading.trackId
+      if (track.lastSeq < seq) {
+        const frames = seq - track.lastSeq
+        track.velocity = { x: (centre(reading.box).x - centre(track.box).x) / frames, y: (centre(reading.box).y - centre(track.box).y) / frames }
+      }
       track.box = reading.box
       track.lastSeq = seq
+      if (track.emitted) continue
       track.readings.push({ reading, seq, ptsUs })
       if (reading.confidence > track.bestConfidence) {
         track.bestConfidence = reading.confidence
@@ -93,14 +105,16 @@ export class PlateVoter {
         if (snap) track.snapshot = snap
       }
     }
-    const ended = this.tracks.filter((t) => seq - t.lastSeq > this.options.maxGapFrames || t.readings.length >= this.options.maxReadings)
+    const ended = this.tracks.filter((t) => seq - t.lastSeq > this.options.maxGapFrames)
     this.tracks = this.tracks.filter((t) => !ended.includes(t))
-    return ended.map((t) => this.decide(t)).filter((v): v is VotedPlate => v !== undefined)
+    const full = this.tracks.filter((t) => !t.emitted && t.readings.length >= this.options.maxReadings)
+    for (const t of full) t.emitted = true
+    return [...ended.filter((t) => !t.emitted), ...full].map((t) => this.decide(t)).filter((v): v is VotedPlate => v !== undefined)
   }
 
   /** Ends every open track (end of stream). */
   flush(): VotedPlate[] {
-    const all = this.tracks
+    const all = this.tracks.filter((t) => !t.emitted)
     this.tracks = []
     return all.map((t) => this.decide(t)).filter((v): v is VotedPlate => v !== undefined)
   }
@@ -118,7 +132,7 @@ export class PlateVoter {
   }
 
   private start(reading: PlateReading & { trackId?: string }, seq: number): Track {
-    const track: Track = { id: this.makeId(), box: reading.box, lastSeq: seq, readings: [], bestConfidence: -1 }
+    const track: Track = { id: this.makeId(), box: reading.box, lastSeq: seq, readings: [], bestConfidence: -1, emitted: false, velocity: { x: 0, y: 0 } }
     if (reading.trackId !== undefined) track.external = reading.trackId
     this.tracks.push(track)
     return track
@@ -130,10 +144,15 @@ export class PlateVoter {
     for (const t of this.tracks) {
       if (used.has(t) || seq - t.lastSeq - 1 > this.options.maxGapFrames) continue
       if (reading.trackId !== undefined && t.external === reading.trackId) return t
-      const overlap = iou(t.box, reading.box)
-      const near = centreDistance(t.box, reading.box) < 1.5 * Math.max(t.box.width, reading.box.width)
+      // where the plate should be now, moved on at its last speed (a car seen every few frames)
+      const frames = seq - t.lastSeq
+      const predicted = { ...t.box, x: t.box.x + t.velocity.x * frames, y: t.box.y + t.velocity.y * frames }
+      const overlap = Math.max(iou(t.box, reading.box), iou(predicted, reading.box))
+      // within 1.5 plate widths of where it should be, per frame since it was last seen
+      const near = Math.min(centreDistance(t.box, reading.box), centreDistance(predicted, reading.box)) < 1.5 * Math.max(t.box.width, reading.box.width) * Math.max(1, frames)
       const last = t.readings[t.readings.length - 1]!.reading.text
-      const similar = hamming(last, reading.text) <= 2
+      // a plate cut by the frame's edge reads as part of its text
+      const similar = hamming(last, reading.text) <= 2 || (Math.min(last.length, reading.text.length) >= 4 && (last.includes(reading.text) || reading.text.includes(last)))
       const score = overlap + (near ? 0.3 : 0) + (similar ? 0.5 : 0)
       if ((overlap > 0.05 || (near && similar)) && score > bestScore) { best = t; bestScore = score }
     }
@@ -191,6 +210,10 @@ export function vote(readings: readonly Pick<PlateReading, 'text' | 'charConfide
   }
   const confidence = Math.exp(confs.reduce((a, c) => a + Math.log(Math.max(c, 1e-6)), 0) / Math.max(1, confs.length))
   return { text, confidence, charConfidences: confs }
+}
+
+function centre(r: Rect): { x: number; y: number } {
+  return { x: r.x + r.width / 2, y: r.y + r.height / 2 }
 }
 
 function centreDistance(a: Rect, b: Rect): number {
