@@ -47,6 +47,23 @@ describe('a worker stage hands a camera\'s frames on in the order they entered i
     }
   })
 
+  it('a tick (a frame gated before the stage) does not overtake the frames before it, PASSed or sent', async () => {
+    const pool = await InferencePool.create<Echo>({ worker: echoUrl, threads: 2, init: {} })
+    try {
+      const order: number[] = []
+      const gate = defineStage({ name: 'gate', process: (e) => (e.frame.seq % 5 === 4 ? undefined : e) })
+      const after = defineStage({ name: 'after', process: (e) => { order.push(e.frame.seq); return e }, tick: (f) => { order.push(f.seq) } })
+      const run = Pipeline.from(new TestSource('cam', { frames: 60 })).pipe(gate).pipe(everyOtherFrame(pool)).pipe(after).run()
+      await collect(run.events)
+      await run.completion
+      // only the newest held tick is kept: some gated frames may be missing, none out of order
+      for (let k = 1; k < order.length; k++) expect(order[k]).toBeGreaterThan(order[k - 1]!)
+      expect(order.filter((s) => s % 5 !== 4)).toHaveLength(48)
+    } finally {
+      await pool.close()
+    }
+  })
+
   it('a PASSed frame that waited keeps its own pixels for a worker stage after it (the source reuses one buffer), copied once', async () => {
     const pool = await InferencePool.create<Echo>({ worker: echoUrl, threads: 2, init: {} })
     try {
@@ -70,6 +87,25 @@ describe('a worker stage hands a camera\'s frames on in the order they entered i
       expect(read).toEqual(Array.from({ length: 40 }, (_, i) => [i, 100 + i]))
       // one materialise per frame: the odd stage's region, or the whole of a PASSed frame that waited, or the reader's region of one that did not
       expect(frames.stats()).toMatchObject({ copies: 40, live: 0 })
+    } finally {
+      await pool.close()
+    }
+  })
+
+  it('a frame PASSed while none of its camera\'s frames is at the stage goes on at once: still borrowed, never copied or queued', async () => {
+    const pool = await InferencePool.create<Echo>({ worker: echoUrl, threads: 1, init: {} })
+    try {
+      const frames = new FramePool()
+      const firstBytes: [number, number][] = []
+      const never = workerStage<Echo>({ name: 'never', pool, prepare: () => PASS })
+      // reads the pixels without declaring wholeFrame: only a frame still borrowed in the decode loop has them
+      const peek = defineStage({ name: 'peek', process: (e) => { firstBytes.push([e.frame.seq, e.frame.planes[0]![0]!]); return e } })
+      const run = Pipeline.from(new TestSource('cam', { frames: 20, value: (s) => 50 + s })).pipe(never).pipe(peek).run({ frames })
+      await collect(run.events)
+      const summary = await run.completion
+      expect(summary).toMatchObject({ framesIn: 20, inferred: 0, outputs: 20, droppedTotal: 0, errors: 0 })
+      expect(firstBytes).toEqual(Array.from({ length: 20 }, (_, i) => [i, 50 + i]))
+      expect(frames.stats()).toMatchObject({ copies: 0, transfers: 0 })
     } finally {
       await pool.close()
     }
