@@ -42,10 +42,6 @@ export async function objectStage(options: ObjectStageOptions = {}): Promise<Obj
   // per camera: when the detector last ran (µs); a frame is due one interval later, less a tenth for jittery clocks
   const lastRunUs = new Map<string, number>()
   const intervalUs = 1e6 / fps
-  // per camera: jobs sent and not finished. A frame that skips the detector while one is out must
-  // not overtake it (PASS goes on at once; the tracker needs frames in order): it goes as an empty job.
-  const pending = new Map<string, number>()
-  const sent = (cameraId: string, n: number) => pending.set(cameraId, (pending.get(cameraId) ?? 0) + n)
 
   const stage = workerStage<ObjectWorker>({
     name: 'objects',
@@ -54,19 +50,14 @@ export async function objectStage(options: ObjectStageOptions = {}): Promise<Obj
       const { cameraId } = tools.ctx
       const pts = envelope.frame.ptsUs
       const last = lastRunUs.get(cameraId)
-      if (last !== undefined && pts - last < intervalUs * 0.9 && pts >= last) {
-        if ((pending.get(cameraId) ?? 0) === 0) return PASS
-        sent(cameraId, 1)
-        return { job: { kind: 'skip' } }
-      }
+      // skipped frames wait behind the camera's running job (the pipeline keeps frame order): the tracker predicts through them
+      if (last !== undefined && pts - last < intervalUs * 0.9 && pts >= last) return PASS
       lastRunUs.set(cameraId, pts)
       const area = searchArea(envelope, within, detector.inputSize)
       const frame = tools.own(envelope, area ? [area] : undefined)
-      sent(cameraId, 1)
       return { job: { kind: 'frame', frame, ...(area ? { regions: [area] } : {}) } }
     },
-    finish(reply: ObjectReply, envelope: Envelope, ctx: StageContext) {
-      sent(ctx.cameraId, -1)
+    finish(reply: ObjectReply, envelope: Envelope) {
       if (reply.kind !== 'detections') return envelope
       const { seq, ptsUs } = envelope.frame
       for (const d of reply.detections) {
@@ -76,11 +67,9 @@ export async function objectStage(options: ObjectStageOptions = {}): Promise<Obj
     },
     flush(ctx: StageContext) {
       lastRunUs.delete(ctx.cameraId)
-      pending.delete(ctx.cameraId)
     },
     async close() {
       lastRunUs.clear()
-      pending.clear()
       if (owned) await detector.close()
     },
   })

@@ -16,10 +16,7 @@ export interface ObjectFrameJob {
 /** Which model each thread runs and its input size: asked once when the pool starts. */
 export interface ObjectInfoJob { readonly kind: 'info' }
 
-/** A frame the detector skips, sent only to keep the camera's frames in order behind a running job. */
-export interface ObjectSkipJob { readonly kind: 'skip' }
-
-export type ObjectJob = ObjectFrameJob | ObjectInfoJob | ObjectSkipJob
+export type ObjectJob = ObjectFrameJob | ObjectInfoJob
 export type ObjectReply = { readonly kind: 'detections'; readonly detections: RawDetection[] } | { readonly kind: 'info'; readonly modelId: string; readonly inputWidth: number; readonly inputHeight: number }
 
 /**
@@ -31,7 +28,6 @@ const worker = defineWorker<DetectorSettings, ObjectJob, ObjectReply>(async (set
   const detector = await ObjectDetector.open(settings)
   return async (job) => {
     if (job.kind === 'info') return { kind: 'info', modelId: detector.modelId, inputWidth: detector.inputSize.width, inputHeight: detector.inputSize.height }
-    if (job.kind === 'skip') return { kind: 'detections', detections: [] }
     const frame = frameFromMessage(job.frame)
     if (!job.regions) return { kind: 'detections', detections: await detector.detect(frameToImage(frame)) }
     const detections: RawDetection[] = []

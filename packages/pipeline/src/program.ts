@@ -12,5 +12,7 @@ export class StageCounter {
 /** A step of a camera's compiled program. */
 export type CStep =
   | { readonly kind: 'inline'; readonly stage: Stage; readonly counter: StageCounter }
-  | { readonly kind: 'worker'; readonly dispatcher: Dispatcher; readonly counter: StageCounter; readonly wholeFrame: boolean }
+  | { readonly kind: 'worker'; readonly dispatcher: Dispatcher; readonly counter: StageCounter; readonly wholeFrame: boolean
+    /** A later stage may read pixels (a worker stage, or one that reads the whole picture): a frame PASSed behind the camera's items is materialised whole. */
+    readonly pixelsLater: boolean }
   | { readonly kind: 'fan'; readonly branches: readonly (readonly CStep[])[] }

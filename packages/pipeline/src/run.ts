@@ -262,13 +262,13 @@ export class PipelineRun implements AsyncDisposable {
       if (step.kind === 'inline') {
         const stage = await step.make(camera.id)
         if (isWorkerStage(stage)) {
-          out.push({ kind: 'worker', dispatcher: this.#dispatcher(stage, camera), counter: this.#counter(stage.name), wholeFrame: false })
+          out.push({ kind: 'worker', dispatcher: this.#dispatcher(stage, camera), counter: this.#counter(stage.name), wholeFrame: false, pixelsLater: false })
           continue
         }
         if (step.owned) camera.owned.push(stage)
         out.push({ kind: 'inline', stage, counter: this.#counter(stage.name) })
       } else if (step.kind === 'worker') {
-        out.push({ kind: 'worker', dispatcher: this.#dispatcher(step.stage, camera), counter: this.#counter(step.stage.name), wholeFrame: false })
+        out.push({ kind: 'worker', dispatcher: this.#dispatcher(step.stage, camera), counter: this.#counter(step.stage.name), wholeFrame: false, pixelsLater: false })
       } else {
         // What follows a fan-out is compiled once and shared by every branch.
         const rest = await this.#compile(camera, steps.slice(i + 1))
@@ -303,7 +303,7 @@ export class PipelineRun implements AsyncDisposable {
         capacity: edge.capacity ?? 4,
         overflow,
         onDrop: (item) => this.#dropItem(item, dispatcher, 'overflow'),
-        onItem: () => dispatcher.wake(),
+        onItem: () => dispatcher.queued(camera.id),
       }))
     }
     return d
@@ -320,6 +320,7 @@ export class PipelineRun implements AsyncDisposable {
         this.#release(item.envelope)
       },
       replied: (item, reply) => this.#onReply(item, reply),
+      passed: (item) => this.#onPassed(item),
       sending: (item) => {
         const camera = this.#cameras.get(item.cameraId)
         if (camera) this.#reportDrops(camera, this.#dispatcherOf(item).stage.name)
@@ -402,7 +403,8 @@ export class PipelineRun implements AsyncDisposable {
           this.#release(env)
           return
         }
-        if (prepared === PASS) continue
+        // No job, and none of the camera's items here to overtake: on at once.
+        if (prepared === PASS && d.idle(camera.id)) continue
         if (prepared === undefined) {
           camera.stats.gated++
           this.#tick(camera, steps, i + 1, origin)
@@ -414,12 +416,26 @@ export class PipelineRun implements AsyncDisposable {
           this.#release(env)
           return
         }
-        // The decode loop moves on: a frame no stage owned keeps only its info from here.
-        if (!this.#owned.has(env)) env.frame = infoOnly(env.frame)
+        const job = prepared === PASS ? undefined : prepared
+        if (!this.#owned.has(env)) {
+          // A frame PASSed behind the camera's items waits its turn in the edge: a later stage that may read it gets the whole picture, copied once now.
+          if (!job && step.pixelsLater) {
+            try {
+              this.#own(env)
+            } catch (error) {
+              this.#fail(camera, d.stage.name, error, origin)
+              this.#release(env)
+              return
+            }
+          } else {
+            // The decode loop moves on: a frame no stage owned keeps only its info from here.
+            env.frame = infoOnly(env.frame)
+          }
+        }
         camera.pending++
-        d.entered(camera.id)
         const wait = d.queue.queue(camera.id)!.push({
-          cameraId: camera.id, ctx: camera.ctx, envelope: env, prepared, origin, startMs, queuedMs: performance.now(), steps, next: i + 1,
+          cameraId: camera.id, ctx: camera.ctx, envelope: env, ...(job ? { prepared: job } : {}), ticket: d.entered(camera.id),
+          origin, startMs, queuedMs: performance.now(), steps, next: i + 1,
         })
         if (wait) await wait
         return
@@ -539,9 +555,19 @@ export class PipelineRun implements AsyncDisposable {
     await this.#flow(camera, out, item.steps, item.next, item.origin, item.startMs)
   }
 
+  /** A frame the stage PASSed behind the camera's items: their turn is over, it goes on. */
+  async #onPassed(item: Item): Promise<void> {
+    const camera = this.#cameras.get(item.cameraId)
+    if (!camera) {
+      this.#release(item.envelope)
+      return
+    }
+    await this.#flow(camera, item.envelope, item.steps, item.next, item.origin, item.startMs)
+  }
+
   #settleItem(item: Item, d: Dispatcher): void {
     const camera = this.#cameras.get(item.cameraId)
-    d.left(item.cameraId)
+    d.left(item)
     if (!camera) return
     camera.pending--
     this.#maybeCameraDone(camera)
@@ -679,16 +705,20 @@ export class PipelineRun implements AsyncDisposable {
  */
 function markWholeFrames(steps: CStep[], later: boolean): CStep[] {
   let needed = later
+  // a worker step follows (its prepare may own regions of the frame)
+  let pixels = later
   for (let i = steps.length - 1; i >= 0; i--) {
     const step = steps[i]!
     if (step.kind === 'worker') {
-      steps[i] = { ...step, wholeFrame: needed }
+      steps[i] = { ...step, wholeFrame: needed, pixelsLater: pixels || needed }
       if (step.dispatcher.stage.wholeFrame) needed = true
+      pixels = true
     } else if (step.kind === 'inline') {
       if (step.stage.wholeFrame) needed = true
     } else {
       // branches were compiled with what follows them
       for (const b of step.branches) if (b.some((s) => (s.kind === 'inline' && s.stage.wholeFrame) || (s.kind === 'worker' && (s.wholeFrame || s.dispatcher.stage.wholeFrame)))) needed = true
+      for (const b of step.branches) if (b.some((s) => s.kind === 'worker')) pixels = true
     }
   }
   return steps
