@@ -2,12 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Frame, FrameSource, OkoEvent } from '@oko/core'
+import mqtt from 'mqtt'
 import { lightStateOf, parseDeployment, runDeployment, type DeploymentAlarms } from '@oko/deploy'
 import type { RuleEvent } from '@oko/rules'
-import { trafficScene, writeSampleClip } from '@oko/samples'
+import { streetScene, trafficScene, writeSampleClip } from '@oko/samples'
 import { Source, setFfmpegLogLevel } from '@oko/source'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { freePort } from '../helpers/brokers.js'
+import { TestBroker, freePort } from '../helpers/brokers.js'
 import { bytesSink, until } from '../helpers/events.js'
 
 // A stop line whose light comes from outside: a traffic-light controller posts its state to the
@@ -134,5 +135,41 @@ describe('a stop line\'s light from an HTTP alarm input (oko run)', () => {
     expect(bad(config(1).replace(`input: ${POINT}`, 'input: "no spaces allowed"'))).toThrow(/rules\[1\]\.light\.input \(line 7\): expected the point id/)
     // a deployment whose alarm inputs only carry lights needs no call point
     expect(parseDeployment(config(1).replace('  points:\n    - { id: sos-1, cameras: [junction] }\n', ''), { baseDir: dir }).alarms?.lights).toEqual([POINT])
+  })
+})
+
+describe('a stop line\'s light from an MQTT alarm input (a real mosquitto on 127.0.0.1)', () => {
+  it('a state published on the topic sets the light (a `light` event from the input), and raises no alarm', async () => {
+    const broker = await TestBroker.mosquitto(dir)
+    if (!broker) return void console.warn('rules-light-input: MQTT skipped, mosquitto not installed')
+    const pub = await mqtt.connectAsync(broker.url)
+    const stop = new AbortController()
+    const seen: OkoEvent[] = []
+    let running: Promise<unknown> | undefined
+    try {
+      writeSampleClip(join(dir, 'street.mp4'), streetScene({ width: 160, height: 90, fps: 10 }), { gopFrames: 10 })
+      const parsed = parseDeployment([
+        'stages: [motion, { tracking: { fromMotion: true, snapshots: false } }, { rules: { snapshots: false } }]',
+        'cameras:',
+        '  - { id: street, url: street.mp4, loop: true, realtime: true, rules: [{ name: stop, type: stop-line, line: [[0.5, 0], [0.5, 1]], light: { input: signal-3 } }] }',
+        'alarms:',
+        `  inputs: [{ mqtt: { name: lights, url: "${broker.url}", topic: "lights/+" } }]`,
+        '',
+      ].join('\n'), { baseDir: dir })
+      running = runDeployment(parsed, { signal: stop.signal, stdout: bytesSink([]), onEvent: (e) => seen.push(e) })
+      const red = () => seen.some((e) => e.type === 'rule' && e.kind === 'light' && e.state === 'red' && e.source === 'input')
+      // the input subscribes as the deployment starts: publish until the light turns
+      for (let i = 0; i < 50 && !red(); i++) {
+        await pub.publishAsync('lights/3', JSON.stringify({ point: 'signal-3', state: 'red' }), { qos: 1 })
+        await new Promise((r) => setTimeout(r, 200))
+      }
+      expect(red()).toBe(true)
+      expect(seen.some((e) => e.type === 'alarm')).toBe(false)
+    } finally {
+      await pub.endAsync()
+      stop.abort()
+      await running?.catch(() => undefined)
+      await broker.stop()
+    }
   })
 })
