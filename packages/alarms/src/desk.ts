@@ -1,7 +1,7 @@
 import { OkoError, newId, type EventInit } from '@oko/core'
 import type { EvidenceRef } from '@oko/sinks'
 import type { AlarmEvent, AlarmPhase, AlarmPointEvent } from './events.js'
-import type { AlarmSignal } from './signal.js'
+import { ALARM_STATES, type AlarmSignal } from './signal.js'
 
 /** An SOS call point or alarm input: where it is and which cameras see it. */
 export interface AlarmPoint {
@@ -115,6 +115,7 @@ export class AlarmDesk implements Disposable {
   signal(signal: AlarmSignal, input: string): { accepted: 'raised' | 'counted' | 'bounce' | 'released' | 'heartbeat'; alarmId?: string } {
     const state = this.#points.get(signal.point)
     if (!state) throw new AlarmNotFoundError(`no alarm point "${signal.point}"; add it under alarms.points`)
+    if (!(ALARM_STATES as readonly string[]).includes(signal.state)) throw new OkoError('ERR_INVALID_INPUT', `alarm point "${signal.point}" takes the states ${ALARM_STATES.join(', ')}; "${signal.state}" is a traffic light's (a stop line's \`light: { input: <point id> }\`)`)
     const now = this.#now()
     state.lastSeenMs = now
     if (state.silent) {

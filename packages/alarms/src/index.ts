@@ -1,5 +1,5 @@
 export type { AlarmEvent, AlarmPhase, AlarmPointEvent, AlarmStep } from './events.js'
-export { parseSignal, type AlarmSignal } from './signal.js'
+export { ALARM_STATES, LIGHT_STATES, parseSignal, type AlarmSignal } from './signal.js'
 export { SignatureGuard, signAlarmBody, type SignatureVerdict } from './signature.js'
 export { AlarmDesk, AlarmNotFoundError, type AlarmDeskOptions, type AlarmPoint, type AlarmState } from './desk.js'
 export { HttpAlarmInput, type AlarmInput, type HttpAlarmInputOptions } from './http-input.js'

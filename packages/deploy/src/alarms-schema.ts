@@ -12,10 +12,34 @@ export interface AlarmsConfig {
   readonly listen?: { host: string; port: number }
   readonly inputs: readonly AlarmInputSpec[]
   readonly points: readonly AlarmPoint[]
+  /** The point ids stop lines take their light from (`light: { input }`): their signals set the light, they raise no alarm. */
+  readonly lights: readonly string[]
 }
 
-/** Validates `alarms:` (inputs and call points; each point's cameras must be the deployment's). */
-export function checkAlarms(value: unknown, cameraIds: ReadonlySet<string>): AlarmsConfig {
+/** A stop line's light set from outside: its point id and where the file says it (`cameras[0].rules[2].light.input`). */
+export interface LightInputSpec {
+  readonly point: string
+  readonly path: string
+}
+
+/** The light inputs of the cameras' stop lines. */
+export function lightInputsOf(cameras: readonly { readonly rules?: readonly { readonly type: string; readonly light?: object }[] }[]): LightInputSpec[] {
+  return cameras.flatMap((c, i) => (c.rules ?? []).flatMap((r, j) => (r.type === 'stop-line' && r.light && 'input' in r.light ? [{ point: String(r.light.input), path: `cameras[${i}].rules[${j}].light.input` }] : [])))
+}
+
+const POINT_ID = /^[\w.:@/-]{1,128}$/
+
+/**
+ * Validates `alarms:` (inputs and call points; each point's cameras must be the deployment's).
+ * `lights`: the stop lines' light inputs; their signals come through the same inputs, so they
+ * need one, and their ids may not be call points'.
+ */
+export function checkAlarms(value: unknown, cameraIds: ReadonlySet<string>, lights: readonly LightInputSpec[] = []): AlarmsConfig {
+  for (const l of lights) if (!POINT_ID.test(l.point)) throw new InvalidOptionError(l.path, `expected the point id the light's signals name (letters, digits and . _ - : @ /, at most 128), received ${describeValue(l.point)}`)
+  if (value === undefined) {
+    if (lights.length > 0) throw new InvalidOptionError(lights[0]!.path, `a light set from outside needs an alarm input to deliver its signals { "point": "${lights[0]!.point}", "state": "red" | "amber" | "green" | "on" | "off" }: add \`alarms: { listen: "127.0.0.1:9470", inputs: [{ http: { name: lights, token: <16+ characters> } }] }\` (or an mqtt input), or read the lamp's pixels with \`light: { lamp: [[x, y], …] }\``)
+    return { inputs: [], points: [], lights: [] }
+  }
   const a = checkObject('alarms', value)
   checkKnownKeys('alarms', a, ['listen', 'inputs', 'points'])
   const inputs = checkArray('alarms.inputs', a.inputs, []).map((entry, i): AlarmInputSpec => {
@@ -61,12 +85,12 @@ export function checkAlarms(value: unknown, cameraIds: ReadonlySet<string>): Ala
   const listen = a.listen === undefined ? undefined : checkListen('alarms.listen', a.listen)
   if (inputs.some((i) => i.kind === 'http') && !listen) throw new InvalidOptionError('alarms.listen', 'HTTP alarm inputs need `listen: 127.0.0.1:9470` (where oko serves POST /alarms/<name>)')
   const ids = new Set<string>()
-  const points = checkArray('alarms.points', a.points).map((entry, i): AlarmPoint => {
+  const points = checkArray('alarms.points', a.points, lights.length > 0 ? [] : undefined).map((entry, i): AlarmPoint => {
     const path = `alarms.points[${i}]`
     const p = checkObject(path, entry)
     checkKnownKeys(path, p, ['id', 'place', 'cameras', 'debounceSeconds', 'escalateAfterSeconds', 'heartbeatSeconds'])
     const id = checkString(`${path}.id`, p.id)
-    if (!/^[\w.:@/-]{1,128}$/.test(id)) throw new InvalidOptionError(`${path}.id`, `expected letters, digits and . _ - : @ / (at most 128), received ${describeValue(id)}`)
+    if (!POINT_ID.test(id)) throw new InvalidOptionError(`${path}.id`, `expected letters, digits and . _ - : @ / (at most 128), received ${describeValue(id)}`)
     if (ids.has(id)) throw new InvalidOptionError(`${path}.id`, `duplicate alarm point id "${id}"`)
     ids.add(id)
     const cameras = checkArray(`${path}.cameras`, p.cameras, []).map((c, j) => {
@@ -83,6 +107,9 @@ export function checkAlarms(value: unknown, cameraIds: ReadonlySet<string>): Ala
       ...(debounceMs !== undefined ? { debounceMs } : {}), ...(escalateAfterMs !== undefined ? { escalateAfterMs } : {}), ...(heartbeatMs !== undefined ? { heartbeatMs } : {}),
     }
   })
-  if (points.length === 0) throw new InvalidOptionError('alarms.points', 'expected at least one call point: - { id: sos-17, place: "Square, north column", cameras: [cam-a] }')
-  return { ...(listen ? { listen } : {}), inputs, points }
+  const light = lights.find((l) => ids.has(l.point))
+  if (light) throw new InvalidOptionError(`alarms.points[${points.findIndex((p) => p.id === light.point)}].id`, `"${light.point}" is also the light input of a stop line (${light.path}); a point either raises alarms or sets a light: give the light its own id`)
+  if (points.length === 0 && lights.length === 0) throw new InvalidOptionError('alarms.points', 'expected at least one call point: - { id: sos-17, place: "Square, north column", cameras: [cam-a] }')
+  if (inputs.length === 0 && lights.length > 0) throw new InvalidOptionError('alarms.inputs', `the light input of a stop line (${lights[0]!.path}) needs an input to deliver its signals: - http: { name: lights, token: <16+ characters> } (POST /alarms/lights) or - mqtt: { url, topic }`)
+  return { ...(listen ? { listen } : {}), inputs, points, lights: [...new Set(lights.map((l) => l.point))] }
 }

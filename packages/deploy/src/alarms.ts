@@ -1,9 +1,10 @@
 import { createServer, type Server } from 'node:http'
 import { OkoError, type EventInit } from '@oko/core'
-import { AlarmDesk, HttpAlarmInput, MqttAlarmInput, type AlarmDeskOptions } from '@oko/alarms'
+import { AlarmDesk, HttpAlarmInput, MqttAlarmInput, type AlarmDeskOptions, type AlarmSignal } from '@oko/alarms'
 import type { AlarmsConfig } from './alarms-schema.js'
+import type { LightInputs } from './lights.js'
 
-/** A deployment's alarm desk and the HTTP server of its inputs (`POST /alarms/<name>`). */
+/** A deployment's alarm desk and the HTTP server of its inputs (`POST /alarms/<name>`); signals naming a stop line's light input set that light. */
 export class DeploymentAlarms implements AsyncDisposable {
   readonly desk: AlarmDesk
   /** MQTT messages that were not a signal or named an unknown point, per input. */
@@ -25,14 +26,18 @@ export class DeploymentAlarms implements AsyncDisposable {
     this.url = url
   }
 
-  /** `evidence`: the linked cameras' snapshots and pre-roll clips for a new alarm (the deployment's evidence store). */
-  static async open(config: AlarmsConfig, publish: (event: EventInit) => { id: string }, evidence?: AlarmDeskOptions['evidence']): Promise<DeploymentAlarms> {
+  /**
+   * `evidence`: the linked cameras' snapshots and pre-roll clips for a new alarm (the deployment's
+   * evidence store); `lights`: the stop lines' light inputs (`config.lights`), which take the signals of their points.
+   */
+  static async open(config: AlarmsConfig, publish: (event: EventInit) => { id: string }, evidence?: AlarmDeskOptions['evidence'], lights?: LightInputs): Promise<DeploymentAlarms> {
     const desk = new AlarmDesk(config.points, { publish: publish as never, ...(evidence ? { evidence } : {}) })
+    const route = (signal: AlarmSignal, name: string): object => (lights?.has(signal.point) ? lights.signal(signal) : desk.signal(signal, name))
     const inputs = config.inputs.flatMap((i) => (i.kind === 'http' ? [new HttpAlarmInput({ name: i.name, ...(i.secret ? { secret: i.secret } : {}), ...(i.token ? { token: i.token } : {}), ...(i.toleranceS ? { toleranceS: i.toleranceS } : {}) })] : []))
-    for (const input of inputs) input.start((signal, name) => desk.signal(signal, name))
+    for (const input of inputs) input.start(route)
     // MQTT inputs connect (and reconnect) on their own: a broker that is down does not hold the deployment back
     const mqttInputs = config.inputs.flatMap((i) => (i.kind === 'mqtt' ? [new MqttAlarmInput({ name: i.name, url: i.url, topic: i.topic, ...(i.username ? { username: i.username } : {}), ...(i.password ? { password: i.password } : {}) })] : []))
-    for (const input of mqttInputs) void input.start((signal, name) => desk.signal(signal, name))
+    for (const input of mqttInputs) void input.start(route)
     if (!config.listen || inputs.length === 0) return new DeploymentAlarms(desk, inputs, mqttInputs, undefined, undefined)
     const byPath = new Map(inputs.map((i) => [`/alarms/${i.name.slice('http:'.length)}`, i]))
     const server = createServer((req, res) => {

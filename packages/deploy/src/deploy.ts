@@ -1,6 +1,7 @@
 import type { FrameSource, OkoEvent, Stage } from '@oko/core'
 import { EVENT_VERSION, InvalidOptionError, OkoError, newId, serializeError } from '@oko/core'
 import { DeploymentAlarms } from './alarms.js'
+import { LightInputs } from './lights.js'
 import { openLivePage } from './live.js'
 import { EvidenceRecorder } from './evidence.js'
 import { HttpEndpoint, deploymentMetrics } from './metrics.js'
@@ -280,18 +281,21 @@ export async function runDeployment(config: DeploymentConfig, hooks: DeploymentH
   // the live pictures: for the page, and for the snapshots of an alarm's linked cameras
   const frames = config.http || config.alarms ? new LiveFrames(config.http?.live) : undefined
   const ruleMetrics = new RuleMetrics()
+  // stop lines whose light is set from outside: their engines listen to the alarm inputs' signals
+  const lights = config.alarms && config.alarms.lights.length > 0 ? new LightInputs(config.alarms.lights) : undefined
+  const registry = lights ? lights.registry(hooks.registry ?? defaultStages()) : hooks.registry
   try {
     started = await Deployment.start(config, {
       openSource,
       ...(frames ? { firstStage: frames.stage } : {}),
-      ...(hooks.registry ? { registry: hooks.registry } : {}),
+      ...(registry ? { registry } : {}),
       ...(hooks.signal ? { signal: hooks.signal } : {}),
       ...(hooks.keepOpen ? { keepOpen: true } : {}),
     })
     endpoints.push(...(await openEndpoints(config, started, delivery, evidence, ruleMetrics)))
     const run = started.run
     const alarmEvidence = evidence ? (cameras: readonly string[], _atMs: number, alarmId: string) => evidence.alarmEvidence(cameras, alarmId, frames && ((c) => frames.picture(c).then((p) => p?.jpeg))) : undefined
-    if (config.alarms) alarms = await DeploymentAlarms.open(config.alarms, (e) => run.publish(e), alarmEvidence)
+    if (config.alarms) alarms = await DeploymentAlarms.open(config.alarms, (e) => run.publish(e), alarmEvidence, lights)
     if (config.http && frames) live = await openLivePage(config.http, config.delivery.name, started, frames, alarms?.desk)
   } catch (error) {
     await live?.close().catch(() => undefined)

@@ -9,7 +9,7 @@ import type { EventFormat } from '@oko/sinks'
 import { checkStreamUrl, urlParts } from '@oko/source'
 import type { StageRegistry } from './stages.js'
 import { DELIVERY_KEYS, checkDelivery, type DeliveryConfig } from './delivery-schema.js'
-import { checkAlarms, type AlarmsConfig } from './alarms-schema.js'
+import { checkAlarms, lightInputsOf, type AlarmsConfig } from './alarms-schema.js'
 import { checkHttp, type HttpConfig } from './http-schema.js'
 import { checkRules, checkTimeZone, type RuleSpec } from '@oko/rules'
 
@@ -136,7 +136,8 @@ export function validateDeployment(raw: unknown, options: ValidateOptions): Depl
   const events = checkObject('events', top.events, {})
   checkKnownKeys('events', events, ['capacity', 'overflow'])
   const output = checkOutput(top.output, options.baseDir)
-  const alarms = top.alarms === undefined ? undefined : checkAlarms(top.alarms, ids)
+  const lights = lightInputsOf(cameras)
+  const alarms = top.alarms === undefined && lights.length === 0 ? undefined : checkAlarms(top.alarms, ids, lights)
   const http = top.http === undefined ? undefined : checkHttp(top.http, options.baseDir, options.env ?? process.env)
   return {
     ...(alarms ? { alarms } : {}),
