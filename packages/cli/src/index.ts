@@ -8,3 +8,6 @@ export { commands } from './commands/index.js'
 // The integrator benchmarks behind `oko bench`, for bench/ and tests.
 export { runBenchmarks, formatBenchReport, benchClip, ffmpegCpuSeconds, benchDispatch, benchMemoryBounded, benchWorkerUrl } from './bench/index.js'
 export type { BenchReport, BenchOptions, BenchWorker, DecodeResult, DispatchResult, MemoryResult } from './bench/index.js'
+// Line counts on a CDnet sequence, truth beside oko (`oko eval lines`, the eval tests).
+export { evaluateLines, truthCrossings, okoCrossings, openCdnet, movingBlobs } from './cdnet-lines.js'
+export type { LineEvaluation, LineTally, FrameCrossing, DirectionCounts, CdnetSequence } from './cdnet-lines.js'
