@@ -97,6 +97,19 @@ describe('rules on a generated road through oko run', () => {
     console.log(`rules-traffic: light red from frame ${redAt} (drawn from ${traffic.redFromFrame}); speeds ${speeds.map((s, i) => `${s.kmh.toFixed(2)}/${passing[i]!.kmh.toFixed(2)}`).join(', ')} km/h (measured/truth); dwell ${dwell.map((e) => e.kind === 'dwell' && e.seconds.toFixed(1)).join(', ')} s`)
   })
 
+  it('with evidence clips for rule events: each violation references its clip, and the clip is written', async () => {
+    const yaml = readFileSync(join(dir, 'deploy.yaml'), 'utf8').replace('output: events.jsonl', 'output: clips.jsonl')
+    writeFileSync(join(dir, 'clips.yaml'), `${yaml}evidence: { path: evidence, url: "http://10.0.0.4:9465/evidence", clips: { types: [rule], preSeconds: 1, postSeconds: 1 } }\n`)
+    const r = await oko('run', join(dir, 'clips.yaml'), '--quiet')
+    expect(r.code, r.stderr).toBe(0)
+    const events: OkoEvent[] = EventEncoder.decode(readFileSync(join(dir, 'clips.jsonl')), 'jsonl')
+    const violation = events.find((e): e is RuleEvent => e.type === 'rule' && e.kind === 'red-light')!
+    const clip = violation.evidence?.find((ref) => ref.kind === 'clip')
+    expect(clip).toBeDefined()
+    const made = events.filter((e) => e.type === 'evidence' && (e as { evidenceId?: string }).evidenceId === clip!.id)
+    expect(made).toEqual([expect.objectContaining({ kind: 'clip', ok: true, cause: violation.id, cameraId: 'road' })])
+  })
+
   it('--check names the file line of a bad rule and says the fix', async () => {
     const bad = (name: string, rule: string) => {
       const file = join(dir, `${name}.yaml`)
