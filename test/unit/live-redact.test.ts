@@ -47,22 +47,20 @@ function spread(px: Uint8Array, r: { x: number; y: number; width: number; height
 }
 
 /** Feeds frames (a plate found in the first) through the live-view stage and the boxes stage; returns the served picture and the envelopes passed on. */
-/** Live frames whose clock is the frame time of the frame being fed. */
-function liveFrames(options: ConstructorParameters<typeof LiveFrames>[0] = {}): LiveFrames {
+/** Live frames whose clock is the frame time of the frame being fed (`clock.ms`). */
+interface Clocked { frames: LiveFrames; clock: { ms: number } }
+function liveFrames(options: ConstructorParameters<typeof LiveFrames>[0] = {}): Clocked {
   const clock = { ms: 0 }
-  const frames = new LiveFrames({ fps: 30, ...options, now: () => clock.ms })
-  clocks.set(frames, clock)
-  return frames
+  return { frames: new LiveFrames({ fps: 30, ...options, now: () => clock.ms }), clock }
 }
-const clocks = new WeakMap<LiveFrames, { ms: number }>()
 
-async function run(frames: LiveFrames, plateInFirst: boolean): Promise<{ picture: LivePicture; passed: Envelope[] }> {
+async function run({ frames, clock }: Clocked, plateInFirst: boolean): Promise<{ picture: LivePicture; passed: Envelope[] }> {
   const live = frames.stage('cam'), boxes = frames.boxesStage('cam')
   const passed: Envelope[] = []
   const unwatch = frames.watch('cam', { send: () => true })
   for (let seq = 0; seq < 3; seq++) {
     const frame = checkerFrame(seq)
-    clocks.get(frames)!.ms = frame.wallMs
+    clock.ms = frame.wallMs
     const e = (await live.process({ frame, detections: [], tracks: [] }, ctx))!
     if (seq === 0 && plateInFirst) e.detections.push({ label: 'plate', score: 0.9, box: PLATE } as Envelope['detections'][number])
     passed.push((await boxes.process(e, ctx))!)
@@ -103,9 +101,10 @@ describe('redacted live pictures (http.live.redact)', () => {
     expect(spread(await decode(shortRun.picture, 'short.jpg'), PLATE)).toBeGreaterThan(80)
     const held = liveFrames({ redact: { strength: 1 } })
     await run(held, true)
-    expect(held.stats('cam').redacted).toBeGreaterThan(0)
-    expect(short.stats('cam').redacted).toBe(0)
+    expect(held.frames.stats('cam').redacted).toBeGreaterThan(0)
+    expect(short.frames.stats('cam').redacted).toBe(0)
     expect(() => new LiveFrames({ redact: { holdMs: -1 } })).toThrow(/live\.redact\.holdMs/)
+    expect(() => new LiveFrames({ redact: { mode: 'smudge' as 'blur' } })).toThrow(/options\.mode/)
   })
 
   it('is a key of http.live in the deployment file, checked with the fix', () => {

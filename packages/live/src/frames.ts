@@ -1,5 +1,5 @@
 import { checkArray, checkString, defineStage, optionalNumber, type Frame, type Rect, type Stage } from '@oko/core'
-import { redactFrame, type RedactOptions } from '@oko/imaging'
+import { checkRedactOptions, redactFrame, type RedactOptions } from '@oko/imaging'
 import { snapshotOf } from '@oko/imaging/jpeg'
 
 /** The newest picture of a camera, as JPEG bytes (encoded once, sent to every viewer). */
@@ -103,7 +103,7 @@ export class LiveFrames {
     this.#now = options.now ?? Date.now
     if (options.redact) {
       const { labels, holdMs, ...rest } = options.redact
-      redactFrame(TINY_FRAME, [], rest) // validates mode, paddingFrac, strength
+      checkRedactOptions(rest)
       this.#redact = {
         labels: new Set(checkArray('live.redact.labels', labels, ['face', 'plate']).map((l, i) => checkString(`live.redact.labels[${i}]`, l))),
         holdMs: optionalNumber('live.redact.holdMs', holdMs, 2000, { min: 0, max: 60_000 }),
@@ -240,5 +240,3 @@ export class LiveFrames {
     return redactFrame(frame, s.hidden.map((h) => h.box), this.#redact.options)
   }
 }
-
-const TINY_FRAME: Frame = { cameraId: '', seq: 0, ptsUs: 0, wallMs: 0, width: 1, height: 1, format: 'gray8', planes: [new Uint8Array(1)], strides: [1] }
