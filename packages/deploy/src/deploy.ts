@@ -31,6 +31,8 @@ export interface DeploymentOptions {
   readonly baseDir?: string
   /** A stage run first on every camera's frames, before the motion gate (the live page's pictures). */
   readonly firstStage?: (cameraId: string) => Stage
+  /** A stage run last on every camera's frames that reach the end (what the live pictures hide). */
+  readonly lastStage?: (cameraId: string) => Stage
 }
 
 /**
@@ -99,6 +101,7 @@ export class Deployment implements AsyncDisposable {
     for (const step of config.order) {
       pipeline = typeof step === 'string' ? pipeline.pipe(factory(step)) : pipeline.fanOut(step.map((name) => factory(name)))
     }
+    if (options.lastStage) pipeline = pipeline.pipe(options.lastStage)
     const run = pipeline.run({
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.keepOpen ? { keepOpen: true } : {}),
@@ -288,6 +291,7 @@ export async function runDeployment(config: DeploymentConfig, hooks: DeploymentH
     started = await Deployment.start(config, {
       openSource,
       ...(frames ? { firstStage: frames.stage } : {}),
+      ...(frames?.redacts ? { lastStage: frames.boxesStage } : {}),
       ...(registry ? { registry } : {}),
       ...(hooks.signal ? { signal: hooks.signal } : {}),
       ...(hooks.keepOpen ? { keepOpen: true } : {}),

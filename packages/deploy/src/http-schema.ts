@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { InvalidOptionError, checkArray, checkKnownKeys, checkNumber, checkObject, checkString } from '@oko/core'
+import { InvalidOptionError, checkArray, checkKnownKeys, checkNumber, checkObject, checkOneOf, checkString } from '@oko/core'
 import { checkListen } from './delivery-schema.js'
 import type { ConfigEnv } from './schema.js'
 
@@ -9,9 +9,18 @@ export interface HttpConfig {
   readonly listen: { readonly host: string; readonly port: number }
   readonly auth: { readonly token?: string; readonly users: readonly { readonly name: string; readonly password: string }[]; readonly sessionHours?: number }
   /** Live views: pictures per second per camera and JPEG quality. */
-  readonly live: { readonly fps?: number; readonly quality?: number }
+  readonly live: { readonly fps?: number; readonly quality?: number; readonly redact?: LiveRedactConfig }
   /** Recent events kept in memory for the feed and search. */
   readonly keepEvents?: number
+}
+
+/** `http.live.redact`: the faces and plates the detectors find are hidden in the live pictures. */
+export interface LiveRedactConfig {
+  readonly labels?: readonly string[]
+  readonly mode?: 'pixelate' | 'blur'
+  readonly paddingFrac?: number
+  readonly strength?: number
+  readonly holdMs?: number
 }
 
 const MAX_SECRET_FILE_BYTES = 4096
@@ -46,15 +55,30 @@ export function checkHttp(value: unknown, baseDir: string, env: ConfigEnv): Http
   })
   if (token === undefined && users.length === 0) throw new InvalidOptionError('http.auth', 'give `token:` (or `token_file:`) or `users:`; the live page is never open to anyone')
   const live = checkObject('http.live', h.live, {})
-  checkKnownKeys('http.live', live, ['fps', 'quality'])
+  checkKnownKeys('http.live', live, ['fps', 'quality', 'redact'])
   return {
     listen,
     auth: { ...(token !== undefined ? { token } : {}), users, ...(a.sessionHours !== undefined ? { sessionHours: checkNumber('http.auth.sessionHours', a.sessionHours, { min: 0.1, max: 24 * 30 }) } : {}) },
     live: {
       ...(live.fps !== undefined ? { fps: checkNumber('http.live.fps', live.fps, { min: 0.1, max: 30 }) } : {}),
       ...(live.quality !== undefined ? { quality: checkNumber('http.live.quality', live.quality, { min: 1, max: 100, integer: true }) } : {}),
+      ...(live.redact !== undefined && live.redact !== false ? { redact: checkLiveRedact(live.redact) } : {}),
     },
     ...(h.keepEvents !== undefined ? { keepEvents: checkNumber('http.keepEvents', h.keepEvents, { min: 100, max: 1_000_000, integer: true }) } : {}),
+  }
+}
+
+/** `redact: true` (faces and plates, pixelated) or `{ labels, mode, paddingFrac, strength, holdMs }`. */
+function checkLiveRedact(value: unknown): LiveRedactConfig {
+  if (value === true) return {}
+  const r = checkObject('http.live.redact', value)
+  checkKnownKeys('http.live.redact', r, ['labels', 'mode', 'paddingFrac', 'strength', 'holdMs'])
+  return {
+    ...(r.labels !== undefined ? { labels: checkArray('http.live.redact.labels', r.labels).map((l, i) => checkString(`http.live.redact.labels[${i}]`, l)) } : {}),
+    ...(r.mode !== undefined ? { mode: checkOneOf('http.live.redact.mode', r.mode, ['pixelate', 'blur'] as const) } : {}),
+    ...(r.paddingFrac !== undefined ? { paddingFrac: checkNumber('http.live.redact.paddingFrac', r.paddingFrac, { min: 0, max: 2 }) } : {}),
+    ...(r.strength !== undefined ? { strength: checkNumber('http.live.redact.strength', r.strength, { min: 0.01, max: 1 }) } : {}),
+    ...(r.holdMs !== undefined ? { holdMs: checkNumber('http.live.redact.holdMs', r.holdMs, { min: 0, max: 60_000 }) } : {}),
   }
 }
 

@@ -139,6 +139,7 @@ export function validateDeployment(raw: unknown, options: ValidateOptions): Depl
   const lights = lightInputsOf(cameras)
   const alarms = top.alarms === undefined && lights.length === 0 ? undefined : checkAlarms(top.alarms, ids, lights)
   const http = top.http === undefined ? undefined : checkHttp(top.http, options.baseDir, options.env ?? process.env)
+  if (http?.live.redact && !http.live.redact.labels && !stages.some((s) => s.name === 'faces' || s.name === 'plates')) throw new InvalidOptionError('http.live.redact', 'hides what the faces and plates stages find, and there are none: add `faces` or `plates` to `stages:` (or drop `redact:`)')
   return {
     ...(alarms ? { alarms } : {}),
     ...(http ? { http } : {}),

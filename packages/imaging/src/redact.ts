@@ -22,6 +22,11 @@ function resolve(value: unknown): Resolved {
   }
 }
 
+/** Validates redaction options (`mode`, `paddingFrac`, `strength`); an InvalidOptionError names the one that is wrong. */
+export function checkRedactOptions(options: RedactOptions): void {
+  resolve(options)
+}
+
 /** One 8-bit plane (or packed image) to redact in place. */
 interface Plane { data: Uint8Array; width: number; height: number; stride: number; channels: number }
 

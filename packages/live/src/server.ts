@@ -340,7 +340,7 @@ export class LiveServer implements AsyncDisposable {
         ...(f.lastFrameMs !== undefined ? { lastFrameMs: f.lastFrameMs, lastFrameAgeMs: Math.max(0, now - f.lastFrameMs) } : {}),
         ...(f.width !== undefined ? { width: f.width, height: f.height } : {}),
         tamper: [...(this.#tamper.get(id) ?? [])], errors: c?.errors ?? 0, dropped, pinned: pinned.has(id),
-        live: { encoded: f.encoded, sent: f.sent, dropped: f.dropped, viewers: f.viewers },
+        live: { encoded: f.encoded, sent: f.sent, dropped: f.dropped, viewers: f.viewers, redacted: f.redacted },
       }
     })
   }

@@ -1,6 +1,6 @@
 import type { OkoEvent } from '@oko/core'
 import { select } from './filter.js'
-import type { Outbox } from './outbox.js'
+import type { Outbox, OutboxRecord } from './outbox.js'
 import { DeliveryError, type Sink } from './sink.js'
 
 /** How a sink retries a batch that was not delivered. */
@@ -12,6 +12,9 @@ export interface RetryPolicy {
   /** Fraction of each delay drawn at random (spreads retries of many oko processes). Default 0.5. */
   readonly jitter: number
 }
+
+/** Alarm events sent ahead of a backlog, at most this many per batch. */
+const ALARMS_AHEAD = 50
 
 export const DEFAULT_RETRY: RetryPolicy = { initialDelayMs: 500, maxDelayMs: 30_000, jitter: 0.5 }
 
@@ -37,6 +40,10 @@ export interface SinkStats {
  * same events (same ids) go again: at-least-once, in order. A retryable failure waits
  * (exponential backoff with jitter, or the receiver's `Retry-After`) and sends the same batch
  * again; a permanent one gives the batch up, counts it and reports it (`onGiveUp`).
+ *
+ * Alarms go first: when more is pending than one batch, the `alarm` events beyond it are sent at
+ * the head of this batch (and skipped when the cursor reaches them). After a restart those sent
+ * ahead but not yet passed by the cursor go again in order (duplicates, never a loss).
  */
 export class DeliveryLoop {
   readonly sink: Sink
@@ -54,6 +61,8 @@ export class DeliveryLoop {
   #retries = 0
   #lastError: string | undefined
   #draining = false
+  /** Seqs of alarms sent ahead of the cursor. */
+  readonly #sentAhead = new Set<number>()
 
   constructor(sink: Sink, outbox: Outbox, options: { batchSize?: number; retry?: RetryPolicy; onGiveUp?: (sink: string, count: number) => void } = {}) {
     this.sink = sink
@@ -117,14 +126,26 @@ export class DeliveryLoop {
         else await this.#idle()
         continue
       }
-      const events = select(this.sink.filter, records.map((r) => r.event))
       const lastSeq = records[records.length - 1]!.seq
+      let ahead: OutboxRecord[] = []
+      try {
+        if (records.length === this.#batchSize) ahead = this.#outbox.readType(this.sink.name, 'alarm', lastSeq, ALARMS_AHEAD).filter((r) => !this.#sentAhead.has(r.seq))
+      } catch {
+        ahead = [] // the batch goes in order
+      }
+      const inOrder = records.filter((r) => !this.#sentAhead.has(r.seq))
+      const events = select(this.sink.filter, [...ahead, ...inOrder].map((r) => r.event))
+      const passed = () => {
+        for (const r of ahead) this.#sentAhead.add(r.seq)
+        for (const seq of this.#sentAhead) if (seq <= lastSeq) this.#sentAhead.delete(seq)
+      }
       try {
         if (events.length > 0) await this.sink.send(events)
         // (an ack that fails to be written means the batch goes again: duplicates, never a loss)
         this.#outbox.ack(this.sink.name, lastSeq)
+        passed()
         this.#delivered += events.length
-        this.#skipped += records.length - events.length
+        this.#skipped += ahead.length + inOrder.length - events.length
         attempt = 0
       } catch (error) {
         if (this.#stop.signal.aborted) break
@@ -133,6 +154,7 @@ export class DeliveryLoop {
         if (!retryable) {
           try {
             this.#outbox.ack(this.sink.name, lastSeq)
+            passed()
           } catch {
             continue
           }

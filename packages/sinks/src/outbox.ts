@@ -161,6 +161,14 @@ export class Outbox implements Disposable {
     return rows.map((r) => ({ seq: r.seq, event: this.#packr.unpack(r.payload) as OkoEvent }))
   }
 
+  /** Up to `limit` events of `type` after `afterSeq` (not yet passed by the sink's cursor), oldest first: alarms sent ahead of a backlog. */
+  readType(sink: string, type: string, afterSeq: number, limit: number): OutboxRecord[] {
+    this.#check()
+    const from = Math.max(afterSeq, this.#cursor(sink))
+    const rows = this.#db.prepare('SELECT seq, payload FROM events WHERE seq > ? AND type = ? ORDER BY seq LIMIT ?').all(from, type, limit) as { seq: number; payload: Buffer }[]
+    return rows.map((r) => ({ seq: r.seq, event: this.#packr.unpack(r.payload) as OkoEvent }))
+  }
+
   /** The sink has delivered everything up to `seq`: its cursor moves (durably), rows every sink passed are deleted. */
   ack(sink: string, seq: number): void {
     this.#check()
