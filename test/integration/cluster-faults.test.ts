@@ -203,7 +203,7 @@ describe.skipIf(!have)('oko worker faults on a real nats-server', () => {
     expect(overlaps(b.allSpells())).toEqual([])
   }, 90_000)
 
-  it('no event lost: finite clips on 2 workers through a NATS restart give the events of a single `oko run`, each once', async () => {
+  it('no event lost: finite clips on 2 workers through a NATS restart give every event of a single `oko run`, each id once (a clip that moved plays again)', async () => {
     const b = workers.find((w) => w.id === 'b')!
     const d = startWorker('d')
     await until(async () => (await status()).workers.filter((w) => w.id === 'b' || w.id === 'd').length === 2, 60_000, 'd joined') // a worker process starting on a loaded machine: ~5–30 s
@@ -226,10 +226,17 @@ describe.skipIf(!have)('oko worker faults on a real nats-server', () => {
     await until(async () => {
       events = (await streamEvents()).filter((e) => String(e.data.cameraId).startsWith('f-'))
       got = events.map((e) => key(e.data)).sort()
-      return got.length >= expected.length
-    }, 20_000, 'the cluster\'s events in the stream')
+      const have = new Set(got)
+      return expected.every((k) => have.has(k))
+    }, 30_000, 'the cluster\'s events in the stream')
     console.log(`no event lost: ${expected.length} events from the single run, ${got.length} in the stream from the cluster (${events.filter((e) => e.type !== 'oko.source').length} not source); stopped on b/d: ${[...b.spells, ...d.spells].filter((x) => x.camera.startsWith('f-')).map((x) => `${x.camera} ${x.how}`).join(', ') || 'none'}`)
     expect(new Set(events.map((e) => e.id)).size).toBe(events.length)
-    expect(got).toEqual(expected)
+    // every event of the single run, and nothing else
+    expect([...new Set(got)].sort()).toEqual([...new Set(expected)].sort())
+    // a file camera stopped on one worker (a lease lost while the loaded machine stalled renewals)
+    // plays its clip again where it moves: repeats only for such cameras, under new ids
+    const stopped = new Set([...b.spells, ...d.spells].filter((x) => x.camera.startsWith('f-')).map((x) => x.camera))
+    const repeated = new Set(got.filter((k, i) => got.indexOf(k) !== i).map((k) => k.split('|')[0]!))
+    expect([...repeated].filter((c) => !stopped.has(c))).toEqual([])
   }, 180_000)
 })
