@@ -105,5 +105,13 @@ describe('wire format and filters', () => {
     expect(out).not.toHaveProperty('snapshot')
     expect(out).not.toHaveProperty('charConfidences')
     expect((out as unknown as { watchlist: unknown }).watchlist).toEqual([{ list: 'stolen', distance: 0 }])
+    // the plate as a vehicle's track and a rule event carry it
+    const vehicle = { ...motion('gate', 4), type: 'object', attributes: { type: { value: 'car' }, plate: { value: 'AA1234BB', confidence: 0.9 } } } as unknown as OkoEvent
+    const rule = { ...motion('gate', 5), type: 'rule', kind: 'red-light', plate: 'AA1234BB' } as unknown as OkoEvent
+    const [v, r] = select({ personalData: false }, [vehicle, rule])
+    expect(v).toMatchObject({ attributes: { type: { value: 'car' } } })
+    expect((v as unknown as { attributes: object }).attributes).not.toHaveProperty('plate')
+    expect(r).not.toHaveProperty('plate')
+    expect(JSON.stringify([v, r])).not.toContain('AA1234BB')
   })
 })

@@ -67,6 +67,14 @@ export function withoutPersonalData(filter: EventFilter, event: OkoEvent): OkoEv
     if (Array.isArray(e.watchlist)) { e.watchlist = (e.watchlist as { list: string; distance: number }[]).map(({ list, distance }) => ({ list, distance })); changed = true }
   }
   if (type === 'face' && e.match) { e.match = { distance: (e.match as { distance: number }).distance }; changed = true }
+  // a vehicle's plate as other events carry it: a rule event's `plate`, an object's `attributes.plate`
+  if (type === 'rule') drop('plate')
+  const attributes = e.attributes as Record<string, unknown> | undefined
+  if (type === 'object' && attributes && 'plate' in attributes) {
+    const { plate: _plate, ...rest } = attributes
+    e.attributes = rest
+    changed = true
+  }
   if (Array.isArray(e.evidence)) { e.evidence = (e.evidence as { kind: string }[]).filter((r) => r.kind !== 'snapshot'); changed = true }
   return changed ? (e as unknown as OkoEvent) : event
 }
