@@ -1,7 +1,7 @@
 import { InvalidOptionError, type Point } from '@oko/core'
-import { Deployment, defaultStages, type DeploymentConfig, type StageRegistry } from '@oko/deploy'
+import { Deployment, defaultStages, watchRuleEngines, type DeploymentConfig } from '@oko/deploy'
 import type { DetectorOptions } from '@oko/objects'
-import { checkLine, rulesStage, type Direction, type LineCounts, type LineRule, type RuleEngine, type RulesStage } from '@oko/rules'
+import { checkLine, rulesStage, type Direction, type LineCounts, type LineRule, type RuleEngine } from '@oko/rules'
 import { followObjects } from './vehicles.js'
 
 /** Which directions a count reports: one, or both. */
@@ -91,7 +91,8 @@ export async function countDeployment(config: DeploymentConfig, file: string, si
   const lines = new Map(config.cameras.map((c) => [c.id, (c.rules ?? []).filter((r): r is LineRule => r.type === 'line')]))
   if ([...lines.values()].every((l) => l.length === 0)) throw new InvalidOptionError(`${file}: cameras`, 'no camera has a line rule; add one under a camera\'s `rules:`, e.g. - { name: northbound, type: line, line: [[0.1, 0.6], [0.9, 0.6]] }')
   const engines = new Map<string, RuleEngine>()
-  const registry = recordingEngines(defaultStages(), engines)
+  // the last engine made for each camera
+  const registry = watchRuleEngines(defaultStages(), (cameraId, engine) => void engines.set(cameraId, engine))
   await using deployment = await Deployment.start(config, { registry, ...(signal ? { signal } : {}) })
   // the counts are read from the engines once the cameras have ended; errors (a camera that could not be opened) are passed on
   const errors: string[] = []
@@ -108,21 +109,4 @@ export async function countDeployment(config: DeploymentConfig, file: string, si
     }
   })
   return { cameras, frames: summary.framesIn, errors }
-}
-
-/** The registry with a `rules` stage that keeps each camera's engine in `engines` (the last one made for the camera). */
-function recordingEngines(registry: StageRegistry, engines: Map<string, RuleEngine>): StageRegistry {
-  const rules = registry.rules
-  if (!rules) return registry
-  return {
-    ...registry,
-    rules: {
-      ...rules,
-      async create(options, camera, shared) {
-        const stage = (await rules.create(options, camera, shared)) as RulesStage
-        engines.set(camera.id, stage.engine)
-        return stage
-      },
-    },
-  }
 }

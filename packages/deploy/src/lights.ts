@@ -1,5 +1,6 @@
 import type { AlarmSignal } from '@oko/alarms'
-import type { LightState, RuleEngine, RulesStage } from '@oko/rules'
+import type { LightState, RuleEngine } from '@oko/rules'
+import { watchRuleEngines } from './providers/rules.js'
 import type { StageRegistry } from './stages.js'
 
 /** A light signal's state as the stop line's: colours as they are, `on`/`active` (the red lamp's contact closed) red, `off`/`inactive` green; heartbeats none. */
@@ -41,24 +42,9 @@ export class LightInputs {
 
   /** The registry with a `rules` stage whose engines listen here while their camera runs. */
   registry(registry: StageRegistry): StageRegistry {
-    const rules = registry.rules
-    if (!rules) return registry
-    return {
-      ...registry,
-      rules: {
-        ...rules,
-        create: async (options, camera, shared) => {
-          const stage = (await rules.create(options, camera, shared)) as RulesStage
-          this.#engines.set(camera.id, stage.engine)
-          const close = stage.close.bind(stage)
-          return Object.assign(stage, {
-            close: () => {
-              if (this.#engines.get(camera.id) === stage.engine) this.#engines.delete(camera.id)
-              return close()
-            },
-          })
-        },
-      },
-    }
+    return watchRuleEngines(registry, (cameraId, engine) => {
+      this.#engines.set(cameraId, engine)
+      return () => { if (this.#engines.get(cameraId) === engine) this.#engines.delete(cameraId) }
+    })
   }
 }

@@ -1,15 +1,8 @@
-import type { EventInit, Point, Track } from '@oko/core'
+import type { EventInit, FrameInfo, Point, Track } from '@oko/core'
 import type { RuleEvent } from './events.js'
 
-/** One frame as the rules see it. `wallMs` decides schedules; `ptsUs` measures time. */
-export interface RuleClock {
-  readonly cameraId: string
-  readonly seq: number
-  readonly ptsUs: number
-  readonly wallMs: number
-  readonly width: number
-  readonly height: number
-}
+/** One frame as the rules see it (its info without the pixel format). `wallMs` decides schedules; `ptsUs` measures time. */
+export type RuleClock = Omit<FrameInfo, 'format'>
 
 /** A track a rule looks at in this frame, with its anchor (bottom centre, frame pixels). */
 export interface Observed {

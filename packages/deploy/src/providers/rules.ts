@@ -1,6 +1,6 @@
 import { checkKnownKeys, checkBoolean } from '@oko/core'
-import { rulesStage } from '@oko/rules'
-import type { StageProvider } from '../stages.js'
+import { rulesStage, type RuleEngine, type RulesStage } from '@oko/rules'
+import type { StageProvider, StageRegistry } from '../stages.js'
 
 /**
  * `rules`: evaluates each camera's `rules:` (lines, zones, speed, stop lines) on the tracks of
@@ -24,4 +24,27 @@ export const rulesProvider: StageProvider = {
   create(options, camera) {
     return rulesStage({ rules: camera.rules ?? [], ...(camera.timeZone ? { timeZone: camera.timeZone } : {}), ...(options.snapshots !== undefined ? { snapshots: options.snapshots as boolean } : {}) })
   },
+}
+
+/**
+ * The registry with its `rules` stage telling `onEngine` of each camera's rule engine as the stage
+ * is made; what `onEngine` returns runs when that stage closes. For whoever drives or reads the
+ * engines from outside the pipeline (external lights, `oko count --config`).
+ */
+export function watchRuleEngines(registry: StageRegistry, onEngine: (cameraId: string, engine: RuleEngine) => (() => void) | void): StageRegistry {
+  const rules = registry.rules
+  if (!rules) return registry
+  return {
+    ...registry,
+    rules: {
+      ...rules,
+      create: async (options, camera, shared) => {
+        const stage = (await rules.create(options, camera, shared)) as RulesStage
+        const release = onEngine(camera.id, stage.engine)
+        if (!release) return stage
+        const close = stage.close.bind(stage)
+        return Object.assign(stage, { close: () => { release(); return close() } })
+      },
+    },
+  }
 }
