@@ -1,7 +1,5 @@
-import { existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { OkoError } from '@oko/core'
-import { InferencePool, type InferencePoolStats } from '@oko/pipeline'
+import { InferencePool, builtWorkerFile, type InferencePoolStats } from '@oko/pipeline'
 import { resolveDetectorOptions, type DetectorOptions, type ResolvedDetectorOptions } from './options.js'
 import type { ObjectWorker } from './worker.js'
 
@@ -26,7 +24,7 @@ export class ObjectDetectorPool implements AsyncDisposable {
     const resolved = resolveDetectorOptions(options)
     let pool: InferencePool<ObjectWorker>
     try {
-      pool = await InferencePool.create<ObjectWorker>({ worker: workerFile(), threads: resolved.threads, init: resolved.settings, name: 'objects' })
+      pool = await InferencePool.create<ObjectWorker>({ worker: builtWorkerFile(import.meta.url, 'object detector', '@oko/objects'), threads: resolved.threads, init: resolved.settings, name: 'objects' })
     } catch (error) {
       // the worker's own error (its code and the file or option it names), not the pool's wrapper
       throw error instanceof OkoError && error.cause instanceof OkoError ? error.cause : error
@@ -59,12 +57,4 @@ export class ObjectDetectorPool implements AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close()
   }
-}
-
-/** dist/worker.js next to this module; from sources (tests), the built one in ../dist. */
-function workerFile(): URL {
-  const here = fileURLToPath(import.meta.url)
-  const url = /[\\/]src[\\/][^\\/]+\.ts$/.test(here) ? new URL('../dist/worker.js', import.meta.url) : new URL('./worker.js', import.meta.url)
-  if (!existsSync(url)) throw new OkoError('ERR_FILE_NOT_FOUND', `object detector worker module not found: ${fileURLToPath(url)}; build @oko/objects first (pnpm --filter @oko/objects build)`)
-  return url
 }

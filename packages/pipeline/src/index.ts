@@ -4,6 +4,7 @@ export { EventBus, Subscription, type SubscribeOptions, type SubscriptionStats }
 export { FairQueue } from './fair-queue.js'
 export { FramePool, OwnedFrame, mergeRegions, type FramePoolOptions, type FramePoolStats, type OwnOptions } from './frame-pool.js'
 export { frameFromMessage, type FrameMessage, type PlaneLayout, type CropLayout } from './frame-message.js'
+export { builtWorkerFile } from './worker-file.js'
 export { InferencePool, type InferencePoolOptions, type InferencePoolStats, type PoolRunOptions, type PoolCloseOptions } from './pool.js'
 export { queuedStage, type QueuedStageOptions } from './queued-stage.js'
 export { workerStage, isWorkerStage, PASS, type TaskRunner, type WorkerStage, type WorkerStageOptions, type PreparedJob, type PrepareTools } from './worker-stage.js'

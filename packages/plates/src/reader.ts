@@ -1,8 +1,6 @@
-import { existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { OkoError, type RawImage, checkRawImage } from '@oko/core'
 import { cropImage } from '@oko/imaging'
-import { InferencePool, type InferencePoolStats } from '@oko/pipeline'
+import { InferencePool, builtWorkerFile, type InferencePoolStats } from '@oko/pipeline'
 import type { PlateReading, ReadOptions } from './engine.js'
 import { resolveReaderOptions, type PlateReaderOptions, type ResolvedReaderOptions } from './options.js'
 import type { PlateWorker } from './worker.js'
@@ -37,7 +35,7 @@ export class PlateReader implements AsyncDisposable {
   static async create(options: PlateReaderOptions = {}): Promise<PlateReader> {
     const resolved = resolveReaderOptions(options)
     try {
-      const pool = await InferencePool.create<PlateWorker>({ worker: workerFile(), threads: resolved.workers, init: resolved, name: 'plates' })
+      const pool = await InferencePool.create<PlateWorker>({ worker: builtWorkerFile(import.meta.url, 'plate', '@oko/plates'), threads: resolved.workers, init: resolved, name: 'plates' })
       return new PlateReader(pool, resolved)
     } catch (error) {
       // Surface the worker's own error (its code and the file it names), not the pool's wrapper.
@@ -74,14 +72,6 @@ export class PlateReader implements AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close()
   }
-}
-
-/** dist/worker.js next to this module; from sources (tests), the built one in ../dist. */
-function workerFile(): URL {
-  const here = fileURLToPath(import.meta.url)
-  const url = /[\\/]src[\\/][^\\/]+\.ts$/.test(here) ? new URL('../dist/worker.js', import.meta.url) : new URL('./worker.js', import.meta.url)
-  if (!existsSync(url)) throw new OkoError('ERR_FILE_NOT_FOUND', `plate worker module not found: ${fileURLToPath(url)}; build @oko/plates first (pnpm --filter @oko/plates build)`)
-  return url
 }
 
 function shift(p: PlateReading, dx: number, dy: number): PlateReading {
