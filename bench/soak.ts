@@ -2,7 +2,7 @@
 // GStreamer's RTSP server (Debian gir1.2-gst-rtsp-server-1.0) as the third-party camera: a real
 // clip looped to an hour, and a generated gate where a car with a drawn plate passes every 8 s
 // (the real clip's plates are too small to read, so plate events and tracks come from this one). Samples RSS and the heap after a full GC every 10 s and says
-// whether memory growth is warm-up (flat after it) or a leak (still rising in the last 40 min).
+// whether memory growth is warm-up (flat after it) or a leak (still rising at the end: bench/soak-trend.ts).
 // Writes bench/results/soak.json. Not part of `pnpm bench` (it takes an hour):
 //   nice -n 19 node --conditions oko-source --import tsx bench/soak.ts [--minutes 60] [--clip file.ts]
 // The default clip is $OKO_DATA/video/ru-yard-cam-1.ts (1080p H.264, 15 fps, 8 s, cars with plates).
@@ -21,6 +21,7 @@ import { drawPlate, writeStillClip } from '@oko/samples'
 import { setFfmpegLogLevel } from '@oko/source'
 import { Demuxer, Muxer } from 'node-av/api'
 import { GstRtspServer, gstMissing } from '../test/helpers/gst-rtsp.js'
+import { soakTrend } from './soak-trend.js'
 
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(`--${name}`)
@@ -99,29 +100,7 @@ process.stderr.write('\n')
 await Promise.all([server.stop(), gate.stop()])
 rmSync(dir, { recursive: true, force: true })
 
-/** Least-squares slope of y over minutes, for samples in [fromMin, toMin). */
-const slope = (key: 'rssMiB' | 'heapMiB', fromMin: number, toMin: number): number => {
-  const pts = samples.filter((p) => p.s >= fromMin * 60 && p.s < toMin * 60).map((p) => [p.s / 60, p[key]] as const)
-  if (pts.length < 3) return NaN
-  const mx = pts.reduce((a, [x]) => a + x, 0) / pts.length
-  const my = pts.reduce((a, [, y]) => a + y, 0) / pts.length
-  return round(pts.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0) / pts.reduce((a, [x]) => a + (x - mx) ** 2, 0), 3)
-}
-const warm = Math.min(10, minutes / 3)
-const at = (min: number): (typeof samples)[number] => samples.reduce((best, p) => (Math.abs(p.s - min * 60) < Math.abs(best.s - min * 60) ? p : best))
-const trend = {
-  warmUpMinutes: warm,
-  rssMiBPerMinWarmUp: slope('rssMiB', 0, warm),
-  rssMiBPerMinAfter: slope('rssMiB', warm, minutes + 1),
-  rssMiBPerMinLast40: slope('rssMiB', Math.max(warm, minutes - 40), minutes + 1),
-  heapMiBPerMinAfter: slope('heapMiB', warm, minutes + 1),
-  heapMiBPerMinLast40: slope('heapMiB', Math.max(warm, minutes - 40), minutes + 1),
-  rssMiB: { start: samples[0]!.rssMiB, atWarmUp: at(warm).rssMiB, end: samples.at(-1)!.rssMiB, max: Math.max(...samples.map((p) => p.rssMiB)) },
-  heapMiB: { start: samples[0]!.heapMiB, atWarmUp: at(warm).heapMiB, end: samples.at(-1)!.heapMiB, max: Math.max(...samples.map((p) => p.heapMiB)) },
-}
-// A leak keeps growing after warm-up: call it one when the last 40 minutes still add more than
-// 0.05 MiB/min (3 MiB/hour) of RSS or of GC'd heap.
-const verdict = trend.rssMiBPerMinLast40 > 0.05 || trend.heapMiBPerMinLast40 > 0.05 ? 'leak: memory still grows after warm-up' : 'warm-up: flat after the first minutes'
+const { trend, verdict } = soakTrend(samples, minutes)
 const out = {
   date: new Date().toISOString(), minutes, clips: [`${clip.split('/').pop()} (${clipSeconds} s, looped)`, 'generated gate: a drawn plate A123BC77 passing every 8 s (640x360, 10 fps)'], server: 'GStreamer gst-rtsp-server 1.22 (Debian)', node: process.version,
   summary: { framesIn: result.summary.framesIn, gated: result.summary.gated, inferred: result.summary.inferred, events: result.summary.events, droppedTotal: result.summary.droppedTotal, errors: result.summary.errors },
