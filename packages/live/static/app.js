@@ -232,6 +232,8 @@ async function search(before) {
   if (q.from) body.fromMs = new Date(q.from).getTime()
   if (q.to) body.toMs = new Date(q.to).getTime()
   if (q.text) body.text = q.text
+  // plate text is personal data: it goes in the body, never in a URL
+  if (q.plate) body.plate = q.plate
   if (before) body.before = before
   const page = await api('/api/events/search', body)
   const rows = page.events.map(row)
@@ -244,7 +246,7 @@ async function search(before) {
 
 $('search').addEventListener('submit', (ev) => {
   ev.preventDefault()
-  state.query = { type: $('s-type').value, camera: $('s-camera').value, from: $('s-from').value, to: $('s-to').value, text: $('s-text').value.trim() }
+  state.query = { type: $('s-type').value, camera: $('s-camera').value, from: $('s-from').value, to: $('s-to').value, text: $('s-text').value.trim(), plate: $('s-plate').value.trim() }
   void search().catch((error) => alert(`search: ${error.message}`))
 })
 $('more').addEventListener('click', () => void search(state.next).catch(() => undefined))
