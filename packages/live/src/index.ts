@@ -4,3 +4,4 @@ export { LiveAuth, SESSION_COOKIE, type LiveAuthOptions, type Operator } from '.
 export { LiveServer, type LiveServerOptions, type LiveServerStats, type LiveSources, type EventSearch } from './server.js'
 export { queryFromBody, queryFromUrl } from './query.js'
 export { SECURITY_HEADERS } from './http.js'
+export { LiveSockets, LIVE_SOCKET_PATH, type LiveSocketsOptions, type LiveSocketStats } from './sockets.js'

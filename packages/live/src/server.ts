@@ -7,6 +7,7 @@ import { LiveAuth, SESSION_COOKIE, type LiveAuthOptions, type Operator } from '.
 import type { LiveFrames, LivePicture } from './frames.js'
 import { HttpError, SECURITY_HEADERS, readJson, sendJson } from './http.js'
 import { queryFromBody, queryFromUrl } from './query.js'
+import { LIVE_SOCKET_PATH, LiveSockets, type LiveSocketStats } from './sockets.js'
 import { RecentEvents, type EventPage, type EventQuery, type ShownEvent } from './recent.js'
 
 /** What the live server shows: the run, its cameras, their pictures, the alarm desk. */
@@ -46,7 +47,9 @@ export interface LiveServerStats {
   /** Events written to event streams, and those dropped for slow streams. */
   readonly streamed: number
   readonly streamDropped: number
+  /** MJPEG live views open (the fallback), and the live views' WebSockets. */
   readonly viewers: number
+  readonly liveSockets: LiveSocketStats
   readonly recentEvents: number
   /** Events the live subscriber lost to its queue's overflow (the outputs still have them). */
   readonly subscriberDropped: number
@@ -74,7 +77,8 @@ interface Stream {
  * (static HTML, JS and CSS of this package, no external resources, a strict CSP), cameras with
  * health, recent events (paged, searched), a server-sent event stream, MJPEG live views, alarms
  * with acknowledge and resolve. Every `/api` route needs credentials (bearer token, Basic, or the
- * login form's session cookie); none is ever logged or put in a URL.
+ * login form's session cookie); none is ever logged or put in a URL. Live views go over one
+ * WebSocket per page (`/api/live`, {@link LiveSockets}); MJPEG URLs per camera are the fallback.
  */
 export class LiveServer implements AsyncDisposable {
   /** http://host:port (the port it got, when asked for 0). */
@@ -87,6 +91,7 @@ export class LiveServer implements AsyncDisposable {
   readonly #subscription: Subscription
   readonly #streams = new Set<Stream>()
   readonly #viewers = new Set<ServerResponse>()
+  readonly #sockets: LiveSockets
   readonly #tamper = new Map<string, Set<string>>()
   readonly #alarmSnapshots = new Map<string, Map<string, Promise<Uint8Array | undefined>>>()
   readonly #static: Map<string, { body: Buffer; type: string }>
@@ -103,11 +108,13 @@ export class LiveServer implements AsyncDisposable {
     this.#sources = sources
     this.#auth = auth
     this.#static = staticFiles
+    this.#sockets = new LiveSockets({ auth, frames: sources.frames, cameras: sources.cameras, bufferBytes: options.clientBufferBytes ?? 1024 * 1024 })
     this.#recent = new RecentEvents({ ...(options.keepEvents !== undefined ? { keep: options.keepEvents } : {}) })
     this.#subscription = sources.run.subscribe({ name: 'live', capacity: 4096, overflow: 'drop-oldest' })
     this.#pump = this.#read()
     this.#ping = setInterval(() => {
       for (const s of this.#streams) s.res.write(': ping\n\n')
+      this.#sockets.ping()
     }, 15_000)
     this.#ping.unref()
   }
@@ -130,6 +137,10 @@ export class LiveServer implements AsyncDisposable {
         sendJson(res, status, { error: error instanceof HttpError ? error.message : 'internal error' })
       })
     })
+    server.on('upgrade', (req, socket, head) => {
+      if (!live || (req.url ?? '').split('?')[0] !== LIVE_SOCKET_PATH) return void socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n')
+      live.#sockets.upgrade(req, socket, head)
+    })
     server.headersTimeout = 5000
     server.requestTimeout = 10_000
     const at = options.listen
@@ -143,7 +154,7 @@ export class LiveServer implements AsyncDisposable {
 
   stats(): LiveServerStats {
     return {
-      streams: this.#streams.size, streamed: this.#streamed, streamDropped: this.#streamDropped, viewers: this.#viewers.size,
+      streams: this.#streams.size, streamed: this.#streamed, streamDropped: this.#streamDropped, viewers: this.#viewers.size, liveSockets: this.#sockets.stats(),
       recentEvents: this.#recent.size, subscriberDropped: this.#subscription.dropped, authFailures: this.#auth.failures,
       ...(this.#sources.search?.stats ? { search: this.#sources.search.stats() } : {}),
     }
@@ -156,6 +167,7 @@ export class LiveServer implements AsyncDisposable {
       await this.#subscription.close()
       for (const s of this.#streams) s.res.end()
       for (const v of this.#viewers) v.end()
+      this.#sockets.close()
       await new Promise<void>((resolve) => {
         this.#server.closeAllConnections()
         this.#server.close(() => resolve())
