@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { createServer, request, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
@@ -93,5 +94,36 @@ describe.skipIf(!existsSync(CHROMIUM))('eight live cameras on one page', () => {
     const { value } = await reader.read()
     expect(Buffer.from(value!).toString('latin1')).toMatch(/^--oko-frame\r\nContent-Type: image\/jpeg/)
     ac.abort()
+  })
+
+  it('through a proxy that refuses WebSocket upgrades, the page falls back to MJPEG per visible tile', async () => {
+    // a plain HTTP proxy in front of the live server that answers every upgrade 502 (as some do)
+    const target = new URL(live!.url)
+    const proxy: Server = createServer((req, res) => {
+      const up = request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers)
+        r.pipe(res)
+      })
+      up.on('error', () => res.destroy())
+      res.on('close', () => up.destroy())
+      req.pipe(up)
+    })
+    proxy.on('upgrade', (_req, socket) => socket.end('HTTP/1.1 502 Bad Gateway\r\nconnection: close\r\n\r\n'))
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+    const other = await browser.newPage({ viewport: { width: 1700, height: 1000 } })
+    try {
+      await other.goto(`http://127.0.0.1:${(proxy.address() as { port: number }).port}/`)
+      await other.fill('#login-name', 'officer-9')
+      await other.fill('#login-secret', TOKEN)
+      await other.click('#login button[type=submit]')
+      const tile = other.locator('.tile[data-camera="cam-1"] img')
+      await expect.poll(() => tile.getAttribute('src'), { timeout: 20_000 }).toBe('/api/cameras/cam-1/live.mjpeg')
+      await expect.poll(() => other.evaluate<number>("document.querySelector('.tile[data-camera=\"cam-1\"] img').naturalWidth"), { timeout: 20_000 }).toBe(160)
+      await other.screenshot({ path: join(shots, '8-mjpeg-fallback.png') })
+    } finally {
+      await other.close()
+      proxy.closeAllConnections()
+      await new Promise((resolve) => proxy.close(resolve))
+    }
   })
 })
