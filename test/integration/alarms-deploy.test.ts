@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { OkoEvent } from '@oko/core'
-import { signAlarmBody, type AlarmDesk } from '@oko/alarms'
+import { connect } from 'node:net'
+import { dc09Frame, signAlarmBody, type AlarmDesk } from '@oko/alarms'
 import { parseDeployment, runDeployment } from '@oko/deploy'
 import { streetScene, writeSampleClip } from '@oko/samples'
 import { EventEncoder } from '@oko/sinks'
@@ -72,5 +73,40 @@ describe('alarms in a deployment (oko run)', () => {
     expect(bad(config(1).replace(`secret: ${SECRET}`, 'nothing: 1'))).toThrow(/alarms\.inputs\[0\]\.http.*unknown/i)
     expect(bad(config(1).replace(`  listen: "127.0.0.1:1"\n`, ''))).toThrow(/alarms\.listen( \(line \d+\))?: HTTP alarm inputs need `listen: 127.0.0.1:9470`/)
     expect(bad(config(1, '    - { id: sos-17 }'))).toThrow(/alarms\.points\[1\]\.id \(line 12\): duplicate alarm point id/)
+  })
+
+  it('an alarm panel\'s Contact ID over SIA DC-09 (TCP): a panic on the mapped zone raises the point\'s alarm, ACKed; its restore does not resolve it', async () => {
+    const [port, panelPort] = [await freePort(), await freePort()]
+    const text = config(port).replace('  points:', `    - contactId: { name: school-7, listen: "127.0.0.1:${panelPort}", points: [{ account: "4D2", zone: 15, point: sos-17 }] }\n  points:`)
+    const stop = new AbortController()
+    const seen: OkoEvent[] = []
+    let desk: AlarmDesk | undefined
+    const running = runDeployment(parseDeployment(text, { baseDir: dir }), { signal: stop.signal, stdout: bytesSink([]), onEvent: (e) => seen.push(e), onStart: (_d, _del, alarms) => void (desk = alarms?.desk) })
+    try {
+      await until(() => desk !== undefined, 20_000, 'the deployment to run')
+      const panel = connect(panelPort, '127.0.0.1')
+      let replies = ''
+      panel.on('data', (c: Buffer) => void (replies += c.toString('latin1')))
+      panel.write(dc09Frame('"ADM-CID"0042R0L0#4D2[#4D2|1120 01 015]'))
+      await until(() => seen.some((e) => e.type === 'alarm' && e.phase === 'raised'), 5000, 'the alarm')
+      panel.write(dc09Frame('"ADM-CID"0043R0L0#4D2[#4D2|3120 01 015]'))
+      await until(() => replies.split('\r').length === 3, 5000, 'two answers')
+      panel.destroy()
+      expect(replies).toMatch(/^\n[0-9A-F]{4}0013"ACK"0042R0L0#4D2\[\]\r\n[0-9A-F]{4}0013"ACK"0043R0L0#4D2\[\]\r$/)
+      const alarm = seen.find((e) => e.type === 'alarm')!
+      expect(alarm).toMatchObject({ phase: 'raised', pointId: 'sos-17', input: 'contact-id:school-7', cameras: ['cam-a', 'cam-b'] })
+      expect(desk!.alarms().find((a) => a.alarmId === (alarm as { alarmId: string }).alarmId)?.phase).toBe('raised')
+    } finally {
+      stop.abort()
+      await running.catch(() => undefined)
+    }
+  })
+
+  it('bad contactId inputs are refused with the line and the fix', () => {
+    const bad = (input: string) => () => parseDeployment(config(1).replace('  points:', `    - contactId: ${input}\n  points:`), { baseDir: dir })
+    expect(bad('{ points: [{ account: "1234", zone: 1, point: sos-17 }] }')).toThrow(/alarms\.inputs\[1\]\.contactId\.listen.*127\.0\.0\.1:9471/)
+    expect(bad('{ listen: 9471, points: [{ account: "12x", zone: 1, point: sos-17 }] }')).toThrow(/contactId\.points\[0\]\.account.*hex digits/)
+    expect(bad('{ listen: 9471, points: [{ account: "1234", zone: 1000, point: sos-17 }] }')).toThrow(/contactId\.points\[0\]\.zone/)
+    expect(bad('{ listen: 9471, points: [{ account: "1234", zone: 1, point: sos-99 }] }')).toThrow(/contactId\.points\[0\]\.point.*no alarm point "sos-99"/)
   })
 })

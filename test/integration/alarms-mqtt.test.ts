@@ -77,6 +77,6 @@ describe('MQTT alarm input (a real mosquitto on 127.0.0.1)', () => {
     const bad = (input: string) => () => parseDeployment(['cameras:', '  - { id: cam-a, url: "a.mp4" }', 'alarms:', '  inputs:', `    - ${input}`, '  points:', '    - { id: sos-1, cameras: [cam-a] }', ''].join('\n'), { baseDir: dir })
     expect(bad('mqtt: { url: "http://x", topic: a }')).toThrow(/alarms\.inputs\[0\]\.mqtt\.url \(line 5\): expected the broker, mqtt:\/\/host:1883/)
     expect(bad('mqtt: { url: "mqtt://127.0.0.1:1883" }')).toThrow(/alarms\.inputs\[0\]\.mqtt\.topic/)
-    expect(bad('amqp: { url: x }')).toThrow(/expected \{ http: \{ name, secret \| token \} \} or \{ mqtt: \{ name, url, topic \} \}/)
+    expect(bad('amqp: { url: x }')).toThrow(/expected \{ http: \{ name, secret \| token \} \}, \{ mqtt: \{ name, url, topic \} \} or \{ contactId: \{ name, listen, points \} \}/)
   })
 })

@@ -5,7 +5,7 @@ import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { OkoEvent } from '@oko/core'
 import { signAlarmBody } from '@oko/alarms'
-import { parseDeployment, runDeployment, type DeploymentResult } from '@oko/deploy'
+import { parseDeployment, runDeployment, type Deployment, type DeploymentResult } from '@oko/deploy'
 import type { LiveServer } from '@oko/live'
 import { streetScene, writeSampleClip } from '@oko/samples'
 import { EventEncoder } from '@oko/sinks'
@@ -28,6 +28,7 @@ let page: Page
 let base: string
 let alarmsUrl: string
 let live: LiveServer | undefined
+let deployment: Deployment | undefined
 const seen: OkoEvent[] = []
 const problems: string[] = []
 const stop = new AbortController()
@@ -50,7 +51,10 @@ beforeAll(async () => {
     '  points:', '    - { id: sos-17, place: "Square, north column", cameras: [square-n, square-e] }',
     'http:', `  listen: "127.0.0.1:${httpPort}"`, '  auth: { token: "${OKO_LIVE_TOKEN}" }', '  live: { fps: 4 }', '',
   ].join('\n'), { baseDir: dir, env: { OKO_LIVE_TOKEN: TOKEN } })
-  running = runDeployment(config, { signal: stop.signal, stdout: bytesSink([]), onEvent: (e) => seen.push(e), onStart: (_d, _del, _a, server) => void (live = server) })
+  running = runDeployment(config, { signal: stop.signal, stdout: bytesSink([]), onEvent: (e) => seen.push(e), onStart: (d, _del, _a, server) => {
+    deployment = d
+    live = server
+  } })
   await until(() => live !== undefined && seen.some((e) => e.type === 'motion'), 30_000, 'the deployment to run')
   base = live!.url
   alarmsUrl = `http://127.0.0.1:${alarmPort}/alarms/columns`
@@ -183,6 +187,27 @@ describe.skipIf(!existsSync(CHROMIUM))('the live page in Chromium', () => {
     expect(older.events.some((e) => found.events.some((f) => f.id === e.id))).toBe(false)
     expect(older.events[0]!.timeMs).toBeLessThanOrEqual(found.events[1]!.timeMs)
     await page.screenshot({ path: join(shots, '5-search.png'), fullPage: true })
+  })
+
+  it('a plate searched in the page (sent in the body, not the URL) finds the plate event from the event index', async () => {
+    const plate = deployment!.run.publish({ type: 'plate', cameraId: 'square-e', seq: 1, ptsUs: 0, text: 'KA7777HH', confidence: 0.9, box: { x: 1, y: 1, width: 20, height: 8 }, trackId: 't-1', readings: 3 } as never) as OkoEvent
+    await until(() => seen.some((e) => e.id === plate.id), 5000, 'the plate event')
+    const urls: string[] = []
+    const onRequest = (r: { url(): string }) => void urls.push(r.url())
+    page.on('request', onRequest)
+    await page.fill('#s-text', '')
+    await page.fill('#s-plate', 'ka 7777')
+    // the index takes the event once the outputs have it: search until it is there
+    await expect.poll(async () => {
+      await page.click('#search button[type=submit]')
+      return page.locator(`#results li[data-id="${plate.id}"]`).count()
+    }, { timeout: 10_000 }).toBe(1)
+    page.off('request', onRequest)
+    expect(await page.locator('#results li').count()).toBe(1)
+    expect(await page.locator(`#results li[data-id="${plate.id}"] .what`).textContent()).toBe('KA7777HH')
+    expect(urls.some((u) => /7777/.test(u))).toBe(false)
+    await page.screenshot({ path: join(shots, '6-plate-search.png'), fullPage: true })
+    await page.fill('#s-plate', '')
   })
 
   it('hostile requests get a clear 4xx and the server keeps serving', async () => {

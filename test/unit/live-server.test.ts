@@ -14,7 +14,9 @@ const config = (http: string) => parseDeployment(['cameras:', '  - { id: cam-a, 
 
 describe('http: in the deployment file', () => {
   it('reads the token from the environment or a file, binds 127.0.0.1:8080 by default', () => {
-    expect(config('  auth: { token: "${TOKEN}" }').http).toEqual({ listen: { host: '127.0.0.1', port: 8080 }, auth: { token: 'from-the-env-0123456789', users: [] }, live: {} })
+    expect(config('  auth: { token: "${TOKEN}" }').http).toEqual({ listen: { host: '127.0.0.1', port: 8080 }, auth: { token: 'from-the-env-0123456789', users: [] }, live: {}, search: { path: join(dir, 'oko-events.sqlite'), retainMs: 24 * 3_600_000, maxEvents: 100_000 } })
+    expect(config('  auth: { token: "${TOKEN}" }\n  search: false').http!.search).toBeUndefined()
+    expect(config('  auth: { token: "${TOKEN}" }\n  search: { path: ev/index.sqlite, retainHours: 2, maxEvents: 500 }').http!.search).toEqual({ path: join(dir, 'ev/index.sqlite'), retainMs: 7_200_000, maxEvents: 500 })
     writeFileSync(join(dir, 'duty.password'), 'correct horse\n')
     const c = config('  listen: 9000\n  auth: { users: [{ name: duty-1, password_file: duty.password }] }\n  live: { fps: 3, quality: 60 }')
     expect(c.http).toMatchObject({ listen: { host: '127.0.0.1', port: 9000 }, auth: { users: [{ name: 'duty-1', password: 'correct horse' }] }, live: { fps: 3, quality: 60 } })
@@ -29,6 +31,8 @@ describe('http: in the deployment file', () => {
     expect(() => config('  auth: { users: [{ name: duty-1, password: "abc" }] }')).toThrow(/http\.auth\.users\[0\]\.password.*at least 8/)
     expect(() => config('  auth: { users: [{ name: duty-1, password_file: missing.txt }] }')).toThrow(/http\.auth\.users\[0\]\.password_file.*cannot read/)
     expect(() => config('  auth: { token: "${TOKEN}" }\n  live: { fps: 100 }')).toThrow(/http\.live\.fps/)
+    expect(() => config('  auth: { token: "${TOKEN}" }\n  search: { maxEvents: 0 }')).toThrow(/http\.search\.maxEvents/)
+    expect(() => config('  auth: { token: "${TOKEN}" }\n  search: { retainDays: 2 }')).toThrow(/http\.search.*retainDays/)
     try {
       config('  auth: { token: "${SHORT}" }')
     } catch (error) {

@@ -4,3 +4,5 @@ export { SignatureGuard, signAlarmBody, type SignatureVerdict } from './signatur
 export { AlarmDesk, AlarmNotFoundError, type AlarmDeskOptions, type AlarmPoint, type AlarmState } from './desk.js'
 export { HttpAlarmInput, type AlarmInput, type HttpAlarmInputOptions } from './http-input.js'
 export { MqttAlarmInput, type MqttAlarmInputOptions } from './mqtt-input.js'
+export { ContactIdAlarmInput, type ContactIdInputOptions, type ContactIdPoint, type ContactIdStats } from './contact-id-input.js'
+export { Dc09Error, crc16, dc09Frame, dc09Reply, dc09Time, parseContactId, parseDc09, type ContactIdEvent, type Dc09Frame } from './dc09.js'

@@ -21,6 +21,8 @@ export interface WorkerOptions {
   readonly dataDir: string
   /** Also write every event to this local file (JSON lines). */
   readonly output?: string
+  /** Where this worker serves the live page when the deployment has `http:` (default: its `http.listen`; workers on one host need one each). */
+  readonly httpListen?: string
   readonly timings?: Partial<ClusterTimings>
   /** Opens a camera (default: as `oko run` does). */
   readonly openSource?: (camera: CameraConfig) => Promise<FrameSource>
@@ -86,8 +88,19 @@ function workerConfig(top: Record<string, unknown>, o: WorkerOptions): Record<st
   outputs.push({ nats: { servers: [...o.servers], stream: EVENTS_STREAM, subject: EVENTS_SUBJECT } })
   if (o.output) outputs.push({ file: o.output })
   const outbox = { ...(typeof top.outbox === 'object' && top.outbox ? top.outbox : {}), path: join(o.dataDir, 'outbox.sqlite') }
-  const { output: _single, ...rest } = top
-  return { name: o.id, ...rest, cameras: [], outputs, outbox }
+  const { output: _single, http, ...rest } = top
+  return { name: o.id, ...rest, cameras: [], outputs, outbox, ...(http !== undefined ? { http: workerHttp(http, o) } : {}) }
+}
+
+/**
+ * `http:` on a worker: the live page of the cameras it runs, at `--http` when given, its event
+ * index in the worker's data folder (beside its outbox) unless the deployment turned search off.
+ */
+function workerHttp(http: unknown, o: WorkerOptions): unknown {
+  if (typeof http !== 'object' || http === null || Array.isArray(http)) return http // the schema names the mistake
+  const h = http as Record<string, unknown>
+  const search = h.search === false ? false : { ...(typeof h.search === 'object' && h.search ? h.search : {}), path: join(o.dataDir, 'events.sqlite') }
+  return { ...h, search, ...(o.httpListen !== undefined ? { listen: o.httpListen } : {}) }
 }
 
 async function emptyResult(): Promise<DeploymentResult> {

@@ -147,3 +147,16 @@ export type EventOf<T extends OkoEventType> = OkoEventMap[T]
  * not given) when it is emitted.
  */
 export type EventInit<E extends EventBase = OkoEvent> = E extends EventBase ? Omit<E, 'id' | 'v' | 'timeMs'> & { readonly timeMs?: number } : never
+
+/** The plate an event carries: a plate event's text, a rule event's `plate`, a vehicle object's `attributes.plate`. Personal data. */
+export function plateOf(event: OkoEvent): string | undefined {
+  const e = event as unknown as Record<string, unknown>
+  const type: string = event.type // plates and rules are packages of their own: compare by name
+  const v = type === 'plate' ? e.text : type === 'rule' ? e.plate : type === 'object' ? (e.attributes as Record<string, unknown> | undefined)?.plate : undefined
+  return typeof v === 'string' ? v : undefined
+}
+
+/** Plate text as searched and compared: letters and digits only, upper case (`ab 123-c` → `AB123C`). */
+export function normalisePlate(text: string): string {
+  return text.normalize('NFKC').toUpperCase().replace(/[^\p{L}\p{N}]/gu, '')
+}

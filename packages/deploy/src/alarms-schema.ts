@@ -6,6 +6,7 @@ import { checkListen } from './delivery-schema.js'
 export type AlarmInputSpec =
   | { readonly kind: 'http'; readonly name: string; readonly secret?: string; readonly token?: string; readonly toleranceS?: number }
   | { readonly kind: 'mqtt'; readonly name: string; readonly url: string; readonly topic: string; readonly username?: string; readonly password?: string }
+  | { readonly kind: 'contactId'; readonly name: string; readonly listen: { host: string; port: number }; readonly points: readonly { readonly account: string; readonly zone: number; readonly point: string }[] }
 
 export interface AlarmsConfig {
   /** Where the HTTP inputs are served: `POST /alarms/<input name>`. */
@@ -46,7 +47,8 @@ export function checkAlarms(value: unknown, cameraIds: ReadonlySet<string>, ligh
     const path = `alarms.inputs[${i}]`
     const o = checkObject(path, entry)
     const keys = Object.keys(o)
-    if (keys.length !== 1 || (keys[0] !== 'http' && keys[0] !== 'mqtt')) throw new InvalidOptionError(path, `expected { http: { name, secret | token } } or { mqtt: { name, url, topic } }, received ${keys.length === 1 ? `{ ${keys[0]}: … }` : describeValue(entry)}`)
+    if (keys.length !== 1 || (keys[0] !== 'http' && keys[0] !== 'mqtt' && keys[0] !== 'contactId')) throw new InvalidOptionError(path, `expected { http: { name, secret | token } }, { mqtt: { name, url, topic } } or { contactId: { name, listen, points } }, received ${keys.length === 1 ? `{ ${keys[0]}: … }` : describeValue(entry)}`)
+    if (keys[0] === 'contactId') return checkContactId(`${path}.contactId`, o.contactId)
     if (keys[0] === 'mqtt') {
       const at = `${path}.mqtt`
       const v = checkObject(at, o.mqtt)
@@ -107,9 +109,40 @@ export function checkAlarms(value: unknown, cameraIds: ReadonlySet<string>, ligh
       ...(debounceMs !== undefined ? { debounceMs } : {}), ...(escalateAfterMs !== undefined ? { escalateAfterMs } : {}), ...(heartbeatMs !== undefined ? { heartbeatMs } : {}),
     }
   })
+  inputs.forEach((input, i) => {
+    if (input.kind !== 'contactId') return
+    input.points.forEach((p, j) => {
+      if (!ids.has(p.point)) throw new InvalidOptionError(`alarms.inputs[${i}].contactId.points[${j}].point`, `no alarm point "${p.point}" in alarms.points; points: ${[...ids].join(', ')}`)
+    })
+  })
   const light = lights.find((l) => ids.has(l.point))
   if (light) throw new InvalidOptionError(`alarms.points[${points.findIndex((p) => p.id === light.point)}].id`, `"${light.point}" is also the light input of a stop line (${light.path}); a point either raises alarms or sets a light: give the light its own id`)
   if (points.length === 0 && lights.length === 0) throw new InvalidOptionError('alarms.points', 'expected at least one call point: - { id: sos-17, place: "Square, north column", cameras: [cam-a] }')
   if (inputs.length === 0 && lights.length > 0) throw new InvalidOptionError('alarms.inputs', `the light input of a stop line (${lights[0]!.path}) needs an input to deliver its signals: - http: { name: lights, token: <16+ characters> } (POST /alarms/lights) or - mqtt: { url, topic }`)
   return { ...(listen ? { listen } : {}), inputs, points, lights: [...new Set(lights.map((l) => l.point))] }
+}
+
+/** `contactId: { name, listen, points: [{ account: "1234", zone: 15, point: sos-17 }] }`: an alarm panel's SIA DC-09 (Contact ID) over TCP. */
+function checkContactId(at: string, value: unknown): AlarmInputSpec {
+  const v = checkObject(at, value)
+  checkKnownKeys(at, v, ['name', 'listen', 'points'])
+  const name = v.name === undefined ? 'panel' : checkString(`${at}.name`, v.name)
+  if (!/^[\w-]{1,64}$/.test(name)) throw new InvalidOptionError(`${at}.name`, 'expected letters, digits, _ and - (alarm events name it as their input, contact-id:<name>)')
+  if (v.listen === undefined) throw new InvalidOptionError(`${at}.listen`, 'where the panel connects: listen: 127.0.0.1:9471 (the receiver\'s TCP port set in the panel)')
+  const listen = checkListen(`${at}.listen`, v.listen)
+  const seen = new Set<string>()
+  const points = checkArray(`${at}.points`, v.points).map((entry, j) => {
+    const path = `${at}.points[${j}]`
+    const p = checkObject(path, entry)
+    checkKnownKeys(path, p, ['account', 'zone', 'point'])
+    const account = String(checkString(`${path}.account`, typeof p.account === 'number' ? String(p.account) : p.account)).toUpperCase()
+    if (!/^[0-9A-F]{3,16}$/.test(account)) throw new InvalidOptionError(`${path}.account`, 'expected the panel\'s account: 3 to 16 hex digits, as a string ("1234")')
+    const zone = checkNumber(`${path}.zone`, p.zone, { min: 0, max: 999, integer: true })
+    const point = checkString(`${path}.point`, p.point)
+    if (seen.has(`${account}/${zone}`)) throw new InvalidOptionError(`${path}.zone`, `account ${account} zone ${zone} is mapped twice`)
+    seen.add(`${account}/${zone}`)
+    return { account, zone, point }
+  })
+  if (points.length === 0) throw new InvalidOptionError(`${at}.points`, 'expected at least one: - { account: "1234", zone: 15, point: sos-17 }')
+  return { kind: 'contactId', name, listen, points }
 }

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http'
 import { OkoError, type EventInit } from '@oko/core'
-import { AlarmDesk, HttpAlarmInput, MqttAlarmInput, type AlarmDeskOptions, type AlarmSignal } from '@oko/alarms'
+import { AlarmDesk, ContactIdAlarmInput, HttpAlarmInput, MqttAlarmInput, type AlarmDeskOptions, type AlarmInput, type AlarmSignal } from '@oko/alarms'
 import type { AlarmsConfig } from './alarms-schema.js'
 import type { LightInputs } from './lights.js'
 
@@ -17,11 +17,13 @@ export class DeploymentAlarms implements AsyncDisposable {
   readonly #server: Server | undefined
   readonly #inputs: HttpAlarmInput[]
   readonly #mqtt: MqttAlarmInput[]
+  readonly #tcp: AlarmInput[]
 
-  private constructor(desk: AlarmDesk, inputs: HttpAlarmInput[], mqttInputs: MqttAlarmInput[], server: Server | undefined, url: string | undefined) {
+  private constructor(desk: AlarmDesk, inputs: HttpAlarmInput[], mqttInputs: MqttAlarmInput[], tcp: AlarmInput[], server: Server | undefined, url: string | undefined) {
     this.desk = desk
     this.#inputs = inputs
     this.#mqtt = mqttInputs
+    this.#tcp = tcp
     this.#server = server
     this.url = url
   }
@@ -38,7 +40,21 @@ export class DeploymentAlarms implements AsyncDisposable {
     // MQTT inputs connect (and reconnect) on their own: a broker that is down does not hold the deployment back
     const mqttInputs = config.inputs.flatMap((i) => (i.kind === 'mqtt' ? [new MqttAlarmInput({ name: i.name, url: i.url, topic: i.topic, ...(i.username ? { username: i.username } : {}), ...(i.password ? { password: i.password } : {}) })] : []))
     for (const input of mqttInputs) void input.start(route)
-    if (!config.listen || inputs.length === 0) return new DeploymentAlarms(desk, inputs, mqttInputs, undefined, undefined)
+    // alarm panels (SIA DC-09 / Contact ID) connect to their own TCP port: a port taken fails the start
+    const tcp: AlarmInput[] = []
+    try {
+      for (const i of config.inputs) {
+        if (i.kind !== 'contactId') continue
+        const input = new ContactIdAlarmInput({ name: i.name, listen: i.listen, points: i.points })
+        await input.start(route)
+        tcp.push(input)
+      }
+    } catch (error) {
+      await Promise.all([...mqttInputs, ...tcp].map((x) => x.close()))
+      desk.close()
+      throw error
+    }
+    if (!config.listen || inputs.length === 0) return new DeploymentAlarms(desk, inputs, mqttInputs, tcp, undefined, undefined)
     const byPath = new Map(inputs.map((i) => [`/alarms/${i.name.slice('http:'.length)}`, i]))
     const server = createServer((req, res) => {
       res.setHeader('x-content-type-options', 'nosniff')
@@ -55,12 +71,12 @@ export class DeploymentAlarms implements AsyncDisposable {
       server.once('error', (cause: NodeJS.ErrnoException) => reject(new OkoError('ERR_INVALID_OPTION', `alarms.listen: cannot listen on ${at.host}:${at.port} (${cause.code ?? cause.message}); give a free port`, { cause })))
       server.listen(at.port, at.host, () => resolve(`http://${at.host.includes(':') ? `[${at.host}]` : at.host}:${(server.address() as { port: number }).port}`))
     })
-    return new DeploymentAlarms(desk, inputs, mqttInputs, server, url)
+    return new DeploymentAlarms(desk, inputs, mqttInputs, tcp, server, url)
   }
 
   async close(): Promise<void> {
     this.desk.close()
-    await Promise.all([...this.#inputs, ...this.#mqtt].map((i) => i.close()))
+    await Promise.all([...this.#inputs, ...this.#mqtt, ...this.#tcp].map((i) => i.close()))
     const server = this.#server
     if (server) await new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve())))
   }

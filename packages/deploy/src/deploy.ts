@@ -2,7 +2,7 @@ import type { FrameSource, OkoEvent, Stage } from '@oko/core'
 import { EVENT_VERSION, InvalidOptionError, OkoError, newId, serializeError } from '@oko/core'
 import { DeploymentAlarms } from './alarms.js'
 import { LightInputs } from './lights.js'
-import { openLivePage } from './live.js'
+import { DeploymentSearch, openLivePage } from './live.js'
 import { EvidenceRecorder } from './evidence.js'
 import { HttpEndpoint, deploymentMetrics } from './metrics.js'
 import { RuleMetrics } from './rule-metrics.js'
@@ -269,7 +269,21 @@ export interface DeploymentResult {
  */
 export async function runDeployment(config: DeploymentConfig, hooks: DeploymentHooks = {}): Promise<DeploymentResult> {
   const delivery = Delivery.open(config.delivery, hooks.stdout ? { stdout: hooks.stdout } : {})
-  const evidence = config.delivery.evidence ? new EvidenceRecorder(config.delivery.evidence) : undefined
+  let search: DeploymentSearch | undefined
+  let evidence: EvidenceRecorder | undefined
+  try {
+    // what the live page searches: every delivered event, kept after the outputs took it
+    search = config.http?.search ? new DeploymentSearch(config.http.search) : undefined
+    evidence = config.delivery.evidence ? new EvidenceRecorder(config.delivery.evidence) : undefined
+  } catch (error) {
+    search?.close()
+    await delivery.close(0).catch(() => undefined)
+    throw error
+  }
+  const deliver = async (batch: readonly OkoEvent[]): Promise<void> => {
+    await delivery.deliver(batch)
+    search?.add(batch)
+  }
   const open = hooks.openSource ?? openCamera
   const openSource = async (camera: CameraConfig): Promise<FrameSource> => {
     const source = await open(camera)
@@ -300,7 +314,7 @@ export async function runDeployment(config: DeploymentConfig, hooks: DeploymentH
     const run = started.run
     const alarmEvidence = evidence ? (cameras: readonly string[], _atMs: number, alarmId: string) => evidence.alarmEvidence(cameras, alarmId, frames && ((c) => frames.picture(c).then((p) => p?.jpeg))) : undefined
     if (config.alarms) alarms = await DeploymentAlarms.open(config.alarms, (e) => run.publish(e), alarmEvidence, lights)
-    if (config.http && frames) live = await openLivePage(config.http, config.delivery.name, started, frames, alarms?.desk)
+    if (config.http && frames) live = await openLivePage(config.http, config.delivery.name, started, frames, alarms?.desk, search)
   } catch (error) {
     await live?.close().catch(() => undefined)
     await alarms?.close().catch(() => undefined)
@@ -308,6 +322,7 @@ export async function runDeployment(config: DeploymentConfig, hooks: DeploymentH
     await started?.close().catch(() => undefined)
     await delivery.close(0).catch(() => undefined)
     evidence?.close()
+    search?.close()
     throw error
   }
   const deployment = started
@@ -320,7 +335,7 @@ export async function runDeployment(config: DeploymentConfig, hooks: DeploymentH
     evidence?.start((init) => {
       const event = { id: newId(), v: EVENT_VERSION, timeMs: Date.now(), ...init } as OkoEvent
       hooks.onEvent?.(event)
-      clipWrites = clipWrites.then(() => delivery.deliver([event]))
+      clipWrites = clipWrites.then(() => deliver([event]))
       // a failed write is thrown where the run awaits clipWrites, not as an unhandled rejection
       clipWrites.catch(() => undefined)
     })
@@ -334,12 +349,12 @@ export async function runDeployment(config: DeploymentConfig, hooks: DeploymentH
       batch.push(event)
       // what is queued now goes in one outbox transaction
       if (events.size === 0 || batch.length >= 256) {
-        await delivery.deliver(batch)
+        await deliver(batch)
         batch = []
         void evidence?.tick()
       }
     }
-    if (batch.length > 0) await delivery.deliver(batch)
+    if (batch.length > 0) await deliver(batch)
     // clips still waiting for their post-roll are cut from what the rings hold
     await evidence?.finish()
     await clipWrites
@@ -355,6 +370,7 @@ export async function runDeployment(config: DeploymentConfig, hooks: DeploymentH
     await deployment.close().catch(() => undefined)
     await Promise.allSettled(endpoints.map((e) => e.close()))
     evidence?.close()
+    search?.close()
     // a lost write to a local output must not end as success
     const closing = delivery.close()
     if (failure === undefined) await closing

@@ -10,8 +10,17 @@ export interface HttpConfig {
   readonly auth: { readonly token?: string; readonly users: readonly { readonly name: string; readonly password: string }[]; readonly sessionHours?: number }
   /** Live views: pictures per second per camera and JPEG quality. */
   readonly live: { readonly fps?: number; readonly quality?: number; readonly redact?: LiveRedactConfig }
-  /** Recent events kept in memory for the feed and search. */
+  /** Recent events kept in memory for the feed (and for search when `search` is off). */
   readonly keepEvents?: number
+  /** The retained event index that search reads (absent: `search: false`, search over the events in memory). */
+  readonly search?: SearchConfig
+}
+
+/** `http.search`: the SQLite event index, bounded by age and count. */
+export interface SearchConfig {
+  readonly path: string
+  readonly retainMs: number
+  readonly maxEvents: number
 }
 
 /** `http.live.redact`: the faces and plates the detectors find are hidden in the live pictures. */
@@ -31,7 +40,7 @@ const MAX_SECRET_FILE_BYTES = 4096
  */
 export function checkHttp(value: unknown, baseDir: string, env: ConfigEnv): HttpConfig {
   const h = checkObject('http', value)
-  checkKnownKeys('http', h, ['listen', 'auth', 'live', 'keepEvents'])
+  checkKnownKeys('http', h, ['listen', 'auth', 'live', 'keepEvents', 'search'])
   const listen = checkListen('http.listen', h.listen ?? '127.0.0.1:8080')
   if (h.auth === undefined) throw new InvalidOptionError('http.auth', 'the live page needs credentials: `auth: { token: ${OKO_LIVE_TOKEN} }` or `auth: { users: [{ name: duty-1, password_file: duty-1.password }] }`')
   const a = checkObject('http.auth', h.auth)
@@ -65,6 +74,18 @@ export function checkHttp(value: unknown, baseDir: string, env: ConfigEnv): Http
       ...(live.redact !== undefined && live.redact !== false ? { redact: checkLiveRedact(live.redact) } : {}),
     },
     ...(h.keepEvents !== undefined ? { keepEvents: checkNumber('http.keepEvents', h.keepEvents, { min: 100, max: 1_000_000, integer: true }) } : {}),
+    ...(h.search !== false ? { search: checkSearch(h.search, baseDir) } : {}),
+  }
+}
+
+/** `search: { path, retainHours, maxEvents }` (each optional; default on), or `false` for search over the events in memory. */
+function checkSearch(value: unknown, baseDir: string): SearchConfig {
+  const s = checkObject('http.search', value === true ? {} : value, {})
+  checkKnownKeys('http.search', s, ['path', 'retainHours', 'maxEvents'])
+  return {
+    path: s.path === undefined ? resolve(baseDir, 'oko-events.sqlite') : resolve(baseDir, checkString('http.search.path', s.path)),
+    retainMs: Math.round((s.retainHours === undefined ? 24 : checkNumber('http.search.retainHours', s.retainHours, { min: 0.001, max: 24 * 366 })) * 3_600_000),
+    maxEvents: s.maxEvents === undefined ? 100_000 : checkNumber('http.search.maxEvents', s.maxEvents, { min: 1, max: 10_000_000, integer: true }),
   }
 }
 

@@ -14,5 +14,5 @@ export { checkAlarms, lightInputsOf, type AlarmsConfig, type AlarmInputSpec, typ
 export { LightInputs, lightStateOf } from './lights.js'
 export { watchRuleEngines } from './providers/rules.js'
 export { DeploymentAlarms } from './alarms.js'
-export { checkHttp, type HttpConfig } from './http-schema.js'
-export { openLivePage } from './live.js'
+export { checkHttp, type HttpConfig, type SearchConfig } from './http-schema.js'
+export { DeploymentSearch, openLivePage } from './live.js'

@@ -1,5 +1,7 @@
 export { LiveFrames, type LiveFramesOptions, type LiveRedactOptions, type LivePicture, type LiveViewer, type CameraFrameStats } from './frames.js'
 export { RecentEvents, type EventQuery, type EventPage, type ShownEvent, type RecentEventsOptions } from './recent.js'
 export { LiveAuth, SESSION_COOKIE, type LiveAuthOptions, type Operator } from './auth.js'
-export { LiveServer, type LiveServerOptions, type LiveServerStats, type LiveSources } from './server.js'
+export { LiveServer, type LiveServerOptions, type LiveServerStats, type LiveSources, type EventSearch } from './server.js'
+export { queryFromBody, queryFromUrl } from './query.js'
 export { SECURITY_HEADERS } from './http.js'
+export { LiveSockets, LIVE_SOCKET_PATH, type LiveSocketsOptions, type LiveSocketStats } from './sockets.js'

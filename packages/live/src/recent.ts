@@ -1,4 +1,4 @@
-import type { OkoEvent } from '@oko/core'
+import { normalisePlate, plateOf, type OkoEvent } from '@oko/core'
 
 /** What a search of the recent events asks for; every field narrows it. */
 export interface EventQuery {
@@ -9,6 +9,8 @@ export interface EventQuery {
   readonly toMs?: number
   /** Text in the event's plate text, identity, alarm point or place (case-insensitive). Personal data: send it in a body, never in a URL. */
   readonly text?: string
+  /** Part of a plate (spaces, dashes and case ignored). Personal data: send it in a body, never in a URL. */
+  readonly plate?: string
   /** Paging: the events after this one (the `next` of the page before). */
   readonly before?: string
   /** At most this many, newest first. Default 50, at most 500. */
@@ -91,6 +93,7 @@ export class RecentEvents {
     const types = query.types && query.types.length > 0 ? new Set(query.types) : undefined
     const cameras = query.cameras && query.cameras.length > 0 ? new Set(query.cameras) : undefined
     const text = query.text?.trim().toLowerCase().replace(/\s+/g, '')
+    const plate = query.plate === undefined ? '' : normalisePlate(query.plate)
     const out: ShownEvent[] = []
     let next: string | undefined
     // `before` is the last event of the previous page: go on from where it is (ids of events made
@@ -110,6 +113,7 @@ export class RecentEvents {
       if (query.fromMs !== undefined && e.timeMs < query.fromMs) continue
       if (query.toMs !== undefined && e.timeMs > query.toMs) continue
       if (text && !searchText(e).includes(text)) continue
+      if (plate && !normalisePlate(plateOf(e) ?? '').includes(plate)) continue
       if (out.length === limit) {
         next = out[out.length - 1]!.id
         break
@@ -117,6 +121,11 @@ export class RecentEvents {
       out.push(e)
     }
     return { events: out, ...(next !== undefined ? { next } : {}) }
+  }
+
+  /** An event from elsewhere (the event index) as shown: with its snapshot's URL while the snapshot is kept here. */
+  show(event: OkoEvent): ShownEvent {
+    return this.#snapshots.has(event.id) ? ({ ...event, snapshotUrl: `/api/events/${event.id}/snapshot.jpg` } as ShownEvent) : event
   }
 
   #shown(event: OkoEvent): ShownEvent {
@@ -152,5 +161,5 @@ function searchText(event: OkoEvent): string {
   const e = event as unknown as Record<string, unknown>
   const identity = (e.match as { identity?: unknown } | undefined)?.identity
   const lists = Array.isArray(e.watchlist) ? (e.watchlist as { list?: unknown }[]).map((w) => w.list) : []
-  return [e.text, identity, e.pointId, e.place, ...lists].filter((v): v is string => typeof v === 'string').join(' ').toLowerCase().replace(/\s+/g, '')
+  return [plateOf(event), identity, e.pointId, e.place, ...lists].filter((v): v is string => typeof v === 'string').join(' ').toLowerCase().replace(/\s+/g, '')
 }

@@ -6,7 +6,9 @@ import type { RunStats, SubscribeOptions, Subscription } from '@oko/pipeline'
 import { LiveAuth, SESSION_COOKIE, type LiveAuthOptions, type Operator } from './auth.js'
 import type { LiveFrames, LivePicture } from './frames.js'
 import { HttpError, SECURITY_HEADERS, readJson, sendJson } from './http.js'
-import { RecentEvents, type EventQuery, type ShownEvent } from './recent.js'
+import { queryFromBody, queryFromUrl } from './query.js'
+import { LIVE_SOCKET_PATH, LiveSockets, type LiveSocketStats } from './sockets.js'
+import { RecentEvents, type EventPage, type EventQuery, type ShownEvent } from './recent.js'
 
 /** What the live server shows: the run, its cameras, their pictures, the alarm desk. */
 export interface LiveSources {
@@ -15,6 +17,14 @@ export interface LiveSources {
   readonly cameras: () => readonly string[]
   readonly frames: LiveFrames
   readonly desk?: AlarmDesk
+  /** Where search looks: the deployment's retained event index (`http.search`); absent: the recent events in memory. */
+  readonly search?: EventSearch
+}
+
+/** A store of the deployment's recent events that answers searches (e.g. `EventIndex` of @oko/sinks). */
+export interface EventSearch {
+  search(query: EventQuery): { readonly events: readonly OkoEvent[]; readonly next?: string }
+  stats?(): object
 }
 
 export interface LiveServerOptions {
@@ -37,11 +47,15 @@ export interface LiveServerStats {
   /** Events written to event streams, and those dropped for slow streams. */
   readonly streamed: number
   readonly streamDropped: number
+  /** MJPEG live views open (the fallback), and the live views' WebSockets. */
   readonly viewers: number
+  readonly liveSockets: LiveSocketStats
   readonly recentEvents: number
   /** Events the live subscriber lost to its queue's overflow (the outputs still have them). */
   readonly subscriberDropped: number
   readonly authFailures: number
+  /** The event index's counters, when search uses one. */
+  readonly search?: object
 }
 
 const STATIC: Readonly<Record<string, { file: string; type: string }>> = {
@@ -63,7 +77,8 @@ interface Stream {
  * (static HTML, JS and CSS of this package, no external resources, a strict CSP), cameras with
  * health, recent events (paged, searched), a server-sent event stream, MJPEG live views, alarms
  * with acknowledge and resolve. Every `/api` route needs credentials (bearer token, Basic, or the
- * login form's session cookie); none is ever logged or put in a URL.
+ * login form's session cookie); none is ever logged or put in a URL. Live views go over one
+ * WebSocket per page (`/api/live`, {@link LiveSockets}); MJPEG URLs per camera are the fallback.
  */
 export class LiveServer implements AsyncDisposable {
   /** http://host:port (the port it got, when asked for 0). */
@@ -76,6 +91,7 @@ export class LiveServer implements AsyncDisposable {
   readonly #subscription: Subscription
   readonly #streams = new Set<Stream>()
   readonly #viewers = new Set<ServerResponse>()
+  readonly #sockets: LiveSockets
   readonly #tamper = new Map<string, Set<string>>()
   readonly #alarmSnapshots = new Map<string, Map<string, Promise<Uint8Array | undefined>>>()
   readonly #static: Map<string, { body: Buffer; type: string }>
@@ -92,11 +108,13 @@ export class LiveServer implements AsyncDisposable {
     this.#sources = sources
     this.#auth = auth
     this.#static = staticFiles
+    this.#sockets = new LiveSockets({ auth, frames: sources.frames, cameras: sources.cameras, bufferBytes: options.clientBufferBytes ?? 1024 * 1024 })
     this.#recent = new RecentEvents({ ...(options.keepEvents !== undefined ? { keep: options.keepEvents } : {}) })
     this.#subscription = sources.run.subscribe({ name: 'live', capacity: 4096, overflow: 'drop-oldest' })
     this.#pump = this.#read()
     this.#ping = setInterval(() => {
       for (const s of this.#streams) s.res.write(': ping\n\n')
+      this.#sockets.ping()
     }, 15_000)
     this.#ping.unref()
   }
@@ -119,6 +137,10 @@ export class LiveServer implements AsyncDisposable {
         sendJson(res, status, { error: error instanceof HttpError ? error.message : 'internal error' })
       })
     })
+    server.on('upgrade', (req, socket, head) => {
+      if (!live || (req.url ?? '').split('?')[0] !== LIVE_SOCKET_PATH) return void socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n')
+      live.#sockets.upgrade(req, socket, head)
+    })
     server.headersTimeout = 5000
     server.requestTimeout = 10_000
     const at = options.listen
@@ -132,8 +154,9 @@ export class LiveServer implements AsyncDisposable {
 
   stats(): LiveServerStats {
     return {
-      streams: this.#streams.size, streamed: this.#streamed, streamDropped: this.#streamDropped, viewers: this.#viewers.size,
+      streams: this.#streams.size, streamed: this.#streamed, streamDropped: this.#streamDropped, viewers: this.#viewers.size, liveSockets: this.#sockets.stats(),
       recentEvents: this.#recent.size, subscriberDropped: this.#subscription.dropped, authFailures: this.#auth.failures,
+      ...(this.#sources.search?.stats ? { search: this.#sources.search.stats() } : {}),
     }
   }
 
@@ -144,6 +167,7 @@ export class LiveServer implements AsyncDisposable {
       await this.#subscription.close()
       for (const s of this.#streams) s.res.end()
       for (const v of this.#viewers) v.end()
+      this.#sockets.close()
       await new Promise<void>((resolve) => {
         this.#server.closeAllConnections()
         this.#server.close(() => resolve())
@@ -233,7 +257,7 @@ export class LiveServer implements AsyncDisposable {
     if (path === '/api/health') return sendJson(res, 200, { cameras: this.#cameras(), points: this.#sources.desk?.pointStates() ?? [], live: this.stats() })
     if (path === '/api/stats') return sendJson(res, 200, this.stats())
     if (path === '/api/alarms') return sendJson(res, 200, { alarms: this.#sources.desk?.alarms() ?? [], points: this.#sources.desk?.pointStates() ?? [] })
-    if (path === '/api/events') return sendJson(res, 200, this.#recent.search(queryOf(url.searchParams)))
+    if (path === '/api/events') return sendJson(res, 200, this.#search(queryFromUrl(url.searchParams)))
     if (path === '/api/events/stream') return this.#stream(req, res)
     let m = /^\/api\/events\/([0-9A-Z]{26})\/snapshot\.jpg$/.exec(path)
     if (m) return sendJpeg(res, this.#recent.snapshot(m[1]!))
@@ -254,28 +278,7 @@ export class LiveServer implements AsyncDisposable {
       this.#auth.logout(req)
       return sendJson(res, 200, { ok: true }, { 'set-cookie': `${SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0` })
     }
-    if (path === '/api/events/search') {
-      const q = body as Record<string, unknown>
-      const strings = (v: unknown, name: string): string[] | undefined => {
-        if (v === undefined) return undefined
-        if (!Array.isArray(v) || v.length > 100 || !v.every((s) => typeof s === 'string')) throw new HttpError(400, `${name}: expected a list of strings`)
-        return v as string[]
-      }
-      const num = (v: unknown, name: string): number | undefined => {
-        if (v === undefined || v === null) return undefined
-        if (typeof v !== 'number' || !Number.isFinite(v)) throw new HttpError(400, `${name}: expected a number`)
-        return v
-      }
-      if (q.text !== undefined && (typeof q.text !== 'string' || q.text.length > 200)) throw new HttpError(400, 'text: expected a string of at most 200 characters')
-      if (q.before !== undefined && (typeof q.before !== 'string' || !/^[0-9A-Z]{26}$/.test(q.before))) throw new HttpError(400, 'before: expected an event id')
-      const query: EventQuery = {
-        ...(strings(q.types, 'types') ? { types: q.types as string[] } : {}), ...(strings(q.cameras, 'cameras') ? { cameras: q.cameras as string[] } : {}),
-        ...(num(q.fromMs, 'fromMs') !== undefined ? { fromMs: q.fromMs as number } : {}), ...(num(q.toMs, 'toMs') !== undefined ? { toMs: q.toMs as number } : {}),
-        ...(num(q.limit, 'limit') !== undefined ? { limit: q.limit as number } : {}),
-        ...(typeof q.text === 'string' ? { text: q.text } : {}), ...(typeof q.before === 'string' ? { before: q.before } : {}),
-      }
-      return sendJson(res, 200, this.#recent.search(query))
-    }
+    if (path === '/api/events/search') return sendJson(res, 200, this.#search(queryFromBody(body)))
     const m = /^\/api\/alarms\/([0-9A-Z]{26})\/(acknowledge|resolve)$/.exec(path)
     if (m) {
       const desk = this.#sources.desk
@@ -292,6 +295,14 @@ export class LiveServer implements AsyncDisposable {
       }
     }
     throw new HttpError(404, 'not found')
+  }
+
+  /** A page of events: from the event index when there is one (snapshots linked while this server keeps them), else from memory. */
+  #search(query: EventQuery): EventPage {
+    const store = this.#sources.search
+    if (!store) return this.#recent.search(query)
+    const page = store.search(query)
+    return { events: page.events.map((e) => this.#recent.show(e)), ...(page.next !== undefined ? { next: page.next } : {}) }
   }
 
   #stream(req: IncomingMessage, res: ServerResponse): void {
@@ -359,26 +370,6 @@ export class LiveServer implements AsyncDisposable {
 
   #maxBody(): number {
     return this.#o.maxBodyBytes ?? 16 * 1024
-  }
-}
-
-function queryOf(p: URLSearchParams): EventQuery {
-  const list = (k: string) => p.getAll(k).flatMap((v) => v.split(',')).filter(Boolean).slice(0, 100)
-  const num = (k: string): number | undefined => {
-    const v = p.get(k)
-    if (v === null || v === '') return undefined
-    const n = Number(v)
-    if (!Number.isFinite(n)) throw new HttpError(400, `${k}: expected a number (ms since the epoch, or a count)`)
-    return n
-  }
-  const before = p.get('before')
-  if (before !== null && !/^[0-9A-Z]{26}$/.test(before)) throw new HttpError(400, 'before: expected an event id')
-  if (p.has('text') || p.has('q')) throw new HttpError(400, 'text search goes in a POST /api/events/search body: plate text is personal data and stays out of URLs')
-  const fromMs = num('from'), toMs = num('to'), limit = num('limit')
-  return {
-    ...(list('type').length > 0 ? { types: list('type') } : {}), ...(list('camera').length > 0 ? { cameras: list('camera') } : {}),
-    ...(fromMs !== undefined ? { fromMs } : {}), ...(toMs !== undefined ? { toMs } : {}), ...(limit !== undefined ? { limit } : {}),
-    ...(before !== null ? { before } : {}),
   }
 }
 

@@ -5,6 +5,8 @@
 const $ = (id) => document.getElementById(id)
 const FEED_ROWS = 200
 const state = { cameras: new Map(), alarms: new Map(), tiles: new Map(), source: undefined, next: undefined, query: undefined, types: new Set() }
+// live views: one WebSocket for every visible tile; MJPEG per tile when no WebSocket gets through
+const live = { ws: undefined, mjpeg: false, visible: new Set(), observer: undefined }
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag)
@@ -36,6 +38,8 @@ const time = (ms) => new Date(ms).toLocaleTimeString()
 function showLogin() {
   state.source?.close()
   state.source = undefined
+  live.ws?.close()
+  live.ws = undefined
   $('app').hidden = true
   $('logout').hidden = true
   $('login').hidden = false
@@ -55,8 +59,10 @@ async function start() {
   $('logout').hidden = false
   $('who').textContent = me.operator
   if (me.title) $('title').textContent = `${me.title} · oko live`
+  live.observer ??= new IntersectionObserver(onTilesSeen)
   await Promise.all([loadCameras(), loadAlarms(), loadFeed()])
   connect()
+  openLive()
   setInterval(() => void loadCameras().catch(() => undefined), 2000)
 }
 
@@ -68,22 +74,81 @@ async function loadCameras() {
   for (const c of cameras) {
     state.cameras.set(c.id, c)
     if (!state.tiles.has(c.id)) {
-      const img = el('img', { alt: `live view of ${c.id}`, src: `/api/cameras/${cam(c.id)}/live.mjpeg` })
+      const img = el('img', { alt: `live view of ${c.id}` })
       const health = el('span', { class: 'health' })
       const tile = el('div', { class: 'tile', 'data-camera': c.id }, img, el('div', { class: 'info' }, el('span', { class: 'name', text: c.id }), health))
-      state.tiles.set(c.id, { tile, img, health })
+      state.tiles.set(c.id, { tile, img, health, url: undefined })
       $('grid').append(tile)
+      live.observer.observe(tile)
       select.append(el('option', { value: c.id, text: c.id }))
     }
     renderHealth(c)
   }
   for (const [id, t] of state.tiles) {
     if (!cameras.some((c) => c.id === id)) {
+      live.observer.unobserve(t.tile)
+      live.visible.delete(id)
       t.tile.remove()
       state.tiles.delete(id)
+      if (t.url) URL.revokeObjectURL(t.url)
     }
   }
   renderPins()
+}
+
+// ---- live views ----
+
+function onTilesSeen(entries) {
+  for (const e of entries) {
+    const id = e.target.getAttribute('data-camera')
+    if (e.isIntersecting) live.visible.add(id)
+    else live.visible.delete(id)
+  }
+  watchVisible()
+}
+
+/** Tells the server which cameras are on screen (or points their tiles at MJPEG in the fallback). */
+function watchVisible() {
+  if (live.mjpeg) {
+    for (const [id, t] of state.tiles) {
+      const src = live.visible.has(id) ? `/api/cameras/${cam(id)}/live.mjpeg` : ''
+      if (t.img.getAttribute('src') !== src) src ? t.img.setAttribute('src', src) : t.img.removeAttribute('src')
+    }
+    return
+  }
+  if (live.ws?.readyState === WebSocket.OPEN) live.ws.send(JSON.stringify({ watch: [...live.visible] }))
+}
+
+function openLive() {
+  if (live.mjpeg || live.ws) return
+  const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/live`)
+  ws.binaryType = 'arraybuffer'
+  let opened = false
+  ws.onopen = () => {
+    opened = true
+    watchVisible()
+  }
+  ws.onmessage = (m) => {
+    if (typeof m.data === 'string') return
+    // 2 bytes header length, a JSON header { camera, seq, wallMs, width, height }, the JPEG
+    const n = new DataView(m.data).getUint16(0)
+    const header = JSON.parse(new TextDecoder().decode(new Uint8Array(m.data, 2, n)))
+    const t = state.tiles.get(header.camera)
+    if (!t) return
+    const old = t.url
+    t.url = URL.createObjectURL(new Blob([new Uint8Array(m.data, 2 + n)], { type: 'image/jpeg' }))
+    t.img.src = t.url
+    t.img.setAttribute('data-seq', String(header.seq))
+    if (old) URL.revokeObjectURL(old)
+  }
+  ws.onclose = () => {
+    if (live.ws === ws) live.ws = undefined
+    if ($('app').hidden) return
+    // never opened: no WebSocket gets through here (a proxy), or the session ended
+    if (!opened) return void api('/api/me').then(() => { live.mjpeg = true; watchVisible() }, () => undefined)
+    setTimeout(openLive, 2000)
+  }
+  live.ws = ws
 }
 
 function renderHealth(c) {
@@ -232,6 +297,8 @@ async function search(before) {
   if (q.from) body.fromMs = new Date(q.from).getTime()
   if (q.to) body.toMs = new Date(q.to).getTime()
   if (q.text) body.text = q.text
+  // plate text is personal data: it goes in the body, never in a URL
+  if (q.plate) body.plate = q.plate
   if (before) body.before = before
   const page = await api('/api/events/search', body)
   const rows = page.events.map(row)
@@ -244,7 +311,7 @@ async function search(before) {
 
 $('search').addEventListener('submit', (ev) => {
   ev.preventDefault()
-  state.query = { type: $('s-type').value, camera: $('s-camera').value, from: $('s-from').value, to: $('s-to').value, text: $('s-text').value.trim() }
+  state.query = { type: $('s-type').value, camera: $('s-camera').value, from: $('s-from').value, to: $('s-to').value, text: $('s-text').value.trim(), plate: $('s-plate').value.trim() }
   void search().catch((error) => alert(`search: ${error.message}`))
 })
 $('more').addEventListener('click', () => void search(state.next).catch(() => undefined))

@@ -60,22 +60,24 @@ export const clusterApplyCommand: Command = {
 export const workerCommand: Command = {
   path: ['worker'],
   summary: 'Join a cluster: take cameras by lease, run them, send events to the OKO_EVENTS stream',
-  usage: 'worker --nats <url> [--id <name>] [--capacity <n>] [--data <dir>] [--output <file>]',
+  usage: 'worker --nats <url> [--id <name>] [--capacity <n>] [--data <dir>] [--output <file>] [--http <host:port>]',
   description: [
     'Heart-beats into the oko_workers bucket, takes the cameras placement gives it (rendezvous',
     'hashing bounded by each worker\'s capacity) by lease in oko_leases, runs them with the',
     'deployment\'s stages and sends their events through its outbox (in --data) to the OKO_EVENTS',
     'stream with Nats-Msg-Id = event id. A worker that cannot renew a lease stops that camera',
     'before the lease can be taken by another. SIGTERM or Ctrl-C: its cameras are released at once',
-    'and move to the others; pending events are sent before it exits.',
+    'and move to the others; pending events are sent before it exits. When the deployment has',
+    '`http:`, the worker serves the live page of the cameras it runs (its event index in --data).',
   ].join('\n'),
-  options: { nats: { type: 'string' }, id: { type: 'string' }, capacity: { type: 'string' }, data: { type: 'string' }, output: { type: 'string', short: 'o' } },
+  options: { nats: { type: 'string' }, id: { type: 'string' }, capacity: { type: 'string' }, data: { type: 'string' }, output: { type: 'string', short: 'o' }, http: { type: 'string' } },
   optionHelp: {
     nats: 'NATS servers, comma-separated',
     id: 'this worker\'s name (default: the host name); a restarted worker with the same id picks up its outbox',
     capacity: 'camera units this worker runs at most (default 16; measure with `oko bench`)',
     data: 'folder of the outbox (default ./oko-worker-<id>)',
     output: 'also write every event to this file (JSON lines)',
+    http: 'where this worker serves the live page when the deployment has `http:` (default its http.listen; give each worker on one host its own)',
   },
   async run(args, io) {
     if (args.positionals.length > 0) throw new UsageError(`unexpected "${args.positionals[0]}"; usage: oko ${this.usage}`)
@@ -94,6 +96,7 @@ export const workerCommand: Command = {
         const { restart } = await runWorker({
           nc, servers, id, capacity, dataDir, log, signal: io.signal,
           ...(typeof args.values.output === 'string' ? { output: resolve(args.values.output) } : {}),
+          ...(typeof args.values.http === 'string' ? { httpListen: args.values.http } : {}),
         })
         if (!restart || io.signal.aborted) break
       }
