@@ -1,8 +1,13 @@
 // The packages as a user gets them: every package packed with `pnpm pack` (workspace: and catalog:
-// rewritten to versions), installed with plain `npm install` into a fresh application that reaches
-// only the npm registry, and the README's embedding examples run there against dist/ (no
-// oko-source condition, no workspace links). The application's package.json is the one the
-// README's "Installing into an application that reaches only the npm registry" gives.
+// rewritten to versions), installed with a plain `npm install` (no allowScripts, no .npmrc, no
+// install variables, a user without ~/.npmrc) into a fresh application, and the README's embedding
+// examples run there against dist/ (no oko-source condition, no workspace links). Where only the
+// npm registry is reachable (this machine, a city's network), npm drops the two optional
+// dependencies whose install scripts download from elsewhere: onnxruntime-node (the models then
+// run on onnxruntime-web, and one line says how to get the native engine) and better-sqlite3 (an
+// outbox then refuses to open with one line that says how to build it). Then the application
+// follows those two lines and gets both. With full network access npm installs both at once, and
+// the test checks that instead.
 import { execFile } from 'node:child_process'
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -23,12 +28,29 @@ const packages = readdirSync(join(root, 'packages')).filter((p) => existsSync(jo
   .map((p) => ({ dir: join(root, 'packages', p), manifest: JSON.parse(readFileSync(join(root, 'packages', p, 'package.json'), 'utf8')) as { name: string; private?: boolean; version: string } }))
   .filter((p) => !p.manifest.private)
 
-/** npm without the variables a developer's shell may carry (the point is that none is needed). */
+const userNpmrc = join(dir, 'user.npmrc')
+/** npm as a new user runs it: none of the variables a developer's shell may carry, no ~/.npmrc (its nodedir, say). */
 const npmEnv = (): NodeJS.ProcessEnv => {
   const env = { ...process.env }
-  for (const k of Object.keys(env)) if (/^(npm_|ONNXRUNTIME_NODE_INSTALL|SKIP_FFMPEG)/i.test(k)) delete env[k]
-  return env
+  for (const k of Object.keys(env)) if (/^(npm_|ONNXRUNTIME_NODE_INSTALL|SKIP_FFMPEG|OKO_ONNX_ENGINE)/i.test(k)) delete env[k]
+  return { ...env, npm_config_userconfig: userNpmrc }
 }
+const installed = (name: string) => existsSync(join(app, 'node_modules', name, 'package.json'))
+/** What the first, plain install left out (the optional dependencies whose scripts failed). */
+let dropped: { onnxruntimeNode: boolean; betterSqlite3: boolean }
+// The one line of each, as README's install section quotes them.
+const nativeEngineLine = /^oko: onnxruntime-node is not installed \(npm leaves it out when its install script fails, as it does without access to api\.nuget\.org\), so ONNX models run on onnxruntime-web \(WebAssembly, [\d.-]+x slower\); for the native engine: run `ONNXRUNTIME_NODE_INSTALL=skip npm install` \(or add "allowScripts": \{ "onnxruntime-node": false \} to package\.json, npm 11\)$/
+const outboxLine = (prefix: string) => `the outbox needs better-sqlite3, which is not installed; run \`npm install --nodedir=${prefix}\` (node-gyp compiles it with make and g++ against Node's headers there) or install where github.com is reachable`
+const nodePrefix = dirname(dirname(process.execPath))
+const outboxScript = `import { Outbox } from '@oko/sinks'
+try {
+  const outbox = new Outbox({ path: ${JSON.stringify(join(dir, 'outbox/events.db'))} })
+  console.log('outbox open, backlog', JSON.stringify(outbox.stats().events))
+  outbox.close()
+} catch (error) {
+  console.log(error.message)
+}
+`
 
 beforeAll(async () => {
   await run('mkdir', ['-p', app, packs])
@@ -36,17 +58,15 @@ beforeAll(async () => {
   const tarballs = readdirSync(packs).filter((f) => f.endsWith('.tgz'))
   writeFileSync(join(app, 'package.json'), JSON.stringify({
     name: 'oko-app', private: true, type: 'module',
-    // npm 11's allowScripts, as the README says: the two scripts that only download what oko never uses
-    allowScripts: { 'onnxruntime-node': false, 'node-av': false },
     dependencies: Object.fromEntries(tarballs.map((t) => [packages.find((p) => t === `${p.manifest.name.slice(1).replace('/', '-')}-${p.manifest.version}.tgz`)!.manifest.name, `file:${join(packs, t)}`])),
   }, null, 2))
-  // better-sqlite3 (the outbox) compiles against Node's headers when no prebuilt binary can be fetched:
-  // offline they must be the installed ones (Debian's nodejs: /usr/include/node), as the README says
-  const prefix = dirname(dirname(process.execPath))
-  if (existsSync(join(prefix, 'include/node/node.h'))) writeFileSync(join(app, '.npmrc'), `nodedir=${prefix}\n`)
+  writeFileSync(userNpmrc, '')
   await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: app, env: npmEnv(), maxBuffer: 64 * 2 ** 20 })
+  dropped = { onnxruntimeNode: !installed('onnxruntime-node'), betterSqlite3: !installed('better-sqlite3') }
   for (const example of ['embed-motion.ts', 'embed-plates.ts']) copyFileSync(join(root, 'examples', example), join(app, example))
-}, 300_000)
+  writeFileSync(join(app, 'outbox.mjs'), outboxScript)
+  writeFileSync(join(app, 'engine.mjs'), "import { onnxEngine } from '@oko/onnx'\nconsole.log(onnxEngine)\n")
+}, 420_000)
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
@@ -71,14 +91,34 @@ describe('the packed packages installed with npm into a fresh application', () =
     expect(stdout).toMatch(/droppedTotal: 0/)
   }, 120_000)
 
-  it('run the README plates example (onnxruntime-node, the plate worker from dist/) with its watchlist hit', async () => {
+  it('run the README plates example (the plate worker from dist/) with its watchlist hit, on onnxruntime-web with one line when npm dropped onnxruntime-node', async () => {
     const clip = join(dir, 'entry.mp4')
     const car = drawPlate('AB1234CE', 240, 120, 20, 40, 4, 60)
     writeStillClip(clip, [{ image: car, motion: { from: { x: -240, y: 100 }, to: { x: 640, y: 100 }, seconds: 3 } }], { size: { width: 640, height: 360 }, fps: 10, seconds: 5 })
-    const { stdout } = await run(process.execPath, ['--import', tsx, 'embed-plates.ts', clip], { cwd: app })
+    const { stdout, stderr } = await run(process.execPath, ['--import', tsx, 'embed-plates.ts', clip], { cwd: app })
     expect(stdout.split('\n').filter((l) => l.includes(' plate '))).toEqual([expect.stringMatching(/^entry-1 plate AB1234CE \(UA\) read in \d+ frames, on stolen$/)])
     expect(stdout).toMatch(/droppedTotal: 0/)
-  }, 120_000)
+    const engineLines = stderr.split('\n').filter((l) => l.includes('onnxruntime'))
+    if (dropped.onnxruntimeNode) expect(engineLines).toEqual([expect.stringMatching(nativeEngineLine)])
+    else expect(engineLines).toEqual([])
+    expect((await run(process.execPath, ['engine.mjs'], { cwd: app })).stdout.trim()).toBe(dropped.onnxruntimeNode ? 'onnxruntime-web' : 'onnxruntime-node')
+  }, 300_000)
+
+  it('open an outbox, or refuse with the one line that says how to build better-sqlite3 when npm dropped it', async () => {
+    const { stdout } = await run(process.execPath, ['outbox.mjs'], { cwd: app })
+    expect(stdout.trim()).toBe(dropped.betterSqlite3 ? outboxLine(nodePrefix) : 'outbox open, backlog 0')
+  }, 60_000)
+
+  it('get the native engine and the outbox by doing what the two lines say', async () => {
+    if (!dropped.onnxruntimeNode && !dropped.betterSqlite3) return
+    expect(existsSync(join(nodePrefix, 'include/node/node.h')), 'Node\'s headers beside node (Debian: nodejs)').toBe(true)
+    // Both lines' advice in one install: ONNXRUNTIME_NODE_INSTALL=skip and --nodedir.
+    await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', `--nodedir=${nodePrefix}`], { cwd: app, env: { ...npmEnv(), ONNXRUNTIME_NODE_INSTALL: 'skip' }, maxBuffer: 64 * 2 ** 20 })
+    expect({ onnxruntimeNode: installed('onnxruntime-node'), betterSqlite3: installed('better-sqlite3') }).toEqual({ onnxruntimeNode: true, betterSqlite3: true })
+    const engine = await run(process.execPath, ['engine.mjs'], { cwd: app })
+    expect({ stdout: engine.stdout.trim(), stderr: engine.stderr }).toEqual({ stdout: 'onnxruntime-node', stderr: '' })
+    expect((await run(process.execPath, ['outbox.mjs'], { cwd: app })).stdout.trim()).toBe('outbox open, backlog 0')
+  }, 420_000)
 
   it('give the oko command through its bin', async () => {
     const { stdout } = await run(join(app, 'node_modules/.bin/oko'), ['--help'], { cwd: app })

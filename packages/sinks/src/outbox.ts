@@ -1,6 +1,7 @@
-import { mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
-import Database from 'better-sqlite3'
+import { existsSync, mkdirSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import type Database from 'better-sqlite3'
 import { Packr } from 'msgpackr'
 import { OkoError, type OkoEvent } from '@oko/core'
 
@@ -51,6 +52,38 @@ export interface OutboxStats {
 }
 
 /**
+ * How to build better-sqlite3 where npm could not: node-gyp compiles it (make, g++, Python)
+ * against Node's headers, which it downloads unless told where the installed ones are.
+ */
+function buildSqliteHint(): string {
+  const prefix = dirname(dirname(process.execPath))
+  const headers = existsSync(join(prefix, 'include', 'node', 'node.h'))
+  return `run \`npm install --nodedir=${headers ? prefix : '<folder with include/node/node.h>'}\` (node-gyp compiles it with make and g++ against Node's headers there) or install where github.com is reachable`
+}
+
+/**
+ * Opens the database with better-sqlite3, loaded when an outbox opens. It is an optional
+ * dependency: its install script downloads a prebuilt binary from GitHub or compiles one (node-gyp
+ * then downloads Node's headers), and where neither works npm leaves it out rather than fail the
+ * whole install.
+ */
+function openDatabase(path: string): Database.Database {
+  let Sqlite: typeof Database
+  try {
+    Sqlite = createRequire(import.meta.url)('better-sqlite3') as typeof Database
+  } catch (cause) {
+    throw new OkoError('ERR_UNSUPPORTED', `the outbox needs better-sqlite3, which is not installed; ${buildSqliteHint()}`, { cause })
+  }
+  try {
+    return new Sqlite(path)
+  } catch (cause) {
+    // Installed with its script skipped: the package is there, its native addon is not.
+    if (/bindings file|better_sqlite3\.node/.test((cause as Error).message)) throw new OkoError('ERR_UNSUPPORTED', `the outbox needs better-sqlite3, whose native addon is not built; ${buildSqliteHint()}`, { cause })
+    throw cause
+  }
+}
+
+/**
  * A durable queue of events on local disk, read by several sinks each at its own cursor:
  * at-least-once delivery per sink, in order. SQLite through better-sqlite3 (12.x: 13 needs Node
  * 22): one file, transactions, a crash-safe write-ahead log, synchronous calls (an append is one
@@ -91,8 +124,9 @@ export class Outbox implements Disposable {
     this.#now = options.now ?? Date.now
     try {
       mkdirSync(dirname(options.path), { recursive: true })
-      this.#db = new Database(options.path)
+      this.#db = openDatabase(options.path)
     } catch (cause) {
+      if (cause instanceof OkoError) throw cause
       throw new OkoError('ERR_INVALID_INPUT', `outbox.path: cannot open ${options.path} (${(cause as Error).message}); give a file in a writable folder`, { cause })
     }
     const db = this.#db
