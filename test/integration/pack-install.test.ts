@@ -11,6 +11,7 @@
 import { execFile } from 'node:child_process'
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
+import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
@@ -35,7 +36,15 @@ const npmEnv = (): NodeJS.ProcessEnv => {
   for (const k of Object.keys(env)) if (/^(npm_|ONNXRUNTIME_NODE_INSTALL|SKIP_FFMPEG|OKO_ONNX_ENGINE)/i.test(k)) delete env[k]
   return { ...env, npm_config_userconfig: userNpmrc }
 }
-const installed = (name: string) => existsSync(join(app, 'node_modules', name, 'package.json'))
+/** Whether the package that needs it finds it (where npm put it, if it did). */
+const installed = (name: string, from: string) => {
+  try {
+    return !!createRequire(join(app, 'node_modules', from, 'package.json')).resolve(`${name}/package.json`)
+  } catch {
+    return false
+  }
+}
+const found = () => ({ onnxruntimeNode: installed('onnxruntime-node', '@oko/onnx'), betterSqlite3: installed('better-sqlite3', '@oko/sinks') })
 /** What the first, plain install left out (the optional dependencies whose scripts failed). */
 let dropped: { onnxruntimeNode: boolean; betterSqlite3: boolean }
 // The one line of each, as README's install section quotes them.
@@ -44,7 +53,7 @@ const outboxLine = (prefix: string) => `the outbox needs better-sqlite3, which i
 const nodePrefix = dirname(dirname(process.execPath))
 const outboxScript = `import { Outbox } from '@oko/sinks'
 try {
-  const outbox = new Outbox({ path: ${JSON.stringify(join(dir, 'outbox/events.db'))} })
+  const outbox = new Outbox({ path: ${JSON.stringify(join(dir, 'outbox/events.db'))}, sinks: ['file'] })
   console.log('outbox open, backlog', JSON.stringify(outbox.stats().events))
   outbox.close()
 } catch (error) {
@@ -62,7 +71,9 @@ beforeAll(async () => {
   }, null, 2))
   writeFileSync(userNpmrc, '')
   await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: app, env: npmEnv(), maxBuffer: 64 * 2 ** 20 })
-  dropped = { onnxruntimeNode: !installed('onnxruntime-node'), betterSqlite3: !installed('better-sqlite3') }
+  const present = found()
+  dropped = { onnxruntimeNode: !present.onnxruntimeNode, betterSqlite3: !present.betterSqlite3 }
+  console.log(`plain npm install left out: ${JSON.stringify(dropped)}`)
   for (const example of ['embed-motion.ts', 'embed-plates.ts']) copyFileSync(join(root, 'examples', example), join(app, example))
   writeFileSync(join(app, 'outbox.mjs'), outboxScript)
   writeFileSync(join(app, 'engine.mjs'), "import { onnxEngine } from '@oko/onnx'\nconsole.log(onnxEngine)\n")
@@ -114,7 +125,7 @@ describe('the packed packages installed with npm into a fresh application', () =
     expect(existsSync(join(nodePrefix, 'include/node/node.h')), 'Node\'s headers beside node (Debian: nodejs)').toBe(true)
     // Both lines' advice in one install: ONNXRUNTIME_NODE_INSTALL=skip and --nodedir.
     await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', `--nodedir=${nodePrefix}`], { cwd: app, env: { ...npmEnv(), ONNXRUNTIME_NODE_INSTALL: 'skip' }, maxBuffer: 64 * 2 ** 20 })
-    expect({ onnxruntimeNode: installed('onnxruntime-node'), betterSqlite3: installed('better-sqlite3') }).toEqual({ onnxruntimeNode: true, betterSqlite3: true })
+    expect(found()).toEqual({ onnxruntimeNode: true, betterSqlite3: true })
     const engine = await run(process.execPath, ['engine.mjs'], { cwd: app })
     expect({ stdout: engine.stdout.trim(), stderr: engine.stderr }).toEqual({ stdout: 'onnxruntime-node', stderr: '' })
     expect((await run(process.execPath, ['outbox.mjs'], { cwd: app })).stdout.trim()).toBe('outbox open, backlog 0')
