@@ -11,7 +11,6 @@
 import { execFile } from 'node:child_process'
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
@@ -30,20 +29,18 @@ const packages = readdirSync(join(root, 'packages')).filter((p) => existsSync(jo
   .filter((p) => !p.manifest.private)
 
 const userNpmrc = join(dir, 'user.npmrc')
-/** npm as a new user runs it: none of the variables a developer's shell may carry, no ~/.npmrc (its nodedir, say). */
-const npmEnv = (): NodeJS.ProcessEnv => {
+/**
+ * npm and node as a new user runs them: none of the variables a developer's shell may carry, no
+ * ~/.npmrc (its nodedir, say), and no NODE_PATH (pnpm's shim of vitest sets one to the monorepo's
+ * hoisted packages, where the application would find better-sqlite3 built).
+ */
+const appEnv = (): NodeJS.ProcessEnv => {
   const env = { ...process.env }
-  for (const k of Object.keys(env)) if (/^(npm_|ONNXRUNTIME_NODE_INSTALL|SKIP_FFMPEG|OKO_ONNX_ENGINE)/i.test(k)) delete env[k]
+  for (const k of Object.keys(env)) if (/^(npm_|NODE_PATH$|NODE_OPTIONS$|ONNXRUNTIME_NODE_INSTALL|SKIP_FFMPEG|OKO_ONNX_ENGINE)/i.test(k)) delete env[k]
   return { ...env, npm_config_userconfig: userNpmrc }
 }
-/** Whether the package that needs it finds it (where npm put it, if it did). */
-const installed = (name: string, from: string) => {
-  try {
-    return !!createRequire(join(app, 'node_modules', from, 'package.json')).resolve(`${name}/package.json`)
-  } catch {
-    return false
-  }
-}
+/** Whether npm installed it for the package that needs it (beside it or at the top). */
+const installed = (name: string, from: string) => [join(app, 'node_modules', from, 'node_modules', name), join(app, 'node_modules', name)].some((d) => existsSync(join(d, 'package.json')))
 const found = () => ({ onnxruntimeNode: installed('onnxruntime-node', '@oko/onnx'), betterSqlite3: installed('better-sqlite3', '@oko/sinks') })
 /** What the first, plain install left out (the optional dependencies whose scripts failed). */
 let dropped: { onnxruntimeNode: boolean; betterSqlite3: boolean }
@@ -70,7 +67,7 @@ beforeAll(async () => {
     dependencies: Object.fromEntries(tarballs.map((t) => [packages.find((p) => t === `${p.manifest.name.slice(1).replace('/', '-')}-${p.manifest.version}.tgz`)!.manifest.name, `file:${join(packs, t)}`])),
   }, null, 2))
   writeFileSync(userNpmrc, '')
-  await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: app, env: npmEnv(), maxBuffer: 64 * 2 ** 20 })
+  await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: app, env: appEnv(), maxBuffer: 64 * 2 ** 20 })
   const present = found()
   dropped = { onnxruntimeNode: !present.onnxruntimeNode, betterSqlite3: !present.betterSqlite3 }
   console.log(`plain npm install left out: ${JSON.stringify(dropped)}`)
@@ -96,7 +93,7 @@ describe('the packed packages installed with npm into a fresh application', () =
   it('run the README motion example on a generated clip', async () => {
     const clip = join(dir, 'street.mp4')
     writeSampleClip(clip, streetScene({ width: 320, height: 180, fps: 10 }))
-    const { stdout } = await run(process.execPath, ['--import', tsx, 'embed-motion.ts', clip], { cwd: app })
+    const { stdout } = await run(process.execPath, ['--import', tsx, 'embed-motion.ts', clip], { cwd: app, env: appEnv() })
     expect(stdout.split('\n').some((l) => /^gate-1 motion [\d.]+ zones \[door\]$/.test(l))).toBe(true)
     expect(stdout).toMatch(/framesIn: 120/)
     expect(stdout).toMatch(/droppedTotal: 0/)
@@ -106,17 +103,17 @@ describe('the packed packages installed with npm into a fresh application', () =
     const clip = join(dir, 'entry.mp4')
     const car = drawPlate('AB1234CE', 240, 120, 20, 40, 4, 60)
     writeStillClip(clip, [{ image: car, motion: { from: { x: -240, y: 100 }, to: { x: 640, y: 100 }, seconds: 3 } }], { size: { width: 640, height: 360 }, fps: 10, seconds: 5 })
-    const { stdout, stderr } = await run(process.execPath, ['--import', tsx, 'embed-plates.ts', clip], { cwd: app })
+    const { stdout, stderr } = await run(process.execPath, ['--import', tsx, 'embed-plates.ts', clip], { cwd: app, env: appEnv() })
     expect(stdout.split('\n').filter((l) => l.includes(' plate '))).toEqual([expect.stringMatching(/^entry-1 plate AB1234CE \(UA\) read in \d+ frames, on stolen$/)])
     expect(stdout).toMatch(/droppedTotal: 0/)
     const engineLines = stderr.split('\n').filter((l) => l.includes('onnxruntime'))
     if (dropped.onnxruntimeNode) expect(engineLines).toEqual([expect.stringMatching(nativeEngineLine)])
     else expect(engineLines).toEqual([])
-    expect((await run(process.execPath, ['engine.mjs'], { cwd: app })).stdout.trim()).toBe(dropped.onnxruntimeNode ? 'onnxruntime-web' : 'onnxruntime-node')
+    expect((await run(process.execPath, ['engine.mjs'], { cwd: app, env: appEnv() })).stdout.trim()).toBe(dropped.onnxruntimeNode ? 'onnxruntime-web' : 'onnxruntime-node')
   }, 300_000)
 
   it('open an outbox, or refuse with the one line that says how to build better-sqlite3 when npm dropped it', async () => {
-    const { stdout } = await run(process.execPath, ['outbox.mjs'], { cwd: app })
+    const { stdout } = await run(process.execPath, ['outbox.mjs'], { cwd: app, env: appEnv() })
     expect(stdout.trim()).toBe(dropped.betterSqlite3 ? outboxLine(nodePrefix) : 'outbox open, backlog 0')
   }, 60_000)
 
@@ -124,15 +121,15 @@ describe('the packed packages installed with npm into a fresh application', () =
     if (!dropped.onnxruntimeNode && !dropped.betterSqlite3) return
     expect(existsSync(join(nodePrefix, 'include/node/node.h')), 'Node\'s headers beside node (Debian: nodejs)').toBe(true)
     // Both lines' advice in one install: ONNXRUNTIME_NODE_INSTALL=skip and --nodedir.
-    await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', `--nodedir=${nodePrefix}`], { cwd: app, env: { ...npmEnv(), ONNXRUNTIME_NODE_INSTALL: 'skip' }, maxBuffer: 64 * 2 ** 20 })
+    await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', `--nodedir=${nodePrefix}`], { cwd: app, env: { ...appEnv(), ONNXRUNTIME_NODE_INSTALL: 'skip' }, maxBuffer: 64 * 2 ** 20 })
     expect(found()).toEqual({ onnxruntimeNode: true, betterSqlite3: true })
-    const engine = await run(process.execPath, ['engine.mjs'], { cwd: app })
+    const engine = await run(process.execPath, ['engine.mjs'], { cwd: app, env: appEnv() })
     expect({ stdout: engine.stdout.trim(), stderr: engine.stderr }).toEqual({ stdout: 'onnxruntime-node', stderr: '' })
-    expect((await run(process.execPath, ['outbox.mjs'], { cwd: app })).stdout.trim()).toBe('outbox open, backlog 0')
+    expect((await run(process.execPath, ['outbox.mjs'], { cwd: app, env: appEnv() })).stdout.trim()).toBe('outbox open, backlog 0')
   }, 420_000)
 
   it('give the oko command through its bin', async () => {
-    const { stdout } = await run(join(app, 'node_modules/.bin/oko'), ['--help'], { cwd: app })
+    const { stdout } = await run(join(app, 'node_modules/.bin/oko'), ['--help'], { cwd: app, env: appEnv() })
     expect(stdout).toMatch(/oko run/)
   }, 60_000)
 })
