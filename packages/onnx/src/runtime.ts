@@ -50,4 +50,4 @@ export function loadOnnxRuntime(env: NodeJS.ProcessEnv = process.env): OnnxRunti
 export const INSTALL_NATIVE = 'run `ONNXRUNTIME_NODE_INSTALL=skip npm install` (or add "allowScripts": { "onnxruntime-node": false } to package.json, npm 11)'
 
 /** The plate reader on onnxruntime-web against onnxruntime-node (bench/results/plates-engines.json). */
-const WASM_SLOWDOWN = '2-4x'
+const WASM_SLOWDOWN = '3-5x'
