@@ -1,6 +1,7 @@
-export { ort, openSession, sessionOptions, type InferenceSession, type Tensor, type OpenSessionOptions, type OpenedSession } from './session.js'
+export { ort, onnxEngine, openSession, sessionOptions, type InferenceSession, type Tensor, type OpenSessionOptions, type OpenedSession } from './session.js'
 export { optimizeModel, type OptimizeReport } from './optimize.js'
 export { OnnxGraph, FLOAT, floatAttr, floatAttribute, type OnnxNode, type OnnxTensor } from './graph.js'
 export { decodeMessage, encodeMessage, stringField, bytesField, varintField, floatField, asString, asFloat, asInt, asInts, asFloats, type Field } from './protobuf.js'
 export { OnnxWriter, DataType, type AttrValue } from './writer.js'
 export { BoxDetector, decodeBoxes, nms, type BoxDetectorOptions, type BoxLayout, type DetectedBox } from './boxes.js'
+export { loadOnnxRuntime, ONNX_ENGINE_VARIABLE, type OnnxEngine, type OnnxRuntime, type Ort } from './runtime.js'

@@ -1,13 +1,18 @@
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync, statSync } from 'node:fs'
+import { isMainThread } from 'node:worker_threads'
 import { OkoError } from '@oko/core'
-import * as onnxruntime from 'onnxruntime-node'
+import type * as onnxruntime from 'onnxruntime-common'
+import { loadOnnxRuntime, type OnnxEngine } from './runtime.js'
 
-/**
- * onnxruntime-node is CommonJS: Node hands its exports over as the default export, tsx (in worker
- * threads) as named exports only.
- */
-export const ort: typeof onnxruntime = (onnxruntime as typeof onnxruntime & { default?: typeof onnxruntime }).default ?? onnxruntime
+const runtime = loadOnnxRuntime()
+// Once per process: worker threads load the same engine, the main thread says so.
+if (runtime.fallbackWarning && isMainThread) process.stderr.write(`${runtime.fallbackWarning}\n`)
+
+/** onnxruntime as this process runs it: onnxruntime-node, else onnxruntime-web (see `loadOnnxRuntime`). */
+export const ort = runtime.ort
+/** Which engine `ort` is. */
+export const onnxEngine: OnnxEngine = runtime.engine
 
 export type InferenceSession = onnxruntime.InferenceSession
 export type Tensor = onnxruntime.Tensor

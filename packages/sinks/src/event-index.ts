@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import Database from 'better-sqlite3'
+import type Database from 'better-sqlite3'
 import { Packr } from 'msgpackr'
 import { OkoError, normalisePlate, plateOf, type OkoEvent } from '@oko/core'
+import { openDatabase } from './sqlite.js'
 
 export interface EventIndexOptions {
   /** The SQLite file (created with its folder). */
@@ -79,8 +80,9 @@ export class EventIndex implements Disposable {
     this.#now = options.now ?? Date.now
     try {
       mkdirSync(dirname(options.path), { recursive: true })
-      this.#db = new Database(options.path)
+      this.#db = openDatabase(options.path, 'the event index (http.search)')
     } catch (cause) {
+      if (cause instanceof OkoError) throw cause
       throw new OkoError('ERR_INVALID_INPUT', `search.path: cannot open ${options.path} (${(cause as Error).message}); give a file in a writable folder`, { cause })
     }
     const db = this.#db

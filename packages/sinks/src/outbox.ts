@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import Database from 'better-sqlite3'
+import type Database from 'better-sqlite3'
 import { Packr } from 'msgpackr'
 import { OkoError, type OkoEvent } from '@oko/core'
+import { openDatabase } from './sqlite.js'
 
 /**
  * What happens when an append would pass `maxBytes`: `drop-oldest` deletes the oldest events
@@ -91,8 +92,9 @@ export class Outbox implements Disposable {
     this.#now = options.now ?? Date.now
     try {
       mkdirSync(dirname(options.path), { recursive: true })
-      this.#db = new Database(options.path)
+      this.#db = openDatabase(options.path)
     } catch (cause) {
+      if (cause instanceof OkoError) throw cause
       throw new OkoError('ERR_INVALID_INPUT', `outbox.path: cannot open ${options.path} (${(cause as Error).message}); give a file in a writable folder`, { cause })
     }
     const db = this.#db
