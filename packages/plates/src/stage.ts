@@ -33,7 +33,8 @@ export interface PlateStageOptions {
   within?: 'auto' | 'vehicles' | 'motion' | 'frame'
   /**
    * Reads per vehicle track (default 3): its first view, then only views clearly larger than the
-   * best one read (a car coming closer). What makes plates affordable behind a detector.
+   * best one read (a car coming closer); behind a motion gate, only while it moves. What makes
+   * plates affordable behind a detector.
    */
   readsPerTrack?: number
 }
@@ -173,7 +174,9 @@ function regionsOf(envelope: Envelope, within: 'auto' | 'vehicles' | 'motion' | 
     const seq = envelope.frame.seq
     const vehicles = envelope.tracks.filter((t) => VEHICLE_LABELS.has(t.label))
     const seen = vehicles.filter((t) => t.lastSeenSeq === seq)
-    if (seen.length > 0) return budget.select(seq, vehicles.map((t) => t.id), seen, envelope.frame).slice(0, max).map((t) => ({ box: t.box, objectId: t.id }))
+    // behind a motion gate, a vehicle is read while it moves (a parked car in the search area is not)
+    const moving = envelope.motion ? seen.filter((t) => envelope.motion!.regions.some((r) => overlaps(r, t.box))) : seen
+    if (seen.length > 0) return budget.select(seq, vehicles.map((t) => t.id), moving, envelope.frame).slice(0, max).map((t) => ({ box: t.box, objectId: t.id }))
     else {
       const detections = envelope.detections.filter((d) => VEHICLE_LABELS.has(d.label))
       if (detections.length > 0 || within === 'vehicles') regions = detections.map((d) => (d.trackId === undefined ? { box: d.box } : { box: d.box, objectId: d.trackId }))
@@ -181,6 +184,10 @@ function regionsOf(envelope: Envelope, within: 'auto' | 'vehicles' | 'motion' | 
   }
   if (!regions && within !== 'vehicles' && envelope.motion) regions = envelope.motion.regions.map((r) => ({ box: r }))
   return regions?.sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height).slice(0, max)
+}
+
+function overlaps(a: Rect, b: Rect): boolean {
+  return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height
 }
 
 /** Copies the area around a plate (about a car's front) from the frame: what the event's JPEG shows. */
