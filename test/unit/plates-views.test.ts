@@ -6,6 +6,7 @@ const frame = { width: 1920, height: 1080 }
 const box = (x: number, size: number) => ({ x, y: 300, width: size, height: size * 0.75 })
 const track = (id: string, x: number, size: number) => ({ id, box: box(x, size) })
 
+
 function reading(text: string, x: number): PlateReading {
   return {
     text, format: 'ru', country: 'RU', confidence: 0.9, charConfidences: [...text].map(() => 0.9),
@@ -29,6 +30,7 @@ describe('plates read a few good views per vehicle track', () => {
   it('a car cut off by the frame edge counts half; tracks no longer alive are forgotten; larger views first', () => {
     expect(viewOf(box(0, 200), frame)).toBe(viewOf(box(500, 200), frame) / 2)
     expect(viewOf(box(-400, 200), frame)).toBe(0)
+    expect(viewOf(box(500, 60), frame)).toBe(0) // under 64 px wide: its plate is too small to read
     const budget = new TrackReadBudget(1)
     expect(budget.select(1, ['a', 'b'], [track('a', 100, 100), track('b', 600, 300)], frame).map((t) => t.id)).toEqual(['b', 'a'])
     budget.read('a', box(100, 100), frame)

@@ -60,8 +60,15 @@ export class TrackReadBudget {
   }
 }
 
-/** How good a view of a vehicle its box is for reading its plate: its area in the frame, halved when cut off by the frame's edge. */
+/** Vehicles narrower than this (frame pixels) are not read: their plate would be under ~20 px wide, too small to read. */
+export const MIN_VEHICLE_WIDTH = 64
+
+/**
+ * How good a view of a vehicle its box is for reading its plate: its area in the frame, halved
+ * when cut off by the frame's edge; 0 (not worth a read) when narrower than MIN_VEHICLE_WIDTH.
+ */
 export function viewOf(box: Rect, frame: { width: number; height: number }): number {
+  if (box.width < MIN_VEHICLE_WIDTH) return 0
   const x0 = Math.max(0, box.x), y0 = Math.max(0, box.y)
   const x1 = Math.min(frame.width, box.x + box.width), y1 = Math.min(frame.height, box.y + box.height)
   if (x1 <= x0 || y1 <= y0) return 0
