@@ -20,7 +20,7 @@ describe('plates read a few good views per vehicle track', () => {
     const budget = new TrackReadBudget(3)
     const read = (seq: number, size: number): boolean => {
       const due = budget.select(seq, ['car'], [track('car', 500, size)], frame)
-      for (const t of due) budget.read(t.id, t.box, frame)
+      for (const t of due) budget.read(t.id, seq, t.box, frame)
       return due.length > 0
     }
     // a car coming closer: 200, 210 (not 1.25× larger), 240 (1.44× the area), 250, 300, 400 (budget spent)
@@ -33,12 +33,20 @@ describe('plates read a few good views per vehicle track', () => {
     expect(viewOf(box(500, 60), frame)).toBe(0) // under 64 px wide: its plate is too small to read
     const budget = new TrackReadBudget(1)
     expect(budget.select(1, ['a', 'b'], [track('a', 100, 100), track('b', 600, 300)], frame).map((t) => t.id)).toEqual(['b', 'a'])
-    budget.read('a', box(100, 100), frame)
+    budget.read('a', 1, box(100, 100), frame)
     expect(budget.mayRead('a', 2, 10)).toBe(false) // its one read is spent
     expect(budget.mayRead('b', 11, 10)).toBe(true)
     expect(budget.mayRead('b', 12, 10)).toBe(false) // not seen alive within the gap
     budget.select(13, ['b'], [], frame)
     expect(budget.mayRead('a', 13, 10)).toBe(false)
+    // a vehicle alive but not read for KEEP_OPEN_GAPS gaps (stopped at a barrier): its plate track may end
+    const stopped = new TrackReadBudget(3)
+    stopped.select(1, ['c'], [track('c', 100, 200)], frame)
+    stopped.read('c', 1, box(100, 200), frame)
+    for (const seq of [10, 20, 30]) stopped.select(seq, ['c'], [], frame)
+    expect(stopped.mayRead('c', 31, 10)).toBe(true)
+    stopped.select(32, ['c'], [], frame)
+    expect(stopped.mayRead('c', 32, 10)).toBe(false)
     // 'a' ended: a new track of the same id would start over (ids are unique, so this is only bookkeeping)
     expect(budget.select(14, ['a'], [track('a', 100, 100)], frame)).toHaveLength(1)
   })

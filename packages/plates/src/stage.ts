@@ -118,7 +118,7 @@ export async function plateStage(options: PlateStageOptions = {}): Promise<Plate
         return box && box.width >= 2 && box.height >= 2 ? [{ ...r, box }] : []
       })
       if (regions && regions.length === 0) return PASS
-      for (const r of regions ?? []) if (r.objectId !== undefined) budget.read(r.objectId, r.box, envelope.frame)
+      for (const r of regions ?? []) if (r.objectId !== undefined) budget.read(r.objectId, envelope.frame.seq, r.box, envelope.frame)
       const frame = tools.own(envelope, regions?.map((r) => r.box))
       sentRegions.set(envelope, regions)
       return { job: { kind: 'frame', frame, ...(regions ? { regions: regions.map((r) => r.box) } : {}) } }

@@ -9,7 +9,12 @@ interface Reads {
   bestView: number
   /** The frame the vehicle was last seen alive in (any state). */
   aliveSeq: number
+  /** The frame it was last read in. */
+  readSeq: number
 }
+
+/** A vehicle's plate track waits for its next read at most this many times the voter's gap (a car stopped at a barrier still gets its event). */
+export const KEEP_OPEN_GAPS = 3
 
 /**
  * Which vehicle tracks of a camera are read in a frame: each at most `perTrack` times, on its
@@ -32,11 +37,11 @@ export class TrackReadBudget {
     for (const id of alive) {
       const r = this.#reads.get(id)
       if (r) r.aliveSeq = Math.max(r.aliveSeq, seq)
-      else this.#reads.set(id, { count: 0, bestView: 0, aliveSeq: seq })
+      else this.#reads.set(id, { count: 0, bestView: 0, aliveSeq: seq, readSeq: seq })
     }
     const due: { t: T; view: number }[] = []
     for (const t of seen) {
-      const r = this.#reads.get(t.id) ?? { count: 0, bestView: 0, aliveSeq: seq }
+      const r = this.#reads.get(t.id) ?? { count: 0, bestView: 0, aliveSeq: seq, readSeq: seq }
       this.#reads.set(t.id, r)
       const view = viewOf(t.box, frame)
       if (r.count >= this.perTrack || view <= 0 || (r.count > 0 && view < r.bestView * BETTER_VIEW)) continue
@@ -45,18 +50,22 @@ export class TrackReadBudget {
     return due.sort((a, b) => b.view - a.view).map((d) => d.t)
   }
 
-  /** The vehicle `id` was read on a view of `box`. */
-  read(id: string, box: Rect, frame: { width: number; height: number }): void {
+  /** The vehicle `id` was read in frame `seq` on a view of `box`. */
+  read(id: string, seq: number, box: Rect, frame: { width: number; height: number }): void {
     const r = this.#reads.get(id)
     if (!r) return
     r.count++
+    r.readSeq = seq
     r.bestView = Math.max(r.bestView, viewOf(box, frame))
   }
 
-  /** The vehicle was alive within `maxGapFrames` of `seq` and has reads left: its plate may still be read. */
+  /**
+   * Its plate may still be read: the vehicle was alive within `maxGapFrames` of `seq`, has reads
+   * left, and was read within KEEP_OPEN_GAPS gaps.
+   */
   mayRead(id: string, seq: number, maxGapFrames: number): boolean {
     const r = this.#reads.get(id)
-    return r !== undefined && r.count < this.perTrack && seq - r.aliveSeq <= maxGapFrames
+    return r !== undefined && r.count < this.perTrack && seq - r.aliveSeq <= maxGapFrames && seq - r.readSeq <= KEEP_OPEN_GAPS * maxGapFrames
   }
 }
 
