@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { heldPart, type Frame } from '@oko/core'
-import { PlateVoter, TrackReadBudget, viewOf, type PlateReading } from '@oko/plates'
+import { parseDeployment } from '@oko/deploy'
+import { PlateVoter, TrackReadBudget, plateStage, viewOf, type PlateReading } from '@oko/plates'
 
 const frame = { width: 1920, height: 1080 }
 const box = (x: number, size: number) => ({ x, y: 300, width: size, height: size * 0.75 })
@@ -72,5 +73,12 @@ describe('plates read a few good views per vehicle track', () => {
     const owned = { cameraId: 'c', seq: 0, ptsUs: 0, wallMs: 0, width: 1920, height: 1080, format: 'yuv420p', crops: [crop] } as unknown as Frame
     // the tracker's box of a car at the area's right edge reaches 40 px beyond it
     expect(heldPart(owned, { x: 1000, y: 500, width: 240, height: 180 })).toEqual({ x: 1000, y: 500, width: 200, height: 180 })
+  })
+
+  it('readsPerTrack must be a whole number ≥ 1, in the library and the deployment file', async () => {
+    await expect(plateStage({ readsPerTrack: 0 })).rejects.toThrow(/options\.readsPerTrack/)
+    const yaml = (v: string) => ['cameras:', '  - { id: c, url: x.mp4 }', 'stages:', '  - motion', `  - plates: { within: vehicles, readsPerTrack: ${v} }`].join('\n')
+    expect(() => parseDeployment(yaml('1.5'))).toThrow(/stages\[1\]\.plates\.readsPerTrack/)
+    expect(parseDeployment(yaml('2')).stages.map((s) => s.name)).toEqual(['motion', 'plates'])
   })
 })
