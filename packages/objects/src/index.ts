@@ -1,5 +1,6 @@
 export { convertTfjsGraph, type ConvertedModel, type TfjsModelJson } from './tfjs-to-onnx.js'
 export { builtinOnnx, builtinTfjsFiles, DEFAULT_MODEL, type BuiltinModel, type BuiltinOnnx } from './models.js'
+export { resizeCenternet, CENTERNET_SIZE } from './resize.js'
 export { ObjectDetector, type DetectorModel, type DetectorSettings, type RawDetection } from './detector.js'
 export { COCO_CLASSES, DEFAULT_CLASSES } from './coco.js'
 export { resolveDetectorOptions, DETECTOR_KEYS, type DetectorOptions, type ResolvedDetectorOptions } from './options.js'
