@@ -6,7 +6,7 @@
 // Every frame is accounted: decoded = entered the pipeline (+ dropped by the source), and entered
 // = passed every stage + stopped by the motion gate + dropped (counted per edge and reason).
 // Writes bench/results/cameras-box.json. Build first (`pnpm build`), then:
-//   nice pnpm --filter @oko/bench cameras-box [--seconds 12] [--max 12]
+//   nice pnpm --filter @oko/bench cameras-box [--seconds 12] [--max 12] [--input-size 320] [--out name.json]
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
@@ -29,6 +29,8 @@ const arg = (name: string, fallback: number) => {
 const seconds = arg('seconds', 12)
 const maxCameras = arg('max', 12)
 const detectorFps = arg('detector-fps', 5)
+// CenterNet's input (512 as published; 320 costs ~0.4× a run)
+const inputSize = arg('input-size', 512)
 const fps = 10
 const cores = cpus().length
 const source = join(data, 'video', 'ru-yard-cam-1.ts')
@@ -102,7 +104,7 @@ function asLive(file: FrameSource): FrameSource {
 }
 
 const module = await KernelModule.load()
-const detector = await ObjectDetectorPool.create({ threads: cores })
+const detector = await ObjectDetectorPool.create({ threads: cores, inputSize })
 
 async function runCameras(n: number): Promise<Row> {
   const sources: FrameSource[] = []
@@ -169,10 +171,11 @@ try {
 }
 const noDrops = rows.filter((r) => r.keptUp).map((r) => r.cameras)
 const result = {
-  note: `Live ${'640×360'} sub-streams at ${fps} fps (the real yard clip looped in real time), motion → objects (default detector, ${detectorFps} runs/s per camera, ${cores} threads) → tracking, in one process on this machine. CPU is shared with other work here (load average noted): on a quiet box the counts are higher.`,
+  note: `Live ${'640×360'} sub-streams at ${fps} fps (the real yard clip looped in real time), motion → objects (CenterNet ${inputSize}², ${detectorFps} runs/s per camera, ${cores} threads) → tracking, in one process on this machine. CPU is shared with other work here (load average noted): on a quiet box the counts are higher.`,
   machine: { cpu: cpus()[0]?.model ?? 'unknown', cores, node: process.version, loadAverage1m: load.map((l) => Math.round(l * 100) / 100) },
   clip: `ru-yard-cam-1.ts scaled to 640×360, ${fps} fps`,
   detectorFps,
+  detectorInput: `${inputSize}²`,
   rows,
   /** CPU one camera costs (the clip as a file, every frame processed): cores per camera, and the cameras the box's cores carry by CPU. */
   cpuPerCamera: { ...cpu, camerasByCpu: Math.floor((cores / cpu.perSecond) * 10) / 10 },
@@ -182,5 +185,6 @@ const result = {
   dropsStartAt: rows.find((r) => !r.keptUp)?.cameras ?? null,
   everyFrameAccounted: rows.every((r) => r.accounted),
 }
-writeFileSync(join(here, 'results', 'cameras-box.json'), `${JSON.stringify(result, null, 2)}\n`)
+const outAt = process.argv.indexOf('--out')
+writeFileSync(join(here, 'results', outAt >= 0 ? process.argv[outAt + 1]! : 'cameras-box.json'), `${JSON.stringify(result, null, 2)}\n`)
 console.log(`cameras per ${cores}-core box (640×360 @ ${fps} fps, motion + detector @ ${detectorFps} fps + tracking): by CPU ${result.cpuPerCamera.camerasByCpu}; live, on this machine now: ${result.camerasWithoutDrops} without drops, drops start at ${result.dropsStartAt ?? `more than ${maxCameras}`}; every frame accounted: ${result.everyFrameAccounted}`)
