@@ -43,8 +43,12 @@ export async function loadTfjsWasm(): Promise<TfJs> {
 
 /** Loads a TF.js graph model from its model.json and weight files. */
 export async function loadTfjsGraph(tf: TfJs, json: string, weights: string[]): Promise<TfGraphModel> {
-  const model = JSON.parse(readFileSync(json, 'utf8')) as { modelTopology: unknown; weightsManifest: { weights: unknown[] }[]; signature?: unknown; format?: string; generatedBy?: string; convertedBy?: string }
-  const weightData = Buffer.concat(weights.map((p) => readFileSync(p)))
+  return loadTfjsGraphFrom(tf, JSON.parse(readFileSync(json, 'utf8')), Buffer.concat(weights.map((p) => readFileSync(p))))
+}
+
+/** Loads a TF.js graph model from its parsed model.json and its weight bytes. */
+export async function loadTfjsGraphFrom(tf: TfJs, json: unknown, weightData: Uint8Array): Promise<TfGraphModel> {
+  const model = json as { modelTopology: unknown; weightsManifest: { weights: unknown[] }[]; signature?: unknown; format?: string; generatedBy?: string; convertedBy?: string }
   return tf.loadGraphModel(tf.io.fromMemory({
     modelTopology: model.modelTopology,
     weightSpecs: model.weightsManifest.flatMap((g) => g.weights),

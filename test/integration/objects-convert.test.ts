@@ -1,12 +1,13 @@
 import { join } from 'node:path'
 import { frameToImage } from '@oko/imaging'
-import { ObjectDetector, builtinOnnx, builtinTfjsFiles, COCO_CLASSES, DEFAULT_CLASSES, type BuiltinModel } from '@oko/objects'
+import { iou } from '@oko/core'
+import { ObjectDetector, builtinOnnx, builtinTfjsFiles, resizeCenternet, COCO_CLASSES, DEFAULT_CLASSES, type BuiltinModel } from '@oko/objects'
 import { ort } from '@oko/onnx'
 import { Source } from '@oko/source'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { evaluationDataDir } from '../helpers/data.js'
-import { loadTfjsGraph, loadTfjsWasm, type TfJs } from '../helpers/tfjs.js'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { loadTfjsGraph, loadTfjsGraphFrom, loadTfjsWasm, type TfJs } from '../helpers/tfjs.js'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 
 // The TF.js → ONNX conversion of the built-in detectors is exact: on real frames every output of
@@ -77,6 +78,48 @@ describe.skipIf(!data)('TF.js → ONNX detectors', () => {
     }
     expect(found).toBeGreaterThan(0)
     await detector.release()
+    await session.release()
+  }, 300_000)
+
+  it('centernet at 320²: its grid constants set for it, the conversion is exact (TF.js runs the same resized graph) and it finds the yard vehicles 512² finds', async () => {
+    const files = builtinTfjsFiles('centernet')
+    const resized = resizeCenternet(JSON.parse(readFileSync(files.json, 'utf8')), Buffer.concat(files.weights.map((f) => readFileSync(f))), 320)
+    const graph = await loadTfjsGraphFrom(tf, resized.json, resized.weights)
+    const onnx = builtinOnnx('centernet', cacheDir, 320)
+    expect(onnx.inputShape).toEqual([1, 320, 320, 3])
+    expect(onnx.cachedAt).toMatch(/centernet-320-[0-9a-f]{16}\.onnx$/)
+    const session = await ort.InferenceSession.create(onnx.bytes, { intraOpNumThreads: 1 })
+    const small = await ObjectDetector.open({ model: { kind: 'centernet', cacheDir, inputSize: 320 }, classIds, scoreThreshold: 0.35, nmsIou: 0.5 })
+    const full = await ObjectDetector.open({ model: { kind: 'centernet', cacheDir }, classIds, scoreThreshold: 0.35, nmsIou: 0.5 })
+    expect(small.inputSize).toEqual({ width: 320, height: 320 })
+    const yard = frames[0]!
+    // the area the objects stage searches around the yard's moving car
+    const area = { x: 700, y: 0, width: 700, height: 700 }
+    const input = small.tensor(yard, area)
+    const ours = await session.run({ [onnx.inputName]: new ort.Tensor('float32', input.data, input.dims) })
+    const x = tf.tensor(input.data, input.dims)
+    const theirs = await graph.executeAsync(x, onnx.outputNames)
+    const list = Array.isArray(theirs) ? theirs : [theirs]
+    for (const [i, name] of onnx.outputNames.entries()) {
+      expect(ours[name]!.dims).toEqual(list[i]!.shape)
+      if (name === 'tower_0/detections') continue
+      const a = ours[name]!.data as Float32Array
+      const b = await list[i]!.data()
+      let worst = 0, range = 1
+      for (let k = 0; k < a.length; k++) { worst = Math.max(worst, Math.abs(a[k]! - b[k]!)); range = Math.max(range, Math.abs(b[k]!)) }
+      expect(worst / range, name).toBeLessThanOrEqual(1e-3)
+    }
+    x.dispose()
+    for (const t of list) t.dispose()
+    const vehicles = [2, 3, 5, 7]
+    const at512 = (await full.detect(yard, area)).filter((d) => vehicles.includes(d.classId))
+    const at320 = (await small.detect(yard, area)).filter((d) => vehicles.includes(d.classId))
+    const matched = at512.filter((d) => at320.some((e) => iou(d, e) >= 0.5)).length
+    console.log(`centernet on the yard's search area: ${at512.length} vehicles at 512², ${at320.length} at 320², ${matched} of the 512² ones matched (IoU ≥ 0.5)`)
+    expect(at512.length).toBeGreaterThan(0)
+    expect(matched).toBeGreaterThanOrEqual(Math.ceil(at512.length * 0.6))
+    await small.release()
+    await full.release()
     await session.release()
   }, 300_000)
 })

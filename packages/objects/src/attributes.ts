@@ -1,7 +1,8 @@
-import { checkBoolean, checkKnownKeys, checkObject, defineStage, heldPart, optionalNumber, type Envelope, type Frame, type Stage, type Track } from '@oko/core'
+import { checkBoolean, checkKnownKeys, checkObject, defineStage, heldPart, optionalNumber, serializeError, type Envelope, type Frame, type Stage, type StageContext, type Track } from '@oko/core'
 import { frameToImage, toRgb } from '@oko/imaging'
 import { ImageClassifier, type ClassifierOptions } from './classifier.js'
 import { dominantColour, VEHICLE_COLOURS } from './colour.js'
+import { applyRegistry, httpRegistry, type HttpRegistryOptions, type RegistryLookup, type RegistryRecord } from './registry.js'
 
 /** Track labels that are vehicles: they get type, colour and make/model. */
 export const VEHICLE_CLASSES: ReadonlySet<string> = new Set(['car', 'van', 'bus', 'truck', 'motorcycle', 'bicycle'])
@@ -15,9 +16,15 @@ export interface AttributeStageOptions {
   readonly makeModel?: ClassifierOptions | ImageClassifier
   /** Views of a track the classifier is run on. Default 2. */
   readonly classifierViews?: number
+  /**
+   * The vehicle register: once a track has a voted plate, its record fills `make`,
+   * `registeredColour`, `registeredType` and `registryStatus`, and `registryMismatch` says where
+   * the camera saw another colour or type (a cloned plate). Your lookup function, or an HTTP register.
+   */
+  readonly registry?: RegistryLookup | HttpRegistryOptions
 }
 
-export const ATTRIBUTE_STAGE_KEYS = ['colour', 'colourViews', 'makeModel', 'classifierViews']
+export const ATTRIBUTE_STAGE_KEYS = ['colour', 'colourViews', 'makeModel', 'classifierViews', 'registry']
 
 interface Seen {
   colourViews: number
@@ -26,6 +33,9 @@ interface Seen {
   classifierViews: number
   classifierArea: number
   best?: { label: string; confidence: number; top: readonly { value: string; confidence: number }[] }
+  /** The plate last looked up in the register, and its record once it came. */
+  lookedUp?: string
+  record?: { plate: string; found: RegistryRecord | undefined }
 }
 
 /**
@@ -43,7 +53,29 @@ export async function vehicleAttributeStage(options: AttributeStageOptions = {})
   const classifierViews = optionalNumber('options.classifierViews', o.classifierViews, 2, { min: 1, max: 100, integer: true })
   const ownClassifier = o.makeModel !== undefined && !(o.makeModel instanceof ImageClassifier)
   const classifier = o.makeModel === undefined ? undefined : o.makeModel instanceof ImageClassifier ? o.makeModel : await ImageClassifier.open(o.makeModel as ClassifierOptions, 'options.makeModel')
+  const registry = o.registry === undefined ? undefined : typeof o.registry === 'function' ? (o.registry as RegistryLookup) : httpRegistry(o.registry as HttpRegistryOptions, 'options.registry')
   const seen = new Map<string, Seen>()
+  const stop = new AbortController()
+
+  // the register is asked once per plate a track is given (its vote may change), without holding the frame
+  const lookUp = (t: Track, s: Seen, ctx: StageContext): void => {
+    const plate = t.attributes.plate?.value
+    if (!registry || plate === undefined) return
+    if (s.record?.plate === plate) applyRegistry(t, s.record.found)
+    if (s.lookedUp === plate) return
+    s.lookedUp = plate
+    registry(plate, stop.signal).then(
+      (found) => {
+        s.record = { plate, found }
+        if (t.attributes.plate?.value === plate) applyRegistry(t, found)
+      },
+      (error: unknown) => {
+        if (stop.signal.aborted) return
+        s.lookedUp = undefined // asked again on a later frame
+        ctx.emit({ type: 'error', cameraId: ctx.cameraId, stage: 'attributes', error: serializeError(new Error(`vehicle register lookup failed: ${(error as Error).message}`)), fatal: false })
+      },
+    )
+  }
 
   const view = async (t: Track, frame: Frame): Promise<void> => {
     let s = seen.get(t.id)
@@ -80,13 +112,15 @@ export async function vehicleAttributeStage(options: AttributeStageOptions = {})
 
   return defineStage({
     name: 'attributes',
-    async process(envelope: Envelope): Promise<Envelope> {
+    async process(envelope: Envelope, ctx: StageContext): Promise<Envelope> {
       const { frame } = envelope
       const alive = new Set<string>()
       for (const t of envelope.tracks) {
         alive.add(t.id)
-        if (!VEHICLE_CLASSES.has(t.label) || t.lastSeenSeq !== frame.seq) continue
-        await view(t, frame)
+        if (!VEHICLE_CLASSES.has(t.label)) continue
+        if (t.lastSeenSeq === frame.seq) await view(t, frame)
+        const s = seen.get(t.id)
+        if (s) lookUp(t, s, ctx)
       }
       for (const id of seen.keys()) if (!alive.has(id)) seen.delete(id)
       return envelope
@@ -95,6 +129,7 @@ export async function vehicleAttributeStage(options: AttributeStageOptions = {})
       seen.clear()
     },
     async close() {
+      stop.abort()
       seen.clear()
       if (ownClassifier) await classifier?.release()
     },

@@ -5,7 +5,7 @@ import { builtinOnnx, type BuiltinModel } from './models.js'
 
 /** Which detector runs: a built-in one, or a user's YOLO-family ONNX model. */
 export type DetectorModel =
-  | { kind: BuiltinModel; cacheDir?: string }
+  | { kind: BuiltinModel; cacheDir?: string; inputSize?: number }
   | { kind: 'onnx'; path: string; layout?: BoxLayout; inputWidth?: number; inputHeight?: number; normalization?: '0-1' | '0-255' }
 
 export interface DetectorSettings {
@@ -45,7 +45,7 @@ export class ObjectDetector {
       checkClassCount(opened.session, m, settings.labelCount)
       return new ObjectDetector(opened.session, settings, spec, opened.id)
     }
-    const built = builtinOnnx(m.kind, m.cacheDir)
+    const built = builtinOnnx(m.kind, m.cacheDir, m.inputSize)
     const opened = await openSession(built.bytes, { role: `objects ${m.kind} detector` })
     const spec: InputSpec = m.kind === 'nanodet'
       ? { width: built.inputShape[3]!, height: built.inputShape[2]!, layout: 'nchw', scale: 1 }

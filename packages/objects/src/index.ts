@@ -1,5 +1,6 @@
 export { convertTfjsGraph, type ConvertedModel, type TfjsModelJson } from './tfjs-to-onnx.js'
 export { builtinOnnx, builtinTfjsFiles, DEFAULT_MODEL, type BuiltinModel, type BuiltinOnnx } from './models.js'
+export { resizeCenternet, CENTERNET_SIZE } from './resize.js'
 export { ObjectDetector, type DetectorModel, type DetectorSettings, type RawDetection } from './detector.js'
 export { COCO_CLASSES, DEFAULT_CLASSES } from './coco.js'
 export { resolveDetectorOptions, DETECTOR_KEYS, type DetectorOptions, type ResolvedDetectorOptions } from './options.js'
@@ -8,3 +9,4 @@ export { objectStage, searchArea, OBJECT_STAGE_KEYS, type ObjectStage, type Obje
 export { dominantColour, pixelColour, VEHICLE_COLOURS, type ColourResult, type VehicleColour } from './colour.js'
 export { ImageClassifier, CLASSIFIER_KEYS, type ClassifierOptions, type Classification } from './classifier.js'
 export { vehicleAttributeStage, VEHICLE_CLASSES, ATTRIBUTE_STAGE_KEYS, type AttributeStageOptions } from './attributes.js'
+export { httpRegistry, cachedLookup, applyRegistry, resolveHttpRegistry, HTTP_REGISTRY_KEYS, type RegistryLookup, type RegistryRecord, type HttpRegistryOptions } from './registry.js'

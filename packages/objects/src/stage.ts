@@ -1,4 +1,4 @@
-import { checkKnownKeys, checkObject, checkOneOf, optionalNumber, type Envelope, type Rect, type StageContext } from '@oko/core'
+import { checkKnownKeys, checkObject, checkOneOf, heldPart, optionalNumber, type Envelope, type Rect, type StageContext } from '@oko/core'
 import { PASS, workerStage, type WorkerStage } from '@oko/pipeline'
 import type { DetectorOptions } from './options.js'
 import { ObjectDetectorPool } from './pool.js'
@@ -61,7 +61,10 @@ export async function objectStage(options: ObjectStageOptions = {}): Promise<Obj
       if (reply.kind !== 'detections') return envelope
       const { seq, ptsUs } = envelope.frame
       for (const d of reply.detections) {
-        envelope.detections.push({ box: { x: d.x, y: d.y, width: d.width, height: d.height }, label: detector.label(d.classId), score: d.score, seq, ptsUs })
+        const found = { x: d.x, y: d.y, width: d.width, height: d.height }
+        // within the pixels searched (and copied for the stages after it): a box the model drew past the search area's edge is cut at it
+        const box = envelope.frame.crops ? heldPart(envelope.frame, found) ?? found : found
+        envelope.detections.push({ box, label: detector.label(d.classId), score: d.score, seq, ptsUs })
       }
       return envelope
     },

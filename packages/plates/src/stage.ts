@@ -7,6 +7,7 @@ import type { PlateEvent } from './events.js'
 import type { PlateReaderOptions } from './options.js'
 import { PlateReader } from './reader.js'
 import { DEFAULT_VOTING, PlateVoter, type PlateSnapshot, type VotedPlate, type VotingOptions } from './voting.js'
+import { TrackReadBudget } from './views.js'
 import { Watchlists, type WatchlistSpec } from './watchlist.js'
 import type { PlateWorker, RegionReading } from './worker.js'
 
@@ -30,7 +31,15 @@ export interface PlateStageOptions {
    * where the envelope has any, else what moved, else the whole frame.
    */
   within?: 'auto' | 'vehicles' | 'motion' | 'frame'
+  /**
+   * Reads per vehicle track (default 3): its first view, then only views clearly larger than the
+   * best one read (a car coming closer); behind a motion gate, only while it moves. What makes
+   * plates affordable behind a detector.
+   */
+  readsPerTrack?: number
 }
+
+export const PLATE_STAGE_KEYS = ['reader', 'watchlists', 'voting', 'snapshot', 'everyNthFrame', 'maxRegions', 'within', 'readsPerTrack']
 
 /** The plate stage: a worker stage on the reader's threads, with one plate voter per camera on the cameras' thread. */
 export interface PlateStage extends WorkerStage {
@@ -54,7 +63,7 @@ interface Region {
  */
 export async function plateStage(options: PlateStageOptions = {}): Promise<PlateStage> {
   const o = checkObject('options', options)
-  checkKnownKeys('options', o, ['reader', 'watchlists', 'voting', 'snapshot', 'everyNthFrame', 'maxRegions', 'within'])
+  checkKnownKeys('options', o, PLATE_STAGE_KEYS)
   const v = checkObject('options.voting', o.voting, {})
   checkKnownKeys('options.voting', v, ['maxGapFrames', 'minReadings', 'maxReadings'])
   const voting: VotingOptions = {
@@ -66,10 +75,12 @@ export async function plateStage(options: PlateStageOptions = {}): Promise<Plate
   const everyNth = optionalNumber('options.everyNthFrame', o.everyNthFrame, 1, { min: 1, integer: true })
   const maxRegions = optionalNumber('options.maxRegions', o.maxRegions, 4, { min: 1, integer: true })
   const within = checkOneOf('options.within', o.within, ['auto', 'vehicles', 'motion', 'frame'] as const, 'auto')
+  const readsPerTrack = optionalNumber('options.readsPerTrack', o.readsPerTrack, 3, { min: 1, integer: true })
   const watchlists = o.watchlists === undefined ? undefined : Watchlists.from(o.watchlists as WatchlistSpec[])
   const owned = !(o.reader instanceof PlateReader)
   const reader = o.reader instanceof PlateReader ? o.reader : await PlateReader.create(o.reader as PlateReaderOptions | undefined)
   const voters = new Map<string, PlateVoter>()
+  const budgets = new Map<string, TrackReadBudget>()
   // the regions each job was sent with: the tracks the envelope holds move on with later frames
   // (the tracker updates them in place) while the job runs
   const sentRegions = new WeakMap<Envelope, Region[] | undefined>()
@@ -78,6 +89,16 @@ export async function plateStage(options: PlateStageOptions = {}): Promise<Plate
     let voter = voters.get(ctx.cameraId)
     if (!voter) voters.set(ctx.cameraId, (voter = new PlateVoter(voting, () => ctx.newId())))
     return voter
+  }
+  const budgetOf = (ctx: StageContext): TrackReadBudget => {
+    let budget = budgets.get(ctx.cameraId)
+    if (!budget) budgets.set(ctx.cameraId, (budget = new TrackReadBudget(readsPerTrack)))
+    return budget
+  }
+  // a vehicle's plate track stays open while the vehicle may still be read (its reads are a few frames apart)
+  const keepOpen = (ctx: StageContext, seq: number) => {
+    const budget = budgets.get(ctx.cameraId)
+    return (objectId: string) => budget?.mayRead(objectId, seq, voting.maxGapFrames) ?? false
   }
   const emit = (ctx: StageContext, plates: VotedPlate[]) => {
     for (const p of plates) ctx.emit(toEvent(ctx.cameraId, p, watchlists))
@@ -90,8 +111,14 @@ export async function plateStage(options: PlateStageOptions = {}): Promise<Plate
     maxInFlightPerCamera: 1,
     prepare(envelope, tools) {
       if (envelope.frame.seq % everyNth !== 0) return PASS
-      const regions = regionsOf(envelope, within, maxRegions)
+      const budget = budgetOf(tools.ctx)
+      // the pixels the frame holds: an earlier stage may have copied only an area of it (the detector's search area)
+      const regions = regionsOf(envelope, within, maxRegions, budget)?.flatMap((r) => {
+        const box = heldPart(envelope.frame, r.box)
+        return box && box.width >= 2 && box.height >= 2 ? [{ ...r, box }] : []
+      })
       if (regions && regions.length === 0) return PASS
+      for (const r of regions ?? []) if (r.objectId !== undefined) budget.read(r.objectId, envelope.frame.seq, r.box, envelope.frame)
       const frame = tools.own(envelope, regions?.map((r) => r.box))
       sentRegions.set(envelope, regions)
       return { job: { kind: 'frame', frame, ...(regions ? { regions: regions.map((r) => r.box) } : {}) } }
@@ -106,7 +133,7 @@ export async function plateStage(options: PlateStageOptions = {}): Promise<Plate
       for (const r of readings) envelope.detections.push({ box: r.box, label: 'plate', score: r.confidence, seq: frame.seq, ptsUs: frame.ptsUs })
       const snap = snapshots ? (r: PlateReading) => snapshotOf(frame, r) : undefined
       const voter = voterOf(ctx)
-      const voted = voter.observe(frame.seq, frame.ptsUs, withObjects, snap)
+      const voted = voter.observe(frame.seq, frame.ptsUs, withObjects, snap, keepOpen(ctx, frame.seq))
       // the vehicle track carries its plate's vote so far: its object events (and its end) say it
       for (const r of withObjects) {
         const objectId = (r as { trackId?: string }).trackId
@@ -119,29 +146,37 @@ export async function plateStage(options: PlateStageOptions = {}): Promise<Plate
     },
     tick(frame: FrameRef, ctx: StageContext): void {
       const voter = voters.get(ctx.cameraId)
-      if (voter && voter.openTracks > 0) emit(ctx, voter.observe(frame.seq, frame.ptsUs, []))
+      if (voter && voter.openTracks > 0) emit(ctx, voter.observe(frame.seq, frame.ptsUs, [], undefined, keepOpen(ctx, frame.seq)))
     },
     flush(ctx: StageContext): void {
       const voter = voters.get(ctx.cameraId)
       voters.delete(ctx.cameraId)
+      budgets.delete(ctx.cameraId)
       if (voter) emit(ctx, voter.flush())
     },
     async close() {
       voters.clear()
+      budgets.clear()
       if (owned) await reader.close()
     },
   })
   return Object.assign(stage, { reader })
 }
 
-/** The regions to read, largest first (at most `max`); undefined: the whole frame. */
-function regionsOf(envelope: Envelope, within: 'auto' | 'vehicles' | 'motion' | 'frame', max: number): Region[] | undefined {
+/**
+ * The regions to read, largest first (at most `max`); undefined: the whole frame. Vehicle tracks
+ * seen in this frame are read as their budget allows (a few good views each).
+ */
+function regionsOf(envelope: Envelope, within: 'auto' | 'vehicles' | 'motion' | 'frame', max: number, budget: TrackReadBudget): Region[] | undefined {
   if (within === 'frame') return undefined
   let regions: Region[] | undefined
   if (within === 'vehicles' || within === 'auto') {
     const seq = envelope.frame.seq
-    const tracks = envelope.tracks.filter((t) => VEHICLE_LABELS.has(t.label) && t.lastSeenSeq === seq)
-    if (tracks.length > 0) regions = tracks.map((t) => ({ box: t.box, objectId: t.id }))
+    const vehicles = envelope.tracks.filter((t) => VEHICLE_LABELS.has(t.label))
+    const seen = vehicles.filter((t) => t.lastSeenSeq === seq)
+    // behind a motion gate, a vehicle is read while it moves (a parked car in the search area is not)
+    const moving = envelope.motion ? seen.filter((t) => envelope.motion!.regions.some((r) => overlaps(r, t.box))) : seen
+    if (seen.length > 0) return budget.select(seq, vehicles.map((t) => t.id), moving, envelope.frame).slice(0, max).map((t) => ({ box: t.box, objectId: t.id }))
     else {
       const detections = envelope.detections.filter((d) => VEHICLE_LABELS.has(d.label))
       if (detections.length > 0 || within === 'vehicles') regions = detections.map((d) => (d.trackId === undefined ? { box: d.box } : { box: d.box, objectId: d.trackId }))
@@ -149,6 +184,10 @@ function regionsOf(envelope: Envelope, within: 'auto' | 'vehicles' | 'motion' | 
   }
   if (!regions && within !== 'vehicles' && envelope.motion) regions = envelope.motion.regions.map((r) => ({ box: r }))
   return regions?.sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height).slice(0, max)
+}
+
+function overlaps(a: Rect, b: Rect): boolean {
+  return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height
 }
 
 /** Copies the area around a plate (about a car's front) from the frame: what the event's JPEG shows. */

@@ -78,12 +78,15 @@ export class PlateVoter {
   /**
    * Adds the readings of one frame; returns tracks that ended. `snapshot(reading)` is called
    * when a reading becomes its track's best (copy the pixels you need: frames are borrowed).
+   * `keepOpen(objectId)` true: the plate track of that vehicle does not end by its gap (the
+   * vehicle is read only on a few of its frames and may still bring readings).
    */
   observe(
     seq: number,
     ptsUs: number,
     readings: readonly (PlateReading & { trackId?: string })[],
     snapshot?: (reading: PlateReading) => PlateSnapshot | undefined,
+    keepOpen?: (objectId: string) => boolean,
   ): VotedPlate[] {
     const used = new Set<Track>()
     for (const reading of readings) {
@@ -105,7 +108,7 @@ export class PlateVoter {
         if (snap) track.snapshot = snap
       }
     }
-    const ended = this.tracks.filter((t) => seq - t.lastSeq > this.options.maxGapFrames)
+    const ended = this.tracks.filter((t) => seq - t.lastSeq > this.options.maxGapFrames && !(t.external !== undefined && keepOpen?.(t.external)))
     this.tracks = this.tracks.filter((t) => !ended.includes(t))
     const full = this.tracks.filter((t) => !t.emitted && t.readings.length >= this.options.maxReadings)
     for (const t of full) t.emitted = true
@@ -142,8 +145,10 @@ export class PlateVoter {
     let best: Track | undefined
     let bestScore = 0
     for (const t of this.tracks) {
-      if (used.has(t) || seq - t.lastSeq - 1 > this.options.maxGapFrames) continue
+      if (used.has(t)) continue
+      // the plate of the same vehicle track, however long ago it was last read
       if (reading.trackId !== undefined && t.external === reading.trackId) return t
+      if (seq - t.lastSeq - 1 > this.options.maxGapFrames) continue
       // where the plate should be now, moved on at its last speed (a car seen every few frames)
       const frames = seq - t.lastSeq
       const predicted = { ...t.box, x: t.box.x + t.velocity.x * frames, y: t.box.y + t.velocity.y * frames }

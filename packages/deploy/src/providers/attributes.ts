@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import { InvalidOptionError, checkBoolean, checkKnownKeys, checkNumber, checkObject, checkString } from '@oko/core'
-import { ATTRIBUTE_STAGE_KEYS, CLASSIFIER_KEYS, vehicleAttributeStage, type AttributeStageOptions } from '@oko/objects'
+import { ATTRIBUTE_STAGE_KEYS, CLASSIFIER_KEYS, httpRegistry, resolveHttpRegistry, vehicleAttributeStage, type AttributeStageOptions, type HttpRegistryOptions } from '@oko/objects'
 import { existsSync } from 'node:fs'
 import type { StageProvider } from '../stages.js'
 
@@ -16,12 +16,17 @@ import type { StageProvider } from '../stages.js'
  *   - tracking
  *   - attributes: { makeModel: { model: makes.onnx, labels: makes.txt, inputWidth: 224, inputHeight: 224 } }
  * ```
+ *
+ * `registry: { url: "http://registry.local/vehicles/{plate}", timeoutMs: 2000, cacheMinutes: 60 }`
+ * looks each voted plate up in the vehicle register (one cache for every camera) and flags
+ * `registryMismatch` where the camera saw another colour or type.
  */
 export const attributesProvider: StageProvider = {
   check(options, path, context) {
     checkKnownKeys(path, options, ATTRIBUTE_STAGE_KEYS)
     if (options.colour !== undefined) checkBoolean(`${path}.colour`, options.colour)
     for (const k of ['colourViews', 'classifierViews']) if (options[k] !== undefined) checkNumber(`${path}.${k}`, options[k], { min: 1, max: 100, integer: true })
+    if (options.registry !== undefined) resolveHttpRegistry(options.registry, `${path}.registry`)
     if (options.makeModel === undefined) return options
     const m = checkObject(`${path}.makeModel`, options.makeModel)
     checkKnownKeys(`${path}.makeModel`, m, CLASSIFIER_KEYS)
@@ -32,7 +37,10 @@ export const attributesProvider: StageProvider = {
     if (!existsSync(labels)) throw new InvalidOptionError(`${path}.makeModel.labels`, `${labels} not found; give its labels file, one class name per line, relative to the config file`)
     return { ...options, makeModel: { ...m, model, labels } }
   },
-  create(options) {
-    return vehicleAttributeStage(options as AttributeStageOptions)
+  async create(options, _camera, shared) {
+    const spec = options.registry as HttpRegistryOptions | undefined
+    // one lookup (and one cache) for every camera of the deployment
+    const registry = spec ? await shared.once(`attributes:registry:${JSON.stringify(spec)}`, async () => httpRegistry(spec, 'stages.attributes.registry')) : undefined
+    return vehicleAttributeStage({ ...(options as AttributeStageOptions), ...(registry ? { registry } : {}) })
   },
 }

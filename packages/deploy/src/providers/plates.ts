@@ -6,7 +6,7 @@ import type { StageProvider } from '../stages.js'
 
 /** Options that make the shared reader: deployment-wide, not per camera. */
 const READER_KEYS = ['countries', 'threads', 'minConfidence']
-const CAMERA_KEYS = ['watchlist', 'snapshots', 'within']
+const CAMERA_KEYS = ['watchlist', 'snapshots', 'within', 'readsPerTrack']
 
 /**
  * `plates`: reads licence plates in the vehicles (or what moved) of each frame (PaddleOCR ONNX on
@@ -39,6 +39,7 @@ export const platesProvider: StageProvider = {
     }
     if (options.snapshots !== undefined) checkBoolean(`${path}.snapshots`, options.snapshots)
     if (options.within !== undefined) checkOneOf(`${path}.within`, options.within, ['auto', 'vehicles', 'motion', 'frame'] as const)
+    if (options.readsPerTrack !== undefined) checkNumber(`${path}.readsPerTrack`, options.readsPerTrack, { min: 1, max: 1000, integer: true })
     return out
   },
   async create(options, _camera, shared) {
@@ -46,11 +47,12 @@ export const platesProvider: StageProvider = {
     const files = (options.watchlist as string[] | undefined) ?? []
     const snapshot = options.snapshots === true
     const within = options.within as 'auto' | 'vehicles' | 'motion' | 'frame' | undefined
+    const readsPerTrack = options.readsPerTrack as number | undefined
     // Cameras with the same lists and settings share one stage (and so one fair edge onto the reader's threads).
-    const key = JSON.stringify({ files, snapshot, within })
+    const key = JSON.stringify({ files, snapshot, within, readsPerTrack })
     return shared.once(`plates:stage:${key}`, async () => {
       const watchlists: WatchlistSpec[] = files.flatMap((f) => readPlateWatchlist(f, 'stages.plates.watchlist'))
-      return plateStage({ reader, snapshot, ...(within ? { within } : {}), ...(watchlists.length > 0 ? { watchlists } : {}) })
+      return plateStage({ reader, snapshot, ...(within ? { within } : {}), ...(readsPerTrack !== undefined ? { readsPerTrack } : {}), ...(watchlists.length > 0 ? { watchlists } : {}) })
     }, (s) => s.close())
   },
 }

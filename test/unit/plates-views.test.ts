@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest'
+import { heldPart, type Frame } from '@oko/core'
+import { parseDeployment } from '@oko/deploy'
+import { PlateVoter, TrackReadBudget, plateStage, viewOf, type PlateReading } from '@oko/plates'
+
+const frame = { width: 1920, height: 1080 }
+const box = (x: number, size: number) => ({ x, y: 300, width: size, height: size * 0.75 })
+const track = (id: string, x: number, size: number) => ({ id, box: box(x, size) })
+
+
+function reading(text: string, x: number): PlateReading {
+  return {
+    text, format: 'ru', country: 'RU', confidence: 0.9, charConfidences: [...text].map(() => 0.9),
+    box: { x, y: 400, width: 100, height: 25 },
+    corners: [{ x, y: 400 }, { x: x + 100, y: 400 }, { x: x + 100, y: 425 }, { x, y: 425 }], lines: 1, corrected: [],
+  }
+}
+
+describe('plates read a few good views per vehicle track', () => {
+  it('reads a track on its first view, then only on clearly larger views, at most perTrack times', () => {
+    const budget = new TrackReadBudget(3)
+    const read = (seq: number, size: number): boolean => {
+      const due = budget.select(seq, ['car'], [track('car', 500, size)], frame)
+      for (const t of due) budget.read(t.id, seq, t.box, frame)
+      return due.length > 0
+    }
+    // a car coming closer: 200, 210 (not 1.25× larger), 240 (1.44× the area), 250, 300, 400 (budget spent)
+    expect([read(1, 200), read(2, 210), read(3, 240), read(4, 250), read(5, 300), read(6, 400)]).toEqual([true, false, true, false, true, false])
+  })
+
+  it('a car cut off by the frame edge counts half; tracks no longer alive are forgotten; larger views first', () => {
+    expect(viewOf(box(0, 200), frame)).toBe(viewOf(box(500, 200), frame) / 2)
+    expect(viewOf(box(-400, 200), frame)).toBe(0)
+    expect(viewOf(box(500, 60), frame)).toBe(0) // under 64 px wide: its plate is too small to read
+    const budget = new TrackReadBudget(1)
+    expect(budget.select(1, ['a', 'b'], [track('a', 100, 100), track('b', 600, 300)], frame).map((t) => t.id)).toEqual(['b', 'a'])
+    budget.read('a', 1, box(100, 100), frame)
+    expect(budget.mayRead('a', 2, 10)).toBe(false) // its one read is spent
+    expect(budget.mayRead('b', 11, 10)).toBe(true)
+    expect(budget.mayRead('b', 12, 10)).toBe(false) // not seen alive within the gap
+    budget.select(13, ['b'], [], frame)
+    expect(budget.mayRead('a', 13, 10)).toBe(false)
+    // a vehicle alive but not read for KEEP_OPEN_GAPS gaps (stopped at a barrier): its plate track may end
+    const stopped = new TrackReadBudget(3)
+    stopped.select(1, ['c'], [track('c', 100, 200)], frame)
+    stopped.read('c', 1, box(100, 200), frame)
+    for (const seq of [10, 20, 30]) stopped.select(seq, ['c'], [], frame)
+    expect(stopped.mayRead('c', 31, 10)).toBe(true)
+    stopped.select(32, ['c'], [], frame)
+    expect(stopped.mayRead('c', 32, 10)).toBe(false)
+    // 'a' ended: a new track of the same id would start over (ids are unique, so this is only bookkeeping)
+    expect(budget.select(14, ['a'], [track('a', 100, 100)], frame)).toHaveLength(1)
+  })
+
+  it("a vehicle's plate track stays open between its reads while the vehicle may be read again: one event per car", () => {
+    let n = 0
+    const voter = new PlateVoter({ maxGapFrames: 2, minReadings: 1, maxReadings: 30 }, () => `p${++n}`)
+    let open = true
+    const keep = () => open
+    expect(voter.observe(1, 0, [{ ...reading('A123BC77', 100), trackId: 'car' }], undefined, keep)).toEqual([])
+    for (let seq = 2; seq < 20; seq++) expect(voter.observe(seq, seq, [], undefined, keep)).toEqual([])
+    // read again 19 frames later, far from where it was: the same plate track (the vehicle's)
+    expect(voter.observe(20, 20, [{ ...reading('A123BC77', 900), trackId: 'car' }], undefined, keep)).toEqual([])
+    open = false
+    expect(voter.observe(21, 21, [], undefined, keep)).toEqual([])
+    const done = voter.observe(23, 23, [], undefined, keep)
+    expect(done.map((p) => [p.text, p.objectId, p.readings])).toEqual([['A123BC77', 'car', 2]])
+  })
+
+  it('a vehicle box reaching outside the area an earlier stage copied is clipped to the pixels held', () => {
+    // an owned copy of the detector's search area only (what the objects stage materialises)
+    const crop = { rect: { x: 400, y: 200, width: 800, height: 600 }, planes: [], strides: [] }
+    const owned = { cameraId: 'c', seq: 0, ptsUs: 0, wallMs: 0, width: 1920, height: 1080, format: 'yuv420p', crops: [crop] } as unknown as Frame
+    // the tracker's box of a car at the area's right edge reaches 40 px beyond it
+    expect(heldPart(owned, { x: 1000, y: 500, width: 240, height: 180 })).toEqual({ x: 1000, y: 500, width: 200, height: 180 })
+  })
+
+  it('readsPerTrack must be a whole number ≥ 1, in the library and the deployment file', async () => {
+    await expect(plateStage({ readsPerTrack: 0 })).rejects.toThrow(/options\.readsPerTrack/)
+    const yaml = (v: string) => ['cameras:', '  - { id: c, url: x.mp4 }', 'stages:', '  - motion', `  - plates: { within: vehicles, readsPerTrack: ${v} }`].join('\n')
+    expect(() => parseDeployment(yaml('1.5'))).toThrow(/stages\[1\]\.plates\.readsPerTrack/)
+    expect(parseDeployment(yaml('2')).stages.map((s) => s.name)).toEqual(['motion', 'plates'])
+  })
+})
