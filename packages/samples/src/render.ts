@@ -27,6 +27,8 @@ export class SceneRenderer {
   readonly #chroma: Uint8Array
   /** The sprites of the frame last drawn (luma and chroma of one frame draw the same ones). */
   #drawn: { index: number; sprites: Placed[] } | undefined
+  /** Sprites drawn so far, by object and pose (a car has one, a walker one per step of its gait). */
+  readonly #looks = new Map<string, Sprite>()
 
   constructor(scene: SceneSpec) {
     this.scene = checkScene(scene)
@@ -118,7 +120,10 @@ export class SceneRenderer {
     for (const o of this.scene.objects) {
       if (!objectBox(o, index, this.scene.width, this.scene.height)) continue
       const { x0, y0 } = objectCorner(o, index)
-      sprites.push({ sprite: drawObject(o, index), x0, y0 })
+      const key = `${this.scene.objects.indexOf(o)} ${poseOf(o, index)}`
+      let sprite = this.#looks.get(key)
+      if (!sprite) this.#looks.set(key, (sprite = drawObject(o, index)))
+      sprites.push({ sprite, x0, y0 })
     }
     this.#drawn = { index, sprites }
     return sprites
@@ -158,6 +163,17 @@ function objectCorner(o: SceneObject, index: number): { x0: number; y0: number }
   return { x0: Math.round(o.from.x + (o.to.x - o.from.x) * t), y0: Math.round(o.from.y + (o.to.y - o.from.y) * t) }
 }
 
+/** Walkers are drawn in this many poses per stride. */
+const GAIT_POSES = 16
+
+/** Which of its poses an object shows in frame `index`: one stride (two steps) per 1.4 body heights walked. */
+function poseOf(o: SceneObject, index: number): number {
+  if (o.kind === 'car') return 0
+  const { x0, y0 } = objectCorner(o, index)
+  const walked = Math.hypot(x0 - o.from.x, y0 - o.from.y)
+  return Math.floor(((walked / (1.4 * o.height)) % 1) * GAIT_POSES)
+}
+
 /** A car or a walker as it looks in frame `index`: facing where it goes, a walker in its gait's pose. */
 function drawObject(o: SceneObject, index: number): Sprite {
   const dx = o.to.x - o.from.x, dy = o.to.y - o.from.y
@@ -167,11 +183,8 @@ function drawObject(o: SceneObject, index: number): Sprite {
     const colour: Rgb = o.colour ?? [clamp(o.luma * 1.1), clamp(o.luma * 0.92), clamp(o.luma * 0.86)]
     return drawCar(o.width, o.height, { colour, view, facingRight, ...(o.plate ? { plate: o.plate } : {}) })
   }
-  // One stride (two steps) per 1.4 body heights walked.
-  const { x0, y0 } = objectCorner(o, index)
-  const walked = Math.hypot(x0 - o.from.x, y0 - o.from.y)
   const jacket: Rgb = o.colour ?? [clamp(o.luma * 0.8), clamp(o.luma * 0.95), clamp(o.luma * 1.35)]
-  return drawWalker(o.width, o.height, { jacket, trousers: [40, 42, 55], phase: (walked / (1.4 * o.height)) % 1, facingRight })
+  return drawWalker(o.width, o.height, { jacket, trousers: [40, 42, 55], phase: poseOf(o, index) / GAIT_POSES, facingRight })
 }
 
 /** Blends a sprite's colour (its 2×2 blocks' mean, by coverage) into the chroma planes. */
