@@ -12,7 +12,7 @@ import { scoreTracks, trackingStage, type MotBox } from '@oko/tracking'
 
 // Generated scenes with known paths (@oko/samples trackingScenes), encoded to H.264 and run
 // through the real chain: decode → motion → objects (the default detector on a worker thread,
-// every frame that moved) → tracking. Each object must be one track from its start to its end:
+// every frame that moved) → tracking (the deployment's settings for the detector). Each object must be one track from its start to its end:
 // no id switch where two walkers cross, the car that stops for 3 s and the walker hidden for a
 // second behind a bus shelter keep their ids.
 const scenes = trackingScenes()
@@ -57,7 +57,7 @@ async function follow(clip: SampleClip): Promise<Followed> {
   await using run = Pipeline.from(source)
     .pipe(() => motionStage())
     .pipe(objects)
-    .pipe(() => trackingStage({ snapshots: false }))
+    .pipe(() => trackingStage({ snapshots: false, highScore: 0.4, newTrackScore: 0.45 }))
     .pipe(() => record)
     .run()
   for await (const e of run.events) if (e.type === 'object') events.push(e)
