@@ -18,6 +18,11 @@ const FONT: Readonly<Record<string, readonly string[]>> = {
   '9': ['01110', '10001', '10001', '01111', '00001', '00010', '01100'],
 }
 
+/** Whether dot (`row` 0..6, `col` 0..4) of `ch`'s glyph is ink. */
+export function glyphAt(ch: string, row: number, col: number): boolean {
+  return FONT[ch]?.[row]?.[col] === '1'
+}
+
 /** Characters `drawPlate` and `drawText` can draw. */
 export const PLATE_GLYPHS: string = Object.keys(FONT).join('')
 

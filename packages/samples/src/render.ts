@@ -3,6 +3,7 @@ import { drawOccludersChroma, drawOccludersLuma, positionAt, visibleShare } from
 import { Random } from './random.js'
 import type { SceneLamp, SceneObject, SceneSpec } from './scene.js'
 import { checkScene } from './scene.js'
+import { drawCar, drawWalker, type Rgb, type Sprite } from './sprites.js'
 
 export interface ObjectTruth {
   readonly id: string
@@ -27,11 +28,13 @@ export class SceneRenderer {
   readonly scene: SceneSpec
   readonly #background: Uint8Array
   readonly #chroma: Uint8Array
+  /** The sprites of the frame last drawn (luma and chroma of one frame draw the same ones). */
+  #drawn: { index: number; sprites: Placed[] } | undefined
 
   constructor(scene: SceneSpec) {
     this.scene = checkScene(scene)
-    this.#background = texture(scene.width, scene.height, scene.seed)
-    this.#chroma = chromaBlocks(scene.width / 2, scene.height / 2)
+    this.#background = scene.background === 'road' ? roadTexture(scene) : texture(scene.width, scene.height, scene.seed)
+    this.#chroma = scene.background === 'road' ? new Uint8Array((scene.width / 2) * (scene.height / 2)).fill(128) : chromaBlocks(scene.width / 2, scene.height / 2)
   }
 
   /** Ground truth of frame `index`. */
@@ -59,12 +62,15 @@ export class SceneRenderer {
       const row = y * stride
       for (let x = 0; x < width; x++) out[row + x] = bg[y * width + x]!
     }
-    for (const o of this.scene.objects) {
-      const box = objectBox(o, index, width, height)
-      if (!box) continue
-      for (let y = box.y; y < box.y + box.height; y++) {
-        for (let x = box.x; x < box.x + box.width; x++) {
-          out[y * stride + x] = clamp(o.luma + ((((x >> 2) ^ (y >> 3)) & 1) ? 22 : -22))
+    for (const { sprite, x0, y0 } of this.#sprites(index)) {
+      for (let sy = Math.max(0, -y0); sy < sprite.height && y0 + sy < height; sy++) {
+        for (let sx = Math.max(0, -x0); sx < sprite.width && x0 + sx < width; sx++) {
+          const a = sprite.alpha[sy * sprite.width + sx]!
+          if (a === 0) continue
+          const i = 3 * (sy * sprite.width + sx)
+          const luma = 16 + 0.257 * sprite.rgb[i]! + 0.504 * sprite.rgb[i + 1]! + 0.098 * sprite.rgb[i + 2]!
+          const o = (y0 + sy) * stride + x0 + sx
+          out[o] = clamp(out[o]! * (1 - a) + luma * a)
         }
       }
     }
@@ -105,19 +111,22 @@ export class SceneRenderer {
     }
     u.set(this.#chroma)
     v.set(this.#chroma)
-    for (const o of this.scene.objects) {
-      const box = objectBox(o, index, width, height)
-      if (!box) continue
-      const [du, dv] = o.kind === 'car' ? [-20, 50] : [40, -10]
-      for (let y = box.y >> 1; y < (box.y + box.height) >> 1; y++) {
-        for (let x = box.x >> 1; x < (box.x + box.width) >> 1; x++) {
-          u[y * cw + x] = 128 + du
-          v[y * cw + x] = 128 + dv
-        }
-      }
-    }
+    for (const placed of this.#sprites(index)) spriteChroma(placed, u, v, cw, ch)
     drawOccludersChroma(this.scene.occluders ?? [], u, v, cw)
     this.#lampsChroma(index, u, v, cw)
+  }
+
+  /** The objects of frame `index` drawn as sprites, with their top-left corners (may be outside the frame). */
+  #sprites(index: number): Placed[] {
+    if (this.#drawn?.index === index) return this.#drawn.sprites
+    const sprites: Placed[] = []
+    for (const o of this.scene.objects) {
+      if (!objectBox(o, index, this.scene.width, this.scene.height)) continue
+      const { x0, y0 } = objectCorner(o, index)
+      sprites.push({ sprite: drawObject(o, index), x0, y0 })
+    }
+    this.#drawn = { index, sprites }
+    return sprites
   }
 
   #lampsChroma(index: number, u: Uint8Array, v: Uint8Array, cw: number): void {
@@ -144,6 +153,52 @@ export class SceneRenderer {
       infrared = l.infrared ?? infrared
     }
     return { gain, offset, infrared }
+  }
+}
+
+interface Placed { readonly sprite: Sprite; readonly x0: number; readonly y0: number }
+
+function objectCorner(o: SceneObject, index: number): { x0: number; y0: number } {
+  const at = positionAt(o, Math.max(o.fromFrame, Math.min(o.toFrame, index)))!
+  return { x0: at.x, y0: at.y }
+}
+
+/** A car or a walker as it looks in frame `index`: facing where it goes, a walker in its gait's pose. */
+function drawObject(o: SceneObject, index: number): Sprite {
+  const dx = o.to.x - o.from.x, dy = o.to.y - o.from.y
+  const facingRight = dx >= 0
+  if (o.kind === 'car') {
+    const view = o.view ?? (Math.abs(dx) >= Math.abs(dy) ? 'side' : dy > 0 ? 'front' : 'rear')
+    const colour: Rgb = o.colour ?? [clamp(o.luma * 1.1), clamp(o.luma * 0.92), clamp(o.luma * 0.86)]
+    return drawCar(o.width, o.height, { colour, view, facingRight, ...(o.plate ? { plate: o.plate } : {}) })
+  }
+  // One stride (two steps) per 1.4 body heights walked.
+  const { x0, y0 } = objectCorner(o, index)
+  const walked = Math.hypot(x0 - o.from.x, y0 - o.from.y)
+  const jacket: Rgb = o.colour ?? [clamp(o.luma * 0.8), clamp(o.luma * 0.95), clamp(o.luma * 1.35)]
+  return drawWalker(o.width, o.height, { jacket, trousers: [40, 42, 55], phase: (walked / (1.4 * o.height)) % 1, facingRight })
+}
+
+/** Blends a sprite's colour (its 2×2 blocks' mean, by coverage) into the chroma planes. */
+function spriteChroma({ sprite, x0, y0 }: Placed, u: Uint8Array, v: Uint8Array, cw: number, ch: number): void {
+  const cx0 = Math.max(0, Math.floor(x0 / 2)), cy0 = Math.max(0, Math.floor(y0 / 2))
+  const cx1 = Math.min(cw, Math.ceil((x0 + sprite.width) / 2)), cy1 = Math.min(ch, Math.ceil((y0 + sprite.height) / 2))
+  for (let cy = cy0; cy < cy1; cy++) {
+    for (let cx = cx0; cx < cx1; cx++) {
+      let a = 0, r = 0, g = 0, b = 0
+      for (let d = 0; d < 4; d++) {
+        const sx = 2 * cx + (d & 1) - x0, sy = 2 * cy + (d >> 1) - y0
+        if (sx < 0 || sy < 0 || sx >= sprite.width || sy >= sprite.height) continue
+        const ai = sprite.alpha[sy * sprite.width + sx]!
+        const i = 3 * (sy * sprite.width + sx)
+        a += ai; r += sprite.rgb[i]! * ai; g += sprite.rgb[i + 1]! * ai; b += sprite.rgb[i + 2]! * ai
+      }
+      if (a === 0) continue
+      r /= a; g /= a; b /= a
+      const k = a / 4, o = cy * cw + cx
+      u[o] = clamp(u[o]! * (1 - k) + (128 - 0.148 * r - 0.291 * g + 0.439 * b) * k)
+      v[o] = clamp(v[o]! * (1 - k) + (128 + 0.439 * r - 0.368 * g - 0.071 * b) * k)
+    }
   }
 }
 
@@ -195,6 +250,44 @@ function texture(width: number, height: number, seed: number): Uint8Array {
       }
       out[y * width + x] = clamp(v)
     }
+  }
+  return out
+}
+
+/**
+ * A two-lane road seen from its kerb (at 960×540; other sizes scale): a wall and the far pavement
+ * above 160 px, the far lane 170–335, a dashed centre line, the near lane 340–500, the near kerb;
+ * a stop line across the near lane at x 620 and a zebra after it; each lamp's housing and pole.
+ */
+function roadTexture(scene: SceneSpec): Uint8Array {
+  const { width, height } = scene
+  const out = new Uint8Array(width * height)
+  const sx = width / 960, sy = height / 540
+  const random = new Random(scene.seed)
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const X = x / sx, Y = y / sy
+      let v = 88 + random.next() * 14 - 7 + 5 * Math.sin(X * 0.013 + Y * 0.05)
+      if (Y < 50) v = 120 + ((Math.floor(X / 60) + Math.floor(Y / 25)) % 2 ? 8 : -8) + (X % 120 > 20 && X % 120 < 90 && Y > 8 && Y < 42 ? -45 : 0)
+      else if (Y < 160) v = 150 + ((Math.floor(X / 40) + Math.floor(Y / 40)) % 2 ? 6 : -6) + (X % 40 < 2 || Y % 40 < 2 ? -30 : 0)
+      else if (Y < 170 || (Y >= 500 && Y < 512)) v = 178
+      else if (Y >= 512) v = 150 + ((Math.floor(X / 40) + Math.floor(Y / 40)) % 2 ? 6 : -6) + (X % 40 < 2 || Y % 40 < 2 ? -30 : 0)
+      else if (Math.abs(Y - 337) < 3 && X % 90 < 50) v = 215
+      else if (Y >= 340 && Math.abs(X - 620) < 5) v = 220
+      else if (X >= 640 && X < 720 && (Y - 170) % 50 < 28) v = 210
+      out[y * width + x] = clamp(v)
+    }
+  }
+  for (const lamp of scene.lamps ?? []) {
+    if (!lamp.housing) continue
+    const pad = Math.round(lamp.size / 4)
+    const fill = (x0: number, y0: number, x1: number, y1: number, v: number) => {
+      for (let y = Math.max(0, y0); y < Math.min(height, y1); y++) for (let x = Math.max(0, x0); x < Math.min(width, x1); x++) out[y * width + x] = v
+    }
+    fill(lamp.x + lamp.size / 2 - 3, lamp.y, lamp.x + lamp.size / 2 + 3, Math.round(165 * sy), 70)
+    fill(lamp.x - pad, lamp.y - pad, lamp.x + lamp.size + pad, lamp.y + 3 * lamp.size + 2 * pad, 30)
+    fill(lamp.x, lamp.y + lamp.size + pad, lamp.x + lamp.size, lamp.y + 2 * lamp.size + pad, 45)
+    fill(lamp.x, lamp.y + 2 * lamp.size + 2 * pad, lamp.x + lamp.size, lamp.y + 3 * lamp.size + 2 * pad, 45)
   }
   return out
 }

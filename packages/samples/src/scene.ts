@@ -1,4 +1,5 @@
 import { checkArray, checkNumber, checkObject, checkOneOf, checkString, InvalidOptionError } from '@oko/core'
+import { PLATE_GLYPHS } from './plate.js'
 
 /** Something that moves through the scene in a straight line at constant speed. */
 export interface SceneObject {
@@ -12,8 +13,14 @@ export interface SceneObject {
   readonly to: { readonly x: number; readonly y: number }
   readonly fromFrame: number
   readonly toFrame: number
-  /** Mean luma of the object, 0..255. */
+  /** Mean luma of the object, 0..255 (its colour when `colour` is not given). */
   readonly luma: number
+  /** Body colour of a car, jacket of a person, [r, g, b]. Default: a tint of `luma`. */
+  readonly colour?: readonly [number, number, number]
+  /** How a car is seen. Default: from the side when it moves more across than up or down, else its front (coming down) or rear. */
+  readonly view?: 'side' | 'front' | 'rear' | 'front-quarter' | 'rear-quarter'
+  /** A car's number plate (front and rear views): text of PLATE_GLYPHS, `ua` (flag band) or `eu` style. */
+  readonly plate?: { readonly text: string; readonly style: 'ua' | 'eu' }
   /**
    * Waypoints between `from` (at `fromFrame`) and `to` (at `toFrame`), frames increasing: the
    * object moves in straight lines from one to the next at constant speed, so two waypoints at
@@ -55,6 +62,8 @@ export interface SceneLamp {
   /** Side in pixels (even). */
   readonly size: number
   readonly states: readonly { readonly fromFrame: number; readonly colour: 'red' | 'amber' | 'green' }[]
+  /** Draw the light's dark housing and its pole around the lamp (into the background). */
+  readonly housing?: boolean
 }
 
 export interface SceneSpec {
@@ -71,6 +80,8 @@ export interface SceneSpec {
   readonly lighting: readonly LightingChange[]
   /** Traffic-light lamps drawn over everything. */
   readonly lamps?: readonly SceneLamp[]
+  /** `street` (default): sky, buildings and a road across the lower half; `road`: a two-lane road seen from its kerb, with a stop line and a zebra (see cityScene). */
+  readonly background?: 'street' | 'road'
   /** Static things drawn over the objects (not over the lamps). */
   readonly occluders?: readonly SceneOccluder[]
 }
@@ -116,6 +127,15 @@ export function checkScene(value: unknown): SceneSpec {
     checkNumber(`${p}.fromFrame`, b.fromFrame, { min: 0, integer: true })
     checkNumber(`${p}.toFrame`, b.toFrame, { min: Number(b.fromFrame) + 1, integer: true })
     checkNumber(`${p}.luma`, b.luma, { min: 0, max: 255 })
+    if (b.colour !== undefined) checkArray(`${p}.colour`, b.colour).forEach((c, k) => checkNumber(`${p}.colour[${k}]`, c, { min: 0, max: 255 }))
+    if (b.view !== undefined) checkOneOf(`${p}.view`, b.view, ['side', 'front', 'rear', 'front-quarter', 'rear-quarter'] as const)
+    if (b.plate !== undefined) {
+      const plate = checkObject(`${p}.plate`, b.plate)
+      const text = checkString(`${p}.plate.text`, plate.text)
+      const bad = [...text].find((ch) => !PLATE_GLYPHS.includes(ch))
+      if (bad !== undefined) throw new InvalidOptionError(`${p}.plate.text`, `no glyph for ${JSON.stringify(bad)}; available: ${PLATE_GLYPHS}`)
+      checkOneOf(`${p}.plate.style`, plate.style, ['ua', 'eu'] as const)
+    }
     let after = Number(b.fromFrame)
     checkArray(`${p}.via`, b.via, []).forEach((w, j) => {
       const q = `${p}.via[${j}]`
@@ -134,6 +154,7 @@ export function checkScene(value: unknown): SceneSpec {
     checkNumber(`${p}.height`, b.height, { min: 1, max: height - Number(b.y), integer: true })
     checkNumber(`${p}.luma`, b.luma, { min: 0, max: 255 })
   })
+  if (o.background !== undefined) checkOneOf('scene.background', o.background, ['street', 'road'] as const)
   checkArray('scene.lighting', o.lighting).forEach((l, i) => {
     const b = checkObject(`scene.lighting[${i}]`, l)
     checkNumber(`scene.lighting[${i}].atFrame`, b.atFrame, { min: 0, integer: true })
