@@ -8,7 +8,7 @@ import { ObjectDetectorPool, objectStage } from '@oko/objects'
 import { Pipeline } from '@oko/pipeline'
 import { trackingScenes, writeSampleClip, type SampleClip, type TrackingScene } from '@oko/samples'
 import { Source, setFfmpegLogLevel } from '@oko/source'
-import { scoreTracks, trackingStage, type MotBox } from '@oko/tracking'
+import { assign, scoreTracks, trackingStage, type MotBox } from '@oko/tracking'
 
 // Generated scenes with known paths (@oko/samples trackingScenes), encoded to H.264 and run
 // through the real chain: decode → motion → objects (the default detector on a worker thread,
@@ -70,19 +70,32 @@ function truthRows(clip: SampleClip): MotBox[] {
   return clip.truth.flatMap((t) => t.objects.filter((o) => o.visible >= 0.5).map((o) => ({ frame: t.index + 1, id: o.id, ...o.box })))
 }
 
-/** For each truth object: the track ids matched to it (IoU ≥ MATCH_IOU, the one best per frame), in order, with frame counts. */
+/**
+ * For each truth object: the track ids matched to it, with frame counts, by CLEAR-MOT rules (a
+ * truth object keeps its previous track while their IoU stays ≥ MATCH_IOU; the rest are paired
+ * one to one by the Hungarian method): two boxes on top of each other where walkers cross do not
+ * count as a switch, a track that goes on with the other walker does.
+ */
 function tracksOf(clip: SampleClip, followed: Followed): Map<string, Map<string, number>> {
   const out = new Map<string, Map<string, number>>()
+  const last = new Map<string, string>()
   for (const t of clip.truth) {
+    const truth = t.objects.filter((o) => o.visible >= 0.5)
     const found = followed.tracks.get(t.index) ?? []
-    for (const o of t.objects) {
-      if (o.visible < 0.5) continue
-      let best: MotBox | undefined, bestIou = MATCH_IOU
-      for (const b of found) { const v = iou(o.box, b); if (v >= bestIou) { best = b; bestIou = v } }
-      if (!best) continue
-      const ids = out.get(o.id) ?? new Map<string, number>()
-      ids.set(best.id, (ids.get(best.id) ?? 0) + 1)
-      out.set(o.id, ids)
+    const pairs = new Map<string, MotBox>()
+    for (const o of truth) {
+      const b = found.find((x) => x.id === last.get(o.id))
+      if (b && iou(o.box, b) >= MATCH_IOU) pairs.set(o.id, b)
+    }
+    const restT = truth.filter((o) => !pairs.has(o.id)), restB = found.filter((b) => ![...pairs.values()].includes(b))
+    const cost = new Float64Array(restT.length * restB.length)
+    restT.forEach((o, r) => restB.forEach((b, c) => { const v = iou(o.box, b); cost[r * restB.length + c] = v >= MATCH_IOU ? 1 - v : 1e6 }))
+    assign(cost, restT.length, restB.length).forEach((c, r) => { if (c >= 0) pairs.set(restT[r]!.id, restB[c]!) })
+    for (const [id, b] of pairs) {
+      last.set(id, b.id)
+      const ids = out.get(id) ?? new Map<string, number>()
+      ids.set(b.id, (ids.get(b.id) ?? 0) + 1)
+      out.set(id, ids)
     }
   }
   return out
