@@ -116,7 +116,10 @@ export function trackingStage(options: TrackingStageOptions = {}): Stage {
       const detections = found.filter((d) => (classes ? classes.has(d.label) : !UNTRACKED.has(d.label)))
       const t = trackerFor(ctx)
       const step = detections.length > 0 ? t.update(detections, clock) : t.predict(clock)
-      envelope.tracks.push(...step.tracks)
+      // The tracker updates its tracks in place on later frames while this envelope may still wait
+      // for a slower stage (plates on workers): the envelope keeps the tracks as of its own frame
+      // (their attributes stay shared, so what later stages find out reaches the track).
+      envelope.tracks.push(...step.tracks.map((track) => ({ ...track })))
       report(ctx, step, clock, frame)
       return envelope
     },
