@@ -8,3 +8,4 @@ export { objectStage, searchArea, OBJECT_STAGE_KEYS, type ObjectStage, type Obje
 export { dominantColour, pixelColour, VEHICLE_COLOURS, type ColourResult, type VehicleColour } from './colour.js'
 export { ImageClassifier, CLASSIFIER_KEYS, type ClassifierOptions, type Classification } from './classifier.js'
 export { vehicleAttributeStage, VEHICLE_CLASSES, ATTRIBUTE_STAGE_KEYS, type AttributeStageOptions } from './attributes.js'
+export { CarHeights, DEFAULT_VAN_RULE, looksLikeVan, viewOf, type VanRule } from './vehicle-type.js'
