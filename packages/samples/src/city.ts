@@ -19,7 +19,7 @@ export interface CityVehicle {
 /** A city road with a crossing, seen from the kerb, with its geometry (fractions of the frame) and truth. */
 export interface CityScene {
   readonly scene: SceneSpec
-  /** Across both lanes: eastbound cars cross it a→b, westbound b→a. */
+  /** Across both lanes (not the pavements): eastbound cars cross it a→b, westbound b→a. */
   readonly countLine: Line
   /** Across the near (eastbound) lane, and the lamp of its light. */
   readonly stopLine: Line
@@ -36,15 +36,17 @@ const W = 960, H = 540, FPS = 10
 const CAR_W = 300, CAR_H = 130
 const FAR_Y = 190, NEAR_Y = 362
 const STOP_X = 620
-/** Light: green, amber from 9 s, red from 11 s, green again from 20 s. */
-const LIGHT = [{ fromFrame: 0, colour: 'green' }, { fromFrame: 90, colour: 'amber' }, { fromFrame: 110, colour: 'red' }, { fromFrame: 200, colour: 'green' }] as const
+/** Light: green, amber from 12 s, red from 14 s, green again from 22 s. */
+const LIGHT = [{ fromFrame: 0, colour: 'green' }, { fromFrame: 120, colour: 'amber' }, { fromFrame: 140, colour: 'red' }, { fromFrame: 220, colour: 'green' }] as const
 
 /**
- * 960×540 at 10 fps, 26.5 s: a two-lane road seen from its kerb, looking a little down the road,
+ * 960×540 at 10 fps, 27.2 s: a two-lane road seen from its kerb, looking a little down the road,
  * so eastbound cars (near lane) show their side and rear plate and westbound ones (far lane) their
- * side and front plate. Three cars drive east over the stop line (one on red: the violation), two
- * drive west, one stands 13 s in the no-parking zone (limit 8 s) and one 3 s, and a walker passes
- * on the far pavement. Plates are UA (AA1234BC) and EU (Italian AB123CE) styles in @oko/samples'
+ * side and front plate. Three cars drive east over the stop line in 4 s each (one on red: the
+ * violation), two drive west in 6 s, one stands 8 s in the no-parking zone (limit 5 s) and one 3 s (facing east), and
+ * two walkers pass on the far pavement, one after the other. Something moves in every frame
+ * (an H.264 keyframe after still frames shimmers enough for the motion gate). Objects that leave or stand follow each other at least 2 s
+ * apart in the same place (a tracker keeps a lost track that long). Plates are UA (AA1234BC) and EU (Italian AB123CE) styles in @oko/samples'
  * plate font; cars are 300×130 px.
  */
 export function cityScene(options: { seed?: number } = {}): CityScene {
@@ -53,16 +55,17 @@ export function cityScene(options: { seed?: number } = {}): CityScene {
     view: x1 > x0 ? 'rear-quarter' : 'front-quarter',
   })
   const objects: SceneObject[] = [
-    car('white-ua', [232, 232, 228], { text: 'BC1234AK', style: 'ua' }, -CAR_W, W, NEAR_Y, 10, 40),
-    car('blue-eu', [35, 70, 170], { text: 'AB123CE', style: 'eu' }, W, -CAR_W, FAR_Y, 30, 66),
-    car('yellow-parked', [225, 185, 25], { text: 'AX9375BK', style: 'ua' }, 600, 590, FAR_Y, 70, 200),
-    { id: 'walker', kind: 'person', width: 44, height: 110, from: { x: -44, y: 48 }, to: { x: 860, y: 48 }, fromFrame: 100, toFrame: 180, luma: 80, colour: [170, 40, 40] },
-    car('red-eu', [185, 22, 28], { text: 'EX457AK', style: 'eu' }, -CAR_W, W, NEAR_Y, 125, 155),
-    car('green-ua', [30, 115, 60], { text: 'KA7755XH', style: 'ua' }, W, -CAR_W, FAR_Y, 205, 233),
-    car('grey-eu', [128, 130, 134], { text: 'BE952XA', style: 'eu' }, -CAR_W, W, NEAR_Y, 212, 242),
-    car('black-stopped', [32, 32, 36], { text: 'KA2931EH', style: 'ua' }, 600, 596, FAR_Y, 234, 264),
+    car('white-ua', [232, 232, 228], { text: 'BC1234AK', style: 'ua' }, -CAR_W, W, NEAR_Y, 10, 50),
+    car('blue-eu', [35, 70, 170], { text: 'AB123CE', style: 'eu' }, W, -CAR_W, FAR_Y, 20, 80),
+    car('orange-stopped', [230, 120, 20], { text: 'KA2931EH', style: 'ua' }, 596, 600, FAR_Y, 62, 92),
+    car('yellow-parked', [225, 185, 25], { text: 'AX9375BK', style: 'ua' }, 600, 590, FAR_Y, 112, 192),
+    { id: 'walker-west', kind: 'person', width: 44, height: 110, from: { x: 920, y: 44 }, to: { x: -44, y: 44 }, fromFrame: 30, toFrame: 115, luma: 80, colour: [60, 90, 150] },
+    { id: 'walker', kind: 'person', width: 44, height: 110, from: { x: -44, y: 48 }, to: { x: 860, y: 48 }, fromFrame: 135, toFrame: 215, luma: 80, colour: [170, 40, 40] },
+    car('red-eu', [185, 22, 28], { text: 'EX457AK', style: 'eu' }, -CAR_W, W, NEAR_Y, 150, 190),
+    car('grey-eu', [98, 100, 104], { text: 'BE952XK', style: 'eu' }, -CAR_W, W, NEAR_Y, 200, 240),
+    car('green-ua', [30, 115, 60], { text: 'KA7755XH', style: 'ua' }, W, -CAR_W, FAR_Y, 212, 272),
   ]
-  const colours: Record<string, string> = { 'white-ua': 'white', 'blue-eu': 'blue', 'yellow-parked': 'yellow', 'red-eu': 'red', 'green-ua': 'green', 'grey-eu': 'grey', 'black-stopped': 'black' }
+  const colours: Record<string, string> = { 'white-ua': 'white', 'blue-eu': 'blue', 'yellow-parked': 'yellow', 'red-eu': 'red', 'green-ua': 'green', 'grey-eu': 'grey', 'orange-stopped': 'orange' }
   const lightAt = (frame: number) => [...LIGHT].reverse().find((l) => l.fromFrame <= frame)!.colour
   const vehicles: CityVehicle[] = objects.filter((o) => o.kind === 'car').map((o) => {
     const parked = Math.abs(o.to.x - o.from.x) < 20
@@ -77,15 +80,15 @@ export function cityScene(options: { seed?: number } = {}): CityScene {
   const fx = (x: number) => x / W, fy = (y: number) => y / H
   return {
     scene: {
-      width: W, height: H, fps: FPS, frames: 265, seed: options.seed ?? 21, noiseSigma: 2, rainStreaksPerFrame: 0, objects, lighting: [],
+      width: W, height: H, fps: FPS, frames: 272, seed: options.seed ?? 21, noiseSigma: 2, rainStreaksPerFrame: 0, objects, lighting: [],
       background: 'road', lamps: [{ x: 900, y: 20, size: 24, states: LIGHT, housing: true }],
     },
-    countLine: [[fx(480), fy(170)], [fx(480), fy(500)]],
+    countLine: [[fx(360), fy(250)], [fx(360), fy(500)]],
     stopLine: [[fx(STOP_X), fy(340)], [fx(STOP_X), fy(500)]],
     lamp: [[fx(894), fy(14)], [fx(930), fy(14)], [fx(930), fy(50)], [fx(894), fy(50)]],
     noParking: [[fx(560), fy(250)], [fx(940), fy(250)], [fx(940), fy(334)], [fx(560), fy(334)]],
-    dwellSeconds: 8,
+    dwellSeconds: 5,
     vehicles,
-    walkers: ['walker'],
+    walkers: ['walker-west', 'walker'],
   }
 }

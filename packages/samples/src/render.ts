@@ -267,7 +267,7 @@ function roadTexture(scene: SceneSpec): Uint8Array {
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const X = x / sx, Y = y / sy
-      let v = 88 + random.next() * 14 - 7 + 5 * Math.sin(X * 0.013 + Y * 0.05)
+      let v = 88 + random.next() * 6 - 3 + 5 * Math.sin(X * 0.013 + Y * 0.05) + 3 * Math.sin(X * 0.11) * Math.sin(Y * 0.17)
       if (Y < 50) v = 120 + ((Math.floor(X / 60) + Math.floor(Y / 25)) % 2 ? 8 : -8) + (X % 120 > 20 && X % 120 < 90 && Y > 8 && Y < 42 ? -45 : 0)
       else if (Y < 160) v = 150 + ((Math.floor(X / 40) + Math.floor(Y / 40)) % 2 ? 6 : -6) + (X % 40 < 2 || Y % 40 < 2 ? -30 : 0)
       else if (Y < 170 || (Y >= 500 && Y < 512)) v = 178

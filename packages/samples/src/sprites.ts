@@ -171,10 +171,14 @@ function carQuarter(width: number, height: number, look: CarLook): Sprite {
   c.span = 1 - SIDE + 0.02
   const body = look.colour
   const side = (u: number) => 1 - Math.abs(u - 0.5) * 0.4
-  c.polygon([[0.0, 0.44], [0.06, 0.3], [0.9, 0.33], [0.99, 0.5], [0.0, 0.5]], (u, v) => shade(body, 1.2 * side(u) - (v - 0.3) * 0.5)) // bonnet or boot
-  if (front) c.polygon([[0.0, 0.3], [0.05, 0.12], [0.7, 0.13], [0.88, 0.34], [0.06, 0.32]], (u, v) => mix(GLASS_TOP, GLASS_BOTTOM, Math.min(1, (v - 0.12) / 0.2)))
-  else c.polygon([[0.0, 0.3], [0.05, 0.12], [0.7, 0.13], [0.88, 0.34], [0.06, 0.32]], (u, v) => mix(GLASS_TOP, GLASS_BOTTOM, Math.min(1, (v - 0.12) / 0.2) * 0.8))
-  c.rect(0.0, 0.5, 0.99, 0.83, (u, v) => shade(body, 0.95 * side(u) - (v - 0.5) * 0.6))
+  if (front) {
+    // The bonnet, foreshortened: the windscreen belongs to the side's cabin, further back.
+    c.polygon([[0.0, 0.44], [0.04, 0.4], [0.85, 0.42], [0.99, 0.5], [0.0, 0.5]], (u, v) => shade(body, 1.25 * side(u) - (v - 0.4) * 0.8))
+  } else {
+    c.polygon([[0.0, 0.44], [0.06, 0.3], [0.9, 0.33], [0.99, 0.5], [0.0, 0.5]], (u, v) => shade(body, 1.2 * side(u) - (v - 0.3) * 0.5)) // boot lid
+    c.polygon([[0.0, 0.3], [0.05, 0.12], [0.7, 0.13], [0.88, 0.34], [0.06, 0.32]], (u, v) => mix(GLASS_TOP, GLASS_BOTTOM, Math.min(1, (v - 0.12) / 0.2) * 0.8))
+  }
+  c.rect(0.0, 0.5, 0.99, 0.83, (u, v) => shade(body, 1.05 * side(u) - (v - 0.5) * 0.35))
   c.rect(0.0, 0.495, 0.99, 0.51, shade(body, 1.4), 0.6)
   if (front) {
     for (const u of [0.03, 0.74]) c.polygon([[u, 0.53], [u + 0.22, 0.54], [u + 0.21, 0.61], [u + 0.01, 0.6]], HEADLIGHT)
@@ -182,7 +186,7 @@ function carQuarter(width: number, height: number, look: CarLook): Sprite {
   } else {
     for (const u of [0.02, 0.76]) c.rect(u, 0.53, u + 0.22, 0.61, TAILLIGHT)
   }
-  c.rect(0.0, 0.66, 0.99, 0.83, TRIM, 0.9) // bumper
+  c.rect(0.0, 0.79, 0.99, 0.83, TRIM, 0.9) // the bumper's lower edge
   c.rect(0.8, 0.83, 0.95, 0.92, TYRE) // the far wheel under the face
   const sprite = c.done()
   if (look.plate) drawPlateOn(sprite, look.plate.text, look.plate.style, faceRight ? [SIDE, 1] : [0, 1 - SIDE], 0.745)
@@ -193,7 +197,7 @@ function carQuarter(width: number, height: number, look: CarLook): Sprite {
 function carSide(c: Canvas, width: number, height: number, look: CarLook): Canvas {
   const body = look.colour
   // Lit from above: lighter at the shoulder, darker towards the sills.
-  const paint = (_u: number, v: number): Rgb => shade(body, v < 0.5 ? 1.25 - (0.5 - v) * 0.4 : 1.25 - (v - 0.5) * 1.3)
+  const paint = (_u: number, v: number): Rgb => shade(body, v < 0.5 ? 1.15 - (0.5 - v) * 0.4 : 1.15 - (v - 0.5) * 0.7)
   c.ellipse(0.5, 0.93, 0.5, 0.07, SHADOW, 0.55)
   // Greenhouse: pillars in body colour, glass inset; the front (right) has the raked windscreen.
   c.polygon([[0.17, 0.46], [0.3, 0.1], [0.62, 0.08], [0.8, 0.46]], (u, v) => shade(body, 1.05 - v * 0.2))
@@ -207,7 +211,7 @@ function carSide(c: Canvas, width: number, height: number, look: CarLook): Canva
   c.rect(0.5, 0.46, 0.505, 0.8, shade(body, 0.55))
   c.rect(0.4, 0.54, 0.45, 0.565, shade(body, 0.6))
   c.rect(0.57, 0.54, 0.62, 0.565, shade(body, 0.6))
-  c.rect(0.01, 0.72, 0.99, 0.8, TRIM, 0.85) // bumpers and sills
+  c.rect(0.01, 0.76, 0.99, 0.8, TRIM, 0.85) // rubbing strip and sills
   c.rect(0.94, 0.52, 0.995, 0.6, HEADLIGHT)
   c.rect(0.005, 0.52, 0.04, 0.61, TAILLIGHT)
   c.polygon([[0.76, 0.46], [0.8, 0.4], [0.82, 0.46]], TRIM) // mirror
@@ -217,7 +221,7 @@ function carSide(c: Canvas, width: number, height: number, look: CarLook): Canva
 
 function wheel(c: Canvas, cu: number, cv: number, width: number, height: number): void {
   const rv = 0.19, ru = (rv * height) / width
-  c.ellipse(cu, cv - 0.02, ru * 1.18, rv * 1.18, [18, 18, 20]) // wheel arch
+  c.ellipse(cu, cv - 0.02, ru * 1.1, rv * 1.1, [18, 18, 20]) // wheel arch
   c.ellipse(cu, cv, ru, rv, TYRE)
   c.ellipse(cu, cv, ru * 0.62, rv * 0.62, (u, v) => shade(RIM, 1.1 - (v - cv + rv) * 1.2))
   for (let k = 0; k < 5; k++) {
@@ -258,7 +262,7 @@ function carEnd(width: number, height: number, look: CarLook): Sprite {
     for (const u of [0.03, 0.75]) c.rect(u, 0.58, u + 0.22, 0.67, TAILLIGHT)
     c.rect(0.3, 0.6, 0.7, 0.63, shade(body, 0.7))
   }
-  c.rect(0.02, 0.7, 0.98, 0.86, TRIM, 0.9) // bumper
+  c.rect(0.02, 0.82, 0.98, 0.86, TRIM, 0.9) // the bumper's lower edge
   const sprite = c.done()
   if (look.plate) drawPlateOn(sprite, look.plate.text, look.plate.style, [0.21, 0.79])
   return sprite
