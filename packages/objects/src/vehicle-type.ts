@@ -2,28 +2,32 @@ import type { Rect } from '@oko/core'
 
 /**
  * Van or car by shape. COCO detectors have no van class: they call a van `car` (sometimes
- * `truck`). A van is taller for its length than a car and taller than the cars around it:
- * - **Aspect**, read in the view the track's motion gives: seen from the side (moving across
- *   the picture) a saloon's box is about 0.32 as high as long (1.45 m over 4.6 m), a hatchback or
- *   SUV 0.35–0.38, a panel van 0.37–0.41 (Vito 1.9/5.1, Transit 2.0/5.0, Kangoo 1.8/4.5), a
- *   high-roof van 0.46 (Sprinter 2.7/5.9); from the front or rear (moving up or down the picture)
- *   a saloon is about 0.8 as high as wide, an SUV or panel van about 1.0, a high-roof van 1.35.
- *   A box at least `sideAspect` / `endAspect` as high as wide is a van: the thresholds catch tall
- *   vans and leave the panel vans that are as tall as an SUV to the height test.
+ * `truck`). A van is taller than the cars around it, and taller for its length:
  * - **Height**: against the cars seen before at the same distance (the same band of the bottom
- *   edge's row, `bands` of the frame), a box at least `heightRatio` × their median height is a van,
- *   once `minReference` cars were seen in that band.
- * Limits: the view is guessed from the direction of motion (a car turning or standing still
- * has none: only the height test applies); an elevated camera sees the roof too, which makes every
- * box taller (raise the thresholds for steep views); a big SUV or a pickup with a canopy may pass
- * for a van, a low panel van (Caddy, Berlingo) for a car; boxes cut by the frame's edge are not judged.
+ *   edge's row, `bands` of the frame), a van's box is at least `heightRatio` × their median
+ *   height (a saloon is 1.45 m high, an SUV 1.7, a panel van 1.9–2.0, a high-roof van 2.7), once
+ *   `minReference` cars were seen in that band. Without that reference nothing is judged.
+ * - **Aspect**, read in the view the track's motion gives, must not contradict it: seen from the
+ *   side (moving across the picture) a saloon's box is about 0.32 as high as long (1.45 m over
+ *   4.6 m), an SUV 0.37, a panel van 0.37–0.41 (Vito 1.9/5.1, Transit 2.0/5.0), a high-roof van
+ *   0.46 (Sprinter 2.7/5.9); from the front or rear (moving up or down the picture) a saloon is
+ *   about 0.8 as high as wide, an SUV or panel van about 1.0, a high-roof van 1.35. A tall box
+ *   under `sideAspect` (0.36) / `endAspect` (0.9) in its view is car-shaped: a car nearer the
+ *   camera than the others of its band, not a van.
+ * So a van is a car box at least 1.3× as tall as the cars at its distance and not car-shaped.
+ * Limits: it needs other cars seen at that distance first (5 by default); the view is guessed from
+ * the direction of motion (a turning or standing car has none: the height decides alone); an
+ * elevated camera sees the roofs too, which blurs both cues; a big SUV or a pickup with a canopy
+ * may pass for a van, a low panel van (Caddy, Berlingo: 1.8 m) for a car; boxes cut by the frame's
+ * edge are not judged. Aspect alone is not used: a car seen three-quarters from above (most CCTV)
+ * has a van's aspect.
  */
 export interface VanRule {
-  /** Least box height / width of a van seen from the side. Default 0.45. */
+  /** Box height / width under which a car seen from the side is car-shaped (not a van). Default 0.36. */
   readonly sideAspect: number
-  /** Least box height / width of a van seen from the front or rear. Default 1.1. */
+  /** Box height / width under which a car seen from the front or rear is car-shaped. Default 0.9. */
   readonly endAspect: number
-  /** Least height over the median car height at the same distance. Default 1.3. */
+  /** Least height of a van over the median car height at the same distance. Default 1.3. */
   readonly heightRatio: number
   /** Cars seen at that distance before the height test applies. Default 5. */
   readonly minReference: number
@@ -33,7 +37,7 @@ export interface VanRule {
   readonly minSpeed: number
 }
 
-export const DEFAULT_VAN_RULE: VanRule = { sideAspect: 0.45, endAspect: 1.1, heightRatio: 1.3, minReference: 5, bands: 8, minSpeed: 0.3 }
+export const DEFAULT_VAN_RULE: VanRule = { sideAspect: 0.36, endAspect: 0.9, heightRatio: 1.3, minReference: 5, bands: 8, minSpeed: 0.3 }
 
 /** How a moving vehicle is seen: from the side (it moves across), from its end (it moves up or down the picture), or unknown. */
 export function viewOf(box: Rect, velocity: { x: number; y: number }, rule: VanRule = DEFAULT_VAN_RULE): 'side' | 'end' | undefined {
@@ -73,12 +77,10 @@ export class CarHeights {
   }
 }
 
-/** Whether one view of a car looks like a van: true, false, or undefined (cannot tell: no view, no reference). */
+/** Whether one view of a car looks like a van: true, false, or undefined (cannot tell: no reference height at its distance yet). */
 export function looksLikeVan(box: Rect, view: 'side' | 'end' | undefined, referenceHeight: number | undefined, rule: VanRule = DEFAULT_VAN_RULE): boolean | undefined {
+  if (referenceHeight === undefined) return undefined
   const aspect = box.height / Math.max(1, box.width)
-  const byAspect = view === 'side' ? aspect >= rule.sideAspect : view === 'end' ? aspect >= rule.endAspect : undefined
-  const byHeight = referenceHeight === undefined ? undefined : box.height >= rule.heightRatio * referenceHeight
-  if (byAspect === undefined) return byHeight
-  if (byHeight === undefined) return byAspect
-  return byAspect || byHeight
+  const carShaped = view === 'side' ? aspect < rule.sideAspect : view === 'end' ? aspect < rule.endAspect : false
+  return box.height >= rule.heightRatio * referenceHeight && !carShaped
 }
