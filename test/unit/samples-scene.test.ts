@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { SceneRenderer, streetScene, checkScene, trackingScenes } from '@oko/samples'
+import { SceneRenderer, checkScene, cityScene, streetScene, trackingScenes } from '@oko/samples'
 
 describe('synthetic street scene', () => {
   const scene = streetScene({ width: 320, height: 180, fps: 10 })
@@ -90,5 +90,40 @@ describe('tracking scenes: waypoints and occluders', () => {
     const car = stopAndGo!.scene.objects[0]!
     expect(() => checkScene({ ...stopAndGo!.scene, objects: [{ ...car, via: [{ frame: 50, x: 0, y: 0 }, { frame: 40, x: 0, y: 0 }] }] })).toThrow(/scene\.objects\[0\]\.via\[1\]\.frame/)
     expect(() => checkScene({ ...occluded!.scene, occluders: [{ x: 600, y: 0, width: 100, height: 10, luma: 100 }] })).toThrow(/scene\.occluders\[0\]\.width/)
+  })
+})
+
+describe('the city crossing scene (oko demo)', () => {
+  const city = cityScene()
+
+  it('knows which car meets the red light, which ones stand in the zone and for how long', () => {
+    expect(city.vehicles.map((v) => [v.id, v.heading, v.lightAtStopLine ?? '-', v.zoneSeconds])).toEqual([
+      ['white-ua', 'east', 'green', 0], ['blue-eu', 'west', '-', 0], ['orange-stopped', 'parked', '-', 3], ['yellow-parked', 'parked', '-', 8],
+      ['red-eu', 'east', 'red', 0], ['grey-eu', 'east', 'green', 0], ['green-ua', 'west', '-', 0],
+    ])
+    expect(city.vehicles.filter((v) => v.zoneSeconds > city.dwellSeconds).map((v) => v.id)).toEqual(['yellow-parked'])
+  })
+
+  it('has something moving in every frame from 1.2 s on, and draws each car in its box with its plate and the lamp in its colour', () => {
+    const renderer = new SceneRenderer(city.scene)
+    // (after the first second, while the motion gate learns the background)
+    for (let i = 12; i < city.scene.frames; i++) expect(renderer.truth(i).objects.length, `frame ${i}`).toBeGreaterThan(0)
+    const { width, height } = city.scene
+    const yuv = new Uint8Array((width * height * 3) / 2)
+    renderer.renderYuv420(30, yuv)
+    const white = renderer.truth(30).objects.find((o) => o.id === 'white-ua')!.box
+    // the white car's pixels differ from the asphalt (luma about 88) over most of its box
+    let differ = 0
+    for (let y = white.y; y < white.y + white.height; y++) for (let x = white.x; x < white.x + white.width; x++) if (Math.abs(yuv[y * width + x]! - 88) > 20) differ++
+    expect(differ / (white.width * white.height)).toBeGreaterThan(0.5)
+    renderer.renderYuv420(170, yuv)
+    // the lamp is red (V high) at frame 170
+    const [lx, ly] = [Math.round(city.lamp[0]![0] * width) + 8, Math.round(city.lamp[0]![1] * height) + 8]
+    expect(yuv[width * height + (width / 2) * (height / 2) + (ly >> 1) * (width / 2) + (lx >> 1)]!).toBeGreaterThan(180)
+  })
+
+  it('refuses a plate it cannot draw, naming the field', () => {
+    const car = { ...city.scene.objects[0]!, plate: { text: 'AB12Z4CE', style: 'ua' as const } }
+    expect(() => checkScene({ ...city.scene, objects: [car] })).toThrow(/scene\.objects\[0\]\.plate\.text: no glyph for "Z"/)
   })
 })
