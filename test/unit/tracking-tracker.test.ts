@@ -96,6 +96,26 @@ describe('Tracker', () => {
     expect(t2.tracks.map((x) => x.id)).toEqual(['T2'])
   })
 
+  it('a walker that goes behind a wall (its boxes shrinking as it goes) and comes out the other side keeps its id', () => {
+    // 80 px/s, 44×120 px; the wall covers x 300…420: its visible part is what the detector boxes
+    const wall = { x0: 300, x1: 420 }
+    const visible = (ms: number): Rect | undefined => {
+      const x = 40 + 0.08 * ms
+      const parts = [[x, Math.min(x + 44, wall.x0)], [Math.max(x, wall.x1), x + 44]].filter(([a, b]) => b! - a! >= 22)
+      return parts.length === 0 ? undefined : boxAt(parts[0]![0]!, 140, parts[0]![1]! - parts[0]![0]!, 120)
+    }
+    const t = new Tracker({}, ids())
+    const tracks = new Set<string>()
+    for (let seq = 0; seq < 80; seq++) {
+      const ms = seq * 100, box = visible(ms), clock = { seq, ptsUs: ms * 1000 }
+      const dets = box ? [det(box, seq, ms * 1000, 'person')] : []
+      if (dets.length > 0) t.update(dets, clock)
+      else t.predict(clock)
+      if (dets[0]?.trackId) tracks.add(dets[0].trackId)
+    }
+    expect([...tracks]).toEqual(['T1'])
+  })
+
   it('an object hidden behind another one (detections of the other go on) becomes lost and is found again', () => {
     const t = new Tracker({}, ids())
     const states: string[] = []

@@ -45,9 +45,11 @@ export interface FaceStageOptions {
   /** Analyse every n-th frame only (default 1). */
   everyNthFrame?: number
   /**
-   * Where faces are looked for: `people` (the person tracks, or detections, of the envelope),
-   * `motion` (what moved), `frame` (the whole picture), or `auto` (default): people where the
-   * envelope has any, else what moved, else the whole frame.
+   * Where faces are looked for: `people` (the upper half of each person track seen in the frame,
+   * or of each person detection, of the envelope), `motion` (what moved), `frame` (the whole
+   * picture), or `auto` (default): people where the envelope has any, else what moved, else the
+   * whole frame; once a camera's envelopes carried a person track (a detector and tracker before
+   * this stage), only its people are searched (none on frames the detector skipped or without people). A face inside a person track carries the track's id (`objectId`).
    */
   within?: 'auto' | 'people' | 'motion' | 'frame'
 }
@@ -115,31 +117,26 @@ export async function faceStage(options: FaceStageOptions = {}): Promise<FaceSta
   const pool = runnerOf(analysis)
   const cropProvider = options.cropProvider
   const cameras = new Map<string, Track[]>()
+  // the areas each job was sent with: the tracker moves the envelope's tracks on (in place) with later frames while the job runs
+  const sent = new WeakMap<Envelope, { areas: Rect[]; people: PersonRegion[] } | undefined>()
+  // cameras whose envelopes have carried person tracks: searched only inside people from then on
+  const trackingPeople = new Set<string>()
 
-  /** Areas to search (frame pixels) and which person track each came from. */
-  const areasOf = (envelope: Envelope): { areas: Rect[]; objects: (string | undefined)[] } | undefined => {
+  /** Areas to search (frame pixels), and the person regions (tracks or detections) faces in them belong to. */
+  const areasOf = (envelope: Envelope, cameraId: string): { areas: Rect[]; people: PersonRegion[] } | undefined => {
     const frame = envelope.frame
-    let regions: { box: Rect; objectId?: string }[] | undefined
-    if (within === 'people' || within === 'auto') {
-      const tracks = envelope.tracks.filter((t) => t.label === 'person' && t.lastSeenSeq === frame.seq)
-      if (tracks.length > 0) regions = tracks.map((t) => ({ box: t.box, objectId: t.id }))
-      else {
-        const people = envelope.detections.filter((d) => d.label === 'person')
-        if (people.length > 0 || within === 'people') regions = people.map((d) => (d.trackId === undefined ? { box: d.box } : { box: d.box, objectId: d.trackId }))
-      }
-    }
-    if (!regions && within !== 'people' && within !== 'frame' && envelope.motion) regions = envelope.motion.regions.map((box) => ({ box }))
+    const people = within === 'people' || within === 'auto' ? peopleOf(envelope, trackingPeople.has(cameraId)) : undefined
+    if (people && envelope.tracks.some((t) => t.label === 'person')) trackingPeople.add(cameraId)
+    let regions: Rect[] | undefined = people ? people.map((p) => p.head) : within === 'people' ? [] : undefined
+    if (!people && within !== 'people' && within !== 'frame' && envelope.motion) regions = [...envelope.motion.regions]
     if (!regions) return undefined
     // searched a little wider than each region (a moving head); an earlier stage may have kept less of the frame
     const areas: Rect[] = []
-    const objects: (string | undefined)[] = []
-    for (const area of searchAreas(regions.map((r) => r.box), frame.width, frame.height)) {
+    for (const area of searchAreas(regions, frame.width, frame.height)) {
       const held = frame.crops ? heldPart(frame, area) : area
-      if (!held || held.width < 8 || held.height < 8) continue
-      areas.push(held)
-      objects.push(regions.find((r) => iou(r.box, area) > 0)?.objectId)
+      if (held && held.width >= 8 && held.height >= 8) areas.push(held)
     }
-    return { areas, objects }
+    return { areas, people: people ?? [] }
   }
 
   const stage = workerStage<WorkerOf>({
@@ -148,8 +145,9 @@ export async function faceStage(options: FaceStageOptions = {}): Promise<FaceSta
     maxInFlightPerCamera: 1,
     prepare(envelope, tools) {
       if (envelope.frame.seq % everyNth !== 0) return PASS
-      const found = areasOf(envelope)
+      const found = areasOf(envelope, tools.ctx.cameraId)
       if (found && found.areas.length === 0) return PASS
+      sent.set(envelope, found)
       const areas = found?.areas ?? [{ x: 0, y: 0, width: envelope.frame.width, height: envelope.frame.height }]
       const frame = tools.own(envelope, areas)
       return { job: { kind: 'frame', frame, areas, snapshots } }
@@ -157,7 +155,7 @@ export async function faceStage(options: FaceStageOptions = {}): Promise<FaceSta
     async finish(reply, envelope, ctx) {
       if (reply.kind !== 'faces') throw new OkoError('ERR_MODEL', 'faces worker gave no faces')
       const frame = envelope.frame
-      const found = areasOf(envelope)
+      const found = sent.get(envelope)
       const areas = found?.areas ?? [{ x: 0, y: 0, width: frame.width, height: frame.height }]
       const perArea = await Promise.all(reply.faces.map(async (faces, i) => {
         const area = areas[i]!
@@ -170,10 +168,7 @@ export async function faceStage(options: FaceStageOptions = {}): Promise<FaceSta
         const sx = crop.rect.width / image.width, sy = crop.rect.height / image.height
         return again.map((f) => (sx === 1 && sy === 1 ? shiftFace(f, crop.rect.x, crop.rect.y) : scaleFace(f, sx, sy, crop.rect)))
       }))
-      const objectOf = (face: AnalyzedFace) => {
-        const i = areas.findIndex((a) => face.box.x >= a.x && face.box.y >= a.y && face.box.x + face.box.width <= a.x + a.width + 1 && face.box.y + face.box.height <= a.y + a.height + 1)
-        return i < 0 ? undefined : found?.objects[i]
-      }
+      const objectOf = (face: AnalyzedFace) => personOf(face.box, found?.people ?? [])
       const faces = found ? suppressFaces(perArea.flat()) : perArea.flat()
       for (const f of faces) envelope.detections.push({ box: f.box, label: 'face', score: f.confidence, seq: frame.seq, ptsUs: frame.ptsUs })
       track(ctx, frame, faces, objectOf)
@@ -181,9 +176,11 @@ export async function faceStage(options: FaceStageOptions = {}): Promise<FaceSta
     },
     flush(ctx) {
       cameras.delete(ctx.cameraId)
+      trackingPeople.delete(ctx.cameraId)
     },
     async close() {
       cameras.clear()
+      trackingPeople.clear()
       if (owned) await analysis.close()
     },
   })
@@ -193,18 +190,24 @@ export async function faceStage(options: FaceStageOptions = {}): Promise<FaceSta
     tracks = tracks.filter((t) => frame.ptsUs - t.lastUs <= timeoutUs)
     cameras.set(ctx.cameraId, tracks)
     for (const face of found.sort((a, b) => b.confidence - a.confidence)) {
-      let t = tracks.filter((k) => k.lastUs !== frame.ptsUs).sort((a, b) => iou(b.box, face.box) - iou(a.box, face.box))[0]
-      if (t && iou(t.box, face.box) < 0.3) t = undefined
+      const objectId = objectOf(face)
+      const free = tracks.filter((k) => k.lastUs !== frame.ptsUs)
+      // a face in a person track continues that person's face track; else the face track it overlaps most (of no other person)
+      let t = objectId === undefined ? undefined : free.find((k) => k.objectId === objectId)
+      if (!t) {
+        t = free.filter((k) => k.objectId === undefined || objectId === undefined).sort((a, b) => iou(b.box, face.box) - iou(a.box, face.box))[0]
+        if (t && iou(t.box, face.box) < 0.3) t = undefined
+      }
       const isNew = !t
       if (!t) {
         t = { id: ctx.newId(), box: face.box, lastUs: frame.ptsUs, bestScore: -1, described: false }
-        const objectId = objectOf(face)
-        if (objectId !== undefined) t.objectId = objectId
         tracks.push(t)
       }
       t.box = face.box
       t.lastUs = frame.ptsUs
       let changed = isNew
+      // the person's track is confirmed after its face was first seen: say whose face it is
+      if (objectId !== undefined && t.objectId === undefined) { t.objectId = objectId; changed = true }
       // The best face is the best described one (any face until one is described).
       const firstDescribed = face.descriptor !== undefined && !t.described
       if (firstDescribed || (face.quality.score > t.bestScore && (face.descriptor || !t.described))) {
@@ -238,6 +241,46 @@ export async function faceStage(options: FaceStageOptions = {}): Promise<FaceSta
 }
 
 type WorkerOf = import('./worker.js').FaceWorker
+
+/** A person a face may belong to: its box, the upper part searched for its face, its track id (if tracked). */
+interface PersonRegion {
+  readonly box: Rect
+  readonly head: Rect
+  readonly objectId?: string
+}
+
+/** Share of a person box (from its top) searched for the face: a standing person's head is in its top fifth; a half covers people bending, sitting, or cut off at the bottom. */
+const HEAD_SHARE = 0.5
+
+/**
+ * The people of the envelope, or undefined when it has none and `tracksPeople` is false (no
+ * person detector before the stage, or nobody found yet). A camera that tracks people: the person
+ * tracks seen in this frame (none on frames the detector skipped: nothing to search then); else
+ * the person detections.
+ */
+function peopleOf(envelope: Envelope, tracksPeople: boolean): PersonRegion[] | undefined {
+  const head = (box: Rect): Rect => ({ x: box.x, y: box.y, width: box.width, height: box.height * HEAD_SHARE })
+  const tracked = envelope.tracks.filter((t) => t.label === 'person')
+  if (tracked.length > 0) {
+    // seen in this frame (or, when the tracker has already moved on to a later frame, then: the box is that frame's)
+    return tracked.filter((t) => t.lastSeenSeq >= envelope.frame.seq).map((t) => ({ box: { ...t.box }, head: head(t.box), objectId: t.id }))
+  }
+  const detected = envelope.detections.filter((d) => d.label === 'person')
+  if (detected.length === 0) return tracksPeople ? [] : undefined
+  return detected.map((d) => ({ box: d.box, head: head(d.box), ...(d.trackId !== undefined ? { objectId: d.trackId } : {}) }))
+}
+
+/** The track id of the person a face belongs to: the tracked person whose searched upper part holds the face's centre (the smallest such person). */
+function personOf(face: Rect, people: readonly PersonRegion[]): string | undefined {
+  const cx = face.x + face.width / 2, cy = face.y + face.height / 2
+  let best: PersonRegion | undefined
+  for (const p of people) {
+    const h = p.head, mx = h.width * 0.25, my = h.height * 0.25
+    if (p.objectId === undefined || cx < h.x - mx || cx > h.x + h.width + mx || cy < h.y - my || cy > h.y + h.height + my) continue
+    if (!best || p.box.width * p.box.height < best.box.width * best.box.height) best = p
+  }
+  return best?.objectId
+}
 
 /** The pool's worker threads, or the analyzer on this thread (one job at a time). */
 function runnerOf(analysis: FaceAnalysis): TaskRunner<FaceJob, FaceReply> {

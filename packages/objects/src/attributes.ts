@@ -3,6 +3,7 @@ import { frameToImage, toRgb } from '@oko/imaging'
 import { ImageClassifier, type ClassifierOptions } from './classifier.js'
 import { dominantColour, VEHICLE_COLOURS } from './colour.js'
 import { applyRegistry, httpRegistry, type HttpRegistryOptions, type RegistryLookup, type RegistryRecord } from './registry.js'
+import { CarHeights, DEFAULT_VAN_RULE, looksLikeVan, viewOf } from './vehicle-type.js'
 
 /** Track labels that are vehicles: they get type, colour and make/model. */
 export const VEHICLE_CLASSES: ReadonlySet<string> = new Set(['car', 'van', 'bus', 'truck', 'motorcycle', 'bicycle'])
@@ -22,9 +23,11 @@ export interface AttributeStageOptions {
    * the camera saw another colour or type (a cloned plate). Your lookup function, or an HTTP register.
    */
   readonly registry?: RegistryLookup | HttpRegistryOptions
+  /** Tell vans from cars by the box's shape (aspect in the view its motion gives, height against the cars at that distance; see vehicle-type.ts). Default true. */
+  readonly vans?: boolean
 }
 
-export const ATTRIBUTE_STAGE_KEYS = ['colour', 'colourViews', 'makeModel', 'classifierViews', 'registry']
+export const ATTRIBUTE_STAGE_KEYS = ['colour', 'colourViews', 'makeModel', 'classifierViews', 'registry', 'vans']
 
 interface Seen {
   colourViews: number
@@ -32,6 +35,9 @@ interface Seen {
   votes: number[]
   classifierViews: number
   classifierArea: number
+  /** Views of a `car` track judged van-shaped, and judged car-shaped. */
+  vanViews: number
+  carViews: number
   best?: { label: string; confidence: number; top: readonly { value: string; confidence: number }[] }
   /** The plate last looked up in the register, and its record once it came. */
   lookedUp?: string
@@ -40,7 +46,8 @@ interface Seen {
 
 /**
  * Attributes of the tracked vehicles, a few times per track and never per frame: `type` from the
- * detector's class (car, bus, truck, motorcycle, bicycle), `colour` voted over the track's first
+ * detector's class (car, bus, truck, motorcycle, bicycle), a `car` refined to `van` when most of
+ * its views that tell are van-shaped (vehicle-type.ts: the rule and its limits), `colour` voted over the track's first
  * larger views (`unknown` on infrared and black-and-white pictures), and `make` from a user's ONNX
  * classifier on the largest views. Runs after `tracking`, on the frame the envelope holds
  * (the detector's search area). One stage per camera (a factory): it keeps per-track state.
@@ -55,6 +62,7 @@ export async function vehicleAttributeStage(options: AttributeStageOptions = {})
   const classifier = o.makeModel === undefined ? undefined : o.makeModel instanceof ImageClassifier ? o.makeModel : await ImageClassifier.open(o.makeModel as ClassifierOptions, 'options.makeModel')
   const registry = o.registry === undefined ? undefined : typeof o.registry === 'function' ? (o.registry as RegistryLookup) : httpRegistry(o.registry as HttpRegistryOptions, 'options.registry')
   const seen = new Map<string, Seen>()
+  const vans = checkBoolean('options.vans', o.vans, true)
   const stop = new AbortController()
 
   // the register is asked once per plate a track is given (its vote may change), without holding the frame
@@ -76,11 +84,30 @@ export async function vehicleAttributeStage(options: AttributeStageOptions = {})
       },
     )
   }
+  // heights of the cars this camera saw, by distance (the stage is one per camera)
+  const carHeights = new CarHeights()
+
+  /** `type`: the class, or `van` for a car whose views that tell are mostly van-shaped. */
+  const typeOf = (t: Track, s: Seen, frame: Frame): void => {
+    const edge = 2
+    const b = t.box
+    const whole = b.x > edge && b.y > edge && b.x + b.width < frame.width - edge && b.y + b.height < frame.height - edge
+    if (vans && t.label === 'car' && whole) {
+      const van = looksLikeVan(b, viewOf(b, t.velocity), carHeights.median(b, frame.height), DEFAULT_VAN_RULE)
+      if (van === true) s.vanViews++
+      else if (van === false) s.carViews++
+      carHeights.add(b, frame.height)
+    }
+    const told = s.vanViews + s.carViews
+    const value = t.label === 'car' && s.vanViews > s.carViews ? 'van' : t.label
+    const confidence = value === 'van' ? t.score * (s.vanViews / told) : t.score
+    if (t.attributes.type?.value !== value) t.attributes.type = { value, confidence, source: value === 'van' ? 'shape' : 'objects' }
+  }
 
   const view = async (t: Track, frame: Frame): Promise<void> => {
     let s = seen.get(t.id)
-    if (!s) seen.set(t.id, (s = { colourViews: 0, colourArea: 0, votes: new Array<number>(VEHICLE_COLOURS.length).fill(0), classifierViews: 0, classifierArea: 0 }))
-    if (t.attributes.type?.value !== t.label) t.attributes.type = { value: t.label, confidence: t.score, source: 'objects' }
+    if (!s) seen.set(t.id, (s = { colourViews: 0, colourArea: 0, votes: new Array<number>(VEHICLE_COLOURS.length).fill(0), classifierViews: 0, classifierArea: 0, vanViews: 0, carViews: 0 }))
+    typeOf(t, s, frame)
     const area = t.box.width * t.box.height
     const wantColour = colour && s.colourViews < colourViews && area > s.colourArea * 1.2
     const wantClass = classifier && s.classifierViews < classifierViews && area > s.classifierArea * 1.2

@@ -10,3 +10,4 @@ export { dominantColour, pixelColour, VEHICLE_COLOURS, type ColourResult, type V
 export { ImageClassifier, CLASSIFIER_KEYS, type ClassifierOptions, type Classification } from './classifier.js'
 export { vehicleAttributeStage, VEHICLE_CLASSES, ATTRIBUTE_STAGE_KEYS, type AttributeStageOptions } from './attributes.js'
 export { httpRegistry, cachedLookup, applyRegistry, resolveHttpRegistry, HTTP_REGISTRY_KEYS, type RegistryLookup, type RegistryRecord, type HttpRegistryOptions } from './registry.js'
+export { CarHeights, DEFAULT_VAN_RULE, looksLikeVan, viewOf, type VanRule } from './vehicle-type.js'

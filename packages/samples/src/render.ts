@@ -1,4 +1,5 @@
 import type { Rect } from '@oko/core'
+import { drawOccludersChroma, drawOccludersLuma, positionAt, visibleShare } from './path.js'
 import { Random } from './random.js'
 import type { SceneLamp, SceneObject, SceneSpec } from './scene.js'
 import { checkScene } from './scene.js'
@@ -9,6 +10,8 @@ export interface ObjectTruth {
   readonly kind: SceneObject['kind']
   /** Where the object is in this frame, in pixels, clipped to the frame. */
   readonly box: Rect
+  /** The share of the box no occluder hides, 0..1. */
+  readonly visible: number
 }
 
 /** What is true of one frame: which objects are where, and whether the lighting just changed. */
@@ -42,7 +45,7 @@ export class SceneRenderer {
     const objects: ObjectTruth[] = []
     for (const o of scene.objects) {
       const box = objectBox(o, index, scene.width, scene.height)
-      if (box) objects.push({ id: o.id, kind: o.kind, box })
+      if (box) objects.push({ id: o.id, kind: o.kind, box, visible: visibleShare(box, scene.occluders ?? []) })
     }
     return {
       index,
@@ -73,6 +76,7 @@ export class SceneRenderer {
         }
       }
     }
+    drawOccludersLuma(this.scene.occluders ?? [], out, stride)
     for (const lamp of this.scene.lamps ?? []) {
       const colour = lampAt(lamp, index)
       if (!colour) continue
@@ -110,6 +114,7 @@ export class SceneRenderer {
     u.set(this.#chroma)
     v.set(this.#chroma)
     for (const placed of this.#sprites(index)) spriteChroma(placed, u, v, cw, ch)
+    drawOccludersChroma(this.scene.occluders ?? [], u, v, cw)
     this.#lampsChroma(index, u, v, cw)
   }
 
@@ -159,8 +164,8 @@ export class SceneRenderer {
 interface Placed { readonly sprite: Sprite; readonly x0: number; readonly y0: number }
 
 function objectCorner(o: SceneObject, index: number): { x0: number; y0: number } {
-  const t = (index - o.fromFrame) / (o.toFrame - o.fromFrame)
-  return { x0: Math.round(o.from.x + (o.to.x - o.from.x) * t), y0: Math.round(o.from.y + (o.to.y - o.from.y) * t) }
+  const at = positionAt(o, Math.max(o.fromFrame, Math.min(o.toFrame, index)))!
+  return { x0: at.x, y0: at.y }
 }
 
 /** Walkers are drawn in this many poses per stride. */
@@ -211,8 +216,9 @@ function spriteChroma({ sprite, x0, y0 }: Placed, u: Uint8Array, v: Uint8Array, 
 }
 
 function objectBox(o: SceneObject, index: number, width: number, height: number): Rect | undefined {
-  if (index < o.fromFrame || index > o.toFrame) return undefined
-  const { x0, y0 } = objectCorner(o, index)
+  const at = positionAt(o, index)
+  if (!at) return undefined
+  const { x: x0, y: y0 } = at
   const x = Math.max(0, x0)
   const y = Math.max(0, y0)
   const x1 = Math.min(width, x0 + o.width)

@@ -21,6 +21,29 @@ export interface SceneObject {
   readonly view?: 'side' | 'front' | 'rear' | 'front-quarter' | 'rear-quarter'
   /** A car's number plate (front and rear views): text of PLATE_GLYPHS, `ua` (flag band) or `eu` style. */
   readonly plate?: { readonly text: string; readonly style: 'ua' | 'eu' }
+  /**
+   * Waypoints between `from` (at `fromFrame`) and `to` (at `toFrame`), frames increasing: the
+   * object moves in straight lines from one to the next at constant speed, so two waypoints at
+   * the same place are a stop. Default none (one straight line).
+   */
+  readonly via?: readonly SceneWaypoint[]
+}
+
+/** Where an object's top-left corner is at frame `frame`, in pixels. */
+export interface SceneWaypoint {
+  readonly frame: number
+  readonly x: number
+  readonly y: number
+}
+
+/** Something static drawn in front of the objects (a bus shelter, a wall, a tree): objects behind it are hidden. */
+export interface SceneOccluder {
+  readonly x: number
+  readonly y: number
+  readonly width: number
+  readonly height: number
+  /** Mean luma, 0..255 (drawn with a brick-like texture). */
+  readonly luma: number
 }
 
 /** From `atFrame` on, every pixel becomes `pixel × gain + offset` (lights on/off, IR day/night switch). */
@@ -59,6 +82,8 @@ export interface SceneSpec {
   readonly lamps?: readonly SceneLamp[]
   /** `street` (default): sky, buildings and a road across the lower half; `road`: a two-lane road seen from its kerb, with a stop line and a zebra (see cityScene). */
   readonly background?: 'street' | 'road'
+  /** Static things drawn over the objects (not over the lamps). */
+  readonly occluders?: readonly SceneOccluder[]
 }
 
 /** The street scene used by `oko demo` and the tests: a walker, a car, then the lights change. */
@@ -111,6 +136,23 @@ export function checkScene(value: unknown): SceneSpec {
       if (bad !== undefined) throw new InvalidOptionError(`${p}.plate.text`, `no glyph for ${JSON.stringify(bad)}; available: ${PLATE_GLYPHS}`)
       checkOneOf(`${p}.plate.style`, plate.style, ['ua', 'eu'] as const)
     }
+    let after = Number(b.fromFrame)
+    checkArray(`${p}.via`, b.via, []).forEach((w, j) => {
+      const q = `${p}.via[${j}]`
+      const v = checkObject(q, w)
+      after = checkNumber(`${q}.frame`, v.frame, { min: after, max: Number(b.toFrame), integer: true })
+      checkNumber(`${q}.x`, v.x)
+      checkNumber(`${q}.y`, v.y)
+    })
+  })
+  checkArray('scene.occluders', o.occluders, []).forEach((occ, i) => {
+    const p = `scene.occluders[${i}]`
+    const b = checkObject(p, occ)
+    checkNumber(`${p}.x`, b.x, { min: 0, max: width - 1, integer: true })
+    checkNumber(`${p}.y`, b.y, { min: 0, max: height - 1, integer: true })
+    checkNumber(`${p}.width`, b.width, { min: 1, max: width - Number(b.x), integer: true })
+    checkNumber(`${p}.height`, b.height, { min: 1, max: height - Number(b.y), integer: true })
+    checkNumber(`${p}.luma`, b.luma, { min: 0, max: 255 })
   })
   if (o.background !== undefined) checkOneOf('scene.background', o.background, ['street', 'road'] as const)
   checkArray('scene.lighting', o.lighting).forEach((l, i) => {

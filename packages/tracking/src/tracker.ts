@@ -44,7 +44,10 @@ interface Entry {
  * A ByteTrack-style multi-object tracker for one camera. Each frame with detections: every track
  * is predicted to the frame's time (Kalman, bottom-centre anchor); high-score detections are
  * matched to confirmed and lost tracks by IoU (Hungarian), the low-score ones to the tracks still
- * unmatched, the rest to tentative tracks; detections left over start tentative tracks. A track
+ * unmatched, the rest to tentative tracks; detections left over start tentative tracks. A lost
+ * track also takes a detection of its size near its predicted anchor (within 3σ of the
+ * prediction, at most 1.5 box heights) when their boxes barely overlap: an object that comes out
+ * from behind something, after its velocity was measured while it was half hidden. A track
  * gets its id (unique across cameras and restarts: `newId`) when confirmed by `confirmHits`
  * detections, is `lost` while unmatched, and ends after `lostTimeoutMs` unseen.
  *
@@ -130,7 +133,8 @@ export class Tracker {
   #predictTo(ptsUs: number): void {
     for (const e of this.#entries) {
       if (ptsUs > e.atPtsUs) {
-        if (e.state === 'lost') e.kf.freezeSize()
+        // unseen since the last prediction (lost, or frames without detections): the size holds
+        if (e.state === 'lost' || e.lastSeenPtsUs < e.atPtsUs) e.kf.freezeSize()
         e.kf.predict((ptsUs - e.atPtsUs) / 1e6)
         e.atPtsUs = ptsUs
       }
@@ -145,9 +149,13 @@ export class Tracker {
     const boxes = entries.map((e) => [e.kf.box(), inflate(e.kf.box(), e.kf.positionStd())] as const)
     for (let r = 0; r < rows; r++) {
       const [box, wide] = boxes[r]!
+      const e = entries[r]!
+      const gate = e.state === 'lost' ? Math.min(3 * e.kf.positionStd(), LOST_GATE_HEIGHTS * box.height) : 0
       for (let c = 0; c < cols; c++) {
         const d = detections[c]!
-        const sim = this.#groupOf(d.label) === entries[r]!.group ? Math.max(iou(box, d.box), iou(wide, d.box)) : 0
+        if (this.#groupOf(d.label) !== e.group) { cost[r * cols + c] = FORBIDDEN; continue }
+        let sim = Math.max(iou(box, d.box), iou(wide, d.box))
+        if (gate > 0) sim = Math.max(sim, nearness(box, d.box, gate))
         cost[r * cols + c] = sim >= minIou ? 1 - sim : FORBIDDEN
       }
     }
@@ -255,6 +263,23 @@ export class Tracker {
 }
 
 const FORBIDDEN = 1e6
+
+/** A lost track's gate: a detection this many of its box heights (at most) from its predicted anchor may be it. */
+const LOST_GATE_HEIGHTS = 1.5
+
+/**
+ * How likely `d` is the object predicted at `predicted` although their boxes barely overlap (a
+ * track lost for a while: its velocity was measured on a partly hidden object, or the object
+ * changed pace): 1 − anchor distance / `gate`, times how alike the two boxes' sizes are; 0 beyond the gate.
+ */
+function nearness(predicted: Rect, d: Rect, gate: number): number {
+  const dx = predicted.x + predicted.width / 2 - (d.x + d.width / 2)
+  const dy = predicted.y + predicted.height - (d.y + d.height)
+  const distance = Math.hypot(dx, dy)
+  if (distance >= gate) return 0
+  const alike = (a: number, b: number) => Math.min(a, b) / Math.max(a, b, 1e-9)
+  return (1 - distance / gate) * alike(predicted.width, d.width) * alike(predicted.height, d.height)
+}
 
 /** A box grown by `margin` px on every side, the margin capped at the box's own height. */
 function inflate(r: Rect, margin: number): Rect {

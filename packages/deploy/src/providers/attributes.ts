@@ -25,6 +25,7 @@ export const attributesProvider: StageProvider = {
   check(options, path, context) {
     checkKnownKeys(path, options, ATTRIBUTE_STAGE_KEYS)
     if (options.colour !== undefined) checkBoolean(`${path}.colour`, options.colour)
+    if (options.vans !== undefined) checkBoolean(`${path}.vans`, options.vans)
     for (const k of ['colourViews', 'classifierViews']) if (options[k] !== undefined) checkNumber(`${path}.${k}`, options[k], { min: 1, max: 100, integer: true })
     if (options.registry !== undefined) resolveHttpRegistry(options.registry, `${path}.registry`)
     if (options.makeModel === undefined) return options
