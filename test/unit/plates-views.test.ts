@@ -67,6 +67,28 @@ describe('plates read a few good views per vehicle track', () => {
     expect(done.map((p) => [p.text, p.objectId, p.readings])).toEqual([['A123BC77', 'car', 2]])
   })
 
+  it('a car that keeps its size (crossing the frame) is read again on as good a view every REREAD_FRAMES frames', () => {
+    const budget = new TrackReadBudget(3)
+    const read = (seq: number): boolean => {
+      const due = budget.select(seq, ['car'], [track('car', 500 + seq * 10, 200)], frame)
+      for (const t of due) budget.read(t.id, seq, t.box, frame)
+      return due.length > 0
+    }
+    expect([1, 5, 10, 11, 15, 21, 31].map(read)).toEqual([true, false, false, true, false, true, false])
+  })
+
+  it("a plate the tracker hands to a new vehicle id (an ID switch at the edge) joins the plate track its vehicle kept open", () => {
+    let n = 0
+    const voter = new PlateVoter({ maxGapFrames: 10, minReadings: 1, maxReadings: 30 }, () => `p${++n}`)
+    const keep = (id: string) => id === 'car'
+    expect(voter.observe(1, 0, [{ ...reading('A123BC77', 100), trackId: 'car' }], undefined, keep)).toEqual([])
+    expect(voter.observe(11, 11, [{ ...reading('A123BC77', 200), trackId: 'car' }], undefined, keep)).toEqual([])
+    // 16 frames later (past the voter's gap, within the kept-open window), where the plate should be by now
+    expect(voter.observe(27, 27, [{ ...reading('A123BC77', 360), trackId: 'car2' }], undefined, keep)).toEqual([])
+    const done = voter.flush()
+    expect(done.map((p) => [p.text, p.objectId, p.readings])).toEqual([['A123BC77', 'car', 3]])
+  })
+
   it('a vehicle box reaching outside the area an earlier stage copied is clipped to the pixels held', () => {
     // an owned copy of the detector's search area only (what the objects stage materialises)
     const crop = { rect: { x: 400, y: 200, width: 800, height: 600 }, planes: [], strides: [] }

@@ -176,7 +176,8 @@ function regionsOf(envelope: Envelope, within: 'auto' | 'vehicles' | 'motion' | 
     const seen = vehicles.filter((t) => t.lastSeenSeq === seq)
     // behind a motion gate, a vehicle is read while it moves (a parked car in the search area is not)
     const moving = envelope.motion ? seen.filter((t) => envelope.motion!.regions.some((r) => overlaps(r, t.box))) : seen
-    if (seen.length > 0) return budget.select(seq, vehicles.map((t) => t.id), moving, envelope.frame).slice(0, max).map((t) => ({ box: t.box, objectId: t.id }))
+    // with vehicle tracks alive the tracker decides: a detection it did not take into a track this frame is not read on its own
+    if (vehicles.length > 0) return budget.select(seq, vehicles.map((t) => t.id), moving, envelope.frame).slice(0, max).map((t) => ({ box: t.box, objectId: t.id }))
     else {
       const detections = envelope.detections.filter((d) => VEHICLE_LABELS.has(d.label))
       if (detections.length > 0 || within === 'vehicles') regions = detections.map((d) => (d.trackId === undefined ? { box: d.box } : { box: d.box, objectId: d.trackId }))

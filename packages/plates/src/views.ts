@@ -13,13 +13,17 @@ interface Reads {
   readSeq: number
 }
 
+/** A view as good as the best one read is read again this many frames after the last read (a car crossing the frame keeps its size). */
+export const REREAD_FRAMES = 10
+
 /** A vehicle's plate track waits for its next read at most this many times the voter's gap (a car stopped at a barrier still gets its event). */
 export const KEEP_OPEN_GAPS = 3
 
 /**
  * Which vehicle tracks of a camera are read in a frame: each at most `perTrack` times, on its
  * first view and then only on views clearly larger than the best one read (as a car comes
- * closer), so a plate costs a few reads per car instead of one per frame. Also tells the voter
+ * closer) or, for a car that keeps its size (crossing the frame), on a view as good as the best
+ * one REREAD_FRAMES after the last read, so a plate costs a few reads per car instead of one per frame. Also tells the voter
  * which vehicles may still bring readings (their plate tracks stay open until they cannot).
  */
 export class TrackReadBudget {
@@ -44,7 +48,8 @@ export class TrackReadBudget {
       const r = this.#reads.get(t.id) ?? { count: 0, bestView: 0, aliveSeq: seq, readSeq: seq }
       this.#reads.set(t.id, r)
       const view = viewOf(t.box, frame)
-      if (r.count >= this.perTrack || view <= 0 || (r.count > 0 && view < r.bestView * BETTER_VIEW)) continue
+      const better = view >= r.bestView * BETTER_VIEW || (view >= r.bestView && seq - r.readSeq >= REREAD_FRAMES)
+      if (r.count >= this.perTrack || view <= 0 || (r.count > 0 && !better)) continue
       due.push({ t, view })
     }
     return due.sort((a, b) => b.view - a.view).map((d) => d.t)

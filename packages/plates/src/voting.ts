@@ -1,5 +1,6 @@
 import { iou, newId, type Rect, type RawImage } from '@oko/core'
 import type { PlateReading } from './engine.js'
+import { KEEP_OPEN_GAPS } from './views.js'
 
 /** One reading of a track, with the frame it came from. */
 export interface TrackReading {
@@ -148,7 +149,8 @@ export class PlateVoter {
       if (used.has(t)) continue
       // the plate of the same vehicle track, however long ago it was last read
       if (reading.trackId !== undefined && t.external === reading.trackId) return t
-      if (seq - t.lastSeq - 1 > this.options.maxGapFrames) continue
+      // a vehicle's plate track is read only every few frames: it may match for as long as it is kept open
+      if (seq - t.lastSeq - 1 > this.options.maxGapFrames * (t.external !== undefined ? KEEP_OPEN_GAPS : 1)) continue
       // where the plate should be now, moved on at its last speed (a car seen every few frames)
       const frames = seq - t.lastSeq
       const predicted = { ...t.box, x: t.box.x + t.velocity.x * frames, y: t.box.y + t.velocity.y * frames }
