@@ -10,6 +10,7 @@
 //   nice node --conditions oko-source --import tsx bench/cluster-scale.ts [--cameras 6500] [--workers 200]
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { setMaxListeners } from 'node:events'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -53,15 +54,25 @@ async function child(): Promise<void> {
   const dir = arg('dir', '')
   const count = Number(arg('count', '20'))
   const stop = new AbortController()
+  setMaxListeners(0, stop.signal) // one signal for every worker of the process
   process.once('SIGTERM', () => stop.abort())
+  process.once('disconnect', () => process.exit(1)) // the bench ended
+  // what the workers did, counted from their log lines
+  const counts: Record<string, number> = { created: 0, taken: 0, resumed: 0, released: 0, fenced: 0, removedMembers: 0, claimFailures: 0 }
+  const count1 = (line: string) => {
+    const m = /lease (created|taken|resumed)|stopped \((released|fenced)|(removed from the membership)|(claim failed)/.exec(line)
+    if (!m) return
+    const k = m[1] ?? m[2] ?? (m[3] ? 'removedMembers' : 'claimFailures')
+    counts[k]!++
+  }
   const runs = Array.from({ length: count }, async (_, i) => {
     const id = `${prefix}-${String(i).padStart(2, '0')}`
     const nc = await connect({ servers: url, name: id, waitOnFirstConnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 500, pingInterval: 2000, maxPingOut: 2 })
     mkdirSync(join(dir, id), { recursive: true })
-    await runWorker({ nc, servers: [url], id, capacity: CAPACITY, dataDir: join(dir, id), signal: stop.signal, openSource: async (c) => simSource(c.id), log: (l) => { if (/failed|unexpected/.test(l)) process.stderr.write(`${id}: ${l}\n`) } })
+    await runWorker({ nc, servers: [url], id, capacity: CAPACITY, dataDir: join(dir, id), signal: stop.signal, openSource: async (c) => simSource(c.id), log: (l) => { count1(l); if (/unexpected|cannot start/.test(l)) process.stderr.write(`${id}: ${l}\n`) } })
     await nc.drain()
   })
-  setInterval(() => process.send?.({ rss: process.memoryUsage().rss, heap: process.memoryUsage().heapUsed }), 2000).unref()
+  setInterval(() => { const c = process.cpuUsage(); process.send?.({ rss: process.memoryUsage().rss, heap: process.memoryUsage().heapUsed, cpuMs: (c.user + c.system) / 1000, counts }) }, 1000).unref()
   await Promise.all(runs)
   process.exit(0)
 }
@@ -72,6 +83,7 @@ function freePort(): Promise<number> {
   })
 }
 
+interface Kid { child: ChildProcess; rss: number; heap: number; cpuMs: number; counts: Record<string, number> }
 interface Varz { in_msgs: number; out_msgs: number; in_bytes: number; out_bytes: number; mem: number; cpu: number }
 
 async function parent(): Promise<void> {
@@ -84,8 +96,12 @@ async function parent(): Promise<void> {
   const [port, monitor] = [await freePort(), await freePort()]
   const server = spawn('/usr/sbin/nats-server', ['-js', '-sd', join(dir, 'nats'), '-a', '127.0.0.1', '-p', String(port), '-m', String(monitor)], { stdio: 'ignore' })
   const url = `nats://127.0.0.1:${port}`
-  const kids = new Map<string, { child: ChildProcess; rss: number; heap: number }>()
+  const kids = new Map<string, Kid>()
+  const gone: Kid[] = []
   const say = (line: string) => console.log(`${new Date().toISOString().slice(11, 19)} ${line}`)
+  const abandon = () => { for (const k of kids.values()) k.child.kill('SIGKILL'); server.kill('SIGKILL'); process.exit(1) }
+  process.once('SIGINT', abandon)
+  process.once('SIGTERM', abandon)
   try {
     await new Promise((r) => setTimeout(r, 1000))
     const nc = await connect({ servers: url })
@@ -96,8 +112,8 @@ async function parent(): Promise<void> {
     const spawnKid = (prefix: string) => {
       const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', '--nats', url, '--prefix', prefix, '--dir', dir, '--count', String(perProcess)], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
       child.stderr!.on('data', (c) => process.stderr.write(`[${prefix}] ${String(c).slice(0, 300)}`))
-      const kid = { child, rss: 0, heap: 0 }
-      child.on('message', (m: { rss: number; heap: number }) => { kid.rss = m.rss; kid.heap = m.heap })
+      const kid: Kid = { child, rss: 0, heap: 0, cpuMs: 0, counts: {} }
+      child.on('message', (m: Omit<Kid, 'child'>) => Object.assign(kid, m))
       kids.set(prefix, kid)
     }
     const workerIds = (prefix: string) => Array.from({ length: perProcess }, (_, i) => `${prefix}-${String(i).padStart(2, '0')}`)
@@ -131,7 +147,7 @@ async function parent(): Promise<void> {
         const wrong = ids.filter((c) => o.get(c) !== expected.get(c)).length
         if (wrong === 0) { if (!Number.isNaN(exactMs)) return { allMembersMs, allOwnedMs, exactMs, owners: o }; exactMs = t } else exactMs = Number.NaN
         if (t > limitMs) { say(`gave up after ${t} ms: ${o.size}/${cameras} owned, ${wrong} not where placement puts them`); return { allMembersMs, allOwnedMs, exactMs, owners: o } }
-        if (Math.round(t / 2000) % 10 === 0) say(`  ${Math.round(t / 1000)} s: ${o.size}/${cameras} owned, ${wrong} not yet where placement puts them`)
+        if (Math.round(t / 2000) % 10 === 0) say(`  ${Math.round(t / 1000)} s: ${o.size}/${cameras} owned, ${wrong} not yet where placement puts them; ${JSON.stringify(work().counts)}`)
         await new Promise((r) => setTimeout(r, 2000))
       }
     }
@@ -142,16 +158,33 @@ async function parent(): Promise<void> {
       return { inMsgsPerS: Math.round((b.in_msgs - a.in_msgs) / s), outMsgsPerS: Math.round((b.out_msgs - a.out_msgs) / s), inKBPerS: Math.round((b.in_bytes - a.in_bytes) / s / 1024), outKBPerS: Math.round((b.out_bytes - a.out_bytes) / s / 1024), serverCpuPercent: b.cpu, serverMemMB: Math.round(b.mem / 1048576) }
     }
     const msgsSince = (a: Varz, b: Varz) => ({ inMsgs: b.in_msgs - a.in_msgs, outMsgs: b.out_msgs - a.out_msgs })
+    /** CPU seconds so far of the server and of all worker processes (also those killed), and the workers' log counts. */
+    const serverCpuS = () => { const f = readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1]!.split(' '); return (Number(f[11]) + Number(f[12])) / 100 }
+    const work = () => {
+      const all = [...kids.values(), ...gone]
+      const counts: Record<string, number> = {}
+      for (const k of all) for (const [n, v] of Object.entries(k.counts)) counts[n] = (counts[n] ?? 0) + v
+      return { serverCpuS: serverCpuS(), workersCpuS: all.reduce((n, k) => n + k.cpuMs, 0) / 1000, counts }
+    }
+    const workSince = (a: ReturnType<typeof work>) => {
+      const b = work()
+      const counts = Object.fromEntries(Object.entries(b.counts).map(([k, v]) => [k, v - (a.counts[k] ?? 0)]).filter(([, v]) => v !== 0))
+      return { serverCpuS: Math.round((b.serverCpuS - a.serverCpuS) * 10) / 10, workersCpuS: Math.round(b.workersCpuS - a.workersCpuS), ...counts }
+    }
 
     say(`${cameras} cameras in KV; starting ${workerCount} workers in ${processes} processes`)
     let live: string[] = []
     const v0 = await varz()
+    const w0 = work()
     const t0 = Date.now()
     for (let p = 0; p < processes; p++) { spawnKid(`p${p}`); live.push(...workerIds(`p${p}`)) }
     const placed = await settle(t0, live)
     const placeMsgs = msgsSince(v0, await varz())
-    say(`placed: all workers members after ${placed.allMembersMs} ms, every camera owned after ${placed.allOwnedMs} ms, exactly as placement says after ${placed.exactMs} ms`)
+    const placeWork = workSince(w0)
+    say(`placed: all workers members after ${placed.allMembersMs} ms, every camera owned after ${placed.allOwnedMs} ms, exactly as placement says after ${placed.exactMs} ms; ${JSON.stringify(placeWork)}`)
+    const ws = work()
     const steady = await rate(10)
+    const steadyWork = workSince(ws)
     say(`steady: ${JSON.stringify(steady)}`)
     const rssMB = [...kids.values()].reduce((n, k) => n + k.rss, 0) / 1048576
     const heapMB = [...kids.values()].reduce((n, k) => n + k.heap, 0) / 1048576
@@ -159,12 +192,15 @@ async function parent(): Promise<void> {
     // one process dies (SIGKILL): 10 % of the workers
     const victim = 'p0'
     kids.get(victim)!.child.kill('SIGKILL')
+    gone.push(kids.get(victim)!)
     kids.delete(victim)
     live = live.filter((w) => !w.startsWith(`${victim}-`))
     const v1 = await varz()
+    const w1 = work()
     const t1 = Date.now()
     const died = await settle(t1, live)
     const dieMsgs = msgsSince(v1, await varz())
+    const dieWork = workSince(w1)
     const lostCams = [...placed.owners.values()].filter((w) => w.startsWith(`${victim}-`)).length
     const movedDie = [...died.owners].filter(([c, w]) => placed.owners.get(c) !== w).length
     say(`10 % died: ${movedDie} cameras moved (${lostCams} were on the dead workers); every camera owned after ${died.allOwnedMs} ms, placement exact after ${died.exactMs} ms`)
@@ -173,9 +209,11 @@ async function parent(): Promise<void> {
     spawnKid('j0')
     live.push(...workerIds('j0'))
     const v2 = await varz()
+    const w2 = work()
     const t2 = Date.now()
     const joined = await settle(t2, live)
     const joinMsgs = msgsSince(v2, await varz())
+    const joinWork = workSince(w2)
     const movedJoin = [...joined.owners].filter(([c, w]) => died.owners.get(c) !== w).length
     const onJoiners = [...joined.owners.values()].filter((w) => w.startsWith('j0-')).length
     say(`10 % joined: ${movedJoin} cameras moved (${onJoiners} to the new workers); placement exact after ${joined.exactMs} ms (all of them members after ${joined.allMembersMs} ms)`)
@@ -183,11 +221,12 @@ async function parent(): Promise<void> {
 
     const run = {
       cameras, workers: workerCount, workersPerProcess: perProcess, processes, capacityPerWorker: CAPACITY,
-      place: { allWorkersJoinedMs: placed.allMembersMs, allOwnedMs: placed.allOwnedMs, exactMs: placed.exactMs, natsMsgs: placeMsgs },
+      place: { allWorkersJoinedMs: placed.allMembersMs, allOwnedMs: placed.allOwnedMs, exactMs: placed.exactMs, natsMsgs: placeMsgs, work: placeWork },
       steadyNats: steady,
+      steadyCpuPercent: { server: Math.round(steadyWork.serverCpuS * 10), allWorkers: Math.round(steadyWork.workersCpuS * 10) },
       memory: { rssPerProcessMB: Math.round(rssMB / processes), rssPerWorkerMB: Math.round(rssMB / workerCount * 10) / 10, heapPerWorkerMB: Math.round(heapMB / workerCount * 10) / 10 },
-      workersDie: { workers: perProcess, camerasOnDeadWorkers: lostCams, camerasMoved: movedDie, allOwnedMs: died.allOwnedMs, exactMs: died.exactMs, natsMsgs: dieMsgs },
-      workersJoin: { workers: perProcess, allJoinedMs: joined.allMembersMs, camerasMoved: movedJoin, camerasOnNewWorkers: onJoiners, fairShare: Math.round(cameras * perProcess / (workerCount)), exactMs: joined.exactMs, natsMsgs: joinMsgs, natsAfter: afterJoin },
+      workersDie: { workers: perProcess, camerasOnDeadWorkers: lostCams, camerasMoved: movedDie, allOwnedMs: died.allOwnedMs, exactMs: died.exactMs, natsMsgs: dieMsgs, work: dieWork },
+      workersJoin: { workers: perProcess, allJoinedMs: joined.allMembersMs, camerasMoved: movedJoin, camerasOnNewWorkers: onJoiners, fairShare: Math.round(cameras * perProcess / (workerCount)), exactMs: joined.exactMs, natsMsgs: joinMsgs, work: joinWork, natsAfter: afterJoin },
       date: new Date().toISOString(),
     }
     const file = fileURLToPath(new URL('./results/cluster.json', import.meta.url))

@@ -53,7 +53,8 @@ export async function applyEntries(store: ClusterBuckets, shared: Record<string,
     const revision = await store.deploy.put(key, encodeJson(value))
     return { how: now?.operation === 'PUT' ? 'changed' : 'added', revision }
   }
-  const configChanged = (await write('config', shared)).how !== 'same'
+  const config = await write('config', shared)
+  const configChanged = config.how !== 'same'
   const wanted = new Set<string>()
   // in batches: one round trip per batch rather than per camera
   for (let i = 0; i < entries.length; i += 256) {
@@ -74,7 +75,7 @@ export async function applyEntries(store: ClusterBuckets, shared: Record<string,
     await store.deploy.delete(key)
     removed.push(cameraOfKey(key))
   }
-  await write(DEPLOY_INDEX_KEY, { cameras: index } satisfies DeployIndex)
+  await write(DEPLOY_INDEX_KEY, { cameras: index, configRevision: config.revision } satisfies DeployIndex)
   return { added, changed, removed, unchanged, configChanged }
 }
 

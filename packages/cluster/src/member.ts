@@ -82,7 +82,6 @@ export class Member {
   }
 
   start(): void {
-    this.#keepWatching('deployment config', () => this.#watchConfig())
     this.#keepWatching('camera index', () => this.#watchIndex())
     this.#keepWatching('membership', () => this.#watchMembers())
     void this.#watchEvents()
@@ -95,13 +94,20 @@ export class Member {
   /** Runs a watch again when it fails to start or ends (a JetStream timeout under load, a server restart) until the worker leaves. */
   #keepWatching(what: string, watch: () => Promise<void>): void {
     void (async () => {
-      while (!this.#leaving) {
+      for (let failures = 0; !this.#leaving; failures++) {
+        const startedMs = Date.now()
         try {
           await watch()
         } catch (error) {
           if (this.#leaving) return
-          this.#log(`watch of the ${what} failed (${(error as Error)?.message ?? String(error)}): again in 1 s`)
+          // a watch that ran a while starts again at once; failures back off (1, 2, 4… 16 s, jittered) so hundreds of workers do not retry in step
+          if (Date.now() - startedMs > 60_000) failures = 0
+          const waitMs = Math.round(1000 * 2 ** Math.min(failures, 4) * (0.5 + Math.random()))
+          this.#log(`watch of the ${what} failed (${(error as Error)?.message ?? String(error)}): again in ${(waitMs / 1000).toFixed(1)} s`)
+          await new Promise((r) => setTimeout(r, waitMs))
+          continue
         }
+        failures = -1
         await new Promise((r) => setTimeout(r, 1000))
       }
     })()
@@ -438,22 +444,17 @@ export class Member {
     for (const c of previous?.cameras ?? []) if (!this.#owned.has(c.id)) this.#orphans.set(c.id, undefined)
   }
 
-  async #watchConfig(): Promise<void> {
-    const watch = await this.#s.deploy.watch({ key: 'config' })
-    this.#stops.push(() => watch.stop())
-    for await (const e of watch) {
-      if (e.revision !== this.#configRevision) {
-        this.#log('the deployment config changed: restarting this worker\'s pipeline')
-        this.configChanged = true
-      }
-    }
-  }
-
   async #watchIndex(): Promise<void> {
     const watch = await this.#s.deploy.watch({ key: DEPLOY_INDEX_KEY, initializedFn: () => { this.#indexReady = true } })
     this.#stops.push(() => watch.stop())
     for await (const e of watch) {
-      this.#index = new Map(e.operation === 'PUT' ? Object.entries(e.json<DeployIndex>().cameras) : [])
+      const index = e.operation === 'PUT' ? e.json<DeployIndex>() : undefined
+      // a newer config than this pipeline's (an older one: an apply between its config and index writes)
+      if (index && index.configRevision > this.#configRevision && !this.configChanged) {
+        this.#log('the deployment config changed: restarting this worker\'s pipeline')
+        this.configChanged = true
+      }
+      this.#index = new Map(Object.entries(index?.cameras ?? {}))
       this.#camerasVersion++
       this.#changedMs = Date.now()
     }

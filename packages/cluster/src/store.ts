@@ -30,9 +30,10 @@ export const BUCKETS = {
 /** The deploy bucket's key listing every camera and the revision of its entry. */
 export const DEPLOY_INDEX_KEY = 'index'
 
-/** What `index` holds: camera id → revision of its `cam.<id>` key. */
+/** What `index` holds: camera id → revision of its `cam.<id>` key, and the revision of `config` (so workers watch one key). */
 export interface DeployIndex {
   readonly cameras: Readonly<Record<string, number>>
+  readonly configRevision: number
 }
 
 export const EVENTS_STREAM = 'OKO_EVENTS'
@@ -80,9 +81,10 @@ async function ensureEventsStream(jsm: JetStreamManager, replicas: number): Prom
  * default (which is longer than the fence, and would stop the camera).
  */
 export async function openClusterStore(nc: NatsConnection, requestTimeoutMs?: number): Promise<ClusterBuckets | undefined> {
-  const js = nc.jetstream()
-  // only heartbeat and lease writes get the short timeout: watches and the rest keep the client's default
-  const leaseJs = requestTimeoutMs ? nc.jetstream({ timeout: requestTimeoutMs }) : js
+  // heartbeat and lease writes get the short timeout; watches a long one: when hundreds of workers
+  // start at once the server takes seconds to create their consumers, and a retry only adds more
+  const js = nc.jetstream({ timeout: 30_000 })
+  const leaseJs = requestTimeoutMs ? nc.jetstream({ timeout: requestTimeoutMs }) : nc.jetstream()
   try {
     const timeout = requestTimeoutMs ? { timeout: requestTimeoutMs } : {}
     const [deploy, workers, members, leases] = await Promise.all([
