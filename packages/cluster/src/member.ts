@@ -151,7 +151,12 @@ export class Member {
     for (const [cameraId, revision] of this.#owned) {
       this.#owned.delete(cameraId)
       this.#orphans.set(cameraId, revision)
-      void this.#stopCamera(cameraId).then(() => this.#log(`camera ${cameraId}: stopped (fenced: ${reason})`))
+      // busy until stopped: a claim that resumes it must not start it again while it still runs
+      this.#busy.add(cameraId)
+      void this.#stopCamera(cameraId).then(() => {
+        this.#busy.delete(cameraId)
+        this.#log(`camera ${cameraId}: stopped (fenced: ${reason})`)
+      })
     }
   }
 
@@ -181,10 +186,17 @@ export class Member {
       const stamped = await workers.get(this.#o.id)
       if (stamped?.revision === revision) this.#clock.observe(stamped.created.getTime(), sentWallMs)
     } catch (error) {
-      // another revision: some other writer changed this worker's heartbeat; stop everything and start a new one
       if (/wrong last sequence|key exists/i.test((error as Error).message) && this.#lease.revision === from) {
-        this.#fenceAll(`heartbeat changed by another writer: ${(error as Error).message}`)
-        this.#lease.lost()
+        // an earlier renewal that timed out here may have landed: then the key holds this run's own
+        // heartbeat, and its revision is adopted (its freshness is not: the next renewal gives that)
+        const now = await workers.get(this.#o.id).catch(() => null)
+        const own = now?.operation === 'PUT' && now.json<Heartbeat>().startedMs === this.#startedMs
+        if (own) this.#lease.written(from, now.revision, this.#lease.sentMs)
+        else {
+          // some other writer changed this worker's heartbeat: stop everything and start a new one
+          this.#fenceAll(`heartbeat changed by another writer: ${(error as Error).message}`)
+          this.#lease.lost()
+        }
       }
       // otherwise (disconnected, timeout) the next tick tries again; the fence stops the cameras in time
     } finally {
@@ -309,6 +321,8 @@ export class Member {
       this.#log(`camera ${cameraId}: lease ${decision.action === 'create' ? 'created' : decision.action === 'take' ? `taken from ${decision.from}` : 'resumed'} (revision ${revision})`)
       await this.#startCamera(cameraId, gap)
     } catch (error) {
+      // a write that timed out may have landed: the key may name this worker, so it is looked at again (resumed or deleted)
+      if (outcomeUnknown(error)) this.#orphans.set(cameraId, undefined)
       // someone else was faster, or NATS is unreachable: the next tick looks again; anything else is a fault, counted and reported
       if (!isExpectedClaimError(error)) {
         this.claimErrors++
@@ -371,9 +385,9 @@ export class Member {
   }
 
   async #stopCamera(cameraId: string): Promise<void> {
-    const running = this.#running.get(cameraId)
     this.#running.delete(cameraId)
-    if (running && running.state !== 'failed') await this.#d.removeCamera(cameraId).catch(() => undefined)
+    // also when it failed to start: whatever part of it runs must stop (not running: an error, ignored)
+    await this.#d.removeCamera(cameraId).catch(() => undefined)
   }
 
   async #restartCamera(cameraId: string): Promise<void> {
@@ -509,6 +523,12 @@ export class Member {
       }
     }
   }
+}
+
+/** A request whose answer never came (timeout, disconnect): the write may or may not have happened. */
+function outcomeUnknown(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | undefined
+  return ['TIMEOUT', 'DISCONNECT', 'CONNECTION_CLOSED'].includes(String(e?.code)) || /timeout|disconnect|connection closed/i.test(String(e?.message))
 }
 
 /**
