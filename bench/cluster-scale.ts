@@ -11,6 +11,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { setMaxListeners } from 'node:events'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -72,7 +73,15 @@ async function child(): Promise<void> {
     await runWorker({ nc, servers: [url], id, capacity: CAPACITY, dataDir: join(dir, id), signal: stop.signal, openSource: async (c) => simSource(c.id), log: (l) => { count1(l); if (/unexpected|cannot start/.test(l)) process.stderr.write(`${id}: ${l}\n`) } })
     await nc.drain()
   })
-  setInterval(() => { const c = process.cpuUsage(); process.send?.({ rss: process.memoryUsage().rss, heap: process.memoryUsage().heapUsed, cpuMs: (c.user + c.system) / 1000, counts }) }, 1000).unref()
+  // how late the event loop runs timers (what delays heartbeats): the worst second so far
+  const lag = monitorEventLoopDelay({ resolution: 20 })
+  lag.enable()
+  setInterval(() => {
+    const lagMaxMs = lag.max / 1e6
+    lag.reset()
+    const c = process.cpuUsage()
+    process.send?.({ rss: process.memoryUsage().rss, heap: process.memoryUsage().heapUsed, cpuMs: (c.user + c.system) / 1000, counts, lagMaxMs: Math.round(lagMaxMs) }) // the worst of the last second
+  }, 1000).unref()
   await Promise.all(runs)
   process.exit(0)
 }
@@ -83,7 +92,7 @@ function freePort(): Promise<number> {
   })
 }
 
-interface Kid { child: ChildProcess; rss: number; heap: number; cpuMs: number; counts: Record<string, number> }
+interface Kid { child: ChildProcess; rss: number; heap: number; cpuMs: number; counts: Record<string, number>; lagMaxMs?: number }
 interface Varz { in_msgs: number; out_msgs: number; in_bytes: number; out_bytes: number; mem: number; cpu: number }
 
 async function parent(): Promise<void> {
@@ -98,6 +107,9 @@ async function parent(): Promise<void> {
   const url = `nats://127.0.0.1:${port}`
   const kids = new Map<string, Kid>()
   const gone: Kid[] = []
+  /** The worst event-loop lag of any worker process since the last takeLag(). */
+  let lagPeakMs = 0
+  const takeLag = () => { const v = lagPeakMs; lagPeakMs = 0; return v }
   const say = (line: string) => console.log(`${new Date().toISOString().slice(11, 19)} ${line}`)
   const abandon = () => { for (const k of kids.values()) k.child.kill('SIGKILL'); server.kill('SIGKILL'); process.exit(1) }
   process.once('SIGINT', abandon)
@@ -113,7 +125,7 @@ async function parent(): Promise<void> {
       const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', '--nats', url, '--prefix', prefix, '--dir', dir, '--count', String(perProcess)], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
       child.stderr!.on('data', (c) => process.stderr.write(`[${prefix}] ${String(c).slice(0, 300)}`))
       const kid: Kid = { child, rss: 0, heap: 0, cpuMs: 0, counts: {} }
-      child.on('message', (m: Omit<Kid, 'child'>) => Object.assign(kid, m))
+      child.on('message', (m: Omit<Kid, 'child'>) => { Object.assign(kid, m); lagPeakMs = Math.max(lagPeakMs, m.lagMaxMs ?? 0) })
       kids.set(prefix, kid)
     }
     const workerIds = (prefix: string) => Array.from({ length: perProcess }, (_, i) => `${prefix}-${String(i).padStart(2, '0')}`)
@@ -169,13 +181,14 @@ async function parent(): Promise<void> {
     const workSince = (a: ReturnType<typeof work>) => {
       const b = work()
       const counts = Object.fromEntries(Object.entries(b.counts).map(([k, v]) => [k, v - (a.counts[k] ?? 0)]).filter(([, v]) => v !== 0))
-      return { serverCpuS: Math.round((b.serverCpuS - a.serverCpuS) * 10) / 10, workersCpuS: Math.round(b.workersCpuS - a.workersCpuS), ...counts }
+      return { serverCpuS: Math.round((b.serverCpuS - a.serverCpuS) * 10) / 10, workersCpuS: Math.round(b.workersCpuS - a.workersCpuS), worstEventLoopLagMs: takeLag(), ...counts }
     }
 
     say(`${cameras} cameras in KV; starting ${workerCount} workers in ${processes} processes`)
     let live: string[] = []
     const v0 = await varz()
     const w0 = work()
+    takeLag()
     const t0 = Date.now()
     for (let p = 0; p < processes; p++) { spawnKid(`p${p}`); live.push(...workerIds(`p${p}`)) }
     const placed = await settle(t0, live)
@@ -183,6 +196,7 @@ async function parent(): Promise<void> {
     const placeWork = workSince(w0)
     say(`placed: all workers members after ${placed.allMembersMs} ms, every camera owned after ${placed.allOwnedMs} ms, exactly as placement says after ${placed.exactMs} ms; ${JSON.stringify(placeWork)}`)
     const ws = work()
+    takeLag()
     const steady = await rate(10)
     const steadyWork = workSince(ws)
     say(`steady: ${JSON.stringify(steady)}`)
@@ -197,6 +211,7 @@ async function parent(): Promise<void> {
     live = live.filter((w) => !w.startsWith(`${victim}-`))
     const v1 = await varz()
     const w1 = work()
+    takeLag()
     const t1 = Date.now()
     const died = await settle(t1, live)
     const dieMsgs = msgsSince(v1, await varz())
@@ -210,6 +225,7 @@ async function parent(): Promise<void> {
     live.push(...workerIds('j0'))
     const v2 = await varz()
     const w2 = work()
+    takeLag()
     const t2 = Date.now()
     const joined = await settle(t2, live)
     const joinMsgs = msgsSince(v2, await varz())
@@ -224,6 +240,7 @@ async function parent(): Promise<void> {
       place: { allWorkersJoinedMs: placed.allMembersMs, allOwnedMs: placed.allOwnedMs, exactMs: placed.exactMs, natsMsgs: placeMsgs, work: placeWork },
       steadyNats: steady,
       steadyCpuPercent: { server: Math.round(steadyWork.serverCpuS * 10), allWorkers: Math.round(steadyWork.workersCpuS * 10) },
+      steadyWork,
       memory: { rssPerProcessMB: Math.round(rssMB / processes), rssPerWorkerMB: Math.round(rssMB / workerCount * 10) / 10, heapPerWorkerMB: Math.round(heapMB / workerCount * 10) / 10 },
       workersDie: { workers: perProcess, camerasOnDeadWorkers: lostCams, camerasMoved: movedDie, allOwnedMs: died.allOwnedMs, exactMs: died.exactMs, natsMsgs: dieMsgs, work: dieWork },
       workersJoin: { workers: perProcess, allJoinedMs: joined.allMembersMs, camerasMoved: movedJoin, camerasOnNewWorkers: onJoiners, fairShare: Math.round(cameras * perProcess / (workerCount)), exactMs: joined.exactMs, natsMsgs: joinMsgs, work: joinWork, natsAfter: afterJoin },
