@@ -203,6 +203,22 @@ async function parent(): Promise<void> {
     const rssMB = [...kids.values()].reduce((n, k) => n + k.rss, 0) / 1048576
     const heapMB = [...kids.values()].reduce((n, k) => n + k.heap, 0) / 1048576
 
+    const file = fileURLToPath(new URL('./results/cluster.json', import.meta.url))
+    if (Number.isNaN(placed.exactMs)) {
+      // not placed within the limit: the start-up is the figure, leaving and joining are not measured
+      const wrong = ids.filter((c) => placed.owners.get(c) === undefined).length
+      const run = {
+        cameras, workers: workerCount, workersPerProcess: perProcess, processes, capacityPerWorker: CAPACITY,
+        place: { notPlacedWithinMs: limitMs, allWorkersJoinedMs: placed.allMembersMs, camerasWithoutLiveOwnerAtTheEnd: wrong, natsMsgs: placeMsgs, work: placeWork },
+        natsAtTheEnd: steady, memory: { rssPerProcessMB: Math.round(rssMB / processes), heapPerWorkerMB: Math.round(heapMB / workerCount * 10) / 10 },
+        date: new Date().toISOString(),
+      }
+      if (arg('out', 'yes') !== 'no') saveRun(file, run)
+      console.log(JSON.stringify(run, null, 2))
+      await nc.close()
+      return
+    }
+
     // one process dies (SIGKILL): 10 % of the workers
     const victim = 'p0'
     kids.get(victim)!.child.kill('SIGKILL')
@@ -246,20 +262,7 @@ async function parent(): Promise<void> {
       workersJoin: { workers: perProcess, allJoinedMs: joined.allMembersMs, camerasMoved: movedJoin, camerasOnNewWorkers: onJoiners, fairShare: Math.round(cameras * perProcess / (workerCount)), exactMs: joined.exactMs, natsMsgs: joinMsgs, work: joinWork, natsAfter: afterJoin },
       date: new Date().toISOString(),
     }
-    const file = fileURLToPath(new URL('./results/cluster.json', import.meta.url))
-    if (arg('out', 'yes') !== 'no') {
-      const old = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) as { runs?: typeof run[] } : {}
-      const runs = [...(old.runs ?? []).filter((r) => !(r.cameras === cameras && r.workers === workerCount)), run].sort((a, b) => a.workers - b.workers)
-      const result = {
-        what: 'oko worker scale simulation: simulated cameras (no frames), real nats-server 2.9 -js (R1) on 127.0.0.1, runWorker as oko worker runs it (own NATS connection each), workers/10 per process in 10 processes; 10 % die = SIGKILL of one process, 10 % join = one more process',
-        machine: '2 cores shared by every process (server, all workers, and other sessions on the machine), 24 GiB',
-        timings: DEFAULT_TIMINGS,
-        settled: 'every camera key names exactly the worker placement gives it among the live workers (computed by the bench), on two reads 2 s apart',
-        command: 'nice node --conditions oko-source --import tsx bench/cluster-scale.ts --cameras <n> --workers <n>',
-        runs,
-      }
-      writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`)
-    }
+    if (arg('out', 'yes') !== 'no') saveRun(file, run)
     console.log(JSON.stringify(run, null, 2))
     await nc.close()
   } finally {
@@ -268,4 +271,19 @@ async function parent(): Promise<void> {
     await new Promise((r) => server.once('exit', r))
     rmSync(dir, { recursive: true, force: true })
   }
+}
+
+/** Puts one run's figures into bench/results/cluster.json, replacing an earlier run of the same size. */
+function saveRun(file: string, run: { cameras: number; workers: number }): void {
+  const old = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) as { runs?: { cameras: number; workers: number }[] } : {}
+  const runs = [...(old.runs ?? []).filter((r) => !(r.cameras === run.cameras && r.workers === run.workers)), run].sort((a, b) => a.workers - b.workers)
+  const result = {
+    what: 'oko worker scale simulation: simulated cameras (no frames), real nats-server 2.9 -js (R1) on 127.0.0.1, runWorker as oko worker runs it (own NATS connection each), workers/10 per process in 10 processes; 10 % die = SIGKILL of one process, 10 % join = one more process',
+    machine: '2 cores shared by every process (server, all workers, and other sessions on the machine), 24 GiB',
+    timings: DEFAULT_TIMINGS,
+    settled: 'every camera key names exactly the worker placement gives it among the live workers (computed by the bench), on two reads 2 s apart',
+    command: 'nice node --conditions oko-source --import tsx bench/cluster-scale.ts --cameras <n> --workers <n>',
+    runs,
+  }
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`)
 }
