@@ -275,7 +275,7 @@ async function parent(): Promise<void> {
 
 /** Puts one run's figures into bench/results/cluster.json, replacing an earlier run of the same size. */
 function saveRun(file: string, run: { cameras: number; workers: number }): void {
-  const old = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) as { runs?: { cameras: number; workers: number }[] } : {}
+  const old = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) as { runs?: { cameras: number; workers: number }[]; notes?: unknown } : {}
   const runs = [...(old.runs ?? []).filter((r) => !(r.cameras === run.cameras && r.workers === run.workers)), run].sort((a, b) => a.workers - b.workers)
   const result = {
     what: 'oko worker scale simulation: simulated cameras (no frames), real nats-server 2.9 -js (R1) on 127.0.0.1, runWorker as oko worker runs it (own NATS connection each), workers/10 per process in 10 processes; 10 % die = SIGKILL of one process, 10 % join = one more process',
@@ -283,6 +283,8 @@ function saveRun(file: string, run: { cameras: number; workers: number }): void 
     timings: DEFAULT_TIMINGS,
     settled: 'every camera key names exactly the worker placement gives it among the live workers (computed by the bench), on two reads 2 s apart',
     command: 'nice node --conditions oko-source --import tsx bench/cluster-scale.ts --cameras <n> --workers <n>',
+    // what was learnt from the runs, written by hand, kept
+    ...(old.notes ? { notes: old.notes } : {}),
     runs,
   }
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`)
