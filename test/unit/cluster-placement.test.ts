@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_TIMINGS, OwnLease, ServerClock, checkTimings, decideClaim, movedCameras, place, ringSuccessors } from '@oko/cluster'
+import { DEFAULT_TIMINGS, OwnLease, ServerClock, checkTimings, decideClaim, memberTimedOut, movedCameras, place, ringSuccessors } from '@oko/cluster'
 
 const cams = (n: number) => Array.from({ length: n }, (_, i) => `cam-${String(i).padStart(4, '0')}`)
 const workers = (n: number, capacity = 1000, from = 0) => Array.from({ length: n }, (_, i) => ({ id: `w-${i + from}`, capacity }))
@@ -106,6 +106,21 @@ describe('leases: claim, renew, fence', () => {
     expect(ringSuccessors(after[0]!, ids).at(-1)).toBe('w-7')
     expect(ringSuccessors('w-7', [...ids].reverse())).toEqual(after)
     expect(ringSuccessors('alone', [])).toEqual([])
+  })
+
+  it('a member times out when both its last heartbeat and its join are older than the timeout (one just joined counts from its join)', () => {
+    const member = { value: { id: 'b', capacity: 8, state: 'running' as const, startedMs: 0 }, revision: 3, joinedMs: 10_000 }
+    expect(memberTimedOut(member, 12_000, 12_000 + t.workerTimeoutMs - 1, t.workerTimeoutMs)).toBe(false)
+    expect(memberTimedOut(member, 12_000, 12_000 + t.workerTimeoutMs, t.workerTimeoutMs)).toBe(true)
+    expect(memberTimedOut(member, -Infinity, 10_000 + t.workerTimeoutMs - 1, t.workerTimeoutMs)).toBe(false)
+    expect(memberTimedOut(member, -Infinity, 10_000 + t.workerTimeoutMs, t.workerTimeoutMs)).toBe(true)
+  })
+
+  it('placement of 6,500 cameras on 200 workers is the same for every worker that sees them, and takes no camera beyond a capacity', () => {
+    const ws = workers(200, 40)
+    const p = place(cams(6500), ws)
+    expect(p.size).toBe(6500)
+    expect(Math.max(...loads(p).values())).toBeLessThanOrEqual(40)
   })
 
   it('timings that break the guarantee are refused, saying which', () => {

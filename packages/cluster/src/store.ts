@@ -27,7 +27,10 @@ export const BUCKETS = {
   leases: 'oko_leases',
 } as const
 
-/** The deploy bucket's key listing every camera and the revision of its entry. */
+/**
+ * The deploy bucket's key listing every camera and the revision of its entry: ~20 bytes a camera
+ * (6,500 cameras: ~130 KB), so NATS' default 1 MB max_payload holds a few tens of thousands.
+ */
 export const DEPLOY_INDEX_KEY = 'index'
 
 /** What `index` holds: camera id → revision of its `cam.<id>` key, and the revision of `config` (so workers watch one key). */
