@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_TIMINGS, LeaseBook, ServerClock, checkTimings, decideClaim, movedCameras, place } from '@oko/cluster'
+import { DEFAULT_TIMINGS, OwnLease, ServerClock, checkTimings, decideClaim, memberTimedOut, movedCameras, place, ringSuccessors } from '@oko/cluster'
 
 const cams = (n: number) => Array.from({ length: n }, (_, i) => `cam-${String(i).padStart(4, '0')}`)
 const workers = (n: number, capacity = 1000, from = 0) => Array.from({ length: n }, (_, i) => ({ id: `w-${i + from}`, capacity }))
@@ -9,7 +9,7 @@ const loads = (p: Map<string, string>) => {
   return m
 }
 
-describe('placement: rendezvous hashing with bounded loads', () => {
+describe('placement: consistent hashing with bounded loads', () => {
   it('is deterministic: the same answer whatever the order of cameras and workers', () => {
     const a = place(cams(500), workers(7))
     const b = place(cams(500).reverse(), workers(7).reverse())
@@ -65,29 +65,62 @@ describe('placement: rendezvous hashing with bounded loads', () => {
 describe('leases: claim, renew, fence', () => {
   const t = DEFAULT_TIMINGS
 
-  it('a free key is created; a fresh lease of another worker is waited for; a stale one taken by CAS on its revision; its own resumed', () => {
+  it('a free key is created; a camera of a worker with a fresh heartbeat is waited for; of a stale one taken by CAS on its revision; its own resumed', () => {
     expect(decideClaim('a', { kind: 'free' }, 10_000, t)).toEqual({ action: 'create' })
-    expect(decideClaim('a', { kind: 'held', worker: 'b', revision: 7, createdMs: 10_000 - t.leaseTtlMs + 1 }, 10_000, t)).toEqual({ action: 'wait' })
-    expect(decideClaim('a', { kind: 'held', worker: 'b', revision: 7, createdMs: 10_000 - t.leaseTtlMs }, 10_000, t)).toEqual({ action: 'take', revision: 7, from: 'b' })
-    expect(decideClaim('a', { kind: 'held', worker: 'a', revision: 9, createdMs: 10_000 }, 10_000, t)).toEqual({ action: 'resume', revision: 9 })
+    expect(decideClaim('a', { kind: 'held', worker: 'b', revision: 7, heartbeatMs: 10_000 - t.leaseTtlMs + 1 }, 10_000, t)).toEqual({ action: 'wait' })
+    expect(decideClaim('a', { kind: 'held', worker: 'b', revision: 7, heartbeatMs: 10_000 - t.leaseTtlMs }, 10_000, t)).toEqual({ action: 'take', revision: 7, from: 'b' })
+    // a holder with no heartbeat at all (gone a minute or more)
+    expect(decideClaim('a', { kind: 'held', worker: 'b', revision: 7, heartbeatMs: -Infinity }, 10_000, t)).toEqual({ action: 'take', revision: 7, from: 'b' })
+    expect(decideClaim('a', { kind: 'held', worker: 'a', revision: 9, heartbeatMs: 10_000 }, 10_000, t)).toEqual({ action: 'resume', revision: 9 })
   })
 
-  it('renewals are due every renewMs; a lease not renewed for fenceMs must stop, before anyone may take it', () => {
-    const book = new LeaseBook(t)
-    book.claimed('cam-1', 3, 0)
-    expect(book.dueForRenewal(t.renewMs - 1)).toEqual([])
-    expect(book.dueForRenewal(t.renewMs).map((l) => l.cameraId)).toEqual(['cam-1'])
-    book.renewed('cam-1', 3, 4, t.renewMs)
-    expect(book.get('cam-1')).toMatchObject({ revision: 4, sentMs: t.renewMs })
+  it('the heartbeat (the lease of all a worker\'s cameras) is due every renewMs; not renewed for fenceMs it is stale, before anyone may take a camera', () => {
+    const lease = new OwnLease(t)
+    expect(lease.revision).toBe(0)
+    expect(lease.stale(0)).toBe(true)
+    lease.written(0, 3, 0)
+    expect(lease.due(t.renewMs - 1)).toBe(false)
+    expect(lease.due(t.renewMs)).toBe(true)
+    lease.written(3, 4, t.renewMs)
+    expect([lease.revision, lease.sentMs]).toEqual([4, t.renewMs])
     // a late answer to an older renewal changes nothing
-    book.renewed('cam-1', 3, 5, t.renewMs + 10)
-    expect(book.get('cam-1')!.revision).toBe(4)
-    expect(book.dueForFence(t.renewMs + t.fenceMs - 1)).toEqual([])
-    expect(book.dueForFence(t.renewMs + t.fenceMs).map((l) => l.cameraId)).toEqual(['cam-1'])
-    // the lease on the server was stamped after the renewal was sent, so it can be taken no sooner than:
+    lease.written(3, 5, t.renewMs + 10)
+    expect(lease.revision).toBe(4)
+    expect(lease.stale(t.renewMs + t.fenceMs - 1)).toBe(false)
+    expect(lease.stale(t.renewMs + t.fenceMs)).toBe(true)
+    // the heartbeat on the server was stamped after the renewal was sent, so a camera can be taken no sooner than:
     const earliestTakeMs = t.renewMs + t.leaseTtlMs
     expect(earliestTakeMs - (t.renewMs + t.fenceMs)).toBe(t.leaseTtlMs - t.fenceMs)
     expect(t.leaseTtlMs - t.fenceMs).toBeGreaterThanOrEqual(2000)
+    lease.lost()
+    expect([lease.revision, lease.stale(1e9)]).toEqual([0, true])
+  })
+
+  it('the audit ring: each member\'s successors, in one order for every member, every other member once', () => {
+    const ids = workers(50).map((w) => w.id)
+    const after = ringSuccessors('w-7', ids)
+    expect(after).toHaveLength(49)
+    expect(new Set(after).size).toBe(49)
+    expect(after).not.toContain('w-7')
+    // the member after w-7 has w-7 last: one ring
+    expect(ringSuccessors(after[0]!, ids).at(-1)).toBe('w-7')
+    expect(ringSuccessors('w-7', [...ids].reverse())).toEqual(after)
+    expect(ringSuccessors('alone', [])).toEqual([])
+  })
+
+  it('a member times out when both its last heartbeat and its join are older than the timeout (one just joined counts from its join)', () => {
+    const member = { value: { id: 'b', capacity: 8, state: 'running' as const, startedMs: 0 }, revision: 3, joinedMs: 10_000 }
+    expect(memberTimedOut(member, 12_000, 12_000 + t.workerTimeoutMs - 1, t.workerTimeoutMs)).toBe(false)
+    expect(memberTimedOut(member, 12_000, 12_000 + t.workerTimeoutMs, t.workerTimeoutMs)).toBe(true)
+    expect(memberTimedOut(member, -Infinity, 10_000 + t.workerTimeoutMs - 1, t.workerTimeoutMs)).toBe(false)
+    expect(memberTimedOut(member, -Infinity, 10_000 + t.workerTimeoutMs, t.workerTimeoutMs)).toBe(true)
+  })
+
+  it('placement of 6,500 cameras on 200 workers is the same for every worker that sees them, and takes no camera beyond a capacity', () => {
+    const ws = workers(200, 40)
+    const p = place(cams(6500), ws)
+    expect(p.size).toBe(6500)
+    expect(Math.max(...loads(p).values())).toBeLessThanOrEqual(40)
   })
 
   it('timings that break the guarantee are refused, saying which', () => {
@@ -95,6 +128,7 @@ describe('leases: claim, renew, fence', () => {
     expect(() => checkTimings({ ...t, fenceMs: t.leaseTtlMs })).toThrow(/fenceMs must be below leaseTtlMs/)
     expect(() => checkTimings({ ...t, renewMs: t.fenceMs })).toThrow(/renewMs must be at most half/)
     expect(() => checkTimings({ ...t, heartbeatMs: -1 })).toThrow(/heartbeatMs must be a number/)
+    expect(() => checkTimings({ ...t, renewMs: 1500, fenceMs: 3500, workerTimeoutMs: 2900 })).toThrow(/renewMs must be at most half of workerTimeoutMs/)
   })
 
   it('the server clock is estimated from the stamp of a write of ours', () => {

@@ -3,7 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path'
 import { loadDeployment, type LoadOptions } from '@oko/deploy'
 import { parse } from 'yaml'
 import type { ClusterBuckets } from './store.js'
-import { cameraKey, cameraOfKey, encodeJson, snapshot } from './store.js'
+import { DEPLOY_INDEX_KEY, cameraKey, cameraOfKey, encodeJson, snapshot, type DeployIndex } from './store.js'
 
 export interface ApplyResult {
   readonly added: readonly string[]
@@ -23,7 +23,9 @@ export interface ApplyResult {
  * Why KV and not a stream: a deployment is state (the latest value per camera), which is what a
  * KV bucket is (a stream with one subject per key and "last per subject" reads). Workers watch
  * it and get each camera's change on its own, with a revision to compare; a stream of commands
- * would have to be replayed from the start to know the current cameras.
+ * would have to be replayed from the start to know the current cameras. Workers watch only
+ * `config` and `index` (one key listing every camera with its entry's revision) and read a
+ * camera's entry when they start it, so a worker's start-up reads two keys, not every camera.
  */
 export async function applyDeployment(store: ClusterBuckets, file: string, options: LoadOptions = {}): Promise<ApplyResult> {
   const config = loadDeployment(file, options)
@@ -31,33 +33,49 @@ export async function applyDeployment(store: ClusterBuckets, file: string, optio
   const baseDir = dirname(resolve(file))
   const entries = (raw.cameras as Record<string, unknown>[]).map((c, i) => withAbsolutePaths({ ...c, id: config.cameras[i]!.id }, baseDir))
   const { cameras: _cameras, ...shared } = raw
+  return applyEntries(store, shared, entries)
+}
+
+/**
+ * Writes the shared config and the camera entries (each with its `id`) as `applyDeployment`
+ * does, then the index of every camera with its entry's revision (the one key workers watch).
+ */
+export async function applyEntries(store: ClusterBuckets, shared: Record<string, unknown>, entries: readonly Record<string, unknown>[]): Promise<ApplyResult> {
   const current = await snapshot(store.deploy)
   const changed: string[] = []
   const added: string[] = []
+  const index: Record<string, number> = Object.create(null) as Record<string, number>
   let unchanged = 0
-  const write = async (key: string, value: unknown): Promise<'added' | 'changed' | 'same'> => {
+  const write = async (key: string, value: unknown): Promise<{ how: 'added' | 'changed' | 'same'; revision: number }> => {
     const text = JSON.stringify(value)
     const now = current.get(key)
-    if (now && now.string() === text) return 'same'
-    await store.deploy.put(key, encodeJson(value))
-    return now ? 'changed' : 'added'
+    if (now && now.operation === 'PUT' && now.string() === text) return { how: 'same', revision: now.revision }
+    const revision = await store.deploy.put(key, encodeJson(value))
+    return { how: now?.operation === 'PUT' ? 'changed' : 'added', revision }
   }
-  const configChanged = (await write('config', shared)) !== 'same'
+  const config = await write('config', shared)
+  const configChanged = config.how !== 'same'
   const wanted = new Set<string>()
-  for (const entry of entries) {
-    const key = cameraKey(entry.id as string)
-    wanted.add(key)
-    const r = await write(key, entry)
-    if (r === 'added') added.push(entry.id as string)
-    else if (r === 'changed') changed.push(entry.id as string)
-    else unchanged++
+  // in batches: one round trip per batch rather than per camera
+  for (let i = 0; i < entries.length; i += 256) {
+    const batch = entries.slice(i, i + 256)
+    const results = await Promise.all(batch.map((entry) => write(cameraKey(entry.id as string), entry)))
+    batch.forEach((entry, j) => {
+      const id = entry.id as string
+      wanted.add(cameraKey(id))
+      index[id] = results[j]!.revision
+      if (results[j]!.how === 'added') added.push(id)
+      else if (results[j]!.how === 'changed') changed.push(id)
+      else unchanged++
+    })
   }
   const removed: string[] = []
-  for (const key of current.keys()) {
-    if (!key.startsWith('cam.') || wanted.has(key)) continue
+  for (const [key, entry] of current) {
+    if (!key.startsWith('cam.') || wanted.has(key) || entry.operation !== 'PUT') continue
     await store.deploy.delete(key)
     removed.push(cameraOfKey(key))
   }
+  await write(DEPLOY_INDEX_KEY, { cameras: index, configRevision: config.revision } satisfies DeployIndex)
   return { added, changed, removed, unchanged, configChanged }
 }
 

@@ -3,17 +3,41 @@ import type { ClusterTimings } from './lease.js'
 
 /** Names of what a cluster keeps in JetStream. */
 export const BUCKETS = {
-  /** The deployment: `config` (everything but cameras) and `cam.<id>` (one camera entry each). */
+  /**
+   * The deployment: `config` (everything but cameras), `cam.<id>` (one camera entry each) and
+   * `index` (every camera id with the revision of its `cam.<id>`: what workers watch, so a
+   * worker reads one key at start-up rather than every camera's entry).
+   */
   deploy: 'oko_deploy',
   /**
-   * Per worker: `<worker id>` → its heartbeat (small: every worker watches these, so they reach
-   * workers² inboxes), `cams.<worker id>` → its cameras and their states (read by status and by
-   * the worker that takes a camera over, watched by nobody).
+   * Per worker: `<worker id>` → its heartbeat, which is also the lease of all its cameras
+   * (renewed by CAS on its revision; read by nobody in steady state: by the worker auditing it,
+   * by a worker taking one of its cameras, by status), `cams.<worker id>` → its cameras and their
+   * states (read by status and by the worker that takes a camera over).
    */
   workers: 'oko_workers',
-  /** One lease per running camera: `cam.<id>` → the worker that runs it. */
+  /**
+   * Membership: `<worker id>` → id, capacity and state, written when a worker joins, starts
+   * leaving or leaves, and deleted by the worker before it on the ring once its heartbeat is older
+   * than the worker timeout. Every worker watches this bucket, so deliveries grow with workers ×
+   * membership changes, not workers² × heartbeats. No TTL: a member is removed, never expires.
+   */
+  members: 'oko_members',
+  /** One key per placed camera: `cam.<id>` → the worker that runs it. No TTL: valid while its worker's heartbeat is. */
   leases: 'oko_leases',
 } as const
+
+/**
+ * The deploy bucket's key listing every camera and the revision of its entry: ~20 bytes a camera
+ * (6,500 cameras: ~130 KB), so NATS' default 1 MB max_payload holds a few tens of thousands.
+ */
+export const DEPLOY_INDEX_KEY = 'index'
+
+/** What `index` holds: camera id → revision of its `cam.<id>` key, and the revision of `config` (so workers watch one key). */
+export interface DeployIndex {
+  readonly cameras: Readonly<Record<string, number>>
+  readonly configRevision: number
+}
 
 export const EVENTS_STREAM = 'OKO_EVENTS'
 export const EVENTS_SUBJECT = 'oko.events'
@@ -23,6 +47,7 @@ export const DUPLICATE_WINDOW_MS = 120_000
 export interface ClusterBuckets {
   readonly deploy: KV
   readonly workers: KV
+  readonly members: KV
   readonly leases: KV
 }
 
@@ -36,10 +61,12 @@ export async function createClusterStore(nc: NatsConnection, timings: ClusterTim
   const deploy = await js.views.kv(BUCKETS.deploy, { history: 5, replicas })
   // heartbeats stay a minute after a worker is gone, so status can say when it was last seen
   const workers = await js.views.kv(BUCKETS.workers, { history: 1, replicas, ttl: 60_000 })
-  const leases = await js.views.kv(BUCKETS.leases, { history: 1, replicas, ttl: timings.leaseTtlMs })
+  const members = await js.views.kv(BUCKETS.members, { history: 1, replicas })
+  // no TTL: a camera's key is valid while its worker's heartbeat is (timings.leaseTtlMs), not by its own age
+  const leases = await js.views.kv(BUCKETS.leases, { history: 1, replicas })
   const jsm = await nc.jetstreamManager()
   await ensureEventsStream(jsm, replicas)
-  return { deploy, workers, leases }
+  return { deploy, workers, members, leases }
 }
 
 async function ensureEventsStream(jsm: JetStreamManager, replicas: number): Promise<void> {
@@ -57,16 +84,19 @@ async function ensureEventsStream(jsm: JetStreamManager, replicas: number): Prom
  * default (which is longer than the fence, and would stop the camera).
  */
 export async function openClusterStore(nc: NatsConnection, requestTimeoutMs?: number): Promise<ClusterBuckets | undefined> {
-  const js = nc.jetstream()
-  // only lease writes get the short timeout: watches and the rest keep the client's default
-  const leaseJs = requestTimeoutMs ? nc.jetstream({ timeout: requestTimeoutMs }) : js
+  // heartbeat and lease writes get the short timeout; watches a long one: when hundreds of workers
+  // start at once the server takes seconds to create their consumers, and a retry only adds more
+  const js = nc.jetstream({ timeout: 30_000 })
+  const leaseJs = requestTimeoutMs ? nc.jetstream({ timeout: requestTimeoutMs }) : nc.jetstream()
   try {
-    const [deploy, workers, leases] = await Promise.all([
+    const timeout = requestTimeoutMs ? { timeout: requestTimeoutMs } : {}
+    const [deploy, workers, members, leases] = await Promise.all([
       js.views.kv(BUCKETS.deploy, { bindOnly: true }),
-      js.views.kv(BUCKETS.workers, { bindOnly: true }),
-      leaseJs.views.kv(BUCKETS.leases, { bindOnly: true, ...(requestTimeoutMs ? { timeout: requestTimeoutMs } : {}) }),
+      leaseJs.views.kv(BUCKETS.workers, { bindOnly: true, ...timeout }),
+      js.views.kv(BUCKETS.members, { bindOnly: true }),
+      leaseJs.views.kv(BUCKETS.leases, { bindOnly: true, ...timeout }),
     ])
-    return { deploy, workers, leases }
+    return { deploy, workers, members, leases }
   } catch {
     return undefined
   }
@@ -98,7 +128,15 @@ export function cameraOfKey(key: string): string {
   return decodeURIComponent(key.slice(4).replace(/=/g, '%'))
 }
 
-/** What a worker's heartbeat says. */
+/** What a worker's membership key says. */
+export interface MemberValue {
+  readonly id: string
+  readonly capacity: number
+  readonly state: 'running' | 'leaving'
+  readonly startedMs: number
+}
+
+/** What a worker's heartbeat (and the lease of its cameras) says. */
 export interface Heartbeat {
   readonly id: string
   readonly capacity: number
