@@ -1,9 +1,7 @@
-import { mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
 import type Database from 'better-sqlite3'
 import { Packr } from 'msgpackr'
 import { OkoError, normalisePlate, plateOf, type OkoEvent } from '@oko/core'
-import { openDatabase } from './sqlite.js'
+import { openStore } from './sqlite.js'
 
 export interface EventIndexOptions {
   /** The SQLite file (created with its folder). */
@@ -78,16 +76,8 @@ export class EventIndex implements Disposable {
     if (!(this.retainMs > 0)) throw new OkoError('ERR_INVALID_OPTION', `search.retainHours: expected a positive number, received ${this.retainMs / 3_600_000}`)
     if (!Number.isInteger(this.maxEvents) || this.maxEvents < 1) throw new OkoError('ERR_INVALID_OPTION', `search.maxEvents: expected a positive integer, received ${this.maxEvents}`)
     this.#now = options.now ?? Date.now
-    try {
-      mkdirSync(dirname(options.path), { recursive: true })
-      this.#db = openDatabase(options.path, 'the event index (http.search)')
-    } catch (cause) {
-      if (cause instanceof OkoError) throw cause
-      throw new OkoError('ERR_INVALID_INPUT', `search.path: cannot open ${options.path} (${(cause as Error).message}); give a file in a writable folder`, { cause })
-    }
+    this.#db = openStore(options.path, 'search.path', 'the event index (http.search)')
     const db = this.#db
-    db.pragma('journal_mode = WAL')
-    db.pragma('synchronous = NORMAL')
     db.exec(`
       CREATE TABLE IF NOT EXISTS indexed (
         seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, camera TEXT,

@@ -1,9 +1,7 @@
-import { mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
 import type Database from 'better-sqlite3'
 import { Packr } from 'msgpackr'
 import { OkoError, type OkoEvent } from '@oko/core'
-import { openDatabase } from './sqlite.js'
+import { openStore } from './sqlite.js'
 
 /**
  * What happens when an append would pass `maxBytes`: `drop-oldest` deletes the oldest events
@@ -90,16 +88,8 @@ export class Outbox implements Disposable {
     this.full = options.full ?? 'drop-oldest'
     this.#onDrop = options.onDrop
     this.#now = options.now ?? Date.now
-    try {
-      mkdirSync(dirname(options.path), { recursive: true })
-      this.#db = openDatabase(options.path)
-    } catch (cause) {
-      if (cause instanceof OkoError) throw cause
-      throw new OkoError('ERR_INVALID_INPUT', `outbox.path: cannot open ${options.path} (${(cause as Error).message}); give a file in a writable folder`, { cause })
-    }
+    this.#db = openStore(options.path, 'outbox.path', 'the outbox')
     const db = this.#db
-    db.pragma('journal_mode = WAL')
-    db.pragma('synchronous = NORMAL')
     db.exec(`
       CREATE TABLE IF NOT EXISTS events (
         seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, type TEXT NOT NULL, camera TEXT,

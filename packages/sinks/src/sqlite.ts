@@ -1,5 +1,5 @@
 // better-sqlite3, the one SQLite binding of the outbox and the event index, loaded on first use.
-import { existsSync } from 'node:fs'
+import { existsSync, mkdirSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import type Database from 'better-sqlite3'
@@ -37,3 +37,21 @@ export function openDatabase(path: string, user = 'the outbox'): Database.Databa
   }
 }
 
+
+/**
+ * Opens (creates) the SQLite file at `path` for `user`, its folder too, in WAL mode: a missing
+ * binding keeps its own message; any other failure names the option `option` and the file.
+ */
+export function openStore(path: string, option: string, user: string): Database.Database {
+  let db: Database.Database
+  try {
+    mkdirSync(dirname(path), { recursive: true })
+    db = openDatabase(path, user)
+  } catch (cause) {
+    if (cause instanceof OkoError) throw cause
+    throw new OkoError('ERR_INVALID_INPUT', `${option}: cannot open ${path} (${(cause as Error).message}); give a file in a writable folder`, { cause })
+  }
+  db.pragma('journal_mode = WAL')
+  db.pragma('synchronous = NORMAL')
+  return db
+}
