@@ -1,21 +1,6 @@
-import { normalisePlate, plateOf, type OkoEvent } from '@oko/core'
+import { normalisePlate, plateOf, type EventQuery, type OkoEvent } from '@oko/core'
 
-/** What a search of the recent events asks for; every field narrows it. */
-export interface EventQuery {
-  readonly types?: readonly string[]
-  readonly cameras?: readonly string[]
-  /** Event time range, ms since the epoch (inclusive). */
-  readonly fromMs?: number
-  readonly toMs?: number
-  /** Text in the event's plate text, identity, alarm point or place (case-insensitive). Personal data: send it in a body, never in a URL. */
-  readonly text?: string
-  /** Part of a plate (spaces, dashes and case ignored). Personal data: send it in a body, never in a URL. */
-  readonly plate?: string
-  /** Paging: the events after this one (the `next` of the page before). */
-  readonly before?: string
-  /** At most this many, newest first. Default 50, at most 500. */
-  readonly limit?: number
-}
+export type { EventQuery }
 
 export interface EventPage {
   readonly events: readonly ShownEvent[]

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3'
 import { Packr } from 'msgpackr'
-import { OkoError, normalisePlate, plateOf, type OkoEvent } from '@oko/core'
+import { OkoError, normalisePlate, plateOf, type EventQuery, type OkoEvent } from '@oko/core'
 import { openStore } from './sqlite.js'
 
 export interface EventIndexOptions {
@@ -14,22 +14,8 @@ export interface EventIndexOptions {
   readonly now?: () => number
 }
 
-/** A search of the index; every field narrows it. */
-export interface IndexQuery {
-  readonly types?: readonly string[]
-  readonly cameras?: readonly string[]
-  /** Event time range, ms since the epoch (inclusive). */
-  readonly fromMs?: number
-  readonly toMs?: number
-  /** Part of a plate (spaces, dashes and case ignored): plate events, rule events' and vehicles' plates. */
-  readonly plate?: string
-  /** Text in the plate, face identity, alarm point, place or watchlist name (case and spaces ignored). */
-  readonly text?: string
-  /** Paging: the events older than this one (the `next` of the page before). */
-  readonly before?: string
-  /** At most this many, newest first. Default 50, at most 500. */
-  readonly limit?: number
-}
+/** A search of the index: the same query the live page sends. */
+export type IndexQuery = EventQuery
 
 export interface IndexPage {
   readonly events: readonly OkoEvent[]
