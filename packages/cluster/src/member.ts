@@ -4,9 +4,10 @@ import type { KvEntry } from 'nats'
 import { OwnLease, ServerClock, decideClaim, type ClusterTimings, type LeaseView } from './lease.js'
 import { place } from './placement.js'
 import { memberTimedOut, ringSuccessors, type MemberView } from './roster.js'
+import { CameraRuns, type CameraRun } from './runs.js'
 import {
   DEPLOY_INDEX_KEY, cameraKey, encodeJson, reportKey,
-  type CameraReport, type CameraState, type ClusterBuckets, type DeployIndex, type Heartbeat, type LeaseValue, type MemberValue, type WorkerReport,
+  type CameraReport, type ClusterBuckets, type DeployIndex, type Heartbeat, type LeaseValue, type MemberValue, type WorkerReport,
 } from './store.js'
 import './events.js'
 
@@ -14,8 +15,6 @@ export interface MemberOptions {
   readonly id: string
   readonly capacity: number
 }
-
-interface Running { state: CameraState; reason?: string; lastFrameMs?: number; revision: number; retryAtMs?: number; gap?: { fromWorker: string; fromMs: number; reason: 'worker-lost' | 'handover' } }
 
 /** A changed membership or camera list is placed once it has been quiet this long (a join wave of many workers is placed a few times, not once per worker). */
 const PLACE_QUIET_MS = 500
@@ -54,7 +53,7 @@ export class Member {
   readonly #owned = new Map<string, number>()
   /** Camera keys that may still name this worker though it runs them no more (fenced, a failed delete, a previous run): deleted by CAS once reachable. */
   readonly #orphans = new Map<string, number | undefined>()
-  readonly #running = new Map<string, Running>()
+  readonly #running: CameraRuns
   /** Cameras with a network operation under way (claim, release, restart): one at a time each. */
   readonly #busy = new Set<string>()
   /** Cameras not to claim again before this time (Date.now ms): their holder is alive. */
@@ -79,6 +78,16 @@ export class Member {
     this.#log = log
     this.#lease = new OwnLease(timings)
     this.#configRevision = configRevision
+    this.#running = new CameraRuns({
+      entry: async (cameraId) => {
+        const entry = await this.#s.deploy.get(cameraKey(cameraId))
+        return entry?.operation === 'PUT' ? { config: entry.json<Record<string, unknown>>(), revision: entry.revision } : undefined
+      },
+      addCamera: (config) => this.#d.addCamera(config),
+      removeCamera: (cameraId) => this.#d.removeCamera(cameraId),
+      owns: (cameraId) => this.#owned.has(cameraId) && !this.#leaving,
+      log,
+    })
   }
 
   start(): void {
@@ -153,7 +162,7 @@ export class Member {
       this.#orphans.set(cameraId, revision)
       // busy until stopped: a claim that resumes it must not start it again while it still runs
       this.#busy.add(cameraId)
-      void this.#stopCamera(cameraId).then(() => {
+      void this.#running.stop(cameraId).then(() => {
         this.#busy.delete(cameraId)
         this.#log(`camera ${cameraId}: stopped (fenced: ${reason})`)
       })
@@ -214,7 +223,7 @@ export class Member {
 
   /** The camera report, written when it changed (and every 20 s, so the workers bucket's TTL keeps it). */
   async #report(): Promise<void> {
-    const cameras: CameraReport[] = [...this.#running].map(([id, r]) => ({ id, state: r.state, ...(r.reason ? { reason: r.reason } : {}), ...(r.lastFrameMs ? { lastFrameMs: r.lastFrameMs } : {}) }))
+    const cameras: CameraReport[] = [...this.#running.entries()].map(([id, r]) => ({ id, state: r.state, ...(r.reason ? { reason: r.reason } : {}), ...(r.lastFrameMs ? { lastFrameMs: r.lastFrameMs } : {}) }))
     const text = JSON.stringify({ id: this.#o.id, cameras } satisfies WorkerReport)
     if (text === this.#lastReport.text && Date.now() - this.#lastReport.ms < 20_000) return
     this.#lastReport = { text, ms: Date.now() }
@@ -319,7 +328,7 @@ export class Member {
       this.#retryAt.delete(cameraId)
       const gap = await this.#previousOwner(cameraId, entry, decision.action === 'take' ? decision.from : undefined, view.kind === 'held' ? view.heartbeatMs : undefined).catch(() => undefined)
       this.#log(`camera ${cameraId}: lease ${decision.action === 'create' ? 'created' : decision.action === 'take' ? `taken from ${decision.from}` : 'resumed'} (revision ${revision})`)
-      await this.#startCamera(cameraId, gap)
+      await this.#running.start(cameraId, gap)
     } catch (error) {
       // a write that timed out may have landed: the key may name this worker, so it is looked at again (resumed or deleted)
       if (outcomeUnknown(error)) this.#orphans.set(cameraId, undefined)
@@ -339,7 +348,7 @@ export class Member {
    * (which names nobody), members leaving or gone. A camera released by a rebalance from a
    * worker still running is not looked for (that would read every worker's report).
    */
-  async #previousOwner(cameraId: string, lease: KvEntry | null, takenFrom: string | undefined, takenHeartbeatMs: number | undefined): Promise<Running['gap']> {
+  async #previousOwner(cameraId: string, lease: KvEntry | null, takenFrom: string | undefined, takenHeartbeatMs: number | undefined): Promise<CameraRun['gap']> {
     const released = lease !== null && lease.operation !== 'PUT'
     const candidates = new Set<string>()
     if (takenFrom) candidates.add(takenFrom)
@@ -368,33 +377,10 @@ export class Member {
     return report
   }
 
-  async #startCamera(cameraId: string, gap?: Running['gap']): Promise<void> {
-    const running: Running = { state: 'starting', revision: this.#index.get(cameraId) ?? 0, ...(gap ? { gap } : {}) }
-    this.#running.set(cameraId, running)
-    try {
-      const entry = await this.#s.deploy.get(cameraKey(cameraId))
-      if (entry?.operation !== 'PUT') throw new Error('no entry in the deployment (removed meanwhile)')
-      running.revision = entry.revision
-      await this.#d.addCamera(entry.json<Record<string, unknown>>())
-    } catch (error) {
-      running.state = 'failed'
-      running.reason = (error as Error).message
-      running.retryAtMs = Date.now() + 10_000
-      this.#log(`camera ${cameraId}: cannot start: ${running.reason}`)
-    }
-  }
-
-  async #stopCamera(cameraId: string): Promise<void> {
-    this.#running.delete(cameraId)
-    // also when it failed to start: whatever part of it runs must stop (not running: an error, ignored)
-    await this.#d.removeCamera(cameraId).catch(() => undefined)
-  }
-
   async #restartCamera(cameraId: string): Promise<void> {
     this.#busy.add(cameraId)
     try {
-      await this.#stopCamera(cameraId)
-      if (this.#owned.has(cameraId)) await this.#startCamera(cameraId)
+      await this.#running.restart(cameraId)
     } finally {
       this.#busy.delete(cameraId)
     }
@@ -405,7 +391,7 @@ export class Member {
     if (!leaving && this.#busy.has(cameraId)) return
     this.#busy.add(cameraId)
     try {
-      await this.#stopCamera(cameraId)
+      await this.#running.stop(cameraId)
       const revision = this.#owned.get(cameraId)
       this.#owned.delete(cameraId)
       this.#log(`camera ${cameraId}: stopped (released)`)
