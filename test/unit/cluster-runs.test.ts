@@ -1,5 +1,25 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { CameraRuns } from '@oko/cluster'
+import type { FrameSource } from '@oko/core'
+import { parseDeployment, runDeployment, type Deployment } from '@oko/deploy'
+
+/** A camera that makes no frame and ends when it is stopped (as the cluster's scale bench uses). */
+function idleSource(cameraId: string): FrameSource {
+  let wake!: () => void
+  const closed = new Promise<void>((r) => (wake = r))
+  return {
+    cameraId, live: true,
+    async *frames(options) {
+      if (options?.signal?.aborted) return
+      await new Promise<void>((resolve) => { void closed.then(resolve); options?.signal?.addEventListener('abort', () => resolve(), { once: true }) })
+    },
+    async close() { wake() },
+    async [Symbol.asyncDispose]() { wake() },
+  }
+}
 
 /** A deployment whose adds and removes take a while and that rejects a second add, as @oko/deploy does. */
 function fakeHost(owned: Set<string>) {
@@ -76,6 +96,57 @@ describe('a worker\'s camera runs: start and stop of one camera never overlap', 
     expect(runs.get('cam-3')?.state).toBe('starting')
     expect(f.calls).toEqual(['add cam-3', 'remove cam-3', 'add cam-3'])
   })
+
+  it('a start after a restart that started the camera does nothing (it runs once, not "already running")', async () => {
+    const owned = new Set(['cam-4'])
+    const f = fakeHost(owned)
+    const runs = new CameraRuns(f.host)
+    await Promise.all([runs.restart('cam-4'), runs.start('cam-4')])
+    expect(f.calls).toEqual(['remove cam-4', 'add cam-4'])
+    expect(f.lines).toEqual([])
+  })
+
+  it('on a real @oko/deploy deployment: 2,000 random starts, stops and restarts of 30 cameras, each ends running exactly when its lease is held, with no failed start', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oko-runs-'))
+    const stop = new AbortController()
+    let deployment!: Deployment
+    const config = parseDeployment(JSON.stringify({ name: 'runs', cameras: [], outputs: [{ file: join(dir, 'events.jsonl') }] }), { allowNoCameras: true })
+    const started = new Promise<void>((resolve) => {
+      void runDeployment(config, { keepOpen: true, signal: stop.signal, stdout: { write: () => true } as unknown as NodeJS.WritableStream, openSource: async (c) => idleSource(c.id), onStart: (d) => { deployment = d; resolve() } })
+    })
+    try {
+      await started
+      const owned = new Set<string>()
+      const lines: string[] = []
+      let seed = 12345
+      const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+      const runs = new CameraRuns({
+        entry: async (id) => { await new Promise((r) => setTimeout(r, random() * 3)); return { config: { id, url: `rtsp://127.0.0.1:9/${id}` }, revision: 1 } },
+        addCamera: (c) => deployment.addCamera(c),
+        removeCamera: (id) => deployment.removeCamera(id),
+        owns: (id) => owned.has(id),
+        log: (line) => { lines.push(line) },
+      })
+      const ids = Array.from({ length: 30 }, (_, i) => `c${i}`)
+      const all: Promise<void>[] = []
+      for (let k = 0; k < 2000; k++) {
+        const id = ids[Math.floor(random() * ids.length)]!
+        const r = random()
+        // as the worker does: the lease changes first, then the camera is started or stopped
+        if (r < 0.4) { owned.add(id); all.push(runs.start(id)) }
+        else if (r < 0.8) { owned.delete(id); all.push(runs.stop(id)) }
+        else all.push(runs.restart(id))
+        if (k % 20 === 0) await new Promise((r) => setTimeout(r, random() * 3))
+      }
+      await Promise.all(all)
+      expect(lines).toEqual([])
+      expect(deployment.cameras().map((c) => c.id).sort()).toEqual([...owned].sort())
+      for (const id of ids) expect(runs.get(id) !== undefined).toBe(owned.has(id))
+    } finally {
+      stop.abort()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }, 60_000)
 
   it('many interleaved starts and stops of many cameras: each ends as its last call says, with no failed start', async () => {
     const ids = Array.from({ length: 20 }, (_, i) => `c${i}`)

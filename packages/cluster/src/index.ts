@@ -1,6 +1,6 @@
 export { place, movedCameras, hash32, type PlacementWorker, type PlacementOptions } from './placement.js'
 export { DEFAULT_TIMINGS, OwnLease, ServerClock, checkTimings, decideClaim, type ClusterTimings, type ClaimDecision, type LeaseView } from './lease.js'
-export { BUCKETS, DEPLOY_INDEX_KEY, EVENTS_STREAM, EVENTS_SUBJECT, DUPLICATE_WINDOW_MS, createClusterStore, openClusterStore, snapshot, cameraKey, cameraOfKey, type ClusterBuckets, type Heartbeat, type CameraReport, type CameraState, type LeaseValue, type MemberValue, type DeployIndex } from './store.js'
+export { BUCKETS, BUCKET_TTL_MS, DEPLOY_INDEX_KEY, EVENTS_STREAM, EVENTS_SUBJECT, DUPLICATE_WINDOW_MS, createClusterStore, openClusterStore, snapshot, cameraKey, cameraOfKey, type ClusterBuckets, type Heartbeat, type CameraReport, type CameraState, type LeaseValue, type MemberValue, type DeployIndex } from './store.js'
 export { applyDeployment, applyEntries, type ApplyResult } from './apply.js'
 export { clusterStatus, type ClusterStatus, type ClusterCameraState } from './status.js'
 export { runWorker, type WorkerOptions } from './worker.js'

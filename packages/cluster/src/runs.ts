@@ -35,6 +35,8 @@ export class CameraRuns {
   readonly #runs = new Map<string, CameraRun>()
   /** Per camera: the tail of its queued starts and stops. */
   readonly #queues = new Map<string, Promise<void>>()
+  /** Cameras added to the deployment and not removed since. */
+  readonly #added = new Set<string>()
 
   constructor(host: CameraRunsHost) {
     this.#host = host
@@ -52,7 +54,11 @@ export class CameraRuns {
     return this.#runs.entries()
   }
 
-  /** Starts the camera when its turn comes, if the lease is still held then; a failure is kept as its state (retried by the owner). */
+  /**
+   * Starts the camera when its turn comes, if the lease is still held then and it does not run
+   * already (a start after a restart that started it: nothing to do); a failure is kept as its
+   * state (retried by the owner).
+   */
   start(cameraId: string, gap?: CameraRun['gap']): Promise<void> {
     return this.#queue(cameraId, () => this.#start(cameraId, gap))
   }
@@ -71,7 +77,7 @@ export class CameraRuns {
   }
 
   async #start(cameraId: string, gap?: CameraRun['gap']): Promise<void> {
-    if (!this.#host.owns(cameraId)) return
+    if (!this.#host.owns(cameraId) || this.#added.has(cameraId)) return
     const run: CameraRun = { state: 'starting', revision: 0, ...(gap ? { gap } : {}) }
     this.#runs.set(cameraId, run)
     try {
@@ -79,6 +85,7 @@ export class CameraRuns {
       if (!entry) throw new Error('no entry in the deployment (removed meanwhile)')
       run.revision = entry.revision
       await this.#host.addCamera(entry.config)
+      this.#added.add(cameraId)
     } catch (error) {
       run.state = 'failed'
       run.reason = (error as Error)?.message ?? String(error)
@@ -89,6 +96,7 @@ export class CameraRuns {
 
   async #stop(cameraId: string): Promise<void> {
     this.#runs.delete(cameraId)
+    this.#added.delete(cameraId)
     // not running in the deployment: an error, ignored
     await this.#host.removeCamera(cameraId).catch(() => undefined)
   }

@@ -59,14 +59,29 @@ export interface ClusterBuckets {
 export async function createClusterStore(nc: NatsConnection, timings: ClusterTimings, replicas: number): Promise<ClusterBuckets> {
   const js = nc.jetstream()
   const deploy = await js.views.kv(BUCKETS.deploy, { history: 5, replicas })
-  // heartbeats stay a minute after a worker is gone, so status can say when it was last seen
-  const workers = await js.views.kv(BUCKETS.workers, { history: 1, replicas, ttl: 60_000 })
+  const workers = await js.views.kv(BUCKETS.workers, { history: 1, replicas, ttl: BUCKET_TTL_MS.workers })
   const members = await js.views.kv(BUCKETS.members, { history: 1, replicas })
-  // no TTL: a camera's key is valid while its worker's heartbeat is (timings.leaseTtlMs), not by its own age
   const leases = await js.views.kv(BUCKETS.leases, { history: 1, replicas })
   const jsm = await nc.jetstreamManager()
+  // a bucket made by an earlier layout keeps its settings (nats.js binds to it as it is): set its TTL
+  for (const name of ['deploy', 'workers', 'members', 'leases'] as const) await ensureBucketTtl(jsm, BUCKETS[name], BUCKET_TTL_MS[name])
   await ensureEventsStream(jsm, replicas)
   return { deploy, workers, members, leases }
+}
+
+/**
+ * Each bucket's TTL (0: none). Heartbeats stay a minute after a worker is gone, so status can say
+ * when it was last seen. Camera keys have none: a key is valid while its worker's heartbeat is
+ * (timings.leaseTtlMs), not by its own age; one that expired under a running worker would let a
+ * second worker create it and run the camera too (the TTL an earlier layout gave `oko_leases`).
+ */
+export const BUCKET_TTL_MS = { deploy: 0, workers: 60_000, members: 0, leases: 0 } as const
+
+/** Updates a bucket's stream to its TTL where it has another one (a bucket an earlier version made). */
+async function ensureBucketTtl(jsm: JetStreamManager, bucket: string, ttlMs: number): Promise<void> {
+  const info = await jsm.streams.info(`KV_${bucket}`)
+  if (info.config.max_age === nanos(ttlMs)) return
+  await jsm.streams.update(info.config.name, { ...info.config, max_age: nanos(ttlMs) })
 }
 
 async function ensureEventsStream(jsm: JetStreamManager, replicas: number): Promise<void> {
