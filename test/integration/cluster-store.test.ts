@@ -11,7 +11,7 @@ const have = brokerBinary('nats-server') !== undefined
 describe.skipIf(!have)('the cluster store on a real nats-server', () => {
   it('`oko cluster apply` over buckets an earlier layout made sets their TTLs (camera keys that expired under a running worker could be run twice)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'oko-cluster-store-'))
-    const broker = await TestBroker.nats(join(dir, 'nats'))
+    const broker = (await TestBroker.nats(join(dir, 'nats')))!
     const nc = await connect({ servers: broker.url })
     try {
       const js = nc.jetstream()
