@@ -59,11 +59,11 @@ async function child(): Promise<void> {
   process.once('SIGTERM', () => stop.abort())
   process.once('disconnect', () => process.exit(1)) // the bench ended
   // what the workers did, counted from their log lines
-  const counts: Record<string, number> = { created: 0, taken: 0, resumed: 0, released: 0, fenced: 0, removedMembers: 0, claimFailures: 0 }
+  const counts: Record<string, number> = { created: 0, taken: 0, resumed: 0, released: 0, fenced: 0, removedMembers: 0, claimFailures: 0, startFailures: 0 }
   const count1 = (line: string) => {
-    const m = /lease (created|taken|resumed)|stopped \((released|fenced)|(removed from the membership)|(claim failed)/.exec(line)
+    const m = /lease (created|taken|resumed)|stopped \((released|fenced)|(removed from the membership)|(claim failed)|(cannot start)/.exec(line)
     if (!m) return
-    const k = m[1] ?? m[2] ?? (m[3] ? 'removedMembers' : 'claimFailures')
+    const k = m[1] ?? m[2] ?? (m[3] ? 'removedMembers' : m[4] ? 'claimFailures' : 'startFailures')
     counts[k]!++
   }
   const runs = Array.from({ length: count }, async (_, i) => {

@@ -20,6 +20,8 @@ export interface MemberOptions {
 const PLACE_QUIET_MS = 500
 /** …but at least this often while it keeps changing. */
 const PLACE_MAX_WAIT_MS = 5000
+/** A lease write whose answer timed out may still land this long after (a busy server's queue): its key is looked at again until then. */
+const LATE_WRITE_MS = 10_000
 
 /**
  * A worker's membership: its heartbeat (the lease of all its cameras), the membership watch,
@@ -53,6 +55,8 @@ export class Member {
   readonly #owned = new Map<string, number>()
   /** Camera keys that may still name this worker though it runs them no more (fenced, a failed delete, a previous run): deleted by CAS once reachable. */
   readonly #orphans = new Map<string, number | undefined>()
+  /** Orphans whose last write's outcome is unknown (it timed out) → since when (Date.now ms): it may still land. */
+  readonly #unknownSince = new Map<string, number>()
   readonly #running: CameraRuns
   /** Cameras with a network operation under way (claim, release, restart): one at a time each. */
   readonly #busy = new Set<string>()
@@ -325,13 +329,14 @@ export class Member {
       if (!this.#fresh() || this.#leaving || performance.now() - sent > this.#t.fenceMs) { this.#orphans.set(cameraId, revision); return }
       this.#owned.set(cameraId, revision)
       this.#orphans.delete(cameraId)
+      this.#unknownSince.delete(cameraId)
       this.#retryAt.delete(cameraId)
       const gap = await this.#previousOwner(cameraId, entry, decision.action === 'take' ? decision.from : undefined, view.kind === 'held' ? view.heartbeatMs : undefined).catch(() => undefined)
       this.#log(`camera ${cameraId}: lease ${decision.action === 'create' ? 'created' : decision.action === 'take' ? `taken from ${decision.from}` : 'resumed'} (revision ${revision})`)
       await this.#running.start(cameraId, gap)
     } catch (error) {
       // a write that timed out may have landed: the key may name this worker, so it is looked at again (resumed or deleted)
-      if (outcomeUnknown(error)) this.#orphans.set(cameraId, undefined)
+      if (outcomeUnknown(error)) { this.#orphans.set(cameraId, undefined); this.#unknownSince.set(cameraId, Date.now()) }
       // someone else was faster, or NATS is unreachable: the next tick looks again; anything else is a fault, counted and reported
       if (!isExpectedClaimError(error)) {
         this.claimErrors++
@@ -405,10 +410,14 @@ export class Member {
   async #deleteKey(cameraId: string, revision: number): Promise<void> {
     try {
       await this.#s.leases.delete(cameraKey(cameraId), { previousSeq: revision })
+      // a late write of this worker's expected an older revision: it cannot land now
       this.#orphans.delete(cameraId)
+      this.#unknownSince.delete(cameraId)
     } catch (error) {
-      // another revision: someone took it meanwhile, nothing to delete
-      if (/wrong last sequence/i.test((error as Error)?.message ?? '')) this.#orphans.delete(cameraId)
+      // another revision: someone took it meanwhile (nothing to delete), or a write of this worker's
+      // that timed out landed since (the key names it still: no one else may take the camera);
+      // the key is read again to tell
+      if (/wrong last sequence/i.test((error as Error)?.message ?? '')) this.#orphans.set(cameraId, undefined)
       else { this.#orphans.set(cameraId, revision); this.#retryAt.set(cameraId, Date.now() + 1000) }
     }
   }
@@ -418,6 +427,8 @@ export class Member {
     const mine = new Set(this.#placement?.mine)
     const nowMs = Date.now()
     for (const [cameraId, revision] of this.#orphans) {
+      // claimed back meanwhile: its key is this worker's lease again
+      if (this.#owned.has(cameraId)) { this.#orphans.delete(cameraId); this.#unknownSince.delete(cameraId); continue }
       if (this.#busy.has(cameraId) || mine.has(cameraId) || (this.#retryAt.get(cameraId) ?? 0) > nowMs) continue
       this.#busy.add(cameraId)
       void (async () => {
@@ -425,7 +436,13 @@ export class Member {
           let held = revision
           if (held === undefined) {
             const entry = await this.#s.leases.get(cameraKey(cameraId))
-            if (entry?.operation !== 'PUT' || entry.json<LeaseValue>().worker !== this.#o.id) { this.#orphans.delete(cameraId); return }
+            if (entry?.operation !== 'PUT' || entry.json<LeaseValue>().worker !== this.#o.id) {
+              // not this worker's: unless a write of its that timed out may still land (then the key would name it, and no one else could take the camera)
+              if (Date.now() - (this.#unknownSince.get(cameraId) ?? -Infinity) < LATE_WRITE_MS) { this.#retryAt.set(cameraId, Date.now() + 1000); return }
+              this.#orphans.delete(cameraId)
+              this.#unknownSince.delete(cameraId)
+              return
+            }
             held = entry.revision
           }
           await this.#deleteKey(cameraId, held)
