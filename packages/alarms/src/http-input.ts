@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { timingSafeEqual } from 'node:crypto'
-import { OkoError } from '@oko/core'
+import { HttpError, OkoError, readJsonBodyText } from '@oko/core'
 import { AlarmNotFoundError } from './desk.js'
 import { SignatureGuard } from './signature.js'
 import { parseSignal, type AlarmSignal } from './signal.js'
@@ -60,28 +60,7 @@ export class HttpAlarmInput implements AlarmInput {
       res.end(JSON.stringify(body))
     }
     if (req.method !== 'POST') return void (res.setHeader('allow', 'POST'), reply(405, { error: 'POST a signal' }))
-    if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) return void reply(415, { error: 'send Content-Type: application/json' })
-    const max = this.#o.maxBodyBytes ?? 16 * 1024
-    const declared = Number(req.headers['content-length'] ?? 0)
-    if (declared > max) return void (reply(413, { error: `body over ${max} bytes` }), req.resume())
-    const chunks: Buffer[] = []
-    let size = 0
-    let over = false
-    req.on('data', (c: Buffer) => {
-      if (over) return
-      size += c.length
-      if (size > max) {
-        over = true
-        reply(413, { error: `body over ${max} bytes` })
-        req.resume()
-        return
-      }
-      chunks.push(c)
-    })
-    req.on('error', () => res.destroy())
-    req.on('end', () => {
-      if (over) return
-      const body = Buffer.concat(chunks).toString('utf8')
+    void readJsonBodyText(req, this.#o.maxBodyBytes ?? 16 * 1024).then((body) => {
       const auth = this.#authorize(req, body)
       if (auth !== 'ok') return void reply(auth === 'replayed' ? 409 : 401, { error: auth === 'replayed' ? 'this signature was used already (replay)' : `unauthorized (${auth})` })
       let signal: AlarmSignal
@@ -97,7 +76,7 @@ export class HttpAlarmInput implements AlarmInput {
       } catch (error) {
         reply(error instanceof AlarmNotFoundError ? 404 : 400, { error: (error as Error).message })
       }
-    })
+    }, (error: unknown) => reply(error instanceof HttpError ? error.status : 400, { error: (error as Error).message }))
   }
 
   #authorize(req: IncomingMessage, body: string): string {

@@ -1,13 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { HttpError, readJsonBodyText } from '@oko/core'
 
-/** A request that cannot be served, with the status to answer and a message that leaks nothing. */
-export class HttpError extends Error {
-  readonly status: number
-  constructor(status: number, message: string) {
-    super(message)
-    this.status = status
-  }
-}
+export { HttpError }
 
 /**
  * Headers every answer carries: a strict content security policy (this server's own scripts,
@@ -30,41 +24,15 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 }
 
 /** A JSON object body of at most `maxBytes`; 413, 415 or 400 otherwise. */
-export function readJson(req: IncomingMessage, maxBytes: number): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
-      req.resume()
-      return reject(new HttpError(415, 'send Content-Type: application/json'))
-    }
-    if (Number(req.headers['content-length'] ?? 0) > maxBytes) {
-      req.resume()
-      return reject(new HttpError(413, `body over ${maxBytes} bytes`))
-    }
-    const chunks: Buffer[] = []
-    let size = 0
-    let over = false
-    req.on('data', (c: Buffer) => {
-      if (over) return
-      size += c.length
-      if (size > maxBytes) {
-        over = true
-        return reject(new HttpError(413, `body over ${maxBytes} bytes`))
-      }
-      chunks.push(c)
-    })
-    req.on('error', () => reject(new HttpError(400, 'the request broke off')))
-    req.on('end', () => {
-      if (over) return
-      const text = Buffer.concat(chunks).toString('utf8')
-      if (text.trim() === '') return resolve({})
-      let value: unknown
-      try {
-        value = JSON.parse(text)
-      } catch {
-        return reject(new HttpError(400, 'body is not JSON'))
-      }
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) return reject(new HttpError(400, 'expected a JSON object'))
-      resolve(value as Record<string, unknown>)
-    })
-  })
+export async function readJson(req: IncomingMessage, maxBytes: number): Promise<Record<string, unknown>> {
+  const text = await readJsonBodyText(req, maxBytes)
+  if (text.trim() === '') return {}
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    throw new HttpError(400, 'body is not JSON')
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new HttpError(400, 'expected a JSON object')
+  return value as Record<string, unknown>
 }
