@@ -2,7 +2,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { createServer, request, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
+import { CHROMIUM, openPage } from '../helpers/chromium.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseDeployment, runDeployment, type DeploymentResult } from '@oko/deploy'
 import type { LiveServer } from '@oko/live'
@@ -14,7 +15,6 @@ import { bytesSink, until } from '../helpers/events.js'
 // Eight cameras on one page in a real headless Chromium: a browser allows 6 connections per host,
 // so one MJPEG response per tile could show at most 5 of them live. Over the one WebSocket every
 // tile's picture updates. Screenshot: .cache/artifacts/live-page/7-eight-cameras.png.
-const CHROMIUM = '/usr/bin/chromium'
 const TOKEN = 'eight-token-0123456789abcdef'
 const CAMERAS = Array.from({ length: 8 }, (_, i) => `cam-${i + 1}`)
 const shots = resolve('.cache/artifacts/live-page')
@@ -43,11 +43,7 @@ beforeAll(async () => {
   ].join('\n'), { baseDir: dir, env: { T: TOKEN } })
   running = runDeployment(config, { signal: stop.signal, stdout: bytesSink([]), onStart: (_d, _del, _a, server) => void (live = server) })
   await until(() => live !== undefined, 30_000, 'the deployment to run')
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] })
-  page = await browser.newPage({ viewport: { width: 1700, height: 1000 } })
-  await page.addInitScript({ content: "document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI))" })
-  page.on('console', (m) => void (m.type() === 'error' && problems.push(`console: ${m.text()}`)))
-  page.on('pageerror', (e) => void problems.push(`page error: ${e.message}`))
+  ;({ browser, page } = await openPage({ width: 1700, height: 1000 }, problems))
   page.on('request', (r) => void (r.url().includes('live.mjpeg') && mjpegRequests.push(r.url())))
 }, 120_000)
 

@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
+import { CHROMIUM, openPage } from '../helpers/chromium.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { OkoEvent } from '@oko/core'
 import { signAlarmBody } from '@oko/alarms'
@@ -16,7 +17,6 @@ import { bytesSink, until } from '../helpers/events.js'
 // The duty officer's page in a real headless Chromium (Debian's chromium, driven by playwright-core):
 // two cameras decoded from a generated street clip, an alarm posted to the HTTP input, an operator
 // who logs in with the token and acknowledges it. Screenshots of each step: .cache/artifacts/live-page/.
-const CHROMIUM = '/usr/bin/chromium'
 const TOKEN = 'live-token-0123456789abcdef'
 const SECRET = 'column-secret-0123456789'
 const shots = resolve('.cache/artifacts/live-page')
@@ -58,13 +58,8 @@ beforeAll(async () => {
   await until(() => live !== undefined && seen.some((e) => e.type === 'motion'), 30_000, 'the deployment to run')
   base = live!.url
   alarmsUrl = `http://127.0.0.1:${alarmPort}/alarms/columns`
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] })
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
-  // (browser code as strings: the project type-checks without the DOM library)
-  await page.addInitScript({ content: "document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI))" })
-  page.on('console', (m) => void (m.type() === 'error' && problems.push(`console: ${m.text()}`)))
+  ;({ browser, page } = await openPage({ width: 1280, height: 900 }, problems))
   page.on('response', (r) => void (r.status() >= 400 && problems.push(`HTTP ${r.status()}: ${r.url()}`)))
-  page.on('pageerror', (e) => void problems.push(`page error: ${e.message}`))
   page.on('requestfailed', (r) => void (r.failure()?.errorText !== 'net::ERR_ABORTED' && problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`)))
 }, 120_000)
 
