@@ -48,7 +48,9 @@ describe.skipIf(!data)('e2e: a live RTSP camera with motion + plates', () => {
       '',
     ].join('\n'), { baseDir: dir })
     const stop = new AbortController()
-    const safety = setTimeout(() => stop.abort(new Error('no plate within 40 s')), 40_000)
+    // the clip loops every 4.4 s: on a loaded machine the one reader thread may read only cut-off
+    // views of a pass (K248AH, 2K248), and a later pass brings the whole plate
+    const safety = setTimeout(() => stop.abort(new Error('no plate within 100 s')), 100_000)
     const events: OkoEvent[] = []
     const encoded: Uint8Array[] = []
     const result = await runDeployment(config, {
@@ -73,5 +75,5 @@ describe.skipIf(!data)('e2e: a live RTSP camera with motion + plates', () => {
     expect(summary.errors).toBe(0)
     // What was written is what was seen (JSON lines).
     expect(EventEncoder.decode(Buffer.concat(encoded), 'jsonl').length).toBe(events.length)
-  })
+  }, 130_000)
 })
