@@ -117,21 +117,41 @@ export async function openClusterStore(nc: NatsConnection, requestTimeoutMs?: nu
   }
 }
 
-/** Every live key of a bucket with its entry, read through a watch of last values. */
-export async function snapshot(kv: KV, key?: string): Promise<Map<string, KvEntry>> {
+/**
+ * Every live key of a bucket with its entry, read through a watch of last values. Bounded by
+ * `timeoutMs`: while a JetStream cluster elects a new leader for the bucket's stream (a node was
+ * lost) the watch gets no answer, and the error says so instead of hanging; the caller retries.
+ */
+export async function snapshot(kv: KV, key?: string, timeoutMs = 10_000): Promise<Map<string, KvEntry>> {
   const out = new Map<string, KvEntry>()
   let done!: () => void
   const initialized = new Promise<void>((r) => (done = r))
-  const watch = await kv.watch({ ...(key ? { key } : {}), initializedFn: () => done() })
-  void (async () => {
-    for await (const e of watch) {
-      if (e.operation === 'PUT') out.set(e.key, e)
-      else out.delete(e.key)
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`a bucket of the cluster did not answer within ${timeoutMs} ms (its stream may be electing a leader after a NATS node was lost): try again`)), timeoutMs)
+  })
+  const opening = kv.watch({ ...(key ? { key } : {}), initializedFn: () => done() })
+  try {
+    const watch = await Promise.race([opening, deadline])
+    void (async () => {
+      for await (const e of watch) {
+        if (e.operation === 'PUT') out.set(e.key, e)
+        else out.delete(e.key)
+      }
+    })()
+    try {
+      await Promise.race([initialized, deadline])
+    } finally {
+      watch.stop()
     }
-  })()
-  await initialized
-  watch.stop()
-  return out
+    return out
+  } catch (err) {
+    // a watch that opens after the deadline is stopped at once
+    opening.then((w) => w.stop(), () => undefined)
+    throw err
+  } finally {
+    clearTimeout(timer)
+  }
 }
 
 /** A camera id as a KV key token (KV keys allow `-/_=.a-zA-Z0-9`). */
