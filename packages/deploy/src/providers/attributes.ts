@@ -24,6 +24,7 @@ import type { StageProvider } from '../stages.js'
 export const attributesProvider: StageProvider = {
   check(options, path, context) {
     checkKnownKeys(path, options, ATTRIBUTE_STAGE_KEYS)
+    if (options.module !== undefined) throw new InvalidOptionError(`${path}.module`, 'the deployment loads the WASM kernel module itself; leave this option out')
     if (options.colour !== undefined) checkBoolean(`${path}.colour`, options.colour)
     if (options.vans !== undefined) checkBoolean(`${path}.vans`, options.vans)
     for (const k of ['colourViews', 'classifierViews']) if (options[k] !== undefined) checkNumber(`${path}.${k}`, options[k], { min: 1, max: 100, integer: true })
@@ -42,6 +43,7 @@ export const attributesProvider: StageProvider = {
     const spec = options.registry as HttpRegistryOptions | undefined
     // one lookup (and one cache) for every camera of the deployment
     const registry = spec ? await shared.once(`attributes:registry:${JSON.stringify(spec)}`, async () => httpRegistry(spec, 'stages.attributes.registry')) : undefined
-    return vehicleAttributeStage({ ...(options as AttributeStageOptions), ...(registry ? { registry } : {}) })
+    // the colour kernel runs in the deployment's one kernel module (an instance per camera)
+    return vehicleAttributeStage({ ...(options as AttributeStageOptions), ...(registry ? { registry } : {}), ...(shared.module ? { module: shared.module } : {}) })
   },
 }
