@@ -3,6 +3,7 @@ import { frameToImage, toRgb } from '@oko/imaging'
 import { KernelModule } from '@oko/wasm'
 import { ImageClassifier, type ClassifierOptions } from './classifier.js'
 import { ColourKernel, VEHICLE_COLOURS } from './colour.js'
+import { csvRegistry, type CsvRegistryOptions } from './csv-registry.js'
 import { applyRegistry, httpRegistry, type HttpRegistryOptions, type RegistryLookup, type RegistryRecord } from './registry.js'
 import { CarHeights, DEFAULT_VAN_RULE, looksLikeVan, viewOf } from './vehicle-type.js'
 
@@ -21,9 +22,10 @@ export interface AttributeStageOptions {
   /**
    * The vehicle register: once a track has a voted plate, its record fills `make`,
    * `registeredColour`, `registeredType` and `registryStatus`, and `registryMismatch` says where
-   * the camera saw another colour or type (a cloned plate). Your lookup function, or an HTTP register.
+   * the camera saw another colour or type (a cloned plate). Your lookup function, an HTTP
+   * register (`{ url }`) or a CSV file (`{ csv }`, reloaded when it changes).
    */
-  readonly registry?: RegistryLookup | HttpRegistryOptions
+  readonly registry?: RegistryLookup | HttpRegistryOptions | CsvRegistryOptions
   /** Tell vans from cars by the box's shape (aspect in the view its motion gives, height against the cars at that distance; see vehicle-type.ts). Default true. */
   readonly vans?: boolean
   /** The WASM kernel module the colour kernel runs in, shared between cameras. Default: one loaded for this stage. */
@@ -65,7 +67,7 @@ export async function vehicleAttributeStage(options: AttributeStageOptions = {})
   const classifierViews = optionalNumber('options.classifierViews', o.classifierViews, 2, { min: 1, max: 100, integer: true })
   const ownClassifier = o.makeModel !== undefined && !(o.makeModel instanceof ImageClassifier)
   const classifier = o.makeModel === undefined ? undefined : o.makeModel instanceof ImageClassifier ? o.makeModel : await ImageClassifier.open(o.makeModel as ClassifierOptions, 'options.makeModel')
-  const registry = o.registry === undefined ? undefined : typeof o.registry === 'function' ? (o.registry as RegistryLookup) : httpRegistry(o.registry as HttpRegistryOptions, 'options.registry')
+  const registry = o.registry === undefined ? undefined : typeof o.registry === 'function' ? (o.registry as RegistryLookup) : registryOf(o.registry, 'options.registry')
   const seen = new Map<string, Seen>()
   const vans = checkBoolean('options.vans', o.vans, true)
   const stop = new AbortController()
@@ -166,6 +168,12 @@ export async function vehicleAttributeStage(options: AttributeStageOptions = {})
       if (ownClassifier) await classifier?.release()
     },
   })
+}
+
+/** The lookup of a register given by its options: `{ csv }` a CSV file, otherwise HTTP (`{ url }`). */
+export function registryOf(spec: unknown, path: string): RegistryLookup {
+  const o = checkObject(path, spec)
+  return 'csv' in o ? csvRegistry(o as unknown as CsvRegistryOptions, path) : httpRegistry(o as unknown as HttpRegistryOptions, path)
 }
 
 function colourAttribute(votes: readonly number[]): { value: string; confidence: number; source: string; alternatives: { value: string; confidence: number }[] } {
