@@ -69,34 +69,43 @@ const CASES: [Rgb, string][] = [
 
 describe('colourVotes kernel against the JS reference', () => {
   it('names every one of the 2²⁴ colours as the reference does (release builds; debug on every 7th)', () => {
-    // one call per 16 pixels (b = 16j … 16j + 15 at fixed r, g): its votes are the reference's names counted
-    const row = new Uint8Array(256 * 3)
+    // one call per 16 colours (b = 16j … 16j + 15 at fixed r, g): its votes are the reference's names
+    // counted. Once packed (every pixel sampled), once on every 2nd pixel (SIMD chroma), a
+    // colourful pixel between them that must not count.
+    const packed = new Uint8Array(256 * 3), spread = new Uint8Array(512 * 3)
+    for (let i = 0; i < 256; i++) spread.set([255, 0, 128], (2 * i + 1) * 3)
     const want = new Int32Array(16 * 12)
     const chromaWant = new Int32Array(16)
     const runs = variants.map((v) => {
-      const k = v.module.instantiate(4096)
-      const src = k.reserve(row.length), votes = k.reserve(48)
-      return { v, k, src, votes, out: new Int32Array(k.memory.buffer, votes, 12) }
+      const k = v.module.instantiate(8192)
+      const src = k.reserve(packed.length), even = k.reserve(spread.length), votes = k.reserve(96)
+      return { v, k, src, even, votes, out: new Int32Array(k.memory.buffer, votes, 12) }
     })
     for (let r = 0; r < 256; r++) {
       for (let g = 0; g < 256; g++) {
         want.fill(0)
         chromaWant.fill(0)
         for (let b = 0; b < 256; b++) {
-          row[b * 3] = r; row[b * 3 + 1] = g; row[b * 3 + 2] = b
+          packed[b * 3] = r; packed[b * 3 + 1] = g; packed[b * 3 + 2] = b
+          spread[b * 6] = r; spread[b * 6 + 1] = g; spread[b * 6 + 2] = b
           const c = pixelColour(r, g, b), j = b >> 4
           want[j * 12 + (c < 0 ? 11 : c)]!++
           chromaWant[j] = Math.max(chromaWant[j]!, Math.max(r, g, b) - Math.min(r, g, b))
         }
-        for (const { v, k, src, votes, out } of runs) {
+        for (const { v, k, src, even, votes, out } of runs) {
           if (v.module.debug && (r * 256 + g) % 7 !== 0) continue
-          k.view(src, row.length).set(row)
+          k.view(src, packed.length).set(packed)
+          k.view(even, spread.length).set(spread)
           for (let j = 0; j < 16; j++) {
-            out.fill(0)
-            const chroma = k.kernels.colourVotes(src + j * 48, 48, 16, 1, 1, 1, 0, 0, 16, 1, votes)
-            let ok = chroma === chromaWant[j]
-            for (let i = 0; i < 12; i++) ok &&= out[i] === want[j * 12 + i]
-            if (!ok) expect.fail(`${v.name}: r=${r} g=${g} b=${16 * j}…${16 * j + 15}: votes ${[...out]} (chroma ${chroma}), reference ${[...want.subarray(j * 12, j * 12 + 12)]} (chroma ${chromaWant[j]})`)
+            for (const [at, width, step] of [[src + j * 48, 16, 1], [even + j * 96, 32, 2]] as const) {
+              out.fill(0)
+              const chroma = k.kernels.colourVotes(at, width * 3, width, 1, step, 1, 0, 0, width, 1, votes)
+              // without a band every pixel goes through the chroma pass (SIMD at step 2)
+              const chromaOnly = k.kernels.colourVotes(at, width * 3, width, 1, step, 1, 0, 0, 0, 1, votes + 48)
+              let ok = chroma === chromaWant[j] && chromaOnly === chromaWant[j]
+              for (let i = 0; i < 12; i++) ok &&= out[i] === want[j * 12 + i]
+              if (!ok) expect.fail(`${v.name} step ${step}: r=${r} g=${g} b=${16 * j}…${16 * j + 15}: votes ${[...out]} (chroma ${chroma}, ${chromaOnly}), reference ${[...want.subarray(j * 12, j * 12 + 12)]} (chroma ${chromaWant[j]})`)
+            }
           }
         }
       }

@@ -3,7 +3,10 @@ import { checkRange } from './common'
 // Vehicle colour: each sampled pixel of a box named by hue, saturation and value, and the names
 // counted. Integer arithmetic with exactly the JS reference's thresholds (test/wasm/colour-reference.ts;
 // checked on all 2²⁴ colours): `v < 0.22` is `max ≤ 56`, `s < 0.22` is `50·chroma < 11·max`, and a
-// hue sector is a ratio of channel differences to the chroma.
+// hue sector is a ratio of channel differences to the chroma. SIMD where it paid: the chroma of
+// the pixels outside the band (every 2nd pixel, the attributes stage's step; 8 pixels' channels
+// gathered with two shuffles each). Naming pixels in SIMD lanes (the same comparisons as masks,
+// counted in u8 lanes) ran no faster than this scalar code, so the band's pixels go one by one.
 
 // Colour indices, in VEHICLE_COLOURS order; NONE for pixels that say nothing.
 const WHITE: i32 = 0, BLACK: i32 = 1, GREY: i32 = 2, SILVER: i32 = 3, RED: i32 = 4, BLUE: i32 = 5
@@ -34,6 +37,41 @@ const GREEN: i32 = 6, YELLOW: i32 = 7, BROWN: i32 = 8, ORANGE: i32 = 9, BEIGE: i
   return 3 * (r - g) < c ? BLUE : RED // hue 240 + 60·(r − g)/c: < 260° blue, then purple
 }
 
+// r, g and b of the 8 pixels p, p + 6 … p + 42 (every 2nd rgb24 pixel; 48 bytes read), u8 lanes 0–7
+@inline function red8(a: v128, b: v128, c: v128): v128 {
+  return i8x16.shuffle(i8x16.shuffle(a, b, 0, 6, 12, 18, 24, 30, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), c, 0, 1, 2, 3, 4, 5, 20, 26, 0, 0, 0, 0, 0, 0, 0, 0)
+}
+@inline function green8(a: v128, b: v128, c: v128): v128 {
+  return i8x16.shuffle(i8x16.shuffle(a, b, 1, 7, 13, 19, 25, 31, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), c, 0, 1, 2, 3, 4, 5, 21, 27, 0, 0, 0, 0, 0, 0, 0, 0)
+}
+@inline function blue8(a: v128, b: v128, c: v128): v128 {
+  return i8x16.shuffle(i8x16.shuffle(a, b, 2, 8, 14, 20, 26, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), c, 0, 1, 2, 3, 4, 16, 22, 28, 0, 0, 0, 0, 0, 0, 0, 0)
+}
+
+/**
+ * Largest chroma of the sampled pixels x, x + step … before `end` of a row of `width` pixels.
+ * SIMD for step 2: 8 pixels at a time while their 48 bytes lie in the row (the last group may
+ * reach past `end` into pixels that are sampled too; the max does not mind).
+ */
+@inline function chromaSpan(row: usize, x: i32, end: i32, step: i32, width: i32): i32 {
+  let most: i32 = 0
+  if (ASC_FEATURE_SIMD && step == 2 && x + 16 <= min(end, width)) {
+    let m = i8x16.splat(0)
+    for (; x < end && x + 16 <= width; x += 16) {
+      const p = row + <usize>x * 3
+      const a = v128.load(p), b = v128.load(p, 16), c = v128.load(p, 32)
+      const r = red8(a, b, c), g = green8(a, b, c), bl = blue8(a, b, c)
+      m = i8x16.max_u(m, i8x16.sub(i8x16.max_u(r, i8x16.max_u(g, bl)), i8x16.min_u(r, i8x16.min_u(g, bl))))
+    }
+    // lanes 8–15 repeat lane 0 (a sampled pixel too)
+    m = i8x16.max_u(m, i8x16.shuffle(m, m, 4, 5, 6, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+    m = i8x16.max_u(m, i8x16.shuffle(m, m, 2, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+    most = max(<i32>i8x16.extract_lane_u(m, 0), <i32>i8x16.extract_lane_u(m, 1))
+  }
+  for (; x < end; x += step) most = max(most, chromaOf(row + <usize>x * 3))
+  return most
+}
+
 @inline function chromaOf(p: usize): i32 {
   const r = <i32>load<u8>(p), g = <i32>load<u8>(p, 1), b = <i32>load<u8>(p, 2)
   return max(r, max(g, b)) - min(r, min(g, b))
@@ -59,18 +97,16 @@ export function colourVotes(src: usize, stride: i32, width: i32, height: i32, st
   for (let y: i32 = 0; y < height; y += stepY) {
     const row = src + <usize>y * <usize>stride
     const band = y >= bandY0 && y < bandY1 && xa < xb
-    const left = band ? xa : width
-    let x: i32 = 0
-    let p = row
-    for (; x < left; x += stepX, p += px) chromaMax = max(chromaMax, chromaOf(p))
+    chromaMax = max(chromaMax, chromaSpan(row, 0, band ? xa : width, stepX, width))
     if (!band) continue
-    for (; x < xb; x += stepX, p += px) {
+    let x = xa
+    for (let p = row + <usize>xa * 3; x < xb; x += stepX, p += px) {
       const r = <i32>load<u8>(p), g = <i32>load<u8>(p, 1), b = <i32>load<u8>(p, 2)
       chromaMax = max(chromaMax, max(r, max(g, b)) - min(r, min(g, b)))
       const at = votes + (<usize>pixelClass(r, g, b) << 2)
       store<i32>(at, load<i32>(at) + 1)
     }
-    for (; x < width; x += stepX, p += px) chromaMax = max(chromaMax, chromaOf(p))
+    chromaMax = max(chromaMax, chromaSpan(row, x, width, stepX, width))
   }
   return chromaMax
 }
