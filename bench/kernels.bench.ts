@@ -2,17 +2,23 @@
 // and WASM SIMD (tinybench), side by side with a native C baseline (gcc -O3 -march=native, built
 // here) and OpenCV (Debian python3-opencv, one thread, preallocated outputs), on the same frames.
 // 1080p kernels run "cold": a ring of 16 frames, frame i against i+1, as a stream arrives.
-// Processing-size kernels run on 320×180 (the detector's default size for 16:9).
-// Run: nice node --conditions oko-source --import tsx bench/kernels.bench.ts [--quick]
+// Processing-size kernels run on 320×180 (the detector's default size for 16:9). The vehicle colour
+// kernel runs per 240×160 box through ColourKernel (its sampled rows copied in, then colourVotes).
+// Run: nice node --conditions oko-source --import tsx bench/kernels.bench.ts [--quick] [--only <kernel name part>]
+// (--only: those kernels alone, no C/OpenCV peers, printed and not written to bench/results)
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { ColourKernel } from '@oko/objects'
 import { KernelModule, type KernelInstance } from '@oko/wasm'
 import { Bench } from 'tinybench'
+import { dominantColour as colourRef } from '../test/wasm/colour-reference.js'
 import * as ref from '../test/wasm/reference.js'
 import { buildNative, jsonLines, machine, openCvAvailable, printTable, python, benchDir, syntheticFrames, writeResult } from './motion-peers.js'
 
 const quick = process.argv.includes('--quick')
+const onlyAt = process.argv.indexOf('--only')
+const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined
 const W = 1920
 const H = 1080
 const RING = 16
@@ -58,6 +64,19 @@ const jsDev = new Uint16Array(ps).fill(512)
 const jsThr = new Uint8Array(ps).fill(20)
 const jsFg = new Uint8Array(ps)
 
+// a 240×160 vehicle box: a red body with sensor noise, dark windows, grey road around it
+const BW = 240, BH = 160
+const box = { data: new Uint8Array(BW * BH * 3), width: BW, height: BH, format: 'rgb24' as const }
+for (let y = 0, s = 7; y < BH; y++) {
+  for (let x = 0; x < BW; x++) {
+    const body = y > BH * 0.3 && y < BH * 0.85 && x > 10 && x < BW - 10, glass = y > BH * 0.1 && y <= BH * 0.3 && x > BW * 0.2 && x < BW * 0.8
+    const c = body ? [190, 30, 35] : glass ? [25, 28, 32] : [95, 98, 104]
+    for (let k = 0; k < 3; k++) box.data[(y * BW + x) * 3 + k] = Math.min(255, c[k]! + ((s = (s * 1664525 + 1013904223) >>> 0) >>> 27))
+  }
+}
+const colourSimd = ColourKernel.create(await KernelModule.load({ build: 'simd' }))
+const colourScalar = ColourKernel.create(await KernelModule.load({ build: 'scalar' }))
+
 /** name → implementation → function of the frame index i */
 type Kernel = Partial<Record<'js' | 'scalar' | 'simd', (i: number) => unknown>>
 const wasmBoth = (f: (m: Impl, i: number) => unknown): Kernel => ({ scalar: (i) => f(scalar, i), simd: (i) => f(simd, i) })
@@ -100,7 +119,9 @@ const kernels: Record<string, Kernel> = {
   },
   'sumStats processing': { js: () => ref.sumStatsRef(small), ...wasmBoth((m) => m.k.kernels.sumStats(m.small, ps, m.stats)) },
   'gradientSum processing': { js: () => ref.gradientSumRef(small, PW, PH), ...wasmBoth((m) => m.k.kernels.gradientSum(m.small, PW, PH)) },
+  'colourVotes 240×160 box': { js: () => colourRef(box), scalar: () => colourScalar.dominantColour(box), simd: () => colourSimd.dominantColour(box) },
 }
+if (only) for (const name of Object.keys(kernels)) if (!name.includes(only)) delete kernels[name]
 
 // tinybench: each task runs its kernel `batch` times per sample so timer overhead stays small
 const bench = new Bench({ time: quick ? 150 : 600, warmupTime: quick ? 50 : 200 })
@@ -128,7 +149,7 @@ for (const t of bench.tasks) {
 const cNs: Record<string, number> = {}
 const c128Ns: Record<string, number> = {}
 let compiler: string | undefined
-for (const [width128, into] of [[false, cNs], [true, c128Ns]] as const) {
+for (const [width128, into] of only ? [] : [[false, cNs], [true, c128Ns]] as const) {
   const native = buildNative(tmp, width128)
   if (!('binary' in native)) { console.error(`native C baseline skipped: ${native.why}`); continue }
   compiler = native.compiler
@@ -138,7 +159,7 @@ for (const [width128, into] of [[false, cNs], [true, c128Ns]] as const) {
 }
 
 // OpenCV
-const cv = openCvAvailable()
+const cv = only ? { ok: false as const, why: '--only' } : openCvAvailable()
 const cvNs: Record<string, number> = {}
 let opencv: string | undefined
 if (cv.ok) {
@@ -172,5 +193,8 @@ printTable(['kernel', 'JS', 'WASM scalar', 'WASM SIMD', 'C native (AVX2)', 'C 12
   rows.map((r) => [r.kernel, r.jsUs, r.scalarUs, r.simdUs, r.cUs, r.c128Us, r.opencvUs, r.simdVsC && `${r.simdVsC.toFixed(2)}×`, r.simdVsOpenCv && `${r.simdVsOpenCv.toFixed(2)}×`]))
 console.log('SIMD vs C / OpenCV: their time ÷ WASM SIMD time (> 1: WASM is faster). Target: ≥ 0.8× C (-O3 -march=native).')
 console.log('C 128-bit: the same C with -mno-avx -mno-avx2 (SSE4.2: the vector width WASM SIMD has).')
-const file = writeResult('kernels', { date: new Date().toISOString(), quick, machine: machine(), compiler, opencv, openCvSkipped: cv.ok ? undefined : cv.why, rows })
-console.log(`wrote ${file}`)
+if (only) console.log(JSON.stringify({ date: new Date().toISOString(), quick, machine: machine(), rows }, null, 2))
+else {
+  const file = writeResult('kernels', { date: new Date().toISOString(), quick, machine: machine(), compiler, opencv, openCvSkipped: cv.ok ? undefined : cv.why, rows })
+  console.log(`wrote ${file}`)
+}

@@ -6,9 +6,9 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Detection } from '@oko/core'
-import { dominantColour } from '@oko/objects'
 import { Tracker } from '@oko/tracking'
 import { Bench } from 'tinybench'
+import { dominantColour } from '../test/wasm/colour-reference.js'
 
 const quick = process.argv.includes('--quick')
 const bench = new Bench({ time: quick ? 1000 : 4000, warmup: true })

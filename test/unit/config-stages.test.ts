@@ -56,7 +56,7 @@ describe('config stages: plates and faces', () => {
     expect(errorOf(cfg('  - motion\n  - plates: { watchlst: stolen.txt }\n'))).toMatch(/^stages\[1\]\.plates\.watchlst \(line 5\): unknown option; did you mean "watchlist"\?/)
     expect(errorOf(cfg('  - motion\n  - plates: { countries: [atlantis] }\n'))).toMatch(/^stages\[1\]\.plates\.countries \(line 5\): no format matches \["atlantis"\]; known ids: ua, .*; regions: cis, europe, north-america; format ids or country codes/)
     expect(errorOf(cfg('  - motion\n  - plates: { watchlist: nope.txt }\n'))).toMatch(/^stages\[1\]\.plates\.watchlist \(line 5\): cannot read plate watchlist .*nope\.txt \(ENOENT\); give a text file with one plate per line/)
-    expect(errorOf(cfg('  - motion\n  - plates: { watchlist: bad.txt }\n'))).toMatch(/bad\.txt line 2: "---" has no letters or digits/)
+    expect(errorOf(cfg('  - motion\n  - plates: { watchlist: bad.txt }\n'))).toMatch(/bad\.txt line 2: no letters or digits/)
     expect(errorOf(cfg('  - motion\n  - plates: { watchlist: broken.json }\n'))).toMatch(/^stages\[1\]\.plates\.watchlist \(line 5\): plate watchlist broken\.json\[0\]\.plates\[0\]: expected a non-empty string, received 12/)
   })
 

@@ -4,8 +4,10 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RawImage } from '@oko/core'
 import { parseDeployment } from '@oko/deploy'
-import { dominantColour, ImageClassifier, pixelColour, resolveDetectorOptions, searchArea, VEHICLE_COLOURS } from '@oko/objects'
+import { ColourKernel, ImageClassifier, resolveDetectorOptions, searchArea, VEHICLE_COLOURS } from '@oko/objects'
 import { DataType, OnnxWriter } from '@oko/onnx'
+import { KernelModule } from '@oko/wasm'
+import { pixelColour } from '../wasm/colour-reference.js'
 
 let dir: string
 beforeAll(() => {
@@ -41,7 +43,11 @@ function car(body: [number, number, number], bg: [number, number, number] = [90,
   return { data, width: w, height: h, format: 'rgb24' }
 }
 
-describe('vehicle colour (JS reference kernel)', () => {
+describe('vehicle colour (the WASM kernel; test/wasm/colour.test.ts compares it with the JS reference)', () => {
+  let kernel: ColourKernel
+  beforeAll(async () => { kernel = ColourKernel.create(await KernelModule.load()) })
+  const dominantColour = (image: RawImage) => kernel.dominantColour(image)
+
   it('names body colours by hue, saturation and value', () => {
     const cases: [[number, number, number], string][] = [
       [[200, 20, 25], 'red'], [[30, 60, 190], 'blue'], [[30, 150, 50], 'green'], [[230, 210, 30], 'yellow'], [[240, 130, 20], 'orange'],

@@ -83,7 +83,8 @@ export class Deployment implements AsyncDisposable {
       const reasons = opened.map((r) => (r.status === 'rejected' ? (r.reason as Error).message : '')).filter(Boolean)
       throw new OkoError('ERR_SOURCE_UNREACHABLE', `no camera could be opened: ${reasons.join('; ')}`)
     }
-    const module = config.stages.some((s) => s.name === 'motion') ? await KernelModule.load() : undefined
+    // one kernel module for every camera's motion detector and colour kernel
+    const module = config.stages.some((s) => s.name === 'motion' || s.name === 'attributes') ? await KernelModule.load() : undefined
     const resources = new ResourcePool(module)
     const cameras = new Map<string, { config: CameraConfig; source: FrameSource }>()
     opened.forEach((r, i) => {

@@ -2,7 +2,7 @@ import type { KernelModule } from '@oko/wasm'
 
 /**
  * What a camera's stages share with the other cameras: one kernel module for every motion
- * detector, and `once()` for anything made once per deployment (a model pool, a reader, a
+ * detector and colour kernel, and `once()` for anything made once per deployment (a model pool, a reader, a
  * watchlist), reference-counted by camera and closed with the last camera that used it.
  */
 export interface SharedResources {

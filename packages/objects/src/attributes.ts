@@ -1,7 +1,9 @@
 import { checkBoolean, checkKnownKeys, checkObject, defineStage, heldPart, optionalNumber, serializeError, type Envelope, type Frame, type Stage, type StageContext, type Track } from '@oko/core'
 import { frameToImage, toRgb } from '@oko/imaging'
+import { KernelModule } from '@oko/wasm'
 import { ImageClassifier, type ClassifierOptions } from './classifier.js'
-import { dominantColour, VEHICLE_COLOURS } from './colour.js'
+import { ColourKernel, VEHICLE_COLOURS } from './colour.js'
+import { csvRegistry, type CsvRegistryOptions } from './csv-registry.js'
 import { applyRegistry, httpRegistry, type HttpRegistryOptions, type RegistryLookup, type RegistryRecord } from './registry.js'
 import { CarHeights, DEFAULT_VAN_RULE, looksLikeVan, viewOf } from './vehicle-type.js'
 
@@ -20,14 +22,17 @@ export interface AttributeStageOptions {
   /**
    * The vehicle register: once a track has a voted plate, its record fills `make`,
    * `registeredColour`, `registeredType` and `registryStatus`, and `registryMismatch` says where
-   * the camera saw another colour or type (a cloned plate). Your lookup function, or an HTTP register.
+   * the camera saw another colour or type (a cloned plate). Your lookup function, an HTTP
+   * register (`{ url }`) or a CSV file (`{ csv }`, reloaded when it changes).
    */
-  readonly registry?: RegistryLookup | HttpRegistryOptions
+  readonly registry?: RegistryLookup | HttpRegistryOptions | CsvRegistryOptions
   /** Tell vans from cars by the box's shape (aspect in the view its motion gives, height against the cars at that distance; see vehicle-type.ts). Default true. */
   readonly vans?: boolean
+  /** The WASM kernel module the colour kernel runs in, shared between cameras. Default: one loaded for this stage. */
+  readonly module?: KernelModule
 }
 
-export const ATTRIBUTE_STAGE_KEYS = ['colour', 'colourViews', 'makeModel', 'classifierViews', 'registry', 'vans']
+export const ATTRIBUTE_STAGE_KEYS = ['colour', 'colourViews', 'makeModel', 'classifierViews', 'registry', 'vans', 'module']
 
 interface Seen {
   colourViews: number
@@ -57,10 +62,12 @@ export async function vehicleAttributeStage(options: AttributeStageOptions = {})
   checkKnownKeys('options', o, ATTRIBUTE_STAGE_KEYS)
   const colour = checkBoolean('options.colour', o.colour, true)
   const colourViews = optionalNumber('options.colourViews', o.colourViews, 3, { min: 1, max: 100, integer: true })
+  // the colour kernel's own instance (its memory is this camera's)
+  const colourKernel = colour ? ColourKernel.create(o.module === undefined ? await KernelModule.load() : (o.module as KernelModule)) : undefined
   const classifierViews = optionalNumber('options.classifierViews', o.classifierViews, 2, { min: 1, max: 100, integer: true })
   const ownClassifier = o.makeModel !== undefined && !(o.makeModel instanceof ImageClassifier)
   const classifier = o.makeModel === undefined ? undefined : o.makeModel instanceof ImageClassifier ? o.makeModel : await ImageClassifier.open(o.makeModel as ClassifierOptions, 'options.makeModel')
-  const registry = o.registry === undefined ? undefined : typeof o.registry === 'function' ? (o.registry as RegistryLookup) : httpRegistry(o.registry as HttpRegistryOptions, 'options.registry')
+  const registry = o.registry === undefined ? undefined : typeof o.registry === 'function' ? (o.registry as RegistryLookup) : registryOf(o.registry, 'options.registry')
   const seen = new Map<string, Seen>()
   const vans = checkBoolean('options.vans', o.vans, true)
   const stop = new AbortController()
@@ -109,7 +116,7 @@ export async function vehicleAttributeStage(options: AttributeStageOptions = {})
     if (!s) seen.set(t.id, (s = { colourViews: 0, colourArea: 0, votes: new Array<number>(VEHICLE_COLOURS.length).fill(0), classifierViews: 0, classifierArea: 0, vanViews: 0, carViews: 0 }))
     typeOf(t, s, frame)
     const area = t.box.width * t.box.height
-    const wantColour = colour && s.colourViews < colourViews && area > s.colourArea * 1.2
+    const wantColour = colourKernel && s.colourViews < colourViews && area > s.colourArea * 1.2
     const wantClass = classifier && s.classifierViews < classifierViews && area > s.classifierArea * 1.2
     if (!wantColour && !wantClass) return
     const region = heldPart(frame, t.box)
@@ -118,7 +125,7 @@ export async function vehicleAttributeStage(options: AttributeStageOptions = {})
     if (wantColour) {
       s.colourViews++
       s.colourArea = area
-      const c = dominantColour(image)
+      const c = colourKernel.dominantColour(image)
       if (c.colour === 'unknown') t.attributes.colour = { value: 'unknown', confidence: 1, source: 'colour' }
       else {
         c.votes.forEach((v, i) => { s.votes[i]! += v })
@@ -161,6 +168,12 @@ export async function vehicleAttributeStage(options: AttributeStageOptions = {})
       if (ownClassifier) await classifier?.release()
     },
   })
+}
+
+/** The lookup of a register given by its options: `{ csv }` a CSV file, otherwise HTTP (`{ url }`). */
+export function registryOf(spec: unknown, path: string): RegistryLookup {
+  const o = checkObject(path, spec)
+  return 'csv' in o ? csvRegistry(o as unknown as CsvRegistryOptions, path) : httpRegistry(o as unknown as HttpRegistryOptions, path)
 }
 
 function colourAttribute(votes: readonly number[]): { value: string; confidence: number; source: string; alternatives: { value: string; confidence: number }[] } {

@@ -1,4 +1,4 @@
-import { type RawImage } from '@oko/core'
+import { latinOf, type RawImage } from '@oko/core'
 import { ort, type InferenceSession } from '@oko/onnx'
 import { sampleBox, type Normalization, type OrientedBox } from '@oko/imaging'
 
@@ -137,20 +137,5 @@ export function ctcDecode(probs: Float32Array, steps: number, classes: number, c
   return chars
 }
 
-/** Cyrillic letters that plates use as Latin look-alikes (UA, RU, KZ, BY, BG, RS…). */
-const CYRILLIC_TO_LATIN: Readonly<Record<string, string>> = {
-  А: 'A', В: 'B', Е: 'E', К: 'K', М: 'M', Н: 'H', О: 'O', Р: 'P', С: 'C', Т: 'T', У: 'Y', Х: 'X', І: 'I', Ї: 'I',
-  а: 'A', в: 'B', е: 'E', к: 'K', м: 'M', н: 'H', о: 'O', р: 'P', с: 'C', т: 'T', у: 'Y', х: 'X', і: 'I', ї: 'I',
-}
-
-/** Upper-cases and maps Cyrillic look-alikes to Latin. */
-export function latinOf(text: string): string {
-  let out = ''
-  for (const ch of text) out += CYRILLIC_TO_LATIN[ch] ?? ch.toUpperCase()
-  return out
-}
-
-/** Normalises plate text as users and ground truth write it: Latin capitals and digits only. */
-export function normalizePlateText(text: string): string {
-  return latinOf(text).replace(/[^A-Z0-9]/g, '')
-}
+// latinOf and normalizePlateText live in @oko/core (vehicle registers need them too); re-exported here.
+export { latinOf, normalizePlateText } from '@oko/core'

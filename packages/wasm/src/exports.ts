@@ -48,4 +48,11 @@ export interface KernelExports {
   correlationSums(a: number, b: number, n: number, out: number): void
   /** Σ |∂x| + |∂y| (forward differences). */
   gradientSum(src: number, width: number, height: number): number
+
+  /**
+   * Colour votes of an rgb24 box, every stepX-th pixel of every stepY-th row: adds each band pixel
+   * to votes (i32 × 12: VEHICLE_COLOURS order, then "says nothing"); returns the largest chroma
+   * of all sampled pixels (≤ 8: no colour, infrared).
+   */
+  colourVotes(src: number, stride: number, width: number, height: number, stepX: number, stepY: number, bandX0: number, bandY0: number, bandX1: number, bandY1: number, votes: number): number
 }

@@ -13,7 +13,8 @@ import { Watchlists, normalizePlateText, type WatchlistSpec } from '@oko/plates'
  * - JSON: `["AA1234BB", …]` (named after the file), one list `{ "name", "plates": [...],
  *   "fuzzy"?: true, "maxDistance"?: 1 }`, or an array of such lists.
  *
- * Errors are InvalidOptionError at `path`, naming the file and the line (text) or list entry (JSON).
+ * Errors are InvalidOptionError at `path`, naming the file and the line (text) or list entry (JSON),
+ * never the plate text (personal data).
  */
 export function readPlateWatchlist(file: string, path: string): WatchlistSpec[] {
   let text: string
@@ -44,7 +45,7 @@ export function readPlateWatchlist(file: string, path: string): WatchlistSpec[] 
     for (const [i, raw] of text.split(/\r?\n/).entries()) {
       const line = raw.replace(/#.*/, '').trim()
       if (line === '') continue
-      if (normalizePlateText(line).length === 0) throw new InvalidOptionError(path, `plate watchlist ${file} line ${i + 1}: ${JSON.stringify(line)} has no letters or digits; write one plate per line (# for comments)`)
+      if (normalizePlateText(line).length === 0) throw new InvalidOptionError(path, `plate watchlist ${file} line ${i + 1}: no letters or digits; write one plate per line (# for comments)`)
       plates.push(line)
     }
     specs = [{ name, plates }]
