@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { heldPart, type Frame } from '@oko/core'
 import { parseDeployment } from '@oko/deploy'
-import { PlateVoter, TrackReadBudget, plateStage, viewOf, type PlateReading } from '@oko/plates'
+import { PlateVoter, TrackReadBudget, UNTRACKED_FRAMES, plateStage, viewOf, type PlateReading } from '@oko/plates'
 
 const frame = { width: 1920, height: 1080 }
 const box = (x: number, size: number) => ({ x, y: 300, width: size, height: size * 0.75 })
@@ -87,6 +87,46 @@ describe('plates read a few good views per vehicle track', () => {
     expect(voter.observe(27, 27, [{ ...reading('A123BC77', 360), trackId: 'car2' }], undefined, keep)).toEqual([])
     const done = voter.flush()
     expect(done.map((p) => [p.text, p.objectId, p.readings])).toEqual([['A123BC77', 'car', 3]])
+  })
+
+  it('vehicle detections no track holds yet are read as a track would be: a few good views each, matched across frames by overlap', () => {
+    const budget = new TrackReadBudget(3)
+    const read = (seq: number, boxes: { box: ReturnType<typeof box> }[]): number => {
+      const due = budget.selectUntracked(seq, boxes, frame)
+      for (const d of due) budget.readUntracked(seq, d.box, frame)
+      return due.length
+    }
+    // one car detected at 5 fps (every 3rd frame), moving 30 px a run: read on its first view, then on clearly larger ones
+    const car = (seq: number, size: number) => ({ box: box(500 + seq * 10, size) })
+    expect([3, 6, 9, 12, 15, 18].map((seq, i) => read(seq, [car(seq, [200, 205, 240, 245, 300, 400][i]!)]))).toEqual([1, 0, 1, 0, 1, 0])
+    // two cars far apart are two vehicles, each with its own reads; larger views first
+    const two = new TrackReadBudget(1)
+    const due = two.selectUntracked(1, [{ box: box(100, 100) }, { box: box(900, 300) }], frame)
+    expect(due.map((d) => d.box.x)).toEqual([900, 100])
+    for (const d of due) two.readUntracked(1, d.box, frame)
+    expect(two.selectUntracked(4, [{ box: box(110, 100) }, { box: box(905, 300) }], frame)).toEqual([])
+    // a vehicle not detected for UNTRACKED_FRAMES frames is forgotten: detected there again, it is read anew
+    expect(two.selectUntracked(4 + UNTRACKED_FRAMES + 1, [{ box: box(110, 100) }], frame)).toHaveLength(1)
+    // under MIN_VEHICLE_WIDTH: never read
+    expect(new TrackReadBudget(3).selectUntracked(1, [{ box: box(500, 60) }], frame)).toEqual([])
+  })
+
+  it('the track the tracker confirms on a vehicle read before takes those reads over', () => {
+    const budget = new TrackReadBudget(3)
+    // read twice while tentative (the tracker confirms after 3 detections)
+    for (const [seq, size] of [[3, 200], [6, 250]] as const) {
+      const due = budget.selectUntracked(seq, [{ box: box(500 + seq * 10, size) }], frame)
+      expect(due).toHaveLength(1)
+      budget.readUntracked(seq, due[0]!.box, frame)
+    }
+    // confirmed at frame 9 with a view no better than the best read: not read again; one read left for a clearly larger view
+    expect(budget.select(9, ['car'], [track('car', 590, 255)], frame)).toEqual([])
+    const due = budget.select(12, ['car'], [track('car', 620, 320)], frame)
+    expect(due).toHaveLength(1)
+    budget.read('car', 12, due[0]!.box, frame)
+    expect(budget.mayRead('car', 13, 10)).toBe(false) // 2 reads before, 1 after: its 3 are spent
+    // a track elsewhere starts with its full budget
+    expect(budget.select(12, ['car', 'other'], [track('other', 1500, 200)], frame)).toHaveLength(1)
   })
 
   it('a vehicle box reaching outside the area an earlier stage copied is clipped to the pixels held', () => {
