@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
+import { regionsFrame, type Frame } from '@oko/core'
 import { parseDeployment } from '@oko/deploy'
-import { DEFAULT_DETAIL, SEARCH_SIZES, objectStage, planSearch, type SearchInput, type SearchPlan } from '@oko/objects'
+import { frameToImage, sampleBox } from '@oko/imaging'
+import { DEFAULT_DETAIL, SEARCH_SIZES, frameInput, objectStage, planSearch, type SearchInput, type SearchPlan } from '@oko/objects'
 
 const frame = { width: 1920, height: 1080 }
 const plan = (moving: SearchInput['moving'], more: Partial<SearchInput> = {}): SearchPlan =>
@@ -61,5 +63,62 @@ describe('planSearch: one square per detector run, on the smallest input that re
     const yaml = (v: string) => ['cameras:', '  - { id: c, url: x.mp4 }', 'stages:', '  - motion', `  - objects: { fps: 5, detail: ${v} }`].join('\n')
     expect(() => parseDeployment(yaml('0.1'))).toThrow(/stages\[1\]\.objects\.detail \(line 5\): expected a number from 0\.5 to 4/)
     expect(parseDeployment(yaml('1.5')).stages.map((s) => s.name)).toEqual(['motion', 'objects'])
+  })
+})
+
+describe('frameInput: the detector input sampled from the frame planes, as the RGB path would', () => {
+  const w = 640, h = 360
+  const Y = new Uint8Array(w * h), U = new Uint8Array((w / 2) * (h / 2)), V = new Uint8Array((w / 2) * (h / 2))
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) Y[y * w + x] = 30 + Math.round(0.15 * x + 0.2 * y)
+  for (let y = 0; y < h / 2; y++) for (let x = 0; x < w / 2; x++) { U[y * (w / 2) + x] = 100 + Math.round(0.1 * x); V[y * (w / 2) + x] = 150 - Math.round(0.1 * y) }
+  const info = { cameraId: 'c', seq: 1, ptsUs: 0, wallMs: 0, width: w, height: h }
+  const yuv = { ...info, format: 'yuv420p', planes: [Y, U, V], strides: [w, w / 2, w / 2] } as Frame
+  const uv = new Uint8Array(w * (h / 2))
+  for (let i = 0; i < U.length; i++) { uv[2 * i] = U[i]!; uv[2 * i + 1] = V[i]! }
+  const nv12 = { ...info, format: 'nv12', planes: [Y, uv], strides: [w, w] } as Frame
+
+  /** The RGB path: the area converted to an image, then sampled into the square (CHW, 0..255). */
+  const reference = (frame: Frame, p: SearchPlan) => {
+    const image = frameToImage(frame, p.area)
+    const box = { cx: p.x - p.area.x + p.side / 2, cy: p.y - p.area.y + p.side / 2, width: p.side, height: p.side, angle: 0 }
+    return sampleBox(image, box, p.size, p.size, { mean: [0, 0, 0], std: [1 / 255, 1 / 255, 1 / 255], order: 'rgb' })
+  }
+  const difference = (a: Float32Array, b: Float32Array) => {
+    let sum = 0, worst = 0
+    for (let i = 0; i < a.length; i++) { const d = Math.abs(a[i]! - b[i]!); sum += d; worst = Math.max(worst, d) }
+    return { mean: sum / a.length, worst }
+  }
+
+  it('yuv420p and nv12, shrinking (area taps) and enlarging (bilinear), whole frame and an area: within a few levels of the RGB path', () => {
+    const plans = [
+      planSearch({ frame: { width: w, height: h }, moving: [], sizes: SEARCH_SIZES, detail: 1.25, within: 'auto' }), // 640 px onto 512²: bilinear
+      { x: 100, y: 40, side: 320, size: 160, area: { x: 100, y: 40, width: 320, height: 320 } }, // 2:1, 2×2 taps
+      { x: 400, y: 0, side: 480, size: 160, area: { x: 400, y: 0, width: 240, height: 360 } }, // past the right edge: the edge repeated
+    ]
+    for (const p of plans) {
+      const want = reference(yuv, p)
+      for (const frame of [yuv, nv12]) {
+        const d = difference(frameInput(frame, p, { layout: 'nchw', range: 255 }), want)
+        expect(d.mean).toBeLessThan(1.5)
+        expect(d.worst).toBeLessThan(8)
+      }
+    }
+  })
+
+  it('NHWC holds the same pixels as NCHW; range 1 scales them to 0..1; an owned copy of the area reads the same', () => {
+    const p = { x: 100, y: 40, side: 320, size: 160, area: { x: 100, y: 40, width: 320, height: 320 } }
+    const chw = frameInput(yuv, p, { layout: 'nchw', range: 255 })
+    const hwc = frameInput(yuv, p, { layout: 'nhwc', range: 1 })
+    const plane = 160 * 160
+    for (const i of [0, 1234, plane - 1]) for (let c = 0; c < 3; c++) expect(hwc[3 * i + c]! * 255).toBeCloseTo(chw[c * plane + i]!, 3)
+    // the area copied out of the frame (what the pipeline hands the worker)
+    const a = p.area
+    const crop = (src: Uint8Array, stride: number, s: number) => {
+      const out = new Uint8Array((a.width / s) * (a.height / s))
+      for (let y = 0; y < a.height / s; y++) out.set(src.subarray((a.y / s + y) * stride + a.x / s, (a.y / s + y) * stride + (a.x + a.width) / s), y * (a.width / s))
+      return out
+    }
+    const owned = regionsFrame({ ...info, format: 'yuv420p' }, [{ rect: a, planes: [crop(Y, w, 1), crop(U, w / 2, 2), crop(V, w / 2, 2)], strides: [a.width, a.width / 2, a.width / 2] }])
+    expect(frameInput(owned, p, { layout: 'nchw', range: 255 })).toEqual(chw)
   })
 })

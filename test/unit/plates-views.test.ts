@@ -111,22 +111,34 @@ describe('plates read a few good views per vehicle track', () => {
     expect(new TrackReadBudget(3).selectUntracked(1, [{ box: box(500, 60) }], frame)).toEqual([])
   })
 
-  it('the track the tracker confirms on a vehicle read before takes those reads over', () => {
-    const budget = new TrackReadBudget(3)
-    // read twice while tentative (the tracker confirms after 3 detections)
-    for (const [seq, size] of [[3, 200], [6, 250]] as const) {
-      const due = budget.selectUntracked(seq, [{ box: box(500 + seq * 10, size) }], frame)
-      expect(due).toHaveLength(1)
-      budget.readUntracked(seq, due[0]!.box, frame)
+  it('the track the tracker confirms on a vehicle read before takes those reads over, all but the one its first view gets', () => {
+    const readTentative = (budget: TrackReadBudget, views: readonly (readonly [number, number])[]) => {
+      for (const [seq, size] of views) {
+        const due = budget.selectUntracked(seq, [{ box: box(500 + seq * 10, size) }], frame)
+        expect(due).toHaveLength(1)
+        budget.readUntracked(seq, due[0]!.box, frame)
+      }
     }
-    // confirmed at frame 9 with a view no better than the best read: not read again; one read left for a clearly larger view
-    expect(budget.select(9, ['car'], [track('car', 590, 255)], frame)).toEqual([])
-    const due = budget.select(12, ['car'], [track('car', 620, 320)], frame)
-    expect(due).toHaveLength(1)
-    budget.read('car', 12, due[0]!.box, frame)
-    expect(budget.mayRead('car', 13, 10)).toBe(false) // 2 reads before, 1 after: its 3 are spent
+    // read twice while tentative (the tracker confirms after 3 detections)
+    const budget = new TrackReadBudget(3)
+    readTentative(budget, [[3, 200], [6, 250]])
+    // confirmed at frame 9: its first view is read (the reading ties the plate event to the track), a view no better than that one is not
+    const first = budget.select(9, ['car'], [track('car', 590, 255)], frame)
+    expect(first).toHaveLength(1)
+    budget.read('car', 9, first[0]!.box, frame)
+    expect(budget.select(12, ['car'], [track('car', 620, 320)], frame)).toEqual([]) // 2 reads before, 1 after: its 3 are spent
+    expect(budget.mayRead('car', 13, 10)).toBe(false)
+    // read 3 times before: still one read for the track, then none
+    const three = new TrackReadBudget(3)
+    readTentative(three, [[3, 200], [6, 250], [9, 320]])
+    expect(three.select(12, ['car'], [track('car', 620, 320)], frame)).toHaveLength(1)
+    three.read('car', 12, box(620, 320), frame)
+    expect(three.select(15, ['car'], [track('car', 650, 500)], frame)).toEqual([])
     // a track elsewhere starts with its full budget
-    expect(budget.select(12, ['car', 'other'], [track('other', 1500, 200)], frame)).toHaveLength(1)
+    const other = budget.select(12, ['car', 'other'], [track('other', 1500, 200)], frame)
+    expect(other).toHaveLength(1)
+    budget.read('other', 12, other[0]!.box, frame)
+    expect(budget.mayRead('other', 13, 10)).toBe(true)
   })
 
   it('a vehicle box reaching outside the area an earlier stage copied is clipped to the pixels held', () => {

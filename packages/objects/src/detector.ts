@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { OkoError, type Frame, type RawImage, type Rect } from '@oko/core'
 import { sampleBox } from '@oko/imaging'
 import { decodeBoxes, nms, openSession, ort, type BoxLayout, type InferenceSession } from '@oko/onnx'
@@ -33,15 +34,17 @@ interface InputSpec { width: number; height: number; layout: 'nchw' | 'nhwc'; sc
  * SEARCH_SIZES (`sizes`; one session each, opened at its first run and kept): see `detectPlan`.
  */
 export class ObjectDetector {
-  /** The sessions at the other input sizes, by size (CenterNet only). */
-  readonly #smaller = new Map<number, Promise<InferenceSession>>()
+  /** The sessions by input size, each opened at its first run (CenterNet's; a user model's one is opened at once). */
+  readonly #sessions = new Map<number, Promise<InferenceSession>>()
 
   private constructor(
-    private readonly session: InferenceSession,
+    session: InferenceSession | undefined,
     private readonly settings: DetectorSettings,
     private readonly input: InputSpec,
     readonly modelId: string,
-  ) {}
+  ) {
+    if (session) this.#sessions.set(input.width, Promise.resolve(session))
+  }
 
   static async open(settings: DetectorSettings): Promise<ObjectDetector> {
     const m = settings.model
@@ -52,10 +55,13 @@ export class ObjectDetector {
       return new ObjectDetector(opened.session, settings, spec, opened.id)
     }
     const built = builtinOnnx(m.kind, m.cacheDir, m.inputSize)
-    const opened = await openSession(built.bytes, { role: `objects ${m.kind} detector` })
     const spec: InputSpec = m.kind === 'nanodet'
       ? { width: built.inputShape[3]!, height: built.inputShape[2]!, layout: 'nchw', scale: 1 }
       : { width: built.inputShape[2]!, height: built.inputShape[1]!, layout: 'nhwc', scale: 255 }
+    const id = `onnx:${createHash('sha256').update(built.bytes).digest('hex').slice(0, 16)}`
+    // CenterNet runs at several sizes, most runs at the smaller ones: each session is opened when first needed
+    if (m.kind === 'centernet') return new ObjectDetector(undefined, settings, spec, id)
+    const opened = await openSession(built.bytes, { role: `objects ${m.kind} detector` })
     return new ObjectDetector(opened.session, settings, spec, opened.id)
   }
 
@@ -71,16 +77,16 @@ export class ObjectDetector {
   }
 
   async release(): Promise<void> {
-    const smaller = await Promise.allSettled(this.#smaller.values())
-    this.#smaller.clear()
-    await Promise.all([this.session.release(), ...smaller.flatMap((s) => (s.status === 'fulfilled' ? [s.value.release()] : []))])
+    const sessions = await Promise.allSettled(this.#sessions.values())
+    this.#sessions.clear()
+    await Promise.all(sessions.flatMap((s) => (s.status === 'fulfilled' ? [s.value.release()] : [])))
   }
 
   /** Boxes in the square `plan` of `frame`, in frame pixels: its input sampled from the frame's planes (see frameInput), at `plan.size`. */
   async detectPlan(frame: Frame, plan: SearchPlan): Promise<RawDetection[]> {
     const { size } = plan
     if (!this.sizes?.includes(size)) throw new OkoError('ERR_INVALID_INPUT', `the ${this.settings.model.kind} detector runs at ${this.sizes?.map((s) => `${s}²`).join(', ') ?? 'a non-square input'}, not ${size}²`)
-    const session = size === this.input.width ? this.session : await this.#sessionAt(size)
+    const session = await this.#sessionAt(size)
     const data = frameInput(frame, plan, { layout: this.input.layout, range: this.input.scale })
     const dims = this.input.layout === 'nchw' ? [1, 3, size, size] : [1, size, size, 3]
     const result = await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', data, dims) })
@@ -95,12 +101,11 @@ export class ObjectDetector {
   }
 
   #sessionAt(size: number): Promise<InferenceSession> {
-    let session = this.#smaller.get(size)
+    let session = this.#sessions.get(size)
     if (!session) {
       const m = this.settings.model as Extract<DetectorModel, { kind: BuiltinModel }>
-      const built = builtinOnnx(m.kind, m.cacheDir, size)
-      session = openSession(built.bytes, { role: `objects ${m.kind} detector at ${size}²` }).then((o) => o.session)
-      this.#smaller.set(size, session)
+      session = Promise.resolve().then(() => openSession(builtinOnnx(m.kind, m.cacheDir, size).bytes, { role: `objects ${m.kind} detector at ${size}²` })).then((o) => o.session)
+      this.#sessions.set(size, session)
     }
     return session
   }
@@ -122,8 +127,9 @@ export class ObjectDetector {
   /** Boxes in `region` (default: the whole image), in image pixels. */
   async detect(image: RawImage, region: Rect = { x: 0, y: 0, width: image.width, height: image.height }): Promise<RawDetection[]> {
     const { data, dims, scale } = this.tensor(image, region)
-    const result = await this.session.run({ [this.session.inputNames[0]!]: new ort.Tensor('float32', data, dims) })
-    const outputs = this.session.outputNames.map((n) => ({ data: result[n]!.data as Float32Array, dims: result[n]!.dims as number[] }))
+    const session = await this.#sessionAt(this.input.width)
+    const result = await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', data, dims) })
+    const outputs = session.outputNames.map((n) => ({ data: result[n]!.data as Float32Array, dims: result[n]!.dims as number[] }))
     const boxes = this.decode(outputs).filter((b) => b.x < region.width * scale && b.y < region.height * scale)
     return nms(boxes, this.settings.nmsIou).map((b) => ({
       x: region.x + b.x / scale, y: region.y + b.y / scale, width: b.width / scale, height: b.height / scale, score: b.score, classId: b.classId,

@@ -34,25 +34,13 @@ export function frameInput(frame: Frame, plan: SearchPlan, spec: InputLayout): F
   const plane = size * size
   const nhwc = spec.layout === 'nhwc'
   const inv = 1 / (taps * taps)
+  const luma = new Float32Array(size)
   for (let iy = 0; iy < size; iy++) {
+    lumaRow(luma, Y, ys, rows, cols, iy, taps, size)
+    if (taps > 1) for (let ix = 0; ix < size; ix++) luma[ix]! *= inv
     const cRow = rows.chroma[iy]!
     for (let ix = 0; ix < size; ix++) {
-      let luma = 0
-      if (taps === 1) {
-        // bilinear
-        const r0 = rows.at[iy]!, r1 = rows.next[iy]!, fy = rows.frac[iy]!
-        const c0 = cols.at[ix]!, c1 = cols.next[ix]!, fx = cols.frac[ix]!
-        const top = Y[r0 * ys + c0]! * (1 - fx) + Y[r0 * ys + c1]! * fx
-        const bottom = Y[r1 * ys + c0]! * (1 - fx) + Y[r1 * ys + c1]! * fx
-        luma = top * (1 - fy) + bottom * fy
-      } else {
-        for (let j = 0; j < taps; j++) {
-          const row = rows.taps[iy * taps + j]! * ys
-          for (let i = 0; i < taps; i++) luma += Y[row + cols.taps[ix * taps + i]!]!
-        }
-        luma *= inv
-      }
-      const c = (luma - 16) * 1.164
+      const c = (luma[ix]! - 16) * 1.164
       let r = c, g = c, b = c
       if (!grey) {
         const cc = cols.chroma[ix]!
@@ -68,6 +56,30 @@ export function frameInput(frame: Frame, plan: SearchPlan, spec: InputLayout): F
     }
   }
   return out
+}
+
+type Axis = ReturnType<typeof axis>
+
+/** One input row of luma: the sum of the taps × taps area taps (bilinear when one tap). */
+function lumaRow(out: Float32Array, Y: Uint8Array, ys: number, rows: Axis, cols: Axis, iy: number, taps: number, size: number): void {
+  if (taps === 1) {
+    const r0 = rows.at[iy]! * ys, r1 = rows.next[iy]! * ys, fy = rows.frac[iy]!
+    for (let ix = 0; ix < size; ix++) {
+      const c0 = cols.at[ix]!, c1 = cols.next[ix]!, fx = cols.frac[ix]!
+      const top = Y[r0 + c0]! * (1 - fx) + Y[r0 + c1]! * fx
+      const bottom = Y[r1 + c0]! * (1 - fx) + Y[r1 + c1]! * fx
+      out[ix] = top * (1 - fy) + bottom * fy
+    }
+    return
+  }
+  out.fill(0)
+  const ct = cols.taps
+  for (let j = 0; j < taps; j++) {
+    const base = rows.taps[iy * taps + j]! * ys
+    if (taps === 2) for (let ix = 0, c = 0; ix < size; ix++, c += 2) out[ix]! += Y[base + ct[c]!]! + Y[base + ct[c + 1]!]!
+    else if (taps === 3) for (let ix = 0, c = 0; ix < size; ix++, c += 3) out[ix]! += Y[base + ct[c]!]! + Y[base + ct[c + 1]!]! + Y[base + ct[c + 2]!]!
+    else for (let ix = 0, c = 0; ix < size; ix++, c += 4) out[ix]! += Y[base + ct[c]!]! + Y[base + ct[c + 1]!]! + Y[base + ct[c + 2]!]! + Y[base + ct[c + 3]!]!
+  }
 }
 
 /**

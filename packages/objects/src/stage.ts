@@ -51,7 +51,7 @@ export async function objectStage(options: ObjectStageOptions = {}): Promise<Obj
   const detector = o.detector instanceof ObjectDetectorPool ? o.detector : await ObjectDetectorPool.create(o.detector as DetectorOptions | undefined)
   // per camera: when the detector last ran (µs); a frame is due one interval later, less a tenth for jittery clocks
   const lastRunUs = new Map<string, number>()
-  // per camera: the boxes the last run found where something moved (searched again with what moves now)
+  // per camera: the boxes the last run found centred where something moved (searched again with what moves now)
   const lastMoving = new Map<string, Rect[]>()
   const intervalUs = 1e6 / fps
 
@@ -80,7 +80,8 @@ export async function objectStage(options: ObjectStageOptions = {}): Promise<Obj
       if (reply.kind !== 'detections') return envelope
       const { seq, ptsUs } = envelope.frame
       const moved = envelope.motion?.regions ?? []
-      lastMoving.set(ctx.cameraId, reply.detections.filter((d) => moved.some((r) => overlaps(r, d))).map(({ x, y, width, height }) => ({ x, y, width, height })))
+      // a box centred in what moved is a moving object (a parked car the motion only touches is not)
+      lastMoving.set(ctx.cameraId, reply.detections.filter((d) => moved.some((r) => contains(r, d.x + d.width / 2, d.y + d.height / 2))).map(({ x, y, width, height }) => ({ x, y, width, height })))
       for (const d of reply.detections) {
         const found = { x: d.x, y: d.y, width: d.width, height: d.height }
         // within the pixels searched (and copied for the stages after it): a box the model drew past the search area's edge is cut at it
@@ -102,8 +103,8 @@ export async function objectStage(options: ObjectStageOptions = {}): Promise<Obj
   return Object.assign(stage, { detector })
 }
 
-function overlaps(a: Rect, b: Rect): boolean {
-  return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height
+function contains(r: Rect, x: number, y: number): boolean {
+  return x >= r.x && x < r.x + r.width && y >= r.y && y < r.y + r.height
 }
 
 /**

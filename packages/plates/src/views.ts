@@ -63,11 +63,12 @@ export class TrackReadBudget {
     for (const t of seen) {
       const r = this.#reads.get(t.id) ?? fresh(seq)
       this.#reads.set(t.id, r)
-      // a new track: the reads its detections had before it was confirmed are its own
+      // a new track: the reads its detections had before it was confirmed count as its own, but
+      // its first view is read (one reading in the track ties the plate event to the vehicle)
       if (!r.adopted) {
         r.adopted = true
         const before = this.#takeUntracked(t.box, seq)
-        if (before) { r.count += before.count; r.bestView = Math.max(r.bestView, before.bestView); if (before.count > 0) r.readSeq = before.readSeq }
+        if (before && r.count === 0) { r.count = Math.min(before.count, this.perTrack - 1); r.readSeq = before.readSeq }
       }
       const view = viewOf(t.box, frame)
       if (isDue(r, view, seq, this.perTrack)) due.push({ t, view })
@@ -79,7 +80,8 @@ export class TrackReadBudget {
    * Of vehicle detections that no track holds (no tracker, or its tracks not confirmed yet), those
    * to read in frame `seq`, best view first: each is the vehicle of the earlier detection its box
    * overlaps most (IoU ≥ UNTRACKED_MATCH_IOU, within UNTRACKED_FRAMES) and shares its budget,
-   * as a track would; the track the tracker later confirms there takes these reads over.
+   * as a track would; the track the tracker later confirms there takes these reads over (all but
+   * one: its first view is read).
    */
   selectUntracked<T extends { readonly box: Rect }>(seq: number, seen: readonly T[], frame: { width: number; height: number }): T[] {
     this.#forgetUntracked(seq)
