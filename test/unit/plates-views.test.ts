@@ -141,6 +141,30 @@ describe('plates read a few good views per vehicle track', () => {
     expect(budget.mayRead('other', 13, 10)).toBe(true)
   })
 
+  it('a plate read in a vehicle no track holds yet stays open until the track confirmed there reads it: one event, with the track id', () => {
+    const budget = new TrackReadBudget(3)
+    let n = 0
+    const voter = new PlateVoter({ maxGapFrames: 10, minReadings: 1, maxReadings: 30 }, () => `p${++n}`)
+    const keep = (seq: number) => (id: string | undefined, at: { x: number; y: number; width: number; height: number }) => (id === undefined ? budget.mayReadAt(at, seq, 10) : budget.mayRead(id, seq, 10))
+    // read at frame 5 as a detection; detected again (not read: no better view) every 3 frames; confirmed at 17
+    const car = (seq: number) => ({ box: { x: 60 + seq, y: 300, width: 300, height: 225 } })
+    const plate = (seq: number) => ({ ...reading('A123BC77', 150 + seq), box: { x: 150 + seq, y: 450, width: 100, height: 25 } })
+    for (let seq = 5; seq < 17; seq++) {
+      const due = seq % 3 === 2 ? budget.selectUntracked(seq, [car(seq)], frame) : []
+      for (const d of due) budget.readUntracked(seq, d.box, frame)
+      expect(voter.observe(seq, seq, due.length > 0 ? [plate(seq)] : [], undefined, keep(seq))).toEqual([])
+    }
+    const due = budget.select(17, ['car'], [{ id: 'car', box: car(17).box }], frame)
+    expect(due).toHaveLength(1)
+    budget.read('car', 17, due[0]!.box, frame)
+    expect(voter.observe(17, 17, [{ ...plate(17), trackId: 'car' }], undefined, keep(17))).toEqual([])
+    expect(voter.flush().map((p) => [p.text, p.objectId, p.readings])).toEqual([['A123BC77', 'car', 2]])
+    // without a vehicle to read it again, a plate read without a track ends by its gap as before
+    const lone = new PlateVoter({ maxGapFrames: 2, minReadings: 1, maxReadings: 30 }, () => 'q')
+    lone.observe(1, 1, [plate(1)], undefined, keep(1))
+    expect(lone.observe(4, 4, [], undefined, (id, at) => new TrackReadBudget(3).mayReadAt(at, 4, 2)).map((p) => p.readings)).toEqual([1])
+  })
+
   it('a vehicle box reaching outside the area an earlier stage copied is clipped to the pixels held', () => {
     // an owned copy of the detector's search area only (what the objects stage materialises)
     const crop = { rect: { x: 400, y: 200, width: 800, height: 600 }, planes: [], strides: [] }

@@ -97,10 +97,11 @@ export async function plateStage(options: PlateStageOptions = {}): Promise<Plate
     if (!budget) budgets.set(ctx.cameraId, (budget = new TrackReadBudget(readsPerTrack)))
     return budget
   }
-  // a vehicle's plate track stays open while the vehicle may still be read (its reads are a few frames apart)
+  // a vehicle's plate track stays open while the vehicle may still be read (its reads are a few frames apart);
+  // so does one read in a vehicle no track holds yet (the tracker's track there reads it again)
   const keepOpen = (ctx: StageContext, seq: number) => {
     const budget = budgets.get(ctx.cameraId)
-    return (objectId: string) => budget?.mayRead(objectId, seq, voting.maxGapFrames) ?? false
+    return (objectId: string | undefined, box: Rect) => (objectId === undefined ? budget?.mayReadAt(box, seq, voting.maxGapFrames) : budget?.mayRead(objectId, seq, voting.maxGapFrames)) ?? false
   }
   const emit = (ctx: StageContext, plates: VotedPlate[]) => {
     for (const p of plates) ctx.emit(toEvent(ctx.cameraId, p, watchlists))

@@ -32,6 +32,8 @@ interface Untracked {
   box: Rect
   seenSeq: number
   reads: Reads
+  /** The track that took its reads over (kept a while: plates read in it stay open for that track). */
+  adoptedBy?: string
 }
 
 /**
@@ -67,7 +69,7 @@ export class TrackReadBudget {
       // its first view is read (one reading in the track ties the plate event to the vehicle)
       if (!r.adopted) {
         r.adopted = true
-        const before = this.#takeUntracked(t.box, seq)
+        const before = this.#adopt(t.id, t.box, seq)
         if (before && r.count === 0) { r.count = Math.min(before.count, this.perTrack - 1); r.readSeq = before.readSeq }
       }
       const view = viewOf(t.box, frame)
@@ -101,7 +103,7 @@ export class TrackReadBudget {
 
   /** The untracked vehicle detected at `box` in frame `seq` was read there. */
   readUntracked(seq: number, box: Rect, frame: { width: number; height: number }): void {
-    const u = this.#untracked.find((x) => x.seenSeq === seq && iou(x.box, box) >= UNTRACKED_MATCH_IOU)
+    const u = this.#untracked.find((x) => x.adoptedBy === undefined && x.seenSeq === seq && iou(x.box, box) >= UNTRACKED_MATCH_IOU)
     if (!u) return
     u.reads.count++
     u.reads.readSeq = seq
@@ -126,12 +128,26 @@ export class TrackReadBudget {
     return r !== undefined && r.count < this.perTrack && seq - r.aliveSeq <= maxGapFrames && seq - r.readSeq <= KEEP_OPEN_GAPS * maxGapFrames
   }
 
-  /** Removes and returns the reads of the untracked vehicle a new track at `box` is (best overlap, seen lately). */
-  #takeUntracked(box: Rect, seq: number): Reads | undefined {
+  /**
+   * A plate read at `box` (no vehicle track) may still be read again: it lies in a vehicle
+   * detection no track holds yet, detected within `maxGapFrames` of `seq` and read within
+   * KEEP_OPEN_GAPS gaps, or in one a track took over (adopted) that may still be read.
+   */
+  mayReadAt(box: Rect, seq: number, maxGapFrames: number): boolean {
+    const cx = box.x + box.width / 2, cy = box.y + box.height / 2
+    return this.#untracked.some((u) => {
+      if (!(cx >= u.box.x && cx < u.box.x + u.box.width && cy >= u.box.y && cy < u.box.y + u.box.height)) return false
+      if (u.adoptedBy !== undefined) return this.mayRead(u.adoptedBy, seq, maxGapFrames)
+      return u.reads.count < this.perTrack && seq - u.seenSeq <= maxGapFrames && seq - u.reads.readSeq <= KEEP_OPEN_GAPS * maxGapFrames
+    })
+  }
+
+  /** The reads of the untracked vehicle a new track `id` at `box` is (best overlap, seen lately), now the track's. */
+  #adopt(id: string, box: Rect, seq: number): Reads | undefined {
     this.#forgetUntracked(seq)
     const u = this.#bestUntracked(box, new Set())
     if (!u) return undefined
-    this.#untracked.splice(this.#untracked.indexOf(u), 1)
+    u.adoptedBy = id
     return u.reads
   }
 
@@ -139,7 +155,7 @@ export class TrackReadBudget {
     let best: Untracked | undefined
     let bestIou = UNTRACKED_MATCH_IOU
     for (const u of this.#untracked) {
-      const o = taken.has(u) ? 0 : iou(u.box, box)
+      const o = taken.has(u) || u.adoptedBy !== undefined ? 0 : iou(u.box, box)
       if (o >= bestIou) { best = u; bestIou = o }
     }
     return best
