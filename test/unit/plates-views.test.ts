@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { heldPart, type Frame } from '@oko/core'
 import { parseDeployment } from '@oko/deploy'
-import { PlateVoter, TrackReadBudget, plateStage, viewOf, type PlateReading } from '@oko/plates'
+import { PlateVoter, TrackReadBudget, UNTRACKED_FRAMES, plateStage, viewOf, type PlateReading } from '@oko/plates'
 
 const frame = { width: 1920, height: 1080 }
 const box = (x: number, size: number) => ({ x, y: 300, width: size, height: size * 0.75 })
@@ -87,6 +87,82 @@ describe('plates read a few good views per vehicle track', () => {
     expect(voter.observe(27, 27, [{ ...reading('A123BC77', 360), trackId: 'car2' }], undefined, keep)).toEqual([])
     const done = voter.flush()
     expect(done.map((p) => [p.text, p.objectId, p.readings])).toEqual([['A123BC77', 'car', 3]])
+  })
+
+  it('vehicle detections no track holds yet are read as a track would be: a few good views each, matched across frames by overlap', () => {
+    const budget = new TrackReadBudget(3)
+    const read = (seq: number, boxes: { box: ReturnType<typeof box> }[]): number => {
+      const due = budget.selectUntracked(seq, boxes, frame)
+      for (const d of due) budget.readUntracked(seq, d.box, frame)
+      return due.length
+    }
+    // one car detected at 5 fps (every 3rd frame), moving 30 px a run: read on its first view, then on clearly larger ones
+    const car = (seq: number, size: number) => ({ box: box(500 + seq * 10, size) })
+    expect([3, 6, 9, 12, 15, 18].map((seq, i) => read(seq, [car(seq, [200, 205, 240, 245, 300, 400][i]!)]))).toEqual([1, 0, 1, 0, 1, 0])
+    // two cars far apart are two vehicles, each with its own reads; larger views first
+    const two = new TrackReadBudget(1)
+    const due = two.selectUntracked(1, [{ box: box(100, 100) }, { box: box(900, 300) }], frame)
+    expect(due.map((d) => d.box.x)).toEqual([900, 100])
+    for (const d of due) two.readUntracked(1, d.box, frame)
+    expect(two.selectUntracked(4, [{ box: box(110, 100) }, { box: box(905, 300) }], frame)).toEqual([])
+    // a vehicle not detected for UNTRACKED_FRAMES frames is forgotten: detected there again, it is read anew
+    expect(two.selectUntracked(4 + UNTRACKED_FRAMES + 1, [{ box: box(110, 100) }], frame)).toHaveLength(1)
+    // under MIN_VEHICLE_WIDTH: never read
+    expect(new TrackReadBudget(3).selectUntracked(1, [{ box: box(500, 60) }], frame)).toEqual([])
+  })
+
+  it('the track the tracker confirms on a vehicle read before takes those reads over, all but the one its first view gets', () => {
+    const readTentative = (budget: TrackReadBudget, views: readonly (readonly [number, number])[]) => {
+      for (const [seq, size] of views) {
+        const due = budget.selectUntracked(seq, [{ box: box(500 + seq * 10, size) }], frame)
+        expect(due).toHaveLength(1)
+        budget.readUntracked(seq, due[0]!.box, frame)
+      }
+    }
+    // read twice while tentative (the tracker confirms after 3 detections)
+    const budget = new TrackReadBudget(3)
+    readTentative(budget, [[3, 200], [6, 250]])
+    // confirmed at frame 9: its first view is read (the reading ties the plate event to the track), a view no better than that one is not
+    const first = budget.select(9, ['car'], [track('car', 590, 255)], frame)
+    expect(first).toHaveLength(1)
+    budget.read('car', 9, first[0]!.box, frame)
+    expect(budget.select(12, ['car'], [track('car', 620, 320)], frame)).toEqual([]) // 2 reads before, 1 after: its 3 are spent
+    expect(budget.mayRead('car', 13, 10)).toBe(false)
+    // read 3 times before: still one read for the track, then none
+    const three = new TrackReadBudget(3)
+    readTentative(three, [[3, 200], [6, 250], [9, 320]])
+    expect(three.select(12, ['car'], [track('car', 620, 320)], frame)).toHaveLength(1)
+    three.read('car', 12, box(620, 320), frame)
+    expect(three.select(15, ['car'], [track('car', 650, 500)], frame)).toEqual([])
+    // a track elsewhere starts with its full budget
+    const other = budget.select(12, ['car', 'other'], [track('other', 1500, 200)], frame)
+    expect(other).toHaveLength(1)
+    budget.read('other', 12, other[0]!.box, frame)
+    expect(budget.mayRead('other', 13, 10)).toBe(true)
+  })
+
+  it('a plate read in a vehicle no track holds yet stays open until the track confirmed there reads it: one event, with the track id', () => {
+    const budget = new TrackReadBudget(3)
+    let n = 0
+    const voter = new PlateVoter({ maxGapFrames: 10, minReadings: 1, maxReadings: 30 }, () => `p${++n}`)
+    const keep = (seq: number) => (id: string | undefined, at: { x: number; y: number; width: number; height: number }) => (id === undefined ? budget.mayReadAt(at, seq, 10) : budget.mayRead(id, seq, 10))
+    // read at frame 5 as a detection; detected again (not read: no better view) every 3 frames; confirmed at 17
+    const car = (seq: number) => ({ box: { x: 60 + seq, y: 300, width: 300, height: 225 } })
+    const plate = (seq: number) => ({ ...reading('A123BC77', 150 + seq), box: { x: 150 + seq, y: 450, width: 100, height: 25 } })
+    for (let seq = 5; seq < 17; seq++) {
+      const due = seq % 3 === 2 ? budget.selectUntracked(seq, [car(seq)], frame) : []
+      for (const d of due) budget.readUntracked(seq, d.box, frame)
+      expect(voter.observe(seq, seq, due.length > 0 ? [plate(seq)] : [], undefined, keep(seq))).toEqual([])
+    }
+    const due = budget.select(17, ['car'], [{ id: 'car', box: car(17).box }], frame)
+    expect(due).toHaveLength(1)
+    budget.read('car', 17, due[0]!.box, frame)
+    expect(voter.observe(17, 17, [{ ...plate(17), trackId: 'car' }], undefined, keep(17))).toEqual([])
+    expect(voter.flush().map((p) => [p.text, p.objectId, p.readings])).toEqual([['A123BC77', 'car', 2]])
+    // without a vehicle to read it again, a plate read without a track ends by its gap as before
+    const lone = new PlateVoter({ maxGapFrames: 2, minReadings: 1, maxReadings: 30 }, () => 'q')
+    lone.observe(1, 1, [plate(1)], undefined, keep(1))
+    expect(lone.observe(4, 4, [], undefined, (id, at) => new TrackReadBudget(3).mayReadAt(at, 4, 2)).map((p) => p.readings)).toEqual([1])
   })
 
   it('a vehicle box reaching outside the area an earlier stage copied is clipped to the pixels held', () => {

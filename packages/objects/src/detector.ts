@@ -1,7 +1,10 @@
-import { OkoError, type RawImage, type Rect } from '@oko/core'
+import { createHash } from 'node:crypto'
+import { OkoError, type Frame, type RawImage, type Rect } from '@oko/core'
 import { sampleBox } from '@oko/imaging'
 import { decodeBoxes, nms, openSession, ort, type BoxLayout, type InferenceSession } from '@oko/onnx'
+import { frameInput } from './input.js'
 import { builtinOnnx, type BuiltinModel } from './models.js'
+import { SEARCH_SIZES, type SearchPlan } from './search.js'
 
 /** Which detector runs: a built-in one, or a user's YOLO-family ONNX model. */
 export type DetectorModel =
@@ -27,15 +30,21 @@ interface InputSpec { width: number; height: number; layout: 'nchw' | 'nhwc'; sc
 /**
  * Runs one detector model (one onnxruntime session, one thread): letterboxes the image (or a
  * region of it) into the model's input, decodes its outputs into boxes in image pixels and
- * removes duplicates (NMS per class).
+ * removes duplicates (NMS per class). CenterNet also runs at the smaller square inputs of
+ * SEARCH_SIZES (`sizes`; one session each, opened at its first run and kept): see `detectPlan`.
  */
 export class ObjectDetector {
+  /** The sessions by input size, each opened at its first run (CenterNet's; a user model's one is opened at once). */
+  readonly #sessions = new Map<number, Promise<InferenceSession>>()
+
   private constructor(
-    private readonly session: InferenceSession,
+    session: InferenceSession | undefined,
     private readonly settings: DetectorSettings,
     private readonly input: InputSpec,
     readonly modelId: string,
-  ) {}
+  ) {
+    if (session) this.#sessions.set(input.width, Promise.resolve(session))
+  }
 
   static async open(settings: DetectorSettings): Promise<ObjectDetector> {
     const m = settings.model
@@ -46,10 +55,13 @@ export class ObjectDetector {
       return new ObjectDetector(opened.session, settings, spec, opened.id)
     }
     const built = builtinOnnx(m.kind, m.cacheDir, m.inputSize)
-    const opened = await openSession(built.bytes, { role: `objects ${m.kind} detector` })
     const spec: InputSpec = m.kind === 'nanodet'
       ? { width: built.inputShape[3]!, height: built.inputShape[2]!, layout: 'nchw', scale: 1 }
       : { width: built.inputShape[2]!, height: built.inputShape[1]!, layout: 'nhwc', scale: 255 }
+    const id = `onnx:${createHash('sha256').update(built.bytes).digest('hex').slice(0, 16)}`
+    // CenterNet runs at several sizes, most runs at the smaller ones: each session is opened when first needed
+    if (m.kind === 'centernet') return new ObjectDetector(undefined, settings, spec, id)
+    const opened = await openSession(built.bytes, { role: `objects ${m.kind} detector` })
     return new ObjectDetector(opened.session, settings, spec, opened.id)
   }
 
@@ -57,8 +69,45 @@ export class ObjectDetector {
     return { width: this.input.width, height: this.input.height }
   }
 
-  release(): Promise<void> {
-    return this.session.release()
+  /** The square inputs it runs at, smallest first (the largest is `inputSize`); undefined: its one input is not square. */
+  get sizes(): readonly number[] | undefined {
+    const { width, height } = this.input
+    if (this.settings.model.kind !== 'centernet') return width === height ? [width] : undefined
+    return [...SEARCH_SIZES.filter((s) => s < width), width]
+  }
+
+  async release(): Promise<void> {
+    const sessions = await Promise.allSettled(this.#sessions.values())
+    this.#sessions.clear()
+    await Promise.all(sessions.flatMap((s) => (s.status === 'fulfilled' ? [s.value.release()] : [])))
+  }
+
+  /** Boxes in the square `plan` of `frame`, in frame pixels: its input sampled from the frame's planes (see frameInput), at `plan.size`. */
+  async detectPlan(frame: Frame, plan: SearchPlan): Promise<RawDetection[]> {
+    const { size } = plan
+    if (!this.sizes?.includes(size)) throw new OkoError('ERR_INVALID_INPUT', `the ${this.settings.model.kind} detector runs at ${this.sizes?.map((s) => `${s}²`).join(', ') ?? 'a non-square input'}, not ${size}²`)
+    const session = await this.#sessionAt(size)
+    const data = frameInput(frame, plan, { layout: this.input.layout, range: this.input.scale })
+    const dims = this.input.layout === 'nchw' ? [1, 3, size, size] : [1, size, size, 3]
+    const result = await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', data, dims) })
+    const outputs = session.outputNames.map((n) => ({ data: result[n]!.data as Float32Array, dims: result[n]!.dims as number[] }))
+    const k = plan.side / size
+    const a = plan.area
+    const boxes = nms(this.decode(outputs, size), this.settings.nmsIou).map((b) => ({
+      x: plan.x + b.x * k, y: plan.y + b.y * k, width: b.width * k, height: b.height * k, score: b.score, classId: b.classId,
+    }))
+    // a box centred outside the pixels read is the edge repeated
+    return boxes.filter((b) => b.x + b.width / 2 >= a.x && b.x + b.width / 2 < a.x + a.width && b.y + b.height / 2 >= a.y && b.y + b.height / 2 < a.y + a.height)
+  }
+
+  #sessionAt(size: number): Promise<InferenceSession> {
+    let session = this.#sessions.get(size)
+    if (!session) {
+      const m = this.settings.model as Extract<DetectorModel, { kind: BuiltinModel }>
+      session = Promise.resolve().then(() => openSession(builtinOnnx(m.kind, m.cacheDir, size).bytes, { role: `objects ${m.kind} detector at ${size}²` })).then((o) => o.session)
+      this.#sessions.set(size, session)
+    }
+    return session
   }
 
   /** The model's input tensor for `region` of `image`, and the letterbox scale (input px per image px). */
@@ -78,19 +127,20 @@ export class ObjectDetector {
   /** Boxes in `region` (default: the whole image), in image pixels. */
   async detect(image: RawImage, region: Rect = { x: 0, y: 0, width: image.width, height: image.height }): Promise<RawDetection[]> {
     const { data, dims, scale } = this.tensor(image, region)
-    const result = await this.session.run({ [this.session.inputNames[0]!]: new ort.Tensor('float32', data, dims) })
-    const outputs = this.session.outputNames.map((n) => ({ data: result[n]!.data as Float32Array, dims: result[n]!.dims as number[] }))
+    const session = await this.#sessionAt(this.input.width)
+    const result = await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', data, dims) })
+    const outputs = session.outputNames.map((n) => ({ data: result[n]!.data as Float32Array, dims: result[n]!.dims as number[] }))
     const boxes = this.decode(outputs).filter((b) => b.x < region.width * scale && b.y < region.height * scale)
     return nms(boxes, this.settings.nmsIou).map((b) => ({
       x: region.x + b.x / scale, y: region.y + b.y / scale, width: b.width / scale, height: b.height / scale, score: b.score, classId: b.classId,
     }))
   }
 
-  /** Boxes in input pixels. */
-  decode(outputs: { data: Float32Array; dims: number[] }[]): RawDetection[] {
+  /** Boxes in input pixels (`size`: the square input they came from, default the model's). */
+  decode(outputs: { data: Float32Array; dims: number[] }[], size = this.input.width): RawDetection[] {
     const m = this.settings.model
     const { classIds, scoreThreshold } = this.settings
-    if (m.kind === 'nanodet') return decodeNanodet(outputs, this.input.width, classIds, scoreThreshold)
+    if (m.kind === 'nanodet') return decodeNanodet(outputs, size, classIds, scoreThreshold)
     if (m.kind === 'centernet') return decodeEnd2End(outputs.find((o) => o.dims.at(-1) === 6)!, classIds, scoreThreshold)
     const out = outputs[0]!
     if (m.kind !== 'onnx') throw new OkoError('ERR_MODEL', `no decoder for ${m.kind}`)

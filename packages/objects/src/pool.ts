@@ -18,6 +18,8 @@ export class ObjectDetectorPool implements AsyncDisposable {
     readonly modelId: string,
     /** The model's input size, pixels: a region smaller than this is searched at this size. */
     readonly inputSize: { readonly width: number; readonly height: number },
+    /** The square inputs it runs at, smallest first (see planSearch); undefined: its input is not square, regions are letterboxed into it. */
+    readonly sizes?: readonly number[],
   ) {}
 
   static async create(options: DetectorOptions = {}): Promise<ObjectDetectorPool> {
@@ -32,7 +34,7 @@ export class ObjectDetectorPool implements AsyncDisposable {
     try {
       const info = await pool.run({ kind: 'info' })
       if (info.kind !== 'info') throw new OkoError('ERR_MODEL', 'objects worker answered an info request with detections')
-      return new ObjectDetectorPool(pool, resolved, info.modelId, { width: info.inputWidth, height: info.inputHeight })
+      return new ObjectDetectorPool(pool, resolved, info.modelId, { width: info.inputWidth, height: info.inputHeight }, info.sizes)
     } catch (error) {
       await pool.close()
       throw error

@@ -2,6 +2,7 @@ import { checkKnownKeys, checkObject, checkOneOf, heldPart, optionalNumber, type
 import { PASS, workerStage, type WorkerStage } from '@oko/pipeline'
 import type { DetectorOptions } from './options.js'
 import { ObjectDetectorPool } from './pool.js'
+import { checkDetail, planSearch } from './search.js'
 import type { ObjectReply, ObjectWorker } from './worker.js'
 
 export interface ObjectStageOptions {
@@ -15,6 +16,13 @@ export interface ObjectStageOptions {
    * else the whole frame; the whole frame when there is no motion gate.
    */
   readonly within?: 'auto' | 'motion' | 'frame'
+  /**
+   * How finely a search area is read (CenterNet), 0.5 to 4: at most this many times the input
+   * pixels per frame pixel the whole frame gets at the largest input (default 1.25). The area is
+   * then run at the smallest input that holds it (160², 224², 320² or 512²): higher finds smaller,
+   * farther objects and costs more per run; lower costs less.
+   */
+  readonly detail?: number
 }
 
 /** The object stage: a worker stage on the detector's threads. */
@@ -22,13 +30,14 @@ export interface ObjectStage extends WorkerStage {
   readonly detector: ObjectDetectorPool
 }
 
-export const OBJECT_STAGE_KEYS = ['detector', 'fps', 'within']
+export const OBJECT_STAGE_KEYS = ['detector', 'fps', 'within', 'detail']
 
 /**
  * Detects vehicles and people on the detector pool's worker threads, behind the motion gate:
  * frames the gate stopped never reach it, and of the others at most `fps` a second per camera are
- * searched. Each search is one run of the model, on the area around what moved (read at a higher
- * resolution than the whole frame would be) or on the whole frame when most of it moved. The
+ * searched. Each search is one run of the model, on the area around what moved and where the last
+ * run found moving objects, on the smallest input that reads it at `detail` (see planSearch), or
+ * on the whole frame when most of it moved. The
  * detections (box in frame pixels, class name, score, the frame's seq and pts) are added to the
  * envelope for the stages after it (the tracker, plates inside vehicles, faces inside people).
  */
@@ -37,10 +46,13 @@ export async function objectStage(options: ObjectStageOptions = {}): Promise<Obj
   checkKnownKeys('options', o, OBJECT_STAGE_KEYS)
   const fps = optionalNumber('options.fps', o.fps, 5, { min: 0, exclusiveMin: true, max: 1000 })
   const within = checkOneOf('options.within', o.within, ['auto', 'motion', 'frame'] as const, 'auto')
+  const detail = checkDetail('options.detail', o.detail)
   const owned = !(o.detector instanceof ObjectDetectorPool)
   const detector = o.detector instanceof ObjectDetectorPool ? o.detector : await ObjectDetectorPool.create(o.detector as DetectorOptions | undefined)
   // per camera: when the detector last ran (µs); a frame is due one interval later, less a tenth for jittery clocks
   const lastRunUs = new Map<string, number>()
+  // per camera: the boxes the last run found centred where something moved (searched again with what moves now)
+  const lastMoving = new Map<string, Rect[]>()
   const intervalUs = 1e6 / fps
 
   const stage = workerStage<ObjectWorker>({
@@ -53,13 +65,23 @@ export async function objectStage(options: ObjectStageOptions = {}): Promise<Obj
       // skipped frames wait behind the camera's running job (the pipeline keeps frame order): the tracker predicts through them
       if (last !== undefined && pts - last < intervalUs * 0.9 && pts >= last) return PASS
       lastRunUs.set(cameraId, pts)
+      const sizes = detector.sizes
+      if (sizes) {
+        const { width, height } = envelope.frame
+        const plan = planSearch({ frame: { width, height }, moving: envelope.motion?.regions ?? [], expected: lastMoving.get(cameraId), sizes, detail, within })
+        const whole = plan.area.width === width && plan.area.height === height
+        return { job: { kind: 'search', frame: tools.own(envelope, whole ? undefined : [plan.area]), plan } }
+      }
       const area = searchArea(envelope, within, detector.inputSize)
       const frame = tools.own(envelope, area ? [area] : undefined)
       return { job: { kind: 'frame', frame, ...(area ? { regions: [area] } : {}) } }
     },
-    finish(reply: ObjectReply, envelope: Envelope) {
+    finish(reply: ObjectReply, envelope: Envelope, ctx: StageContext) {
       if (reply.kind !== 'detections') return envelope
       const { seq, ptsUs } = envelope.frame
+      const moved = envelope.motion?.regions ?? []
+      // a box centred in what moved is a moving object (a parked car the motion only touches is not)
+      lastMoving.set(ctx.cameraId, reply.detections.filter((d) => moved.some((r) => contains(r, d.x + d.width / 2, d.y + d.height / 2))).map(({ x, y, width, height }) => ({ x, y, width, height })))
       for (const d of reply.detections) {
         const found = { x: d.x, y: d.y, width: d.width, height: d.height }
         // within the pixels searched (and copied for the stages after it): a box the model drew past the search area's edge is cut at it
@@ -70,17 +92,24 @@ export async function objectStage(options: ObjectStageOptions = {}): Promise<Obj
     },
     flush(ctx: StageContext) {
       lastRunUs.delete(ctx.cameraId)
+      lastMoving.delete(ctx.cameraId)
     },
     async close() {
       lastRunUs.clear()
+      lastMoving.clear()
       if (owned) await detector.close()
     },
   })
   return Object.assign(stage, { detector })
 }
 
+function contains(r: Rect, x: number, y: number): boolean {
+  return x >= r.x && x < r.x + r.width && y >= r.y && y < r.y + r.height
+}
+
 /**
- * The one area to search, frame pixels (undefined: the whole frame): the bounding box of what
+ * For a detector whose input is not square: the one area to search, frame pixels (undefined: the
+ * whole frame), letterboxed into its input: the bounding box of what
  * moved, a quarter larger on each side and at least the model's input size, when that is less
  * than half the frame.
  */

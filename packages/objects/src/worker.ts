@@ -2,6 +2,7 @@ import type { Rect } from '@oko/core'
 import { frameToImage } from '@oko/imaging'
 import { defineWorker, frameFromMessage, type FrameMessage } from '@oko/pipeline/worker'
 import { ObjectDetector, type DetectorSettings, type RawDetection } from './detector.js'
+import type { SearchPlan } from './search.js'
 
 /**
  * A frame materialised by the pipeline (shared memory, read in place) and the regions to search
@@ -13,22 +14,36 @@ export interface ObjectFrameJob {
   readonly regions?: readonly Rect[]
 }
 
+/** A frame materialised by the pipeline (at least `plan.area`) and the one square to search in it (see planSearch). */
+export interface ObjectSearchJob {
+  readonly kind: 'search'
+  readonly frame: FrameMessage
+  readonly plan: SearchPlan
+}
+
 /** Which model each thread runs and its input size: asked once when the pool starts. */
 export interface ObjectInfoJob { readonly kind: 'info' }
 
-export type ObjectJob = ObjectFrameJob | ObjectInfoJob
-export type ObjectReply = { readonly kind: 'detections'; readonly detections: RawDetection[] } | { readonly kind: 'info'; readonly modelId: string; readonly inputWidth: number; readonly inputHeight: number }
+export type ObjectJob = ObjectFrameJob | ObjectSearchJob | ObjectInfoJob
+export type ObjectReply =
+  | { readonly kind: 'detections'; readonly detections: RawDetection[] }
+  | { readonly kind: 'info'; readonly modelId: string; readonly inputWidth: number; readonly inputHeight: number; readonly sizes?: readonly number[] }
 
 /**
  * Worker-thread entry of the object detector pool (built to dist/worker.js): one ObjectDetector
- * (one single-threaded onnxruntime session) per thread, opened once. Frames are converted to RGB
- * here, region by region, off the cameras' thread; boxes come back in frame pixels.
+ * (single-threaded onnxruntime sessions, one per input size) per thread, opened once. A search
+ * samples the model input straight from the frame's planes; region jobs convert each region to
+ * RGB first. Both run here, off the cameras' thread; boxes come back in frame pixels.
  */
 const worker = defineWorker<DetectorSettings, ObjectJob, ObjectReply>(async (settings) => {
   const detector = await ObjectDetector.open(settings)
   return async (job) => {
-    if (job.kind === 'info') return { kind: 'info', modelId: detector.modelId, inputWidth: detector.inputSize.width, inputHeight: detector.inputSize.height }
+    if (job.kind === 'info') {
+      const sizes = detector.sizes
+      return { kind: 'info', modelId: detector.modelId, inputWidth: detector.inputSize.width, inputHeight: detector.inputSize.height, ...(sizes ? { sizes } : {}) }
+    }
     const frame = frameFromMessage(job.frame)
+    if (job.kind === 'search') return { kind: 'detections', detections: await detector.detectPlan(frame, job.plan) }
     if (!job.regions) return { kind: 'detections', detections: await detector.detect(frameToImage(frame)) }
     const detections: RawDetection[] = []
     for (const region of job.regions) {

@@ -1,5 +1,6 @@
 export { ort, onnxEngine, openSession, sessionOptions, type InferenceSession, type Tensor, type OpenSessionOptions, type OpenedSession } from './session.js'
-export { optimizeModel, type OptimizeReport } from './optimize.js'
+export { optimizeModel, OPTIMIZE_VERSION, type OptimizeReport } from './optimize.js'
+export { osCacheDir, readRewrite, rewriteCacheFile, writeRewrite, type CachedRewrite, type RewriteCacheOptions } from './rewrite-cache.js'
 export { OnnxGraph, FLOAT, floatAttr, floatAttribute, type OnnxNode, type OnnxTensor } from './graph.js'
 export { decodeMessage, encodeMessage, stringField, bytesField, varintField, floatField, asString, asFloat, asInt, asInts, asFloats, type Field } from './protobuf.js'
 export { OnnxWriter, DataType, type AttrValue } from './writer.js'

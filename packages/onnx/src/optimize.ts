@@ -1,5 +1,8 @@
 import { FLOAT, OnnxGraph, floatAttr, floatAttribute, type OnnxNode } from './graph.js'
 
+/** Bumped whenever `optimizeModel`'s output changes: cached rewrites (OpenSessionOptions.rewriteCache) keyed with it are redone. */
+export const OPTIMIZE_VERSION = 1
+
 /** What `optimizeModel` changed. */
 export interface OptimizeReport {
   /** Scalar Mul/Add nodes after a Conv folded into its weights and bias. */

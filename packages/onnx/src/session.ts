@@ -3,6 +3,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs'
 import { isMainThread } from 'node:worker_threads'
 import { OkoError } from '@oko/core'
 import type * as onnxruntime from 'onnxruntime-common'
+import { readRewrite, rewriteCacheFile, writeRewrite, type RewriteCacheOptions } from './rewrite-cache.js'
 import { loadOnnxRuntime, type OnnxEngine } from './runtime.js'
 
 const runtime = loadOnnxRuntime()
@@ -33,6 +34,12 @@ export interface OpenSessionOptions {
    * never cost a user their model.
    */
   readonly rewrite?: (bytes: Uint8Array) => { bytes: Uint8Array; report: unknown }
+  /**
+   * Keep the rewritten bytes (and the rewrite's report) on disk, keyed by the model's SHA-256 and
+   * `key`, so later loads (each worker thread, each run) skip the rewrite. An entry that is not
+   * whole, or that onnxruntime rejects, is ignored and written anew.
+   */
+  readonly rewriteCache?: RewriteCacheOptions
 }
 
 /** A session with what identifies its model. */
@@ -56,9 +63,19 @@ export async function openSession<R = unknown>(model: string | Uint8Array, optio
   } else {
     original = model
   }
-  const id = `onnx:${createHash('sha256').update(original).digest('hex').slice(0, 16)}`
+  const sha256 = createHash('sha256').update(original).digest('hex')
+  const id = `onnx:${sha256.slice(0, 16)}`
   const settings = sessionOptions(options.intraOpThreads)
   if (options.rewrite) {
+    const cacheFile = options.rewriteCache ? rewriteCacheFile(sha256, options.rewriteCache) : undefined
+    const cached = cacheFile ? readRewrite(cacheFile) : undefined
+    if (cached) {
+      try {
+        return { session: await ort.InferenceSession.create(cached.bytes, settings), id, rewritten: cached.report as R }
+      } catch {
+        // An entry onnxruntime rejects: rewrite again below, and replace it.
+      }
+    }
     let rewritten: { bytes: Uint8Array; report: unknown } | undefined
     try {
       rewritten = options.rewrite(original)
@@ -67,7 +84,9 @@ export async function openSession<R = unknown>(model: string | Uint8Array, optio
     }
     if (rewritten) {
       try {
-        return { session: await ort.InferenceSession.create(rewritten.bytes, settings), id, rewritten: rewritten.report as R }
+        const session = await ort.InferenceSession.create(rewritten.bytes, settings)
+        if (cacheFile) writeRewrite(cacheFile, rewritten)
+        return { session, id, rewritten: rewritten.report as R }
       } catch {
         // A graph the rewrite got wrong must not cost the user their model: load it as it is.
       }

@@ -1,6 +1,6 @@
 import { OkoError, clampRect, iou, type Point, type Rect, type RawImage, checkRawImage } from '@oko/core'
 import { boundsOf, boxOfRect, type OrientedBox } from '@oko/imaging'
-import { BoxDetector, optimizeModel, openSession, type OptimizeReport } from '@oko/onnx'
+import { BoxDetector, OPTIMIZE_VERSION, optimizeModel, openSession, type OptimizeReport } from '@oko/onnx'
 import { plateCandidates, type PlateCandidate } from './candidates.js'
 import { PADDLE_DET, TextDetector, type TextBox } from './detector.js'
 import { compileFormats, matchFormat, type CompiledFormats, type FormatMatch } from './formats.js'
@@ -66,7 +66,7 @@ export class PlateEngine {
     const formats = compileFormats(options.formats, options.countries)
     const recs = options.second ? [options.recognizer, options.second] : [options.recognizer]
     const [detModel, ...recognizers] = await Promise.all([
-      openSession<OptimizeReport>(det.model, { role: 'detector', intraOpThreads: options.intraOpThreads, rewrite: (bytes) => optimizeModel(bytes) }),
+      openSession<OptimizeReport>(det.model, { role: 'detector', intraOpThreads: options.intraOpThreads, rewrite: (bytes) => optimizeModel(bytes), rewriteCache: { key: `optimize-v${OPTIMIZE_VERSION}` } }),
       ...recs.map((rec, i) => openRecognizer(rec, i === 0 ? 'recognizer' : 'second recognizer', options.intraOpThreads)),
     ])
     const detector = det.boxes ? new BoxDetector(detModel!.session, det.boxes) : new TextDetector(detModel!.session, { ...PADDLE_DET, ...det })
@@ -260,7 +260,7 @@ export function fuseReadings(a: readonly DecodedChar[][], b: readonly DecodedCha
 async function openRecognizer(rec: ResolvedReaderOptions['recognizer'], role: string, threads: number): Promise<TextRecognizer> {
   const classOf = plateClassesOf(readDictionary(rec.dictionary, rec.appendSpace))
   const keep = [0, ...new Set([...classOf].filter((c) => c > 0))]
-  const model = await openSession<OptimizeReport>(rec.model, { role, intraOpThreads: threads, rewrite: (bytes) => optimizeModel(bytes, keep) })
+  const model = await openSession<OptimizeReport>(rec.model, { role, intraOpThreads: threads, rewrite: (bytes) => optimizeModel(bytes, keep), rewriteCache: { key: `optimize-v${OPTIMIZE_VERSION}-keep:${keep.join(',')}` } })
   const pruned = model.rewritten?.keptClasses === keep.length ? classOf.map((c) => keep.indexOf(c)) : classOf
   return new TextRecognizer(model.session, pruned, { ...PADDLE_REC, ...rec })
 }

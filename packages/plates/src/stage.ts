@@ -50,6 +50,8 @@ interface Region {
   readonly box: Rect
   /** The vehicle track it belongs to. */
   readonly objectId?: string
+  /** A vehicle detection that no track holds (yet): its reads count in the budget's untracked vehicles. */
+  readonly untracked?: true
 }
 
 /**
@@ -95,10 +97,11 @@ export async function plateStage(options: PlateStageOptions = {}): Promise<Plate
     if (!budget) budgets.set(ctx.cameraId, (budget = new TrackReadBudget(readsPerTrack)))
     return budget
   }
-  // a vehicle's plate track stays open while the vehicle may still be read (its reads are a few frames apart)
+  // a vehicle's plate track stays open while the vehicle may still be read (its reads are a few frames apart);
+  // so does one read in a vehicle no track holds yet (the tracker's track there reads it again)
   const keepOpen = (ctx: StageContext, seq: number) => {
     const budget = budgets.get(ctx.cameraId)
-    return (objectId: string) => budget?.mayRead(objectId, seq, voting.maxGapFrames) ?? false
+    return (objectId: string | undefined, box: Rect) => (objectId === undefined ? budget?.mayReadAt(box, seq, voting.maxGapFrames) : budget?.mayRead(objectId, seq, voting.maxGapFrames)) ?? false
   }
   const emit = (ctx: StageContext, plates: VotedPlate[]) => {
     for (const p of plates) ctx.emit(toEvent(ctx.cameraId, p, watchlists))
@@ -118,7 +121,10 @@ export async function plateStage(options: PlateStageOptions = {}): Promise<Plate
         return box && box.width >= 2 && box.height >= 2 ? [{ ...r, box }] : []
       })
       if (regions && regions.length === 0) return PASS
-      for (const r of regions ?? []) if (r.objectId !== undefined) budget.read(r.objectId, envelope.frame.seq, r.box, envelope.frame)
+      for (const r of regions ?? []) {
+        if (r.objectId !== undefined) budget.read(r.objectId, envelope.frame.seq, r.box, envelope.frame)
+        else if (r.untracked) budget.readUntracked(envelope.frame.seq, r.box, envelope.frame)
+      }
       const frame = tools.own(envelope, regions?.map((r) => r.box))
       sentRegions.set(envelope, regions)
       return { job: { kind: 'frame', frame, ...(regions ? { regions: regions.map((r) => r.box) } : {}) } }
@@ -165,26 +171,24 @@ export async function plateStage(options: PlateStageOptions = {}): Promise<Plate
 
 /**
  * The regions to read, largest first (at most `max`); undefined: the whole frame. Vehicle tracks
- * seen in this frame are read as their budget allows (a few good views each).
+ * seen in this frame are read as their budget allows (a few good views each); so are vehicle
+ * detections while no track is alive (no tracker, or before it confirms one).
  */
 function regionsOf(envelope: Envelope, within: 'auto' | 'vehicles' | 'motion' | 'frame', max: number, budget: TrackReadBudget): Region[] | undefined {
   if (within === 'frame') return undefined
-  let regions: Region[] | undefined
   if (within === 'vehicles' || within === 'auto') {
     const seq = envelope.frame.seq
     const vehicles = envelope.tracks.filter((t) => VEHICLE_LABELS.has(t.label))
     const seen = vehicles.filter((t) => t.lastSeenSeq === seq)
     // behind a motion gate, a vehicle is read while it moves (a parked car in the search area is not)
-    const moving = envelope.motion ? seen.filter((t) => envelope.motion!.regions.some((r) => overlaps(r, t.box))) : seen
+    const moving = <T extends { box: Rect }>(list: T[]) => (envelope.motion ? list.filter((t) => envelope.motion!.regions.some((r) => overlaps(r, t.box))) : list)
     // with vehicle tracks alive the tracker decides: a detection it did not take into a track this frame is not read on its own
-    if (vehicles.length > 0) return budget.select(seq, vehicles.map((t) => t.id), moving, envelope.frame).slice(0, max).map((t) => ({ box: t.box, objectId: t.id }))
-    else {
-      const detections = envelope.detections.filter((d) => VEHICLE_LABELS.has(d.label))
-      if (detections.length > 0 || within === 'vehicles') regions = detections.map((d) => (d.trackId === undefined ? { box: d.box } : { box: d.box, objectId: d.trackId }))
-    }
+    if (vehicles.length > 0) return budget.select(seq, vehicles.map((t) => t.id), moving(seen), envelope.frame).slice(0, max).map((t) => ({ box: t.box, objectId: t.id }))
+    const detections = envelope.detections.filter((d) => VEHICLE_LABELS.has(d.label))
+    if (detections.length > 0 || within === 'vehicles') return budget.selectUntracked(seq, moving(detections), envelope.frame).slice(0, max).map((d) => ({ box: d.box, untracked: true as const }))
   }
-  if (!regions && within !== 'vehicles' && envelope.motion) regions = envelope.motion.regions.map((r) => ({ box: r }))
-  return regions?.sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height).slice(0, max)
+  if (!envelope.motion) return undefined
+  return envelope.motion.regions.map((r) => ({ box: r })).sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height).slice(0, max)
 }
 
 function overlaps(a: Rect, b: Rect): boolean {

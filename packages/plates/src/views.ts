@@ -5,6 +5,8 @@ export const BETTER_VIEW = 1.25
 
 interface Reads {
   count: number
+  /** The reads of its detections before the tracker confirmed it were looked for (see select). */
+  adopted: boolean
   /** The best view read so far. */
   bestView: number
   /** The frame the vehicle was last seen alive in (any state). */
@@ -19,6 +21,21 @@ export const REREAD_FRAMES = 10
 /** A vehicle's plate track waits for its next read at most this many times the voter's gap (a car stopped at a barrier still gets its event). */
 export const KEEP_OPEN_GAPS = 3
 
+/** A vehicle detection that no track holds is the vehicle of an earlier one when their boxes overlap at least this much (IoU). */
+export const UNTRACKED_MATCH_IOU = 0.25
+
+/** An untracked vehicle not detected again for this many frames is forgotten (the tracker drops a tentative track sooner). */
+export const UNTRACKED_FRAMES = 15
+
+/** A vehicle detection no track holds yet: where it was last seen, and its reads. */
+interface Untracked {
+  box: Rect
+  seenSeq: number
+  reads: Reads
+  /** The track that took its reads over (kept a while: plates read in it stay open for that track). */
+  adoptedBy?: string
+}
+
 /**
  * Which vehicle tracks of a camera are read in a frame: each at most `perTrack` times, on its
  * first view and then only on views clearly larger than the best one read (as a car comes
@@ -28,6 +45,7 @@ export const KEEP_OPEN_GAPS = 3
  */
 export class TrackReadBudget {
   readonly #reads = new Map<string, Reads>()
+  readonly #untracked: Untracked[] = []
 
   constructor(readonly perTrack: number) {}
 
@@ -41,18 +59,55 @@ export class TrackReadBudget {
     for (const id of alive) {
       const r = this.#reads.get(id)
       if (r) r.aliveSeq = Math.max(r.aliveSeq, seq)
-      else this.#reads.set(id, { count: 0, bestView: 0, aliveSeq: seq, readSeq: seq })
+      else this.#reads.set(id, fresh(seq))
     }
     const due: { t: T; view: number }[] = []
     for (const t of seen) {
-      const r = this.#reads.get(t.id) ?? { count: 0, bestView: 0, aliveSeq: seq, readSeq: seq }
+      const r = this.#reads.get(t.id) ?? fresh(seq)
       this.#reads.set(t.id, r)
+      // a new track: the reads its detections had before it was confirmed count as its own, but
+      // its first view is read (one reading in the track ties the plate event to the vehicle)
+      if (!r.adopted) {
+        r.adopted = true
+        const before = this.#adopt(t.id, t.box, seq)
+        if (before && r.count === 0) { r.count = Math.min(before.count, this.perTrack - 1); r.readSeq = before.readSeq }
+      }
       const view = viewOf(t.box, frame)
-      const better = view >= r.bestView * BETTER_VIEW || (view >= r.bestView && seq - r.readSeq >= REREAD_FRAMES)
-      if (r.count >= this.perTrack || view <= 0 || (r.count > 0 && !better)) continue
-      due.push({ t, view })
+      if (isDue(r, view, seq, this.perTrack)) due.push({ t, view })
     }
     return due.sort((a, b) => b.view - a.view).map((d) => d.t)
+  }
+
+  /**
+   * Of vehicle detections that no track holds (no tracker, or its tracks not confirmed yet), those
+   * to read in frame `seq`, best view first: each is the vehicle of the earlier detection its box
+   * overlaps most (IoU ≥ UNTRACKED_MATCH_IOU, within UNTRACKED_FRAMES) and shares its budget,
+   * as a track would; the track the tracker later confirms there takes these reads over (all but
+   * one: its first view is read).
+   */
+  selectUntracked<T extends { readonly box: Rect }>(seq: number, seen: readonly T[], frame: { width: number; height: number }): T[] {
+    this.#forgetUntracked(seq)
+    const taken = new Set<Untracked>()
+    const due: { t: T; view: number; u: Untracked }[] = []
+    for (const t of seen) {
+      let u = this.#bestUntracked(t.box, taken)
+      if (!u) this.#untracked.push((u = { box: t.box, seenSeq: seq, reads: fresh(seq) }))
+      taken.add(u)
+      u.box = t.box
+      u.seenSeq = seq
+      const view = viewOf(t.box, frame)
+      if (isDue(u.reads, view, seq, this.perTrack)) due.push({ t, view, u })
+    }
+    return due.sort((a, b) => b.view - a.view).map((d) => d.t)
+  }
+
+  /** The untracked vehicle detected at `box` in frame `seq` was read there. */
+  readUntracked(seq: number, box: Rect, frame: { width: number; height: number }): void {
+    const u = this.#untracked.find((x) => x.adoptedBy === undefined && x.seenSeq === seq && iou(x.box, box) >= UNTRACKED_MATCH_IOU)
+    if (!u) return
+    u.reads.count++
+    u.reads.readSeq = seq
+    u.reads.bestView = Math.max(u.reads.bestView, viewOf(box, frame))
   }
 
   /** The vehicle `id` was read in frame `seq` on a view of `box`. */
@@ -72,6 +127,61 @@ export class TrackReadBudget {
     const r = this.#reads.get(id)
     return r !== undefined && r.count < this.perTrack && seq - r.aliveSeq <= maxGapFrames && seq - r.readSeq <= KEEP_OPEN_GAPS * maxGapFrames
   }
+
+  /**
+   * A plate read at `box` (no vehicle track) may still be read again: it lies in a vehicle
+   * detection no track holds yet, detected within `maxGapFrames` of `seq` and read within
+   * KEEP_OPEN_GAPS gaps, or in one a track took over (adopted) that may still be read.
+   */
+  mayReadAt(box: Rect, seq: number, maxGapFrames: number): boolean {
+    const cx = box.x + box.width / 2, cy = box.y + box.height / 2
+    return this.#untracked.some((u) => {
+      if (!(cx >= u.box.x && cx < u.box.x + u.box.width && cy >= u.box.y && cy < u.box.y + u.box.height)) return false
+      if (u.adoptedBy !== undefined) return this.mayRead(u.adoptedBy, seq, maxGapFrames)
+      return u.reads.count < this.perTrack && seq - u.seenSeq <= maxGapFrames && seq - u.reads.readSeq <= KEEP_OPEN_GAPS * maxGapFrames
+    })
+  }
+
+  /** The reads of the untracked vehicle a new track `id` at `box` is (best overlap, seen lately), now the track's. */
+  #adopt(id: string, box: Rect, seq: number): Reads | undefined {
+    this.#forgetUntracked(seq)
+    const u = this.#bestUntracked(box, new Set())
+    if (!u) return undefined
+    u.adoptedBy = id
+    return u.reads
+  }
+
+  #bestUntracked(box: Rect, taken: ReadonlySet<Untracked>): Untracked | undefined {
+    let best: Untracked | undefined
+    let bestIou = UNTRACKED_MATCH_IOU
+    for (const u of this.#untracked) {
+      const o = taken.has(u) || u.adoptedBy !== undefined ? 0 : iou(u.box, box)
+      if (o >= bestIou) { best = u; bestIou = o }
+    }
+    return best
+  }
+
+  #forgetUntracked(seq: number): void {
+    for (let i = this.#untracked.length - 1; i >= 0; i--) if (seq - this.#untracked[i]!.seenSeq > UNTRACKED_FRAMES) this.#untracked.splice(i, 1)
+  }
+}
+
+function fresh(seq: number): Reads {
+  return { count: 0, adopted: false, bestView: 0, aliveSeq: seq, readSeq: seq }
+}
+
+/** A view is read when reads are left and it is the first, or clearly larger than the best read, or as good and REREAD_FRAMES later. */
+function isDue(r: Reads, view: number, seq: number, perTrack: number): boolean {
+  if (r.count >= perTrack || view <= 0) return false
+  return r.count === 0 || view >= r.bestView * BETTER_VIEW || (view >= r.bestView && seq - r.readSeq >= REREAD_FRAMES)
+}
+
+function iou(a: Rect, b: Rect): number {
+  const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x)
+  const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y)
+  if (w <= 0 || h <= 0) return 0
+  const inter = w * h
+  return inter / (a.width * a.height + b.width * b.height - inter)
 }
 
 /** Vehicles narrower than this (frame pixels) are not read: their plate would be under ~20 px wide, too small to read. */

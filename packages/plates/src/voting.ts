@@ -61,6 +61,8 @@ interface Track {
   snapshot?: PlateSnapshot
   /** Voted and emitted at maxReadings: later readings only keep it alive until its gap ends it. */
   emitted: boolean
+  /** Kept open past its gap (its vehicle may still be read): it matches readings for KEEP_OPEN_GAPS gaps. */
+  heldOpen: boolean
   /** Box centre movement per frame (px), from the last two sightings. */
   velocity: { x: number; y: number }
 }
@@ -79,17 +81,20 @@ export class PlateVoter {
   /**
    * Adds the readings of one frame; returns tracks that ended. `snapshot(reading)` is called
    * when a reading becomes its track's best (copy the pixels you need: frames are borrowed).
-   * `keepOpen(objectId)` true: the plate track of that vehicle does not end by its gap (the
-   * vehicle is read only on a few of its frames and may still bring readings).
+   * `keepOpen(objectId, box)` true: the plate track (of that vehicle, or without one: at `box`,
+   * where it was last read) does not end by its gap (the vehicle is read only on a few of its
+   * frames and may still bring readings).
    */
   observe(
     seq: number,
     ptsUs: number,
     readings: readonly (PlateReading & { trackId?: string })[],
     snapshot?: (reading: PlateReading) => PlateSnapshot | undefined,
-    keepOpen?: (objectId: string) => boolean,
+    keepOpen?: (objectId: string | undefined, box: Rect) => boolean,
   ): VotedPlate[] {
     const used = new Set<Track>()
+    // tracks past their gap whose vehicle may still be read match for longer (observe runs only on frames with readings or ticks)
+    for (const t of this.tracks) if (!t.heldOpen && seq - t.lastSeq > this.options.maxGapFrames && keepOpen?.(t.external, t.box)) t.heldOpen = true
     for (const reading of readings) {
       const track = this.match(reading, seq, used) ?? this.start(reading, seq)
       used.add(track)
@@ -109,7 +114,12 @@ export class PlateVoter {
         if (snap) track.snapshot = snap
       }
     }
-    const ended = this.tracks.filter((t) => seq - t.lastSeq > this.options.maxGapFrames && !(t.external !== undefined && keepOpen?.(t.external)))
+    const ended = this.tracks.filter((t) => {
+      if (seq - t.lastSeq <= this.options.maxGapFrames) return false
+      if (!keepOpen?.(t.external, t.box)) return true
+      t.heldOpen = true
+      return false
+    })
     this.tracks = this.tracks.filter((t) => !ended.includes(t))
     const full = this.tracks.filter((t) => !t.emitted && t.readings.length >= this.options.maxReadings)
     for (const t of full) t.emitted = true
@@ -136,7 +146,7 @@ export class PlateVoter {
   }
 
   private start(reading: PlateReading & { trackId?: string }, seq: number): Track {
-    const track: Track = { id: this.makeId(), box: reading.box, lastSeq: seq, readings: [], bestConfidence: -1, emitted: false, velocity: { x: 0, y: 0 } }
+    const track: Track = { id: this.makeId(), box: reading.box, lastSeq: seq, readings: [], bestConfidence: -1, emitted: false, heldOpen: false, velocity: { x: 0, y: 0 } }
     if (reading.trackId !== undefined) track.external = reading.trackId
     this.tracks.push(track)
     return track
@@ -150,7 +160,7 @@ export class PlateVoter {
       // the plate of the same vehicle track, however long ago it was last read
       if (reading.trackId !== undefined && t.external === reading.trackId) return t
       // a vehicle's plate track is read only every few frames: it may match for as long as it is kept open
-      if (seq - t.lastSeq - 1 > this.options.maxGapFrames * (t.external !== undefined ? KEEP_OPEN_GAPS : 1)) continue
+      if (seq - t.lastSeq - 1 > this.options.maxGapFrames * (t.external !== undefined || t.heldOpen ? KEEP_OPEN_GAPS : 1)) continue
       // where the plate should be now, moved on at its last speed (a car seen every few frames)
       const frames = seq - t.lastSeq
       const predicted = { ...t.box, x: t.box.x + t.velocity.x * frames, y: t.box.y + t.velocity.y * frames }

@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { InvalidOptionError, checkKnownKeys, checkNumber, checkOneOf, checkString } from '@oko/core'
-import { DETECTOR_KEYS, ObjectDetectorPool, objectStage, resolveDetectorOptions, type DetectorOptions } from '@oko/objects'
+import { DETECTOR_KEYS, ObjectDetectorPool, checkDetail, objectStage, resolveDetectorOptions, type DetectorOptions } from '@oko/objects'
 import type { StageProvider } from '../stages.js'
 
 /** Options that make the shared detector: deployment-wide, not per camera. */
 const POOL_KEYS = DETECTOR_KEYS.filter((k) => k !== 'cacheDir')
-const CAMERA_KEYS = ['fps', 'within']
+const CAMERA_KEYS = ['fps', 'within', 'detail']
 
 /**
  * `objects`: detects vehicles and people behind the motion gate (MB3-CenterNet converted to ONNX
@@ -27,6 +27,7 @@ export const objectsProvider: StageProvider = {
     checkKnownKeys(path, options, perCamera ? CAMERA_KEYS : [...POOL_KEYS, ...CAMERA_KEYS])
     if (options.fps !== undefined) checkNumber(`${path}.fps`, options.fps, { min: 0, exclusiveMin: true, max: 1000 })
     if (options.within !== undefined) checkOneOf(`${path}.within`, options.within, ['auto', 'motion', 'frame'] as const)
+    if (options.detail !== undefined) checkDetail(`${path}.detail`, options.detail)
     if (perCamera) return options
     const out: Record<string, unknown> = { ...options }
     const base = context?.baseDir ?? process.cwd()
@@ -43,9 +44,10 @@ export const objectsProvider: StageProvider = {
     const detector = await shared.once(`objects:detector:${JSON.stringify(input)}`, () => ObjectDetectorPool.create(input), (d) => d.close())
     const fps = options.fps as number | undefined
     const within = options.within as 'auto' | 'motion' | 'frame' | undefined
+    const detail = options.detail as number | undefined
     // Cameras with the same settings share one stage (one fair edge onto the detector's threads).
-    return shared.once(`objects:stage:${JSON.stringify({ input, fps, within })}`, () => objectStage({
-      detector, ...(fps !== undefined ? { fps } : {}), ...(within ? { within } : {}),
+    return shared.once(`objects:stage:${JSON.stringify({ input, fps, within, detail })}`, () => objectStage({
+      detector, ...(fps !== undefined ? { fps } : {}), ...(within ? { within } : {}), ...(detail !== undefined ? { detail } : {}),
     }), (s) => s.close())
   },
 }
