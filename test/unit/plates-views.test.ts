@@ -80,7 +80,7 @@ describe('plates read a few good views per vehicle track', () => {
   it("a plate the tracker hands to a new vehicle id (an ID switch at the edge) joins the plate track its vehicle kept open", () => {
     let n = 0
     const voter = new PlateVoter({ maxGapFrames: 10, minReadings: 1, maxReadings: 30 }, () => `p${++n}`)
-    const keep = (id: string) => id === 'car'
+    const keep = (id: string | undefined) => id === 'car'
     expect(voter.observe(1, 0, [{ ...reading('A123BC77', 100), trackId: 'car' }], undefined, keep)).toEqual([])
     expect(voter.observe(11, 11, [{ ...reading('A123BC77', 200), trackId: 'car' }], undefined, keep)).toEqual([])
     // 16 frames later (past the voter's gap, within the kept-open window), where the plate should be by now
