@@ -111,7 +111,7 @@ describe('plates read a few good views per vehicle track', () => {
     expect(new TrackReadBudget(3).selectUntracked(1, [{ box: box(500, 60) }], frame)).toEqual([])
   })
 
-  it('the track the tracker confirms on a vehicle read before takes those reads over, all but the one its first view gets', () => {
+  it('the track the tracker confirms on a vehicle read before gets reads of its own (those were of its first views)', () => {
     const readTentative = (budget: TrackReadBudget, views: readonly (readonly [number, number])[]) => {
       for (const [seq, size] of views) {
         const due = budget.selectUntracked(seq, [{ box: box(500 + seq * 10, size) }], frame)
@@ -119,26 +119,23 @@ describe('plates read a few good views per vehicle track', () => {
         budget.readUntracked(seq, due[0]!.box, frame)
       }
     }
-    // read twice while tentative (the tracker confirms after 3 detections)
+    // read three times while tentative (the tracker confirms after 3 detections): no more reads as a detection
     const budget = new TrackReadBudget(3)
-    readTentative(budget, [[3, 200], [6, 250]])
-    // confirmed at frame 9: its first view is read (the reading ties the plate event to the track), a view no better than that one is not
-    const first = budget.select(9, ['car'], [track('car', 590, 255)], frame)
-    expect(first).toHaveLength(1)
-    budget.read('car', 9, first[0]!.box, frame)
-    expect(budget.select(12, ['car'], [track('car', 620, 320)], frame)).toEqual([]) // 2 reads before, 1 after: its 3 are spent
-    expect(budget.mayRead('car', 13, 10)).toBe(false)
-    // read 3 times before: still one read for the track, then none
-    const three = new TrackReadBudget(3)
-    readTentative(three, [[3, 200], [6, 250], [9, 320]])
-    expect(three.select(12, ['car'], [track('car', 620, 320)], frame)).toHaveLength(1)
-    three.read('car', 12, box(620, 320), frame)
-    expect(three.select(15, ['car'], [track('car', 650, 500)], frame)).toEqual([])
-    // a track elsewhere starts with its full budget
-    const other = budget.select(12, ['car', 'other'], [track('other', 1500, 200)], frame)
+    readTentative(budget, [[3, 200], [6, 250], [9, 320]])
+    expect(budget.selectUntracked(10, [{ box: box(600, 400) }], frame)).toEqual([])
+    // confirmed at frame 12: its first view is read, then clearly larger ones, three in all
+    for (const [seq, size] of [[12, 320], [15, 420], [18, 540]] as const) {
+      const due = budget.select(seq, ['car'], [track('car', 620, size)], frame)
+      expect(due, `frame ${seq}`).toHaveLength(1)
+      budget.read('car', seq, due[0]!.box, frame)
+    }
+    expect(budget.select(21, ['car'], [track('car', 620, 700)], frame)).toEqual([])
+    expect(budget.mayRead('car', 22, 10)).toBe(false)
+    // a track elsewhere starts with its full budget too
+    const other = budget.select(21, ['car', 'other'], [track('other', 1500, 200)], frame)
     expect(other).toHaveLength(1)
-    budget.read('other', 12, other[0]!.box, frame)
-    expect(budget.mayRead('other', 13, 10)).toBe(true)
+    budget.read('other', 21, other[0]!.box, frame)
+    expect(budget.mayRead('other', 22, 10)).toBe(true)
   })
 
   it('a plate read in a vehicle no track holds yet stays open until the track confirmed there reads it: one event, with the track id', () => {

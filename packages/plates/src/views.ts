@@ -65,12 +65,13 @@ export class TrackReadBudget {
     for (const t of seen) {
       const r = this.#reads.get(t.id) ?? fresh(seq)
       this.#reads.set(t.id, r)
-      // a new track: the reads its detections had before it was confirmed count as its own, but
-      // its first view is read (one reading in the track ties the plate event to the vehicle)
+      // a new track takes over the vehicle its detections were read as (plates read there join it),
+      // with reads of its own: those before it was confirmed were of the car's first views (often
+      // cut off by the frame's edge or still small) and, counted against it, left it one read that
+      // could miss the plate (the demo's first car was never read whole)
       if (!r.adopted) {
         r.adopted = true
-        const before = this.#adopt(t.id, t.box, seq)
-        if (before && r.count === 0) { r.count = Math.min(before.count, this.perTrack - 1); r.readSeq = before.readSeq }
+        this.#adopt(t.id, t.box, seq)
       }
       const view = viewOf(t.box, frame)
       if (isDue(r, view, seq, this.perTrack)) due.push({ t, view })
@@ -142,13 +143,11 @@ export class TrackReadBudget {
     })
   }
 
-  /** The reads of the untracked vehicle a new track `id` at `box` is (best overlap, seen lately), now the track's. */
-  #adopt(id: string, box: Rect, seq: number): Reads | undefined {
+  /** The untracked vehicle a new track `id` at `box` is (best overlap, seen lately) is now that track. */
+  #adopt(id: string, box: Rect, seq: number): void {
     this.#forgetUntracked(seq)
     const u = this.#bestUntracked(box, new Set())
-    if (!u) return undefined
-    u.adoptedBy = id
-    return u.reads
+    if (u) u.adoptedBy = id
   }
 
   #bestUntracked(box: Rect, taken: ReadonlySet<Untracked>): Untracked | undefined {
