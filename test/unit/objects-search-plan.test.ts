@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { regionsFrame, type Frame } from '@oko/core'
 import { parseDeployment } from '@oko/deploy'
 import { frameToImage, sampleBox } from '@oko/imaging'
-import { DEFAULT_DETAIL, SEARCH_SIZES, frameInput, objectStage, planSearch, type SearchInput, type SearchPlan } from '@oko/objects'
+import { DEFAULT_DETAIL, MAX_SEARCHES, SEARCH_SIZES, frameInput, objectStage, planSearch, planSearches, type SearchInput, type SearchPlan } from '@oko/objects'
 
 const frame = { width: 1920, height: 1080 }
 const plan = (moving: SearchInput['moving'], more: Partial<SearchInput> = {}): SearchPlan =>
@@ -120,5 +120,42 @@ describe('frameInput: the detector input sampled from the frame planes, as the R
     }
     const owned = regionsFrame({ ...info, format: 'yuv420p' }, [{ rect: a, planes: [crop(Y, w, 1), crop(U, w / 2, 2), crop(V, w / 2, 2)], strides: [a.width, a.width / 2, a.width / 2] }])
     expect(frameInput(owned, p, { layout: 'nchw', range: 255 })).toEqual(chw)
+  })
+})
+
+describe('planSearches: movers far apart in squares of their own, where that reads fewer input pixels', () => {
+  const plans = (moving: SearchInput['moving'], more: Partial<SearchInput> = {}) =>
+    planSearches({ frame, moving, sizes: SEARCH_SIZES, detail: DEFAULT_DETAIL, within: 'auto', ...more })
+  const pixels = (ps: readonly SearchPlan[]) => ps.reduce((n, p) => n + p.size * p.size, 0)
+
+  it('a walker by the gate and a car across the yard: two 160² runs instead of one 320² (the yard clip)', () => {
+    // what moved in ru-yard-cam-1 at frame 27: a walker at the right, a car in the middle
+    const moving = [{ x: 1110, y: 324, width: 108, height: 312 }, { x: 750, y: 186, width: 174, height: 66 }]
+    expect(planSearch({ frame, moving, sizes: SEARCH_SIZES, detail: DEFAULT_DETAIL, within: 'auto' }).size).toBe(320)
+    const two = plans(moving)
+    expect(two.map((p) => p.size)).toEqual([160, 160])
+    expect(pixels(two)).toBeLessThan(320 * 320)
+    // each mover lies inside its own square
+    for (const m of moving) expect(two.some((p) => m.x >= p.x && m.y >= p.y && m.x + m.width <= p.x + p.side && m.y + m.height <= p.y + p.side)).toBe(true)
+  })
+
+  it('parts of one mover, close together, stay one square; so does what one square reads as cheaply', () => {
+    // a car's bonnet and roof moving as two blobs 20 px apart
+    expect(plans([{ x: 900, y: 500, width: 60, height: 40 }, { x: 980, y: 500, width: 60, height: 40 }])).toHaveLength(1)
+    // a moving car and its box from the last run, overlapping
+    expect(plans([{ x: 900, y: 500, width: 100, height: 60 }], { expected: [{ x: 880, y: 495, width: 100, height: 60 }] })).toHaveLength(1)
+    // one area: planSearch's square
+    const one = [{ x: 900, y: 500, width: 100, height: 60 }]
+    expect(plans(one)).toEqual([plan(one)])
+  })
+
+  it('the whole frame stays one run; at most MAX_SEARCHES squares, every mover inside one', () => {
+    expect(plans([])).toEqual([whole])
+    expect(plans([{ x: 10, y: 10, width: 50, height: 50 }, { x: 1800, y: 1000, width: 50, height: 50 }], { within: 'frame' })).toEqual([whole])
+    // eight small movers spread over the frame
+    const spread = Array.from({ length: 8 }, (_, i) => ({ x: 60 + (i % 4) * 480, y: 100 + Math.floor(i / 4) * 700, width: 40, height: 40 }))
+    const ps = plans(spread, { within: 'motion' })
+    expect(ps.length).toBeLessThanOrEqual(MAX_SEARCHES)
+    for (const m of spread) expect(ps.some((p) => m.x >= p.x && m.y >= p.y && m.x + m.width <= p.x + p.side && m.y + m.height <= p.y + p.side)).toBe(true)
   })
 })

@@ -100,6 +100,14 @@ export class ObjectDetector {
     return boxes.filter((b) => b.x + b.width / 2 >= a.x && b.x + b.width / 2 < a.x + a.width && b.y + b.height / 2 >= a.y && b.y + b.height / 2 < a.y + a.height)
   }
 
+  /** Boxes in the squares `plans` of `frame` (see detectPlan), one model run each; a box found in two overlapping squares is kept once (NMS per class). */
+  async detectPlans(frame: Frame, plans: readonly SearchPlan[]): Promise<RawDetection[]> {
+    if (plans.length === 1) return this.detectPlan(frame, plans[0]!)
+    const found: RawDetection[] = []
+    for (const plan of plans) found.push(...(await this.detectPlan(frame, plan)))
+    return nms(found, this.settings.nmsIou)
+  }
+
   #sessionAt(size: number): Promise<InferenceSession> {
     let session = this.#sessions.get(size)
     if (!session) {

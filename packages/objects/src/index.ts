@@ -5,7 +5,7 @@ export { ObjectDetector, type DetectorModel, type DetectorSettings, type RawDete
 export { COCO_CLASSES, DEFAULT_CLASSES } from './coco.js'
 export { resolveDetectorOptions, DETECTOR_KEYS, type DetectorOptions, type ResolvedDetectorOptions } from './options.js'
 export { ObjectDetectorPool } from './pool.js'
-export { planSearch, checkDetail, SEARCH_SIZES, DEFAULT_DETAIL, type SearchPlan, type SearchInput } from './search.js'
+export { planSearch, planSearches, checkDetail, SEARCH_SIZES, DEFAULT_DETAIL, MAX_SEARCHES, type SearchPlan, type SearchInput } from './search.js'
 export { frameInput, type InputLayout } from './input.js'
 export { objectStage, searchArea, OBJECT_STAGE_KEYS, type ObjectStage, type ObjectStageOptions } from './stage.js'
 export { ColourKernel, VEHICLE_COLOURS, type ColourResult, type VehicleColour } from './colour.js'

@@ -97,3 +97,47 @@ function inFrame(x: number, y: number, side: number, fw: number, fh: number): Re
   const bx = Math.min(fw, Math.ceil(x + side - 1e-6)), by = Math.min(fh, Math.ceil(y + side - 1e-6))
   return { x: ax, y: ay, width: bx - ax, height: by - ay }
 }
+
+/** At most this many squares per detector run (each is one model run). */
+export const MAX_SEARCHES = 4
+
+/** What one model run costs beyond its input pixels, in input pixels (session call, decode, NMS; measured ~1 ms against ~9 ms at 160²). */
+const RUN_OVERHEAD_PX = 160 * 160 / 8
+
+/** More separate areas than this are searched as one square (grouping them would cost more than it saves). */
+const MAX_GROUPED_AREAS = 16
+
+/**
+ * The squares of one detector run: what moved (and where objects are expected) in groups, each
+ * group one square on the smallest input that reads it (planSearch); two groups are one square
+ * when that costs no more input pixels than two (a run's cost is its input's area, plus a little
+ * per run). Movers far apart (a walker by the gate, a car across the yard) are two 160² runs
+ * instead of one 320² (half the pixels). The whole frame, when planSearch would read it, is one.
+ */
+export function planSearches(input: SearchInput): SearchPlan[] {
+  const all = planSearch(input)
+  const areas = [...input.moving, ...(input.expected ?? [])]
+  const isWhole = all.area.width === input.frame.width && all.area.height === input.frame.height
+  if (isWhole || areas.length < 2 || areas.length > MAX_GROUPED_AREAS) return [all]
+  const planOf = (rects: readonly Rect[]) => planSearch({ ...input, moving: rects, expected: [] })
+  const cost = (p: SearchPlan) => p.size * p.size + RUN_OVERHEAD_PX
+  let groups = areas.map((r) => { const plan = planOf([r]); return { rects: [r], plan, cost: cost(plan) } })
+  for (;;) {
+    let best: { i: number; j: number; rects: Rect[]; plan: SearchPlan; cost: number; gain: number } | undefined
+    for (let i = 0; i < groups.length; i++) {
+      for (let j = i + 1; j < groups.length; j++) {
+        const rects = [...groups[i]!.rects, ...groups[j]!.rects]
+        const plan = planOf(rects)
+        const c = cost(plan)
+        const gain = groups[i]!.cost + groups[j]!.cost - c
+        if (!best || gain > best.gain) best = { i, j, rects, plan, cost: c, gain }
+      }
+    }
+    if (!best || (best.gain < 0 && groups.length <= MAX_SEARCHES)) break
+    const merged = { rects: best.rects, plan: best.plan, cost: best.cost }
+    groups = [...groups.filter((_, k) => k !== best.i && k !== best.j), merged]
+  }
+  // as many pixels as the one square of everything: that square (one run)
+  const total = groups.reduce((s, g) => s + g.cost, 0)
+  return total < cost(all) ? groups.map((g) => g.plan) : [all]
+}

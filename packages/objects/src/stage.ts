@@ -2,7 +2,7 @@ import { checkKnownKeys, checkObject, checkOneOf, heldPart, optionalNumber, type
 import { PASS, workerStage, type WorkerStage } from '@oko/pipeline'
 import type { DetectorOptions } from './options.js'
 import { ObjectDetectorPool } from './pool.js'
-import { checkDetail, planSearch } from './search.js'
+import { checkDetail, planSearches } from './search.js'
 import type { ObjectReply, ObjectWorker } from './worker.js'
 
 export interface ObjectStageOptions {
@@ -35,9 +35,10 @@ export const OBJECT_STAGE_KEYS = ['detector', 'fps', 'within', 'detail']
 /**
  * Detects vehicles and people on the detector pool's worker threads, behind the motion gate:
  * frames the gate stopped never reach it, and of the others at most `fps` a second per camera are
- * searched. Each search is one run of the model, on the area around what moved and where the last
- * run found moving objects, on the smallest input that reads it at `detail` (see planSearch), or
- * on the whole frame when most of it moved. The
+ * searched. Each search is one run of the model per square: around what moved and where the last
+ * run found moving objects, on the smallest input that reads it at `detail` (movers far apart in
+ * squares of their own where that costs less; see planSearches), or on the whole frame when most
+ * of it moved. The
  * detections (box in frame pixels, class name, score, the frame's seq and pts) are added to the
  * envelope for the stages after it (the tracker, plates inside vehicles, faces inside people).
  */
@@ -68,9 +69,9 @@ export async function objectStage(options: ObjectStageOptions = {}): Promise<Obj
       const sizes = detector.sizes
       if (sizes) {
         const { width, height } = envelope.frame
-        const plan = planSearch({ frame: { width, height }, moving: envelope.motion?.regions ?? [], expected: lastMoving.get(cameraId), sizes, detail, within })
-        const whole = plan.area.width === width && plan.area.height === height
-        return { job: { kind: 'search', frame: tools.own(envelope, whole ? undefined : [plan.area]), plan } }
+        const plans = planSearches({ frame: { width, height }, moving: envelope.motion?.regions ?? [], expected: lastMoving.get(cameraId), sizes, detail, within })
+        const whole = plans.some((p) => p.area.width === width && p.area.height === height)
+        return { job: { kind: 'search', frame: tools.own(envelope, whole ? undefined : plans.map((p) => p.area)), plans } }
       }
       const area = searchArea(envelope, within, detector.inputSize)
       const frame = tools.own(envelope, area ? [area] : undefined)

@@ -14,11 +14,11 @@ export interface ObjectFrameJob {
   readonly regions?: readonly Rect[]
 }
 
-/** A frame materialised by the pipeline (at least `plan.area`) and the one square to search in it (see planSearch). */
+/** A frame materialised by the pipeline (at least each plan's `area`) and the squares to search in it (see planSearches). */
 export interface ObjectSearchJob {
   readonly kind: 'search'
   readonly frame: FrameMessage
-  readonly plan: SearchPlan
+  readonly plans: readonly SearchPlan[]
 }
 
 /** Which model each thread runs and its input size: asked once when the pool starts. */
@@ -43,7 +43,7 @@ const worker = defineWorker<DetectorSettings, ObjectJob, ObjectReply>(async (set
       return { kind: 'info', modelId: detector.modelId, inputWidth: detector.inputSize.width, inputHeight: detector.inputSize.height, ...(sizes ? { sizes } : {}) }
     }
     const frame = frameFromMessage(job.frame)
-    if (job.kind === 'search') return { kind: 'detections', detections: await detector.detectPlan(frame, job.plan) }
+    if (job.kind === 'search') return { kind: 'detections', detections: await detector.detectPlans(frame, job.plans) }
     if (!job.regions) return { kind: 'detections', detections: await detector.detect(frameToImage(frame)) }
     const detections: RawDetection[] = []
     for (const region of job.regions) {
