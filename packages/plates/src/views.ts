@@ -1,11 +1,11 @@
-import type { Rect } from '@oko/core'
+import { iou, type Rect } from '@oko/core'
 
 /** A later view of a vehicle is read again only when it is at least this much better (area, halved when cut off by the frame's edge). */
 export const BETTER_VIEW = 1.25
 
 interface Reads {
   count: number
-  /** The reads of its detections before the tracker confirmed it were looked for (see select). */
+  /** The vehicle its detections were read as before the tracker confirmed it was looked for (see select). */
   adopted: boolean
   /** The best view read so far. */
   bestView: number
@@ -32,7 +32,7 @@ interface Untracked {
   box: Rect
   seenSeq: number
   reads: Reads
-  /** The track that took its reads over (kept a while: plates read in it stay open for that track). */
+  /** The track confirmed on it (kept a while: plates read in it stay open for that track). */
   adoptedBy?: string
 }
 
@@ -83,8 +83,7 @@ export class TrackReadBudget {
    * Of vehicle detections that no track holds (no tracker, or its tracks not confirmed yet), those
    * to read in frame `seq`, best view first: each is the vehicle of the earlier detection its box
    * overlaps most (IoU ≥ UNTRACKED_MATCH_IOU, within UNTRACKED_FRAMES) and shares its budget,
-   * as a track would; the track the tracker later confirms there takes these reads over (all but
-   * one: its first view is read).
+   * as a track would; the track the tracker later confirms there has reads of its own (see select).
    */
   selectUntracked<T extends { readonly box: Rect }>(seq: number, seen: readonly T[], frame: { width: number; height: number }): T[] {
     this.#forgetUntracked(seq)
@@ -173,14 +172,6 @@ function fresh(seq: number): Reads {
 function isDue(r: Reads, view: number, seq: number, perTrack: number): boolean {
   if (r.count >= perTrack || view <= 0) return false
   return r.count === 0 || view >= r.bestView * BETTER_VIEW || (view >= r.bestView && seq - r.readSeq >= REREAD_FRAMES)
-}
-
-function iou(a: Rect, b: Rect): number {
-  const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x)
-  const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y)
-  if (w <= 0 || h <= 0) return 0
-  const inter = w * h
-  return inter / (a.width * a.height + b.width * b.height - inter)
 }
 
 /** Vehicles narrower than this (frame pixels) are not read: their plate would be under ~20 px wide, too small to read. */
