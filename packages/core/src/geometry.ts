@@ -29,6 +29,11 @@ export function iou(a: Rect, b: Rect): number {
   return union > 0 ? inter / union : 0
 }
 
+/** The two boxes share some area (touching edges do not). */
+export function overlaps(a: Rect, b: Rect): boolean {
+  return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height
+}
+
 /** Even-odd rule; points on an edge may fall either way. */
 export function pointInPolygon(p: Point, poly: Polygon): boolean {
   let inside = false

@@ -1,5 +1,5 @@
 import type { Frame, FrameCrop, FrameInfo, PixelFormat, Rect } from '@oko/core'
-import { OkoError, checkKnownKeys, checkObject, checkOneOf, clampRect, optionalNumber, regionsFrame } from '@oko/core'
+import { OkoError, checkKnownKeys, checkObject, checkOneOf, clampRect, optionalNumber, overlaps, regionsFrame } from '@oko/core'
 import { type CropLayout, type FrameMessage, type PlaneLayout } from './frame-message.js'
 
 export interface FramePoolOptions {
@@ -305,10 +305,6 @@ function align(r: Rect, width: number, height: number, a: number): Rect {
   const x1 = Math.min(Math.ceil((r.x + r.width) / a) * a, width)
   const y1 = Math.min(Math.ceil((r.y + r.height) / a) * a, height)
   return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 }
-}
-
-function overlaps(a: Rect, b: Rect): boolean {
-  return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height
 }
 
 function union(a: Rect, b: Rect): Rect {

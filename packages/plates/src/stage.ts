@@ -1,4 +1,4 @@
-import { checkBoolean, checkKnownKeys, checkObject, checkOneOf, heldPart, optionalNumber, type Envelope, type EventInit, type Frame, type FrameRef, type Rect, type StageContext } from '@oko/core'
+import { checkBoolean, checkKnownKeys, checkObject, checkOneOf, heldPart, optionalNumber, overlaps, type Envelope, type EventInit, type Frame, type FrameRef, type Rect, type StageContext } from '@oko/core'
 import { frameToImage } from '@oko/imaging'
 import { encodeJpeg } from '@oko/imaging/jpeg'
 import { PASS, workerStage, type WorkerStage } from '@oko/pipeline'
@@ -189,10 +189,6 @@ function regionsOf(envelope: Envelope, within: 'auto' | 'vehicles' | 'motion' | 
   }
   if (!envelope.motion) return undefined
   return envelope.motion.regions.map((r) => ({ box: r })).sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height).slice(0, max)
-}
-
-function overlaps(a: Rect, b: Rect): boolean {
-  return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height
 }
 
 /** Copies the area around a plate (about a car's front) from the frame: what the event's JPEG shows. */

@@ -1,4 +1,4 @@
-import { heldPart, pixelsAt, type Frame, type Rect } from '@oko/core'
+import { heldPart, overlaps, pixelsAt, type Frame, type Rect } from '@oko/core'
 
 /**
  * How good a view of an object its box gives without reading pixels: its area, halved when it
@@ -35,6 +35,3 @@ export function sharpness(frame: Frame, box: Rect): number {
   return n > 0 ? Math.max(1, sum / n) : 1
 }
 
-function overlaps(a: Rect, b: Rect): boolean {
-  return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height
-}

@@ -1,4 +1,5 @@
 import type { MotionEvent, OkoEvent, Rect } from '@oko/core'
+import { overlaps } from '@oko/core'
 import type { PlateEvent } from '@oko/plates'
 import type { RuleEvent } from '@oko/rules'
 import type { CityScene, SampleClip } from '@oko/samples'
@@ -191,9 +192,5 @@ function iou(a: Rect, b: Rect): number {
 
 function grow(r: Rect, by: number): Rect {
   return { x: r.x - by, y: r.y - by, width: r.width + 2 * by, height: r.height + 2 * by }
-}
-
-function overlaps(a: Rect, b: Rect): boolean {
-  return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height
 }
 
