@@ -92,6 +92,38 @@ describe('a worker stage hands a camera\'s frames on in the order they entered i
     }
   })
 
+  it('a PASSed frame that waited is not copied when every later stage says it will not read it (readsPixels), and those stages still see it', async () => {
+    const pool = await InferencePool.create<Echo>({ worker: echoUrl, threads: 2, init: {} })
+    try {
+      const frames = new FramePool()
+      const read: [number, number][] = []
+      const asked: number[] = []
+      // reads only the frames the odd stage sent (those it owned a region of): a PASSed one has nothing for it
+      const reader = workerStage<Echo>({
+        name: 'reader',
+        pool,
+        readsPixels: (envelope) => { asked.push(envelope.frame.seq); return envelope.frame.seq % 2 === 1 },
+        prepare: (envelope, tools) => (envelope.frame.seq % 2 === 0 ? PASS : { job: { frame: tools.own(envelope, [{ x: 0, y: 0, width: 4, height: 2 }]) } }),
+        finish: (reply, envelope) => {
+          read.push([envelope.frame.seq, reply.first])
+          return envelope
+        },
+      })
+      const seen = new Map<string, number[]>()
+      const run = Pipeline.from(new TestSource('cam', { frames: 40, value: (s) => 100 + s })).pipe(everyOtherFrame(pool)).pipe(reader).pipe(recorder(seen)).run({ frames })
+      await collect(run.events)
+      const summary = await run.completion
+      expect(summary).toMatchObject({ framesIn: 40, outputs: 40, droppedTotal: 0, errors: 0 })
+      expect(seen.get('cam')).toEqual(Array.from({ length: 40 }, (_, i) => i))
+      expect(read).toEqual(Array.from({ length: 20 }, (_, k) => [2 * k + 1, 101 + 2 * k]))
+      // only the odd stage's regions are copied; the reader was asked about PASSed (even) frames only
+      expect(frames.stats()).toMatchObject({ copies: 20, live: 0 })
+      expect(asked.every((s) => s % 2 === 0)).toBe(true)
+    } finally {
+      await pool.close()
+    }
+  })
+
   it('a frame PASSed while none of its camera\'s frames is at the stage goes on at once: still borrowed, never copied or queued', async () => {
     const pool = await InferencePool.create<Echo>({ worker: echoUrl, threads: 1, init: {} })
     try {

@@ -1,4 +1,4 @@
-import type { Stage } from '@oko/core'
+import type { Envelope, Stage } from '@oko/core'
 import type { Dispatcher } from './dispatcher.js'
 import { Histogram } from './stats.js'
 
@@ -13,6 +13,10 @@ export class StageCounter {
 export type CStep =
   | { readonly kind: 'inline'; readonly stage: Stage; readonly counter: StageCounter }
   | { readonly kind: 'worker'; readonly dispatcher: Dispatcher; readonly counter: StageCounter; readonly wholeFrame: boolean
-    /** A later stage may read pixels (a worker stage, or one that reads the whole picture): a frame PASSed behind the camera's items is materialised whole. */
-    readonly pixelsLater: boolean }
+    /**
+     * Whether a later stage may read this envelope's pixels (a worker stage that does not say it
+     * will not, or one that reads the whole picture): a frame PASSed behind the camera's items is
+     * then materialised whole.
+     */
+    readonly pixelsLater: (envelope: Envelope) => boolean }
   | { readonly kind: 'fan'; readonly branches: readonly (readonly CStep[])[] }

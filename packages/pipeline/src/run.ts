@@ -262,13 +262,13 @@ export class PipelineRun implements AsyncDisposable {
       if (step.kind === 'inline') {
         const stage = await step.make(camera.id)
         if (isWorkerStage(stage)) {
-          out.push({ kind: 'worker', dispatcher: this.#dispatcher(stage, camera), counter: this.#counter(stage.name), wholeFrame: false, pixelsLater: false })
+          out.push({ kind: 'worker', dispatcher: this.#dispatcher(stage, camera), counter: this.#counter(stage.name), wholeFrame: false, pixelsLater: never })
           continue
         }
         if (step.owned) camera.owned.push(stage)
         out.push({ kind: 'inline', stage, counter: this.#counter(stage.name) })
       } else if (step.kind === 'worker') {
-        out.push({ kind: 'worker', dispatcher: this.#dispatcher(step.stage, camera), counter: this.#counter(step.stage.name), wholeFrame: false, pixelsLater: false })
+        out.push({ kind: 'worker', dispatcher: this.#dispatcher(step.stage, camera), counter: this.#counter(step.stage.name), wholeFrame: false, pixelsLater: never })
       } else {
         // What follows a fan-out is compiled once and shared by every branch.
         const rest = await this.#compile(camera, steps.slice(i + 1))
@@ -419,7 +419,7 @@ export class PipelineRun implements AsyncDisposable {
         const job = prepared === PASS ? undefined : prepared
         if (!this.#owned.has(env)) {
           // A frame PASSed behind the camera's items waits its turn in the edge: a later stage that may read it gets the whole picture, copied once now.
-          if (!job && step.pixelsLater) {
+          if (!job && step.pixelsLater(env)) {
             try {
               this.#own(env)
             } catch (error) {
@@ -699,26 +699,33 @@ export class PipelineRun implements AsyncDisposable {
   }
 }
 
+const always = (): boolean => true
+const never = (): boolean => false
+
 /**
  * Marks each worker step after which some stage reads the whole picture (so it materialises the
- * whole frame); `later` says whether a step after these does. Returns the same steps.
+ * whole frame) and says whether a later stage may read an envelope's pixels; `later` says
+ * whether a step after these does. Returns the same steps.
  */
+
 function markWholeFrames(steps: CStep[], later: boolean): CStep[] {
   let needed = later
-  // a worker step follows (its prepare may own regions of the frame)
-  let pixels = later
+  // the worker steps after this one that may read pixels (each may say, per envelope, that it will not)
+  let readers: ((envelope: Envelope) => boolean)[] = later ? [always] : []
   for (let i = steps.length - 1; i >= 0; i--) {
     const step = steps[i]!
     if (step.kind === 'worker') {
-      steps[i] = { ...step, wholeFrame: needed, pixelsLater: pixels || needed }
+      const after = readers
+      steps[i] = { ...step, wholeFrame: needed, pixelsLater: needed ? always : after.length === 0 ? never : (env) => after.some((reads) => reads(env)) }
       if (step.dispatcher.stage.wholeFrame) needed = true
-      pixels = true
+      const reads = step.dispatcher.stage.options.readsPixels
+      readers = [reads ? (env: Envelope) => reads.call(step.dispatcher.stage.options, env) : always, ...readers]
     } else if (step.kind === 'inline') {
       if (step.stage.wholeFrame) needed = true
     } else {
       // branches were compiled with what follows them
       for (const b of step.branches) if (b.some((s) => (s.kind === 'inline' && s.stage.wholeFrame) || (s.kind === 'worker' && (s.wholeFrame || s.dispatcher.stage.wholeFrame)))) needed = true
-      for (const b of step.branches) if (b.some((s) => s.kind === 'worker')) pixels = true
+      if (step.branches.some((b) => b.some((s) => s.kind === 'worker'))) readers = [always, ...readers]
     }
   }
   return steps

@@ -65,6 +65,13 @@ export interface WorkerStageOptions<W extends AnyWorker> {
   close?(): void | Promise<void>
   /** The stage's finish reads the whole picture (see core's Stage): stages before it materialise whole frames. */
   readonly wholeFrame?: boolean
+  /**
+   * Whether this stage may read the pixels of `envelope` (default: yes). Asked when an earlier
+   * stage lets a frame pass without a job behind the camera's queued items, with the envelope as
+   * it is there: if no later stage may read it, it is not copied (a frame the detector skipped,
+   * for a stage that reads only detected vehicles). Answer yes when unsure.
+   */
+  readsPixels?(envelope: Envelope): boolean
 }
 
 /** A stage whose work runs on a worker pool; made by `workerStage()`. Shared by every camera of a run. */
@@ -91,7 +98,7 @@ export function workerStage<W extends AnyWorker>(options: WorkerStageOptions<W>)
   if (typeof o.pool !== 'object' || o.pool === null || typeof (o.pool as { tryRun?: unknown }).tryRun !== 'function') {
     throw new InvalidOptionError('options.pool', 'expected an InferencePool (await InferencePool.create({ worker, threads, init })) or a TaskRunner')
   }
-  for (const hook of ['tick', 'flush', 'close'] as const) {
+  for (const hook of ['tick', 'flush', 'close', 'readsPixels'] as const) {
     if (o[hook] !== undefined && typeof o[hook] !== 'function') throw new InvalidOptionError(`options.${hook}`, 'expected a function')
   }
   const edge = checkEdgeOptions('options.edge', o.edge)

@@ -129,6 +129,12 @@ export async function plateStage(options: PlateStageOptions = {}): Promise<Plate
       sentRegions.set(envelope, regions)
       return { job: { kind: 'frame', frame, ...(regions ? { regions: regions.map((r) => r.box) } : {}) } }
     },
+    // among vehicles only, a frame with none detected in it is never read (the frames the detector skipped need no copy)
+    readsPixels(envelope) {
+      if (within !== 'vehicles') return true
+      const seq = envelope.frame.seq
+      return envelope.detections.some((d) => VEHICLE_LABELS.has(d.label)) || envelope.tracks.some((t) => t.lastSeenSeq === seq && VEHICLE_LABELS.has(t.label))
+    },
     finish(readings: RegionReading[], envelope, ctx) {
       const regions = sentRegions.get(envelope)
       const frame = envelope.frame
