@@ -1,4 +1,4 @@
-import { checkKnownKeys, checkObject, checkOneOf, heldPart, optionalNumber, type Envelope, type Rect, type StageContext } from '@oko/core'
+import { checkKnownKeys, checkObject, checkOneOf, heldPart, optionalNumber, overlaps, type Envelope, type Rect, type StageContext } from '@oko/core'
 import { PASS, workerStage, type WorkerStage } from '@oko/pipeline'
 import type { DetectorOptions } from './options.js'
 import { ObjectDetectorPool } from './pool.js'
@@ -10,6 +10,12 @@ export interface ObjectStageOptions {
   readonly detector?: ObjectDetectorPool | DetectorOptions
   /** Most detector runs per second per camera (frames in between pass on without detections; the tracker predicts through them). Default 5. */
   readonly fps?: number
+  /**
+   * Most detector runs per second per camera while its last run found nothing where things moved
+   * (leaves, shadows, rain, a car too far to see): default half of `fps`, at most `fps`. Motion
+   * away from what moved at that run (something new) is searched at once, at `fps`.
+   */
+  readonly idleFps?: number
   /**
    * Where objects are looked for: `motion` (one search area around what moved), `frame` (the
    * whole picture), or `auto` (default): around what moved when that is less than half the frame,
@@ -30,12 +36,12 @@ export interface ObjectStage extends WorkerStage {
   readonly detector: ObjectDetectorPool
 }
 
-export const OBJECT_STAGE_KEYS = ['detector', 'fps', 'within', 'detail']
+export const OBJECT_STAGE_KEYS = ['detector', 'fps', 'idleFps', 'within', 'detail']
 
 /**
  * Detects vehicles and people on the detector pool's worker threads, behind the motion gate:
  * frames the gate stopped never reach it, and of the others at most `fps` a second per camera are
- * searched. Each search is one run of the model per square: around what moved and where the last
+ * searched (fewer while the last search found nothing that moved: `idleFps`). Each search is one run of the model per square: around what moved and where the last
  * run found moving objects, on the smallest input that reads it at `detail` (movers far apart in
  * squares of their own where that costs less; see planSearches), or on the whole frame when most
  * of it moved. The
@@ -46,6 +52,7 @@ export async function objectStage(options: ObjectStageOptions = {}): Promise<Obj
   const o = checkObject('options', options)
   checkKnownKeys('options', o, OBJECT_STAGE_KEYS)
   const fps = optionalNumber('options.fps', o.fps, 5, { min: 0, exclusiveMin: true, max: 1000 })
+  const idleFps = Math.min(fps, optionalNumber('options.idleFps', o.idleFps, fps / 2, { min: 0, exclusiveMin: true, max: 1000 }))
   const within = checkOneOf('options.within', o.within, ['auto', 'motion', 'frame'] as const, 'auto')
   const detail = checkDetail('options.detail', o.detail)
   const owned = !(o.detector instanceof ObjectDetectorPool)
@@ -54,7 +61,10 @@ export async function objectStage(options: ObjectStageOptions = {}): Promise<Obj
   const lastRunUs = new Map<string, number>()
   // per camera: the boxes the last run found centred where something moved (searched again with what moves now)
   const lastMoving = new Map<string, Rect[]>()
+  // per camera: what moved when the detector last ran
+  const lastRegions = new Map<string, readonly Rect[]>()
   const intervalUs = 1e6 / fps
+  const idleIntervalUs = 1e6 / idleFps
 
   const stage = workerStage<ObjectWorker>({
     name: 'objects',
@@ -63,13 +73,18 @@ export async function objectStage(options: ObjectStageOptions = {}): Promise<Obj
       const { cameraId } = tools.ctx
       const pts = envelope.frame.ptsUs
       const last = lastRunUs.get(cameraId)
+      const sinceUs = last === undefined || pts < last ? Infinity : pts - last
+      const moving = envelope.motion?.regions ?? []
       // skipped frames wait behind the camera's running job (the pipeline keeps frame order): the tracker predicts through them
-      if (last !== undefined && pts - last < intervalUs * 0.9 && pts >= last) return PASS
+      if (sinceUs < intervalUs * 0.9) return PASS
+      // the last run found nothing that moved: the next waits longer, unless something moves elsewhere
+      if (sinceUs < idleIntervalUs * 0.9 && lastMoving.get(cameraId)?.length === 0 && !movesElsewhere(moving, lastRegions.get(cameraId) ?? [])) return PASS
       lastRunUs.set(cameraId, pts)
+      lastRegions.set(cameraId, moving)
       const sizes = detector.sizes
       if (sizes) {
         const { width, height } = envelope.frame
-        const plans = planSearches({ frame: { width, height }, moving: envelope.motion?.regions ?? [], expected: lastMoving.get(cameraId), sizes, detail, within })
+        const plans = planSearches({ frame: { width, height }, moving, expected: lastMoving.get(cameraId), sizes, detail, within })
         const whole = plans.some((p) => p.area.width === width && p.area.height === height)
         return { job: { kind: 'search', frame: tools.own(envelope, whole ? undefined : plans.map((p) => p.area)), plans } }
       }
@@ -94,14 +109,21 @@ export async function objectStage(options: ObjectStageOptions = {}): Promise<Obj
     flush(ctx: StageContext) {
       lastRunUs.delete(ctx.cameraId)
       lastMoving.delete(ctx.cameraId)
+      lastRegions.delete(ctx.cameraId)
     },
     async close() {
       lastRunUs.clear()
       lastMoving.clear()
+      lastRegions.clear()
       if (owned) await detector.close()
     },
   })
   return Object.assign(stage, { detector })
+}
+
+/** Some region of `now` touches none of `before` (no motion then: anything that moves now is new). */
+export function movesElsewhere(now: readonly Rect[], before: readonly Rect[]): boolean {
+  return now.some((r) => !before.some((b) => overlaps(r, b)))
 }
 
 function contains(r: Rect, x: number, y: number): boolean {

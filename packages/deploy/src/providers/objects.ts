@@ -6,12 +6,13 @@ import type { StageProvider } from '../stages.js'
 
 /** Options that make the shared detector: deployment-wide, not per camera. */
 const POOL_KEYS = DETECTOR_KEYS.filter((k) => k !== 'cacheDir')
-const CAMERA_KEYS = ['fps', 'within', 'detail']
+const CAMERA_KEYS = ['fps', 'idleFps', 'within', 'detail']
 
 /**
  * `objects`: detects vehicles and people behind the motion gate (MB3-CenterNet converted to ONNX
  * by default, or your own YOLO-family ONNX) on `threads` worker threads shared by every camera,
- * at most `fps` frames a second per camera, and adds the detections to each frame for the
+ * at most `fps` frames a second per camera (`idleFps`, default half, while the last run found
+ * nothing where things moved), and adds the detections to each frame for the
  * stages after it (`tracking`, then plates in the vehicles, faces in the people).
  *
  * ```yaml
@@ -26,6 +27,7 @@ export const objectsProvider: StageProvider = {
     const perCamera = path.startsWith('cameras[')
     checkKnownKeys(path, options, perCamera ? CAMERA_KEYS : [...POOL_KEYS, ...CAMERA_KEYS])
     if (options.fps !== undefined) checkNumber(`${path}.fps`, options.fps, { min: 0, exclusiveMin: true, max: 1000 })
+    if (options.idleFps !== undefined) checkNumber(`${path}.idleFps`, options.idleFps, { min: 0, exclusiveMin: true, max: 1000 })
     if (options.within !== undefined) checkOneOf(`${path}.within`, options.within, ['auto', 'motion', 'frame'] as const)
     if (options.detail !== undefined) checkDetail(`${path}.detail`, options.detail)
     if (perCamera) return options
@@ -43,11 +45,12 @@ export const objectsProvider: StageProvider = {
     const input = detectorInput(options)
     const detector = await shared.once(`objects:detector:${JSON.stringify(input)}`, () => ObjectDetectorPool.create(input), (d) => d.close())
     const fps = options.fps as number | undefined
+    const idleFps = options.idleFps as number | undefined
     const within = options.within as 'auto' | 'motion' | 'frame' | undefined
     const detail = options.detail as number | undefined
     // Cameras with the same settings share one stage (one fair edge onto the detector's threads).
-    return shared.once(`objects:stage:${JSON.stringify({ input, fps, within, detail })}`, () => objectStage({
-      detector, ...(fps !== undefined ? { fps } : {}), ...(within ? { within } : {}), ...(detail !== undefined ? { detail } : {}),
+    return shared.once(`objects:stage:${JSON.stringify({ input, fps, idleFps, within, detail })}`, () => objectStage({
+      detector, ...(fps !== undefined ? { fps } : {}), ...(idleFps !== undefined ? { idleFps } : {}), ...(within ? { within } : {}), ...(detail !== undefined ? { detail } : {}),
     }), (s) => s.close())
   },
 }
