@@ -124,6 +124,26 @@ describe('a worker stage hands a camera\'s frames on in the order they entered i
     }
   })
 
+  it('an inline stage that says it reads pixels (readsPixels) gets the pixels of frames PASSed behind the queue', async () => {
+    const pool = await InferencePool.create<Echo>({ worker: echoUrl, threads: 2, init: {} })
+    try {
+      const firstBytes: [number, number][] = []
+      // a traffic light's lamp, read on every frame: the even frames were PASSed by the odd stage
+      const lamp = defineStage({
+        name: 'lamp',
+        readsPixels: () => true,
+        process: (e) => { if (e.frame.seq % 2 === 0) firstBytes.push([e.frame.seq, e.frame.planes[0]![0]!]); return e },
+      })
+      const run = Pipeline.from(new TestSource('cam', { frames: 40, value: (s) => 100 + s })).pipe(everyOtherFrame(pool)).pipe(lamp).run()
+      await collect(run.events)
+      const summary = await run.completion
+      expect(summary).toMatchObject({ framesIn: 40, outputs: 40, droppedTotal: 0, errors: 0 })
+      expect(firstBytes).toEqual(Array.from({ length: 20 }, (_, k) => [2 * k, 100 + 2 * k]))
+    } finally {
+      await pool.close()
+    }
+  })
+
   it('a frame PASSed while none of its camera\'s frames is at the stage goes on at once: still borrowed, never copied or queued', async () => {
     const pool = await InferencePool.create<Echo>({ worker: echoUrl, threads: 1, init: {} })
     try {

@@ -30,6 +30,12 @@ export interface Stage extends AsyncDisposable {
    * worker stage before it then materialises the whole frame, not only the regions it reads.
    */
   readonly wholeFrame?: boolean
+  /**
+   * The stage reads some pixels of the envelopes it may get (a traffic light's lamp, a snapshot
+   * around a box): a frame a worker stage before it lets pass behind the camera's queued items is
+   * then copied for it instead of keeping only its info. Default: it reads none.
+   */
+  readsPixels?(envelope: Envelope): boolean
   process(input: Envelope, ctx: StageContext): Envelope | undefined | Promise<Envelope | undefined>
   /**
    * A frame of the camera stopped before this stage (a gate let it through no further): stream
@@ -51,6 +57,7 @@ export interface Stage extends AsyncDisposable {
 export interface StageSpec {
   readonly name: string
   readonly wholeFrame?: boolean
+  readsPixels?: Stage['readsPixels']
   process: Stage['process']
   tick?: Stage['tick']
   flush?: Stage['flush']
@@ -68,6 +75,7 @@ export function defineStage(spec: StageSpec): Stage {
     [Symbol.asyncDispose]: close,
   }
   if (spec.wholeFrame) (stage as { wholeFrame?: boolean }).wholeFrame = true
+  if (spec.readsPixels) (stage as { readsPixels?: Stage['readsPixels'] }).readsPixels = spec.readsPixels
   if (spec.tick) stage.tick = spec.tick
   if (spec.flush) stage.flush = spec.flush
   return stage

@@ -707,7 +707,6 @@ const never = (): boolean => false
  * whole frame) and says whether a later stage may read an envelope's pixels; `later` says
  * whether a step after these does. Returns the same steps.
  */
-
 function markWholeFrames(steps: CStep[], later: boolean): CStep[] {
   let needed = later
   // the worker steps after this one that may read pixels (each may say, per envelope, that it will not)
@@ -719,13 +718,16 @@ function markWholeFrames(steps: CStep[], later: boolean): CStep[] {
       steps[i] = { ...step, wholeFrame: needed, pixelsLater: needed ? always : after.length === 0 ? never : (env) => after.some((reads) => reads(env)) }
       if (step.dispatcher.stage.wholeFrame) needed = true
       const reads = step.dispatcher.stage.options.readsPixels
-      readers = [reads ? (env: Envelope) => reads.call(step.dispatcher.stage.options, env) : always, ...readers]
+      // a stage whose answer throws may read it
+      readers = [reads ? (env: Envelope) => { try { return reads.call(step.dispatcher.stage.options, env) !== false } catch { return true } } : always, ...readers]
     } else if (step.kind === 'inline') {
       if (step.stage.wholeFrame) needed = true
+      const reads = step.stage.readsPixels
+      if (reads) readers = [(env: Envelope) => { try { return reads.call(step.stage, env) !== false } catch { return true } }, ...readers]
     } else {
       // branches were compiled with what follows them
       for (const b of step.branches) if (b.some((s) => (s.kind === 'inline' && s.stage.wholeFrame) || (s.kind === 'worker' && (s.wholeFrame || s.dispatcher.stage.wholeFrame)))) needed = true
-      if (step.branches.some((b) => b.some((s) => s.kind === 'worker'))) readers = [always, ...readers]
+      if (step.branches.some((b) => b.some((s) => s.kind === 'worker' || (s.kind === 'inline' && s.stage.readsPixels)))) readers = [always, ...readers]
     }
   }
   return steps

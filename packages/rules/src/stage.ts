@@ -45,6 +45,8 @@ export function rulesStage(options: RulesStageOptions): RulesStage {
 
   const stage = defineStage({
     name: 'rules',
+    // a stop line's lamp is read on every frame, and a rule event's snapshot from its frame
+    readsPixels: () => true,
     process(envelope, ctx) {
       checkCamera(ctx)
       const { frame } = envelope
