@@ -1,5 +1,5 @@
 import { defineStage, type Envelope, type MotionRegion } from '@oko/core'
-import { ObjectDetectorPool, objectStage } from '@oko/objects'
+import { IDLE_AFTER_RUNS, ObjectDetectorPool, objectStage } from '@oko/objects'
 import { Pipeline } from '@oko/pipeline'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TestSource, collect } from '../unit/pipeline-helpers.js'
@@ -59,17 +59,19 @@ describe('objects: the detector runs less while it finds nothing where things mo
   it('motion with nothing in it (leaves, shadows): at most idleFps, half of fps by default; idleFps = fps: every due frame', { timeout: 60_000 }, async () => {
     const still = () => [region(100, 100)]
     // 50 frames at 25 fps = 2 s; a run is due after 0.9 of its interval (clocks jitter): at 5 fps
-    // every 5th frame (4.5), at 2.5 fps every 9th, at 1 fps every 23rd (22.5)
-    expect(await detectorRuns({ fps: 5 }, still)).toEqual([0, 9, 18, 27, 36, 45])
+    // every 5th frame (4.5), at 2.5 fps every 9th, at 1 fps every 23rd (22.5); the first
+    // IDLE_AFTER_RUNS runs at fps (a car entering, cut off at first, is found in them)
+    expect(IDLE_AFTER_RUNS).toBe(3)
+    expect(await detectorRuns({ fps: 5 }, still)).toEqual([0, 5, 10, 19, 28, 37, 46])
     expect(await detectorRuns({ fps: 5, idleFps: 5 }, still)).toEqual([0, 5, 10, 15, 20, 25, 30, 35, 40, 45])
-    expect(await detectorRuns({ fps: 5, idleFps: 1 }, still)).toEqual([0, 23, 46])
+    expect(await detectorRuns({ fps: 5, idleFps: 1 }, still)).toEqual([0, 5, 10, 33])
   })
 
   it('motion away from what moved at the last run is searched at once, at fps', { timeout: 60_000 }, async () => {
-    // from frame 27 something moves at the other side of the picture too: searched at the first
-    // frame due at fps (28: 200 ms after the run at 23), then idle again
+    // from frame 27 something moves at the other side of the picture too: searched at once, then
+    // IDLE_AFTER_RUNS runs at fps again before idle
     const runs = await detectorRuns({ fps: 5, idleFps: 1 }, (seq) => (seq < 27 ? [region(20, 20)] : [region(20, 20), region(260, 180)]))
-    expect(runs).toEqual([0, 23, 28])
+    expect(runs).toEqual([0, 5, 10, 27, 32, 37])
   })
 
   it('a bad idleFps is named', async () => {

@@ -11,9 +11,9 @@ export interface ObjectStageOptions {
   /** Most detector runs per second per camera (frames in between pass on without detections; the tracker predicts through them). Default 5. */
   readonly fps?: number
   /**
-   * Most detector runs per second per camera while its last run found nothing where things moved
-   * (leaves, shadows, rain, a car too far to see): default half of `fps`, at most `fps`. Motion
-   * away from what moved at that run (something new) is searched at once, at `fps`.
+   * Most detector runs per second per camera while its last IDLE_AFTER_RUNS runs found nothing
+   * where things moved (leaves, shadows, rain, a car too far to see): default half of `fps`, at
+   * most `fps`. Motion away from what moved at the last run (something new) is searched at once.
    */
   readonly idleFps?: number
   /**
@@ -41,10 +41,10 @@ export const OBJECT_STAGE_KEYS = ['detector', 'fps', 'idleFps', 'within', 'detai
 /**
  * Detects vehicles and people on the detector pool's worker threads, behind the motion gate:
  * frames the gate stopped never reach it, and of the others at most `fps` a second per camera are
- * searched (fewer while the last search found nothing that moved: `idleFps`). Each search is one run of the model per square: around what moved and where the last
- * run found moving objects, on the smallest input that reads it at `detail` (movers far apart in
- * squares of their own where that costs less; see planSearches), or on the whole frame when most
- * of it moved. The
+ * searched (fewer while the last search found nothing that moved: `idleFps`). Each search is
+ * one run of the model per square: around what moved and where the last run found moving
+ * objects, on the smallest input that reads it at `detail` (movers far apart in squares of their
+ * own where that costs less; see planSearches), or on the whole frame when most of it moved. The
  * detections (box in frame pixels, class name, score, the frame's seq and pts) are added to the
  * envelope for the stages after it (the tracker, plates inside vehicles, faces inside people).
  */
@@ -61,8 +61,9 @@ export async function objectStage(options: ObjectStageOptions = {}): Promise<Obj
   const lastRunUs = new Map<string, number>()
   // per camera: the boxes the last run found centred where something moved (searched again with what moves now)
   const lastMoving = new Map<string, Rect[]>()
-  // per camera: what moved when the detector last ran
+  // per camera: what moved when the detector last ran, and how many runs in a row found nothing that moved
   const lastRegions = new Map<string, readonly Rect[]>()
+  const emptyRuns = new Map<string, number>()
   const intervalUs = 1e6 / fps
   const idleIntervalUs = 1e6 / idleFps
 
@@ -77,8 +78,11 @@ export async function objectStage(options: ObjectStageOptions = {}): Promise<Obj
       const moving = envelope.motion?.regions ?? []
       // skipped frames wait behind the camera's running job (the pipeline keeps frame order): the tracker predicts through them
       if (sinceUs < intervalUs * 0.9) return PASS
-      // the last run found nothing that moved: the next waits longer, unless something moves elsewhere
-      if (sinceUs < idleIntervalUs * 0.9 && lastMoving.get(cameraId)?.length === 0 && !movesElsewhere(moving, lastRegions.get(cameraId) ?? [])) return PASS
+      // the last runs found nothing that moved (an entering car, cut off at first, is found within them): the next waits longer, unless something moves elsewhere
+      const elsewhere = movesElsewhere(moving, lastRegions.get(cameraId) ?? [])
+      if (sinceUs < idleIntervalUs * 0.9 && (emptyRuns.get(cameraId) ?? 0) >= IDLE_AFTER_RUNS && !elsewhere) return PASS
+      // something new gets its runs at fps
+      if (elsewhere) emptyRuns.set(cameraId, 0)
       lastRunUs.set(cameraId, pts)
       lastRegions.set(cameraId, moving)
       const sizes = detector.sizes
@@ -97,7 +101,9 @@ export async function objectStage(options: ObjectStageOptions = {}): Promise<Obj
       const { seq, ptsUs } = envelope.frame
       const moved = envelope.motion?.regions ?? []
       // a box centred in what moved is a moving object (a parked car the motion only touches is not)
-      lastMoving.set(ctx.cameraId, reply.detections.filter((d) => moved.some((r) => contains(r, d.x + d.width / 2, d.y + d.height / 2))).map(({ x, y, width, height }) => ({ x, y, width, height })))
+      const found = reply.detections.filter((d) => moved.some((r) => contains(r, d.x + d.width / 2, d.y + d.height / 2))).map(({ x, y, width, height }) => ({ x, y, width, height }))
+      lastMoving.set(ctx.cameraId, found)
+      emptyRuns.set(ctx.cameraId, found.length > 0 ? 0 : (emptyRuns.get(ctx.cameraId) ?? 0) + 1)
       for (const d of reply.detections) {
         const found = { x: d.x, y: d.y, width: d.width, height: d.height }
         // within the pixels searched (and copied for the stages after it): a box the model drew past the search area's edge is cut at it
@@ -110,16 +116,21 @@ export async function objectStage(options: ObjectStageOptions = {}): Promise<Obj
       lastRunUs.delete(ctx.cameraId)
       lastMoving.delete(ctx.cameraId)
       lastRegions.delete(ctx.cameraId)
+      emptyRuns.delete(ctx.cameraId)
     },
     async close() {
       lastRunUs.clear()
       lastMoving.clear()
       lastRegions.clear()
+      emptyRuns.clear()
       if (owned) await detector.close()
     },
   })
   return Object.assign(stage, { detector })
 }
+
+/** Detector runs in a row that found nothing where things moved before a camera's runs slow to `idleFps`. */
+export const IDLE_AFTER_RUNS = 3
 
 /** Some region of `now` touches none of `before` (no motion then: anything that moves now is new). */
 export function movesElsewhere(now: readonly Rect[], before: readonly Rect[]): boolean {
