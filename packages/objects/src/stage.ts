@@ -41,7 +41,7 @@ export const OBJECT_STAGE_KEYS = ['detector', 'fps', 'idleFps', 'within', 'detai
 /**
  * Detects vehicles and people on the detector pool's worker threads, behind the motion gate:
  * frames the gate stopped never reach it, and of the others at most `fps` a second per camera are
- * searched (fewer while the last search found nothing that moved: `idleFps`). Each search is
+ * searched (fewer once the last searches found nothing that moved: `idleFps`). Each search is
  * one run of the model per square: around what moved and where the last run found moving
  * objects, on the smallest input that reads it at `detail` (movers far apart in squares of their
  * own where that costs less; see planSearches), or on the whole frame when most of it moved. The

@@ -709,25 +709,29 @@ const never = (): boolean => false
  */
 function markWholeFrames(steps: CStep[], later: boolean): CStep[] {
   let needed = later
-  // the worker steps after this one that may read pixels (each may say, per envelope, that it will not)
-  let readers: ((envelope: Envelope) => boolean)[] = later ? [always] : []
+  // after this step: a stage that may read any envelope's pixels, and those that say per envelope
+  let anyReads = later
+  let readers: ((envelope: Envelope) => boolean)[] = []
+  const ask = (reads: (envelope: Envelope) => boolean, self: object) => (env: Envelope): boolean => {
+    // a stage whose answer throws may read it
+    try { return reads.call(self, env) !== false } catch { return true }
+  }
   for (let i = steps.length - 1; i >= 0; i--) {
     const step = steps[i]!
     if (step.kind === 'worker') {
       const after = readers
-      steps[i] = { ...step, wholeFrame: needed, pixelsLater: needed ? always : after.length === 0 ? never : (env) => after.some((reads) => reads(env)) }
+      steps[i] = { ...step, wholeFrame: needed, pixelsLater: needed || anyReads ? always : after.length === 0 ? never : (env) => after.some((reads) => reads(env)) }
       if (step.dispatcher.stage.wholeFrame) needed = true
-      const reads = step.dispatcher.stage.options.readsPixels
-      // a stage whose answer throws may read it
-      readers = [reads ? (env: Envelope) => { try { return reads.call(step.dispatcher.stage.options, env) !== false } catch { return true } } : always, ...readers]
+      const { options } = step.dispatcher.stage
+      if (options.readsPixels) readers = [ask(options.readsPixels, options), ...readers]
+      else anyReads = true
     } else if (step.kind === 'inline') {
       if (step.stage.wholeFrame) needed = true
-      const reads = step.stage.readsPixels
-      if (reads) readers = [(env: Envelope) => { try { return reads.call(step.stage, env) !== false } catch { return true } }, ...readers]
+      if (step.stage.readsPixels) readers = [ask(step.stage.readsPixels, step.stage), ...readers]
     } else {
       // branches were compiled with what follows them
       for (const b of step.branches) if (b.some((s) => (s.kind === 'inline' && s.stage.wholeFrame) || (s.kind === 'worker' && (s.wholeFrame || s.dispatcher.stage.wholeFrame)))) needed = true
-      if (step.branches.some((b) => b.some((s) => s.kind === 'worker' || (s.kind === 'inline' && s.stage.readsPixels)))) readers = [always, ...readers]
+      if (step.branches.some((b) => b.some((s) => s.kind === 'worker' || (s.kind === 'inline' && s.stage.readsPixels)))) anyReads = true
     }
   }
   return steps

@@ -11,7 +11,7 @@ const CAMERA_KEYS = ['fps', 'idleFps', 'within', 'detail']
 /**
  * `objects`: detects vehicles and people behind the motion gate (MB3-CenterNet converted to ONNX
  * by default, or your own YOLO-family ONNX) on `threads` worker threads shared by every camera,
- * at most `fps` frames a second per camera (`idleFps`, default half, while the last run found
+ * at most `fps` frames a second per camera (`idleFps`, default half, once the last 3 runs found
  * nothing where things moved), and adds the detections to each frame for the
  * stages after it (`tracking`, then plates in the vehicles, faces in the people).
  *
