@@ -1,8 +1,8 @@
 import { join } from 'node:path'
 import { frameToImage } from '@oko/imaging'
 import { iou } from '@oko/core'
-import { ObjectDetector, builtinOnnx, builtinTfjsFiles, resizeCenternet, COCO_CLASSES, DEFAULT_CLASSES, type BuiltinModel } from '@oko/objects'
-import { ort } from '@oko/onnx'
+import { ObjectDetector, builtinOnnx, builtinTfjsFiles, convertTfjsGraph, resizeCenternet, COCO_CLASSES, DEFAULT_CLASSES, type BuiltinModel } from '@oko/objects'
+import { OnnxGraph, optimizeModel, ort } from '@oko/onnx'
 import { Source } from '@oko/source'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { evaluationDataDir } from '../helpers/data.js'
@@ -122,4 +122,32 @@ describe.skipIf(!data)('TF.js → ONNX detectors', () => {
     await full.release()
     await session.release()
   }, 300_000)
+
+  it("centernet's hard-swish is rewritten into the form onnxruntime fuses into its Convs, with the same outputs", async () => {
+    const files = builtinTfjsFiles('centernet')
+    const json = JSON.parse(readFileSync(files.json, 'utf8'))
+    const weights = Buffer.concat(files.weights.map((f) => readFileSync(f)))
+    const { json: j160, weights: w160 } = resizeCenternet(json, weights, 160)
+    const plain = convertTfjsGraph(j160, w160).bytes
+    const { bytes, report } = optimizeModel(plain)
+    // 19 of MobileNetV3's 20: the stem's output is also read by a residual Add, so its factor cannot go into Conv weights
+    expect(report.hardSwish).toBe(19)
+    const optimizedFile = join(cacheDir, 'centernet-160-ort.onnx')
+    const run = async (model: Uint8Array, optimizedModelFilePath?: string) => {
+      const session = await ort.InferenceSession.create(model, { intraOpNumThreads: 1, graphOptimizationLevel: 'all', ...(optimizedModelFilePath ? { optimizedModelFilePath } : {}) })
+      const input = new Float32Array(160 * 160 * 3).map((_, i) => (i * 37) % 256)
+      const out = await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', input, [1, 160, 160, 3]) })
+      await session.release()
+      return out
+    }
+    const [a, b] = [await run(plain), await run(bytes, optimizedFile)]
+    for (const name of ['tower_0/wh', 'tower_0/keypoints']) {
+      const p = a[name]!.data as Float32Array, q = b[name]!.data as Float32Array
+      let worst = 0, range = 1
+      for (let k = 0; k < p.length; k++) { worst = Math.max(worst, Math.abs(p[k]! - q[k]!)); range = Math.max(range, Math.abs(p[k]!)) }
+      expect(worst / range, name).toBeLessThan(1e-5)
+    }
+    // onnxruntime folded every HardSigmoid · x into the Conv before it (an activation of its own)
+    expect(OnnxGraph.decode(readFileSync(optimizedFile)).nodes.filter((n) => n.opType === 'HardSigmoid')).toHaveLength(0)
+  }, 120_000)
 })

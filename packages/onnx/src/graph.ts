@@ -64,13 +64,18 @@ export class OnnxGraph {
     this.outputLastDim = size
   }
 
+  /** The model with the nodes `keep` accepts; initializers none of them reads are left out (unless a node has a subgraph). */
   encode(keep: (node: OnnxNode) => boolean): Uint8Array {
     const graph: Field[] = []
+    const kept = this.nodes.filter(keep)
+    const read = kept.some((n) => n.attributes.some((a) => a.some((x) => x.no === 6 || x.no === 11))) ? undefined : new Set([...kept.flatMap((n) => n.input), ...this.outputs])
+    const isRead = (f: Field) => read === undefined || read.has(stringOf(decodeMessage(f.value as Uint8Array), 8))
     let nodesDone = false
     let firstOutput = true
     for (const f of this.graph) {
+      if (f.no === 5 && !isRead(f)) continue
       if (f.no === 1) {
-        if (!nodesDone) graph.push(...this.nodes.filter(keep).map((n) => bytesField(1, encodeNode(n))))
+        if (!nodesDone) graph.push(...kept.map((n) => bytesField(1, encodeNode(n))))
         nodesDone = true
       } else if (f.no === 12 && firstOutput && this.outputLastDim !== undefined) {
         graph.push(bytesField(12, withLastDim(f.value as Uint8Array, this.outputLastDim)))
@@ -80,7 +85,7 @@ export class OnnxGraph {
         graph.push(f)
       }
     }
-    graph.push(...this.added)
+    graph.push(...this.added.filter(isRead))
     return encodeMessage(this.model.map((f) => (f.no === 7 && f.wire === 2 ? bytesField(7, encodeMessage(graph)) : f)))
   }
 }
