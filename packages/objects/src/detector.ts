@@ -21,6 +21,9 @@ export interface DetectorSettings {
   labelCount?: number
 }
 
+/** CenterNet's output of decoded boxes (top 100: x0, y0, x1, y1, score, class), beside its heatmap and sizes. */
+const CENTERNET_BOXES = 'tower_0/detections'
+
 /** A box in image pixels with the model's class id. */
 export interface RawDetection extends Rect { score: number; classId: number }
 
@@ -36,6 +39,8 @@ interface InputSpec { width: number; height: number; layout: 'nchw' | 'nhwc'; sc
 export class ObjectDetector {
   /** The sessions by input size, each opened at its first run (CenterNet's; a user model's one is opened at once). */
   readonly #sessions = new Map<number, Promise<InferenceSession>>()
+  /** detectPlan's input buffers by size, reused (one run's allocation less each time). */
+  readonly #inputs = new Map<number, Float32Array>()
 
   private constructor(
     session: InferenceSession | undefined,
@@ -87,10 +92,17 @@ export class ObjectDetector {
     const { size } = plan
     if (!this.sizes?.includes(size)) throw new OkoError('ERR_INVALID_INPUT', `the ${this.settings.model.kind} detector runs at ${this.sizes?.map((s) => `${s}²`).join(', ') ?? 'a non-square input'}, not ${size}²`)
     const session = await this.#sessionAt(size)
-    const data = frameInput(frame, plan, { layout: this.input.layout, range: this.input.scale })
+    // the input buffer of this size is reused run after run (taken while a run uses it)
+    const spare = this.#inputs.get(size)
+    this.#inputs.delete(size)
+    const data = frameInput(frame, plan, { layout: this.input.layout, range: this.input.scale }, spare)
     const dims = this.input.layout === 'nchw' ? [1, 3, size, size] : [1, size, size, 3]
-    const result = await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', data, dims) })
-    const outputs = session.outputNames.map((n) => ({ data: result[n]!.data as Float32Array, dims: result[n]!.dims as number[] }))
+    // CenterNet's boxes are an output of their own: its heatmap (80 classes, 0.5-8 MB a run) is not copied out
+    const boxesOnly = this.settings.model.kind === 'centernet' ? session.outputNames.filter((n) => n === CENTERNET_BOXES) : []
+    const fetches = boxesOnly.length === 1 ? boxesOnly : session.outputNames
+    const result = await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', data, dims) }, fetches)
+    this.#inputs.set(size, data)
+    const outputs = fetches.map((n) => ({ data: result[n]!.data as Float32Array, dims: result[n]!.dims as number[] }))
     const k = plan.side / size
     const a = plan.area
     const boxes = nms(this.decode(outputs, size), this.settings.nmsIou).map((b) => ({

@@ -13,9 +13,10 @@ export interface InputLayout {
  * and gray8 are read in place (Y area-averaged over up to 4×4 taps when shrinking, bilinear
  * otherwise; chroma at its own resolution) and converted to RGB per input pixel (BT.601 limited
  * range, as frameToImage does), so no RGB copy of the frame is made. Other formats go through
- * frameToImage. Input pixels outside the frame repeat its edge.
+ * frameToImage. Input pixels outside the frame repeat its edge. `reuse`: a buffer of the right
+ * length to write into instead of a new one.
  */
-export function frameInput(frame: Frame, plan: SearchPlan, spec: InputLayout): Float32Array {
+export function frameInput(frame: Frame, plan: SearchPlan, spec: InputLayout, reuse?: Float32Array): Float32Array {
   const { size } = plan
   if (frame.format !== 'yuv420p' && frame.format !== 'nv12' && frame.format !== 'gray8') return viaImage(frame, plan, spec)
   const { planes, strides, x0: ox, y0: oy } = pixelsAt(frame, plan.area)
@@ -29,7 +30,8 @@ export function frameInput(frame: Frame, plan: SearchPlan, spec: InputLayout): F
   const nv12 = frame.format === 'nv12'
   const U = grey ? Y : planes[1]!, us = grey ? 0 : strides[1]!
   const V = grey ? Y : nv12 ? U : planes[2]!, vs = grey ? 0 : nv12 ? us : strides[2]!
-  const out = new Float32Array(3 * size * size)
+  // every element is written below: a buffer of the right size may be reused as it is
+  const out = reuse?.length === 3 * size * size ? reuse : new Float32Array(3 * size * size)
   const norm = spec.range === 255 ? 1 : 1 / 255
   const plane = size * size
   const nhwc = spec.layout === 'nhwc'
