@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { heldPart, type Frame } from '@oko/core'
 import { parseDeployment } from '@oko/deploy'
-import { PlateVoter, TrackReadBudget, UNTRACKED_FRAMES, plateStage, viewOf, type PlateReading } from '@oko/plates'
+import { PlateVoter, SETTLED_READS, TrackReadBudget, UNTRACKED_FRAMES, plateStage, viewOf, type PlateReading } from '@oko/plates'
 
 const frame = { width: 1920, height: 1080 }
 const box = (x: number, size: number) => ({ x, y: 300, width: size, height: size * 0.75 })
@@ -75,6 +75,38 @@ describe('plates read a few good views per vehicle track', () => {
       return due.length > 0
     }
     expect([1, 5, 10, 11, 15, 21, 31].map(read)).toEqual([true, false, false, true, false, true, false])
+  })
+
+  it('a parked car (as good a view, not moved a quarter of its width) is not read again; one that moved is', () => {
+    const budget = new TrackReadBudget(3)
+    const read = (seq: number, id: string, x: number): boolean => {
+      const due = budget.select(seq, ['parked', 'crossing'], [track(id, x, 200)], frame)
+      for (const t of due) budget.read(t.id, seq, t.box, frame)
+      return due.length > 0
+    }
+    // the parked car jitters by a few pixels (detector boxes); the crossing one moves 60 px between its reads
+    expect([read(1, 'parked', 500), read(11, 'parked', 504), read(21, 'parked', 497), read(31, 'parked', 555)]).toEqual([true, false, false, true])
+    expect([read(1, 'crossing', 1000), read(11, 'crossing', 1050), read(12, 'crossing', 1052)]).toEqual([true, true, false])
+  })
+
+  it(`a vehicle whose plate was read alike ${SETTLED_READS} times is settled: not read again, and its plate track may end`, () => {
+    let n = 0
+    const voter = new PlateVoter({ maxGapFrames: 10, minReadings: 1, maxReadings: 30 }, () => `p${++n}`)
+    voter.observe(1, 1, [{ ...reading('A123BC77', 100), trackId: 'car' }])
+    expect(voter.agreeingFor('car')).toBe(1)
+    voter.observe(5, 5, [{ ...reading('A123BC71', 110), trackId: 'car' }])
+    expect(voter.agreeingFor('car')).toBe(1) // two readings, no two alike
+    voter.observe(9, 9, [{ ...reading('A123BC77', 120), trackId: 'car' }])
+    expect(voter.agreeingFor('car')).toBe(2)
+    expect(voter.agreeingFor('other')).toBe(0)
+    const budget = new TrackReadBudget(5)
+    budget.select(9, ['car'], [track('car', 500, 200)], frame)
+    budget.read('car', 9, box(500, 200), frame)
+    expect(budget.mayRead('car', 10, 10)).toBe(true)
+    budget.settle('car')
+    expect(budget.mayRead('car', 10, 10)).toBe(false)
+    // a much closer view of it is not read either
+    expect(budget.select(20, ['car'], [track('car', 500, 400)], frame)).toEqual([])
   })
 
   it("a plate the tracker hands to a new vehicle id (an ID switch at the edge) joins the plate track its vehicle kept open", () => {

@@ -13,7 +13,7 @@ export { PLATE_ALPHABET, normalizePlateText, latinOf, ctcDecode, plateClassesOf,
 export { Watchlists, plateDistance, type WatchlistSpec, type WatchlistHit } from './watchlist.js'
 export { PlateVoter, vote, DEFAULT_VOTING, type VotedPlate, type VotingOptions, type PlateSnapshot, type TrackReading } from './voting.js'
 export { plateStage, VEHICLE_LABELS, PLATE_STAGE_KEYS, type PlateStage, type PlateStageOptions } from './stage.js'
-export { TrackReadBudget, viewOf, BETTER_VIEW, MIN_VEHICLE_WIDTH, KEEP_OPEN_GAPS, UNTRACKED_MATCH_IOU, UNTRACKED_FRAMES } from './views.js'
+export { TrackReadBudget, viewOf, BETTER_VIEW, MIN_VEHICLE_WIDTH, KEEP_OPEN_GAPS, REREAD_FRAMES, REREAD_MOVE, SETTLED_READS, UNTRACKED_MATCH_IOU, UNTRACKED_FRAMES } from './views.js'
 export {
   loadGroundTruth, scoreImage, summarize, evaluateFolder, characterErrors, type LabelledImage, type PlateGuess, type ImageScore,
   type EvaluationSummary,

@@ -7,7 +7,7 @@ import type { PlateEvent } from './events.js'
 import type { PlateReaderOptions } from './options.js'
 import { PlateReader } from './reader.js'
 import { DEFAULT_VOTING, PlateVoter, type PlateSnapshot, type VotedPlate, type VotingOptions } from './voting.js'
-import { TrackReadBudget } from './views.js'
+import { SETTLED_READS, TrackReadBudget } from './views.js'
 import { Watchlists, type WatchlistSpec } from './watchlist.js'
 import type { PlateWorker, RegionReading } from './worker.js'
 
@@ -33,8 +33,9 @@ export interface PlateStageOptions {
   within?: 'auto' | 'vehicles' | 'motion' | 'frame'
   /**
    * Reads per vehicle track (default 3): its first view, then only views clearly larger than the
-   * best one read (a car coming closer); behind a motion gate, only while it moves. What makes
-   * plates affordable behind a detector.
+   * best one read (a car coming closer); behind a motion gate, only while it moves; none more once
+   * its plate was read with the same text twice (SETTLED_READS). What makes plates affordable
+   * behind a detector.
    */
   readsPerTrack?: number
 }
@@ -152,6 +153,7 @@ export async function plateStage(options: PlateStageOptions = {}): Promise<Plate
         const track = objectId === undefined ? undefined : envelope.tracks.find((t) => t.id === objectId)
         const plate = track ? voter.votedFor(track.id) ?? voted.find((p) => p.objectId === track.id) : undefined
         if (track && plate) track.attributes.plate = { value: plate.text, confidence: plate.confidence, source: 'plates' }
+        if (objectId !== undefined && voter.agreeingFor(objectId) >= SETTLED_READS) budgetOf(ctx).settle(objectId)
       }
       emit(ctx, voted)
       return envelope

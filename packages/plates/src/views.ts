@@ -13,10 +13,22 @@ interface Reads {
   aliveSeq: number
   /** The frame it was last read in. */
   readSeq: number
+  /** Its plate was read alike SETTLED_READS times: not read again. */
+  settled: boolean
+  /** Where it was when last read (frame pixels). */
+  readBox?: Rect
 }
 
-/** A view as good as the best one read is read again this many frames after the last read (a car crossing the frame keeps its size). */
+/** A vehicle whose plate was read with the same text this many times is not read again: its plate is settled (the reads left could not outvote it). */
+export const SETTLED_READS = 2
+
+/**
+ * A view as good as the best one read is read again this many frames after the last read (a car
+ * crossing the frame keeps its size), if the vehicle moved at least REREAD_MOVE of its width
+ * since: a parked car shows the same plate again (Frigate does not read stationary vehicles).
+ */
 export const REREAD_FRAMES = 10
+export const REREAD_MOVE = 0.25
 
 /** A vehicle's plate track waits for its next read at most this many times the voter's gap (a car stopped at a barrier still gets its event). */
 export const KEEP_OPEN_GAPS = 3
@@ -74,7 +86,7 @@ export class TrackReadBudget {
         this.#adopt(t.id, t.box, seq)
       }
       const view = viewOf(t.box, frame)
-      if (isDue(r, view, seq, this.perTrack)) due.push({ t, view })
+      if (isDue(r, view, seq, this.perTrack, t.box)) due.push({ t, view })
     }
     return due.sort((a, b) => b.view - a.view).map((d) => d.t)
   }
@@ -96,7 +108,7 @@ export class TrackReadBudget {
       u.box = t.box
       u.seenSeq = seq
       const view = viewOf(t.box, frame)
-      if (isDue(u.reads, view, seq, this.perTrack)) due.push({ t, view, u })
+      if (isDue(u.reads, view, seq, this.perTrack, t.box)) due.push({ t, view, u })
     }
     return due.sort((a, b) => b.view - a.view).map((d) => d.t)
   }
@@ -107,7 +119,14 @@ export class TrackReadBudget {
     if (!u) return
     u.reads.count++
     u.reads.readSeq = seq
+    u.reads.readBox = box
     u.reads.bestView = Math.max(u.reads.bestView, viewOf(box, frame))
+  }
+
+  /** The plate of vehicle `id` is settled (read alike SETTLED_READS times): it is not read again. */
+  settle(id: string): void {
+    const r = this.#reads.get(id)
+    if (r) r.settled = true
   }
 
   /** The vehicle `id` was read in frame `seq` on a view of `box`. */
@@ -116,16 +135,17 @@ export class TrackReadBudget {
     if (!r) return
     r.count++
     r.readSeq = seq
+    r.readBox = box
     r.bestView = Math.max(r.bestView, viewOf(box, frame))
   }
 
   /**
    * Its plate may still be read: the vehicle was alive within `maxGapFrames` of `seq`, has reads
-   * left, and was read within KEEP_OPEN_GAPS gaps.
+   * left, is not settled, and was read within KEEP_OPEN_GAPS gaps.
    */
   mayRead(id: string, seq: number, maxGapFrames: number): boolean {
     const r = this.#reads.get(id)
-    return r !== undefined && r.count < this.perTrack && seq - r.aliveSeq <= maxGapFrames && seq - r.readSeq <= KEEP_OPEN_GAPS * maxGapFrames
+    return r !== undefined && !r.settled && r.count < this.perTrack && seq - r.aliveSeq <= maxGapFrames && seq - r.readSeq <= KEEP_OPEN_GAPS * maxGapFrames
   }
 
   /**
@@ -165,13 +185,19 @@ export class TrackReadBudget {
 }
 
 function fresh(seq: number): Reads {
-  return { count: 0, adopted: false, bestView: 0, aliveSeq: seq, readSeq: seq }
+  return { count: 0, adopted: false, bestView: 0, aliveSeq: seq, readSeq: seq, settled: false }
 }
 
-/** A view is read when reads are left and it is the first, or clearly larger than the best read, or as good and REREAD_FRAMES later. */
-function isDue(r: Reads, view: number, seq: number, perTrack: number): boolean {
-  if (r.count >= perTrack || view <= 0) return false
-  return r.count === 0 || view >= r.bestView * BETTER_VIEW || (view >= r.bestView && seq - r.readSeq >= REREAD_FRAMES)
+/** A view is read when reads are left and it is the first, or clearly larger than the best read, or as good, REREAD_FRAMES later and moved (see REREAD_MOVE). */
+function isDue(r: Reads, view: number, seq: number, perTrack: number, box: Rect): boolean {
+  if (r.settled || r.count >= perTrack || view <= 0) return false
+  if (r.count === 0 || view >= r.bestView * BETTER_VIEW) return true
+  return view >= r.bestView && seq - r.readSeq >= REREAD_FRAMES && (r.readBox === undefined || moved(r.readBox, box) >= REREAD_MOVE)
+}
+
+/** How far the centre of `b` is from that of `a`, in widths of `a`. */
+function moved(a: Rect, b: Rect): number {
+  return Math.hypot(b.x + b.width / 2 - (a.x + a.width / 2), b.y + b.height / 2 - (a.y + a.height / 2)) / Math.max(1, a.width)
 }
 
 /** Vehicles narrower than this (frame pixels) are not read: their plate would be under ~20 px wide, too small to read. */

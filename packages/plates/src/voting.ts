@@ -141,6 +141,14 @@ export class PlateVoter {
     return { text, confidence }
   }
 
+  /** How many readings of the open plate track read inside vehicle track `objectId` say its most read text (0: no such track). */
+  agreeingFor(objectId: string): number {
+    const t = this.tracks.find((x) => x.external === objectId)
+    const counts = new Map<string, number>()
+    for (const r of t?.readings ?? []) counts.set(r.reading.text, (counts.get(r.reading.text) ?? 0) + 1)
+    return Math.max(0, ...counts.values())
+  }
+
   get openTracks(): number {
     return this.tracks.length
   }
