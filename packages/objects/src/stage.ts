@@ -1,7 +1,8 @@
-import { checkKnownKeys, checkObject, checkOneOf, heldPart, optionalNumber, overlaps, type Envelope, type Rect, type StageContext } from '@oko/core'
+import { checkKnownKeys, checkObject, checkOneOf, heldPart, optionalNumber, type Envelope, type Rect, type StageContext } from '@oko/core'
 import { PASS, workerStage, type WorkerStage } from '@oko/pipeline'
 import type { DetectorOptions } from './options.js'
 import { ObjectDetectorPool } from './pool.js'
+import { QuietPlaces } from './places.js'
 import { checkDetail, planSearches } from './search.js'
 import type { ObjectReply, ObjectWorker } from './worker.js'
 
@@ -11,9 +12,9 @@ export interface ObjectStageOptions {
   /** Most detector runs per second per camera (frames in between pass on without detections; the tracker predicts through them). Default 5. */
   readonly fps?: number
   /**
-   * Most detector runs per second per camera while its last IDLE_AFTER_RUNS runs found nothing
-   * where things moved (leaves, shadows, rain, a car too far to see): default half of `fps`, at
-   * most `fps`. Motion away from what moved at the last run (something new) is searched at once.
+   * Most detector runs per second at a place where things move but the last IDLE_AFTER_RUNS runs
+   * there found nothing (leaves, shadows, a door edge, a car too far to see): default half of
+   * `fps`, at most `fps`. What moves elsewhere (something new) is searched at `fps` meanwhile.
    */
   readonly idleFps?: number
   /**
@@ -41,7 +42,7 @@ export const OBJECT_STAGE_KEYS = ['detector', 'fps', 'idleFps', 'within', 'detai
 /**
  * Detects vehicles and people on the detector pool's worker threads, behind the motion gate:
  * frames the gate stopped never reach it, and of the others at most `fps` a second per camera are
- * searched (fewer once the last searches found nothing that moved: `idleFps`). Each search is
+ * searched (places where the last searches found nothing: at `idleFps`, see QuietPlaces). Each search is
  * one run of the model per square: around what moved and where the last run found moving
  * objects, on the smallest input that reads it at `detail` (movers far apart in squares of their
  * own where that costs less; see planSearches), or on the whole frame when most of it moved. The
@@ -61,11 +62,13 @@ export async function objectStage(options: ObjectStageOptions = {}): Promise<Obj
   const lastRunUs = new Map<string, number>()
   // per camera: the boxes the last run found centred where something moved (searched again with what moves now)
   const lastMoving = new Map<string, Rect[]>()
-  // per camera: what moved when the detector last ran, and how many runs in a row found nothing that moved
-  const lastRegions = new Map<string, readonly Rect[]>()
-  const emptyRuns = new Map<string, number>()
   const intervalUs = 1e6 / fps
   const idleIntervalUs = 1e6 / idleFps
+  // per camera: the places where things moved and what the runs there found (places that held nothing rest)
+  const places = new Map<string, QuietPlaces>()
+  const placesOf = (cameraId: string) => places.get(cameraId) ?? places.set(cameraId, new QuietPlaces(idleIntervalUs)).get(cameraId)!
+  // the regions each job searched (finish tells their places what it found)
+  const searchedBy = new WeakMap<Envelope, readonly Rect[]>()
 
   const stage = workerStage<ObjectWorker>({
     name: 'objects',
@@ -75,16 +78,14 @@ export async function objectStage(options: ObjectStageOptions = {}): Promise<Obj
       const pts = envelope.frame.ptsUs
       const last = lastRunUs.get(cameraId)
       const sinceUs = last === undefined || pts < last ? Infinity : pts - last
-      const moving = envelope.motion?.regions ?? []
       // skipped frames wait behind the camera's running job (the pipeline keeps frame order): the tracker predicts through them
       if (sinceUs < intervalUs * 0.9) return PASS
-      // the last runs found nothing that moved (an entering car, cut off at first, is found within them): the next waits longer, unless something moves elsewhere
-      const elsewhere = movesElsewhere(moving, lastRegions.get(cameraId) ?? [])
-      if (sinceUs < idleIntervalUs * 0.9 && (emptyRuns.get(cameraId) ?? 0) >= IDLE_AFTER_RUNS && !elsewhere) return PASS
-      // something new gets its runs at fps
-      if (elsewhere) emptyRuns.set(cameraId, 0)
+      // places where the last runs found nothing rest (an entering car, cut off at first, is found within those runs); the others are searched
+      const regions = envelope.motion?.regions ?? []
+      const moving = placesOf(cameraId).toSearch(regions, pts)
+      if (regions.length > 0 && moving.length === 0) return PASS
       lastRunUs.set(cameraId, pts)
-      lastRegions.set(cameraId, moving)
+      searchedBy.set(envelope, moving)
       const sizes = detector.sizes
       if (sizes) {
         const { width, height } = envelope.frame
@@ -103,7 +104,8 @@ export async function objectStage(options: ObjectStageOptions = {}): Promise<Obj
       // a box centred in what moved is a moving object (a parked car the motion only touches is not)
       const found = reply.detections.filter((d) => moved.some((r) => contains(r, d.x + d.width / 2, d.y + d.height / 2))).map(({ x, y, width, height }) => ({ x, y, width, height }))
       lastMoving.set(ctx.cameraId, found)
-      emptyRuns.set(ctx.cameraId, found.length > 0 ? 0 : (emptyRuns.get(ctx.cameraId) ?? 0) + 1)
+      const searched = searchedBy.get(envelope)
+      if (searched) placesOf(ctx.cameraId).searched(searched, reply.detections.map((d) => ({ x: d.x + d.width / 2, y: d.y + d.height / 2 })))
       for (const d of reply.detections) {
         const found = { x: d.x, y: d.y, width: d.width, height: d.height }
         // within the pixels searched (and copied for the stages after it): a box the model drew past the search area's edge is cut at it
@@ -115,26 +117,16 @@ export async function objectStage(options: ObjectStageOptions = {}): Promise<Obj
     flush(ctx: StageContext) {
       lastRunUs.delete(ctx.cameraId)
       lastMoving.delete(ctx.cameraId)
-      lastRegions.delete(ctx.cameraId)
-      emptyRuns.delete(ctx.cameraId)
+      places.delete(ctx.cameraId)
     },
     async close() {
       lastRunUs.clear()
       lastMoving.clear()
-      lastRegions.clear()
-      emptyRuns.clear()
+      places.clear()
       if (owned) await detector.close()
     },
   })
   return Object.assign(stage, { detector })
-}
-
-/** Detector runs in a row that found nothing where things moved before a camera's runs slow to `idleFps`. */
-export const IDLE_AFTER_RUNS = 3
-
-/** Some region of `now` touches none of `before` (no motion then: anything that moves now is new). */
-export function movesElsewhere(now: readonly Rect[], before: readonly Rect[]): boolean {
-  return now.some((r) => !before.some((b) => overlaps(r, b)))
 }
 
 function contains(r: Rect, x: number, y: number): boolean {
