@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { regionsFrame, type Frame } from '@oko/core'
 import { parseDeployment } from '@oko/deploy'
 import { frameToImage, sampleBox } from '@oko/imaging'
-import { DEFAULT_DETAIL, MAX_SEARCHES, SEARCH_SIZES, frameInput, objectStage, planSearch, planSearches, type SearchInput, type SearchPlan } from '@oko/objects'
+import { DEFAULT_DETAIL, MAX_SEARCHES, SEARCH_SIZES, frameInput, objectStage, planSearch, planSearches, type SearchInput, type SearchPlan , followMotion } from '@oko/objects'
 
 const frame = { width: 1920, height: 1080 }
 const plan = (moving: SearchInput['moving'], more: Partial<SearchInput> = {}): SearchPlan =>
@@ -157,5 +157,18 @@ describe('planSearches: movers far apart in squares of their own, where that rea
     const ps = plans(spread, { within: 'motion' })
     expect(ps.length).toBeLessThanOrEqual(MAX_SEARCHES)
     for (const m of spread) expect(ps.some((p) => m.x >= p.x && m.y >= p.y && m.x + m.width <= p.x + p.side && m.y + m.height <= p.y + p.side)).toBe(true)
+  })
+})
+
+describe('objects: the last run boxes follow what moves now (followMotion)', () => {
+  it('a box inside a region at most twice its size is centred on it; one in a larger region, or where nothing moves, stays', () => {
+    const car = { x: 736, y: 120, width: 231, height: 126 }
+    // the yard's passing car two runs later: its motion region has moved on 100 px
+    expect(followMotion([car], [{ x: 834, y: 102, width: 246, height: 150 }])).toEqual([{ ...car, x: 834 + 123 - 115.5, y: 102 + 75 - 63 }])
+    // a region of many movers (more than twice the box each way): the box is not moved into its centre
+    expect(followMotion([car], [{ x: 600, y: 0, width: 900, height: 600 }])).toEqual([car])
+    // a car that stopped: nothing moves around it
+    expect(followMotion([car], [{ x: 1200, y: 600, width: 100, height: 100 }])).toEqual([car])
+    expect(followMotion([], [car])).toEqual([])
   })
 })

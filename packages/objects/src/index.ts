@@ -7,7 +7,7 @@ export { resolveDetectorOptions, DETECTOR_KEYS, type DetectorOptions, type Resol
 export { ObjectDetectorPool } from './pool.js'
 export { planSearch, planSearches, checkDetail, SEARCH_SIZES, DEFAULT_DETAIL, MAX_SEARCHES, type SearchPlan, type SearchInput } from './search.js'
 export { frameInput, type InputLayout } from './input.js'
-export { objectStage, searchArea, OBJECT_STAGE_KEYS, type ObjectStage, type ObjectStageOptions } from './stage.js'
+export { objectStage, searchArea, followMotion, OBJECT_STAGE_KEYS, type ObjectStage, type ObjectStageOptions } from './stage.js'
 export { QuietPlaces, IDLE_AFTER_RUNS, SAME_PLACE_IOU } from './places.js'
 export { ColourKernel, VEHICLE_COLOURS, type ColourResult, type VehicleColour } from './colour.js'
 export { ImageClassifier, CLASSIFIER_KEYS, type ClassifierOptions, type Classification } from './classifier.js'

@@ -89,7 +89,8 @@ export async function objectStage(options: ObjectStageOptions = {}): Promise<Obj
       const sizes = detector.sizes
       if (sizes) {
         const { width, height } = envelope.frame
-        const plans = planSearches({ frame: { width, height }, moving, expected: lastMoving.get(cameraId), sizes, detail, within })
+        const expected = followMotion(lastMoving.get(cameraId) ?? [], moving)
+        const plans = planSearches({ frame: { width, height }, moving, expected, sizes, detail, within })
         const whole = plans.some((p) => p.area.width === width && p.area.height === height)
         return { job: { kind: 'search', frame: tools.own(envelope, whole ? undefined : plans.map((p) => p.area)), plans } }
       }
@@ -127,6 +128,26 @@ export async function objectStage(options: ObjectStageOptions = {}): Promise<Obj
     },
   })
   return Object.assign(stage, { detector })
+}
+
+/**
+ * The last run's moving boxes where they are now: a box inside what moves now (a region at most
+ * twice its size each way) is centred on that region, it moved with it. The last run is one or
+ * more runs old (its reply comes later): where the car was then and where it is now, both in one
+ * square, made it larger than the car (the yard's passing car: 224² instead of 160²). A box
+ * nothing moves around (a car that stopped) stays where it was.
+ */
+export function followMotion(boxes: readonly Rect[], moving: readonly Rect[]): Rect[] {
+  return boxes.map((b) => {
+    let best: Rect | undefined
+    let bestArea = 0
+    for (const r of moving) {
+      const w = Math.min(b.x + b.width, r.x + r.width) - Math.max(b.x, r.x)
+      const h = Math.min(b.y + b.height, r.y + r.height) - Math.max(b.y, r.y)
+      if (w > 0 && h > 0 && w * h > bestArea && r.width <= 2 * b.width && r.height <= 2 * b.height) { best = r; bestArea = w * h }
+    }
+    return best ? { ...b, x: best.x + best.width / 2 - b.width / 2, y: best.y + best.height / 2 - b.height / 2 } : b
+  })
 }
 
 function contains(r: Rect, x: number, y: number): boolean {
