@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { regionsFrame, type Frame } from '@oko/core'
 import { parseDeployment } from '@oko/deploy'
 import { frameToImage, sampleBox } from '@oko/imaging'
-import { DEFAULT_DETAIL, MAX_SEARCHES, SEARCH_SIZES, frameInput, objectStage, planSearch, planSearches, type SearchInput, type SearchPlan , followMotion } from '@oko/objects'
+import { DEFAULT_DETAIL, MAX_SEARCHES, SEARCH_SIZES, followMotion, frameInput, objectStage, planSearch, planSearches, type SearchInput, type SearchPlan } from '@oko/objects'
 
 const frame = { width: 1920, height: 1080 }
 const plan = (moving: SearchInput['moving'], more: Partial<SearchInput> = {}): SearchPlan =>
