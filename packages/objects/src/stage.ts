@@ -131,8 +131,9 @@ export async function objectStage(options: ObjectStageOptions = {}): Promise<Obj
 }
 
 /**
- * The last run's moving boxes where they are now: a box inside what moves now (a region at most
- * twice its size each way) is centred on that region, it moved with it. The last run is one or
+ * The last run's moving boxes where they are now: a box that overlaps what moves now (a region
+ * at most twice its size each way; the one it overlaps most) is centred on that region, it moved
+ * with it. The last run is one or
  * more runs old (its reply comes later): where the car was then and where it is now, both in one
  * square, made it larger than the car (the yard's passing car: 224² instead of 160²). A box
  * nothing moves around (a car that stopped) stays where it was.

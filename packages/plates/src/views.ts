@@ -19,7 +19,7 @@ interface Reads {
   readBox?: Rect
 }
 
-/** A vehicle whose plate was read with the same text this many times is not read again: its plate is settled (the reads left could not outvote it). */
+/** A vehicle whose plate was read with the same text this many times is not read again: its plate is settled (with the default 3 reads a track, the one left could not outvote it). */
 export const SETTLED_READS = 2
 
 /**
