@@ -16,11 +16,11 @@ export interface OptimizeReport {
 /**
  * Graph rewrites that onnxruntime does not make on Paddle2ONNX exports (PaddleOCR v4's detector
  * and recogniser) and TF.js MobileNetV3 graphs (CenterNet): each Conv's learnable affine (a scalar
- * Mul and Add) is folded into its weights, hard-swish becomes two nodes instead of four
- * (CenterNet at 160²: 6.3 → 5.0 ms a run), and with
- * `keepClasses` the recogniser's last layer computes only those classes (its softmax is then over
- * them alone: the restricted renormalisation the CTC decoder does anyway). Outputs equal the
- * original's up to float rounding. Patterns that do not match are
+ * Mul and Add) is folded into its weights, hard-swish becomes two nodes instead of four,
+ * `x · HardSigmoid(x)`, which onnxruntime fuses into the Conv before it (CenterNet at 160²: 5.05
+ * → 4.56 ms a run), and with `keepClasses` the recogniser's last layer computes only those
+ * classes (its softmax is then over them alone: the restricted renormalisation the CTC decoder
+ * does anyway). Outputs equal the original's up to float rounding. Patterns that do not match are
  * left alone, so any model may be passed; bytes that are not a model throw.
  */
 export function optimizeModel(bytes: Uint8Array, keepClasses?: readonly number[]): { bytes: Uint8Array; report: OptimizeReport } {
