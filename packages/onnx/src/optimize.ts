@@ -63,15 +63,23 @@ export function optimizeModel(bytes: Uint8Array, keepClasses?: readonly number[]
   }
   readers = readersOf(g.nodes, removed)
 
+  /** `clip(x + 3, 0, 6)` computed from `add` (read by one Clip), and the one node that reads it. */
+  const relu6Of = (add: OnnxNode): { x: string; clip: OnnxNode; next: OnnxNode } | undefined => {
+    if (add.opType !== 'Add' || removed.has(add)) return undefined
+    const x = g.weights.has(add.input[0]!) ? add.input[1]! : add.input[0]!
+    if (scalarBeside(add, x) !== 3) return undefined
+    const clip = soleReader(add.output[0]!)
+    if (clip?.opType !== 'Clip' || !clipsTo(g, clip, 0, 6)) return undefined
+    const next = soleReader(clip.output[0]!)
+    return next ? { x, clip, next } : undefined
+  }
+
   // x * clip(x + 3, 0, 6) / 6 → x * HardSigmoid(x; 1/6, 0.5).
   for (const add of g.nodes) {
-    if (add.opType !== 'Add' || removed.has(add)) continue
-    const x = g.weights.has(add.input[0]!) ? add.input[1]! : add.input[0]!
-    if (scalarBeside(add, x) !== 3) continue
-    const clip = soleReader(add.output[0]!)
-    if (clip?.opType !== 'Clip' || !clipsTo(g, clip, 0, 6)) continue
-    const mul = soleReader(clip.output[0]!)
-    if (mul?.opType !== 'Mul' || !mul.input.includes(x)) continue
+    const r6 = relu6Of(add)
+    if (!r6) continue
+    const { x, clip, next: mul } = r6
+    if (mul.opType !== 'Mul' || !mul.input.includes(x)) continue
     const div = soleReader(mul.output[0]!)
     if (div?.opType !== 'Div' || div.input[0] !== mul.output[0] || scalarBeside(div, mul.output[0]!) !== 6) continue
     add.opType = 'HardSigmoid'
@@ -90,16 +98,13 @@ export function optimizeModel(bytes: Uint8Array, keepClasses?: readonly number[]
   // into the weights of the Convs that read the result (through Transposes, ReduceMean and Mul,
   // each linear in it); where another node reads it, the chain is left alone.
   for (const add of g.nodes) {
-    if (add.opType !== 'Add' || removed.has(add)) continue
-    const x = g.weights.has(add.input[0]!) ? add.input[1]! : add.input[0]!
-    if (scalarBeside(add, x) !== 3) continue
-    const clip = soleReader(add.output[0]!)
-    if (clip?.opType !== 'Clip' || !clipsTo(g, clip, 0, 6)) continue
-    const mul = soleReader(clip.output[0]!)
-    const scaledName = mul?.opType === 'Mul' ? mul.input.find((i) => i !== clip.output[0]) : undefined
+    const r6 = relu6Of(add)
+    if (!r6) continue
+    const { x, clip, next: mul } = r6
+    const scaledName = mul.opType === 'Mul' ? mul.input.find((i) => i !== clip.output[0]) : undefined
     const scaled = scaledName === undefined ? undefined : g.nodes.find((n) => !removed.has(n) && n.opType === 'Mul' && n.output[0] === scaledName)
     const c = scaled && soleReader(scaled.output[0]!) === mul ? scalarBeside(scaled, x) : undefined
-    if (!mul || !scaled || c === undefined || Math.abs(c - 1 / 6) > 1e-3) continue
+    if (!scaled || c === undefined || Math.abs(c - 1 / 6) > 1e-3) continue
     const convs = convsReading(g, mul.output[0]!, readers, outputs)
     if (!convs) continue
     for (const conv of convs) scaleWeights(g, conv, 6 * c)
