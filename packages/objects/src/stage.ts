@@ -94,7 +94,7 @@ export async function objectStage(options: ObjectStageOptions = {}): Promise<Obj
         const whole = plans.some((p) => p.area.width === width && p.area.height === height)
         return { job: { kind: 'search', frame: tools.own(envelope, whole ? undefined : plans.map((p) => p.area)), plans } }
       }
-      const area = searchArea(envelope, within, detector.inputSize)
+      const area = searchArea(envelope, within, detector.inputSize, moving)
       const frame = tools.own(envelope, area ? [area] : undefined)
       return { job: { kind: 'frame', frame, ...(area ? { regions: [area] } : {}) } }
     },
@@ -157,13 +157,12 @@ function contains(r: Rect, x: number, y: number): boolean {
 
 /**
  * For a detector whose input is not square: the one area to search, frame pixels (undefined: the
- * whole frame), letterboxed into its input: the bounding box of what
- * moved, a quarter larger on each side and at least the model's input size, when that is less
- * than half the frame.
+ * whole frame), letterboxed into its input: the bounding box of `regions` (default what moved;
+ * the stage passes the places not resting), a quarter larger on each side and at least the
+ * model's input size, when that is less than half the frame.
  */
-export function searchArea(envelope: Envelope, within: 'auto' | 'motion' | 'frame', input: { width: number; height: number }): Rect | undefined {
+export function searchArea(envelope: Envelope, within: 'auto' | 'motion' | 'frame', input: { width: number; height: number }, regions: readonly Rect[] = envelope.motion?.regions ?? []): Rect | undefined {
   const { width: fw, height: fh } = envelope.frame
-  const regions = envelope.motion?.regions ?? []
   if (within === 'frame' || regions.length === 0) return undefined
   let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity
   for (const r of regions) { x0 = Math.min(x0, r.x); y0 = Math.min(y0, r.y); x1 = Math.max(x1, r.x + r.width); y1 = Math.max(y1, r.y + r.height) }
