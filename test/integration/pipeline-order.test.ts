@@ -45,6 +45,19 @@ function recorder(seen: Map<string, number[]>) {
   })
 }
 
+/**
+ * 40 frames of one camera (luma 100 + seq) through the odd stage, then `after`, then a recorder,
+ * in `frames`: the run loses nothing and every frame reaches the recorder in order.
+ */
+async function oddThen(pool: InferencePool<Echo>, after: ReturnType<typeof regionReader>, frames: FramePool): Promise<void> {
+  const seen = new Map<string, number[]>()
+  const run = Pipeline.from(new TestSource('cam', { frames: 40, value: (s) => 100 + s })).pipe(everyOtherFrame(pool)).pipe(after).pipe(recorder(seen)).run({ frames })
+  await collect(run.events)
+  const summary = await run.completion
+  expect(summary).toMatchObject({ framesIn: 40, outputs: 40, droppedTotal: 0, errors: 0 })
+  expect(seen.get('cam')).toEqual(Array.from({ length: 40 }, (_, i) => i))
+}
+
 describe('a worker stage hands a camera\'s frames on in the order they entered it', () => {
   it('frames it PASSes wait behind the camera\'s running jobs: the next stage sees seq strictly increasing per camera, nothing lost', async () => {
     const pool = await InferencePool.create<Echo>({ worker: echoUrl, threads: 2, init: {} })
@@ -83,13 +96,7 @@ describe('a worker stage hands a camera\'s frames on in the order they entered i
     try {
       const frames = new FramePool()
       const read: [number, number][] = []
-      const reader = regionReader(pool, read)
-      const seen = new Map<string, number[]>()
-      const run = Pipeline.from(new TestSource('cam', { frames: 40, value: (s) => 100 + s })).pipe(everyOtherFrame(pool)).pipe(reader).pipe(recorder(seen)).run({ frames })
-      await collect(run.events)
-      const summary = await run.completion
-      expect(summary).toMatchObject({ framesIn: 40, outputs: 40, droppedTotal: 0, errors: 0 })
-      expect(seen.get('cam')).toEqual(Array.from({ length: 40 }, (_, i) => i))
+      await oddThen(pool, regionReader(pool, read), frames)
       expect(read).toEqual(Array.from({ length: 40 }, (_, i) => [i, 100 + i]))
       // one materialise per frame: the odd stage's region, or the whole of a PASSed frame that waited, or the reader's region of one that did not
       expect(frames.stats()).toMatchObject({ copies: 40, live: 0 })
@@ -105,13 +112,7 @@ describe('a worker stage hands a camera\'s frames on in the order they entered i
       const read: [number, number][] = []
       const asked: number[] = []
       // reads only the frames the odd stage sent (those it owned a region of): a PASSed one has nothing for it
-      const reader = regionReader(pool, read, { odd: true, readsPixels: (envelope) => { asked.push(envelope.frame.seq); return envelope.frame.seq % 2 === 1 } })
-      const seen = new Map<string, number[]>()
-      const run = Pipeline.from(new TestSource('cam', { frames: 40, value: (s) => 100 + s })).pipe(everyOtherFrame(pool)).pipe(reader).pipe(recorder(seen)).run({ frames })
-      await collect(run.events)
-      const summary = await run.completion
-      expect(summary).toMatchObject({ framesIn: 40, outputs: 40, droppedTotal: 0, errors: 0 })
-      expect(seen.get('cam')).toEqual(Array.from({ length: 40 }, (_, i) => i))
+      await oddThen(pool, regionReader(pool, read, { odd: true, readsPixels: (envelope) => { asked.push(envelope.frame.seq); return envelope.frame.seq % 2 === 1 } }), frames)
       expect(read).toEqual(Array.from({ length: 20 }, (_, k) => [2 * k + 1, 101 + 2 * k]))
       // only the odd stage's regions are copied; the reader was asked about PASSed (even) frames only
       expect(frames.stats()).toMatchObject({ copies: 20, live: 0 })

@@ -17,8 +17,8 @@ export interface OptimizeReport {
  * Graph rewrites that onnxruntime does not make on Paddle2ONNX exports (PaddleOCR v4's detector
  * and recogniser) and TF.js MobileNetV3 graphs (CenterNet): each Conv's learnable affine (a scalar
  * Mul and Add) is folded into its weights, hard-swish becomes two nodes instead of four,
- * `x · HardSigmoid(x)`, which onnxruntime fuses into the Conv before it (CenterNet at 160²: 5.05
- * → 4.56 ms a run), and with `keepClasses` the recogniser's last layer computes only those
+ * `x · HardSigmoid(x)`, which onnxruntime fuses into the Conv before it (CenterNet at 160²: 5.0
+ * → 4.5 ms a run, bench/centernet-rewrite.bench.ts), and with `keepClasses` the recogniser's last layer computes only those
  * classes (its softmax is then over them alone: the restricted renormalisation the CTC decoder
  * does anyway). Outputs equal the original's up to float rounding. Patterns that do not match are
  * left alone, so any model may be passed; bytes that are not a model throw.

@@ -1,4 +1,4 @@
-import { iou, type Rect } from '@oko/core'
+import { centreDistance, iou, type Rect } from '@oko/core'
 
 /** A later view of a vehicle is read again only when it is at least this much better (area, halved when cut off by the frame's edge). */
 export const BETTER_VIEW = 1.25
@@ -197,7 +197,7 @@ function isDue(r: Reads, view: number, seq: number, perTrack: number, box: Rect)
 
 /** How far the centre of `b` is from that of `a`, in widths of `a`. */
 function moved(a: Rect, b: Rect): number {
-  return Math.hypot(b.x + b.width / 2 - (a.x + a.width / 2), b.y + b.height / 2 - (a.y + a.height / 2)) / Math.max(1, a.width)
+  return centreDistance(a, b) / Math.max(1, a.width)
 }
 
 /** Vehicles narrower than this (frame pixels) are not read: their plate would be under ~20 px wide, too small to read. */

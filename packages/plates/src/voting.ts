@@ -1,4 +1,4 @@
-import { iou, newId, type Rect, type RawImage } from '@oko/core'
+import { centreDistance, iou, newId, type Rect, type RawImage } from '@oko/core'
 import type { PlateReading } from './engine.js'
 import { KEEP_OPEN_GAPS } from './views.js'
 
@@ -239,10 +239,6 @@ export function vote(readings: readonly Pick<PlateReading, 'text' | 'charConfide
 
 function centre(r: Rect): { x: number; y: number } {
   return { x: r.x + r.width / 2, y: r.y + r.height / 2 }
-}
-
-function centreDistance(a: Rect, b: Rect): number {
-  return Math.hypot(a.x + a.width / 2 - (b.x + b.width / 2), a.y + a.height / 2 - (b.y + b.height / 2))
 }
 
 function hamming(a: string, b: string): number {
