@@ -108,7 +108,8 @@ export class PlateEngine {
       if (sure || refined >= this.options.maxRefine) { out.push(s); continue }
       refined++
       const better = await this.refine(image, s.candidate, cache, 1, textPx)
-      out.push(better && better.rank > s.rank - this.options.refineBias ? better : s)
+      const cut = better !== undefined && better.prior <= s.prior && cutSureEnds(s.reading, better.reading)
+      out.push(better && !cut && better.rank > s.rank - this.options.refineBias ? better : s)
     }
     for (const p of partial.sort((a, b) => b.chars - a.chars)) {
       if (refined >= this.options.maxRefine) break
@@ -255,6 +256,21 @@ export function fuseReadings(a: readonly DecodedChar[][], b: readonly DecodedCha
   }))
   return out
 }
+
+/**
+ * The second look read `first` less characters at its ends that the first read surely (each at
+ * least SURE_END_CHAR): its tighter box cut them (a plate's first digit next to its frame, 7AHN739
+ * read AHN739), and the first reading stands, unless the second matched a stricter format (a
+ * higher prior: the first read frame text into the plate).
+ */
+export function cutSureEnds(first: Pick<PlateReading, 'text' | 'charConfidences'>, second: Pick<PlateReading, 'text'>): boolean {
+  if (second.text.length === 0 || second.text.length >= first.text.length) return false
+  const at = first.text.indexOf(second.text)
+  return at >= 0 && first.charConfidences.every((q, i) => (i >= at && i < at + second.text.length) || q >= SURE_END_CHAR)
+}
+
+/** Confidence of a character the second look may not cut off (see cutSureEnds). */
+const SURE_END_CHAR = 0.95
 
 /** Opens a recogniser; its output computes only the blank and the plate symbols where the graph allows (see optimizeModel). */
 async function openRecognizer(rec: ResolvedReaderOptions['recognizer'], role: string, threads: number): Promise<TextRecognizer> {

@@ -1,6 +1,6 @@
 export type { PlateEvent } from './events.js'
 export { PlateReader, type PlateReaderStats } from './reader.js'
-export { PlateEngine, type PlateReading, type ReadOptions } from './engine.js'
+export { PlateEngine, cutSureEnds, type PlateReading, type ReadOptions } from './engine.js'
 export {
   resolveReaderOptions, type PlateReaderOptions, type DetectorOptions, type RecognizerOptions, type InputNormalization,
   type ResolvedReaderOptions,
