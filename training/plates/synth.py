@@ -623,10 +623,15 @@ def dirt(img: np.ndarray, rng: random.Random):
     img += layer * color
 
 
-def sample(rng: random.Random, g: Glyphs, out_h: int = IN_H, out_w: int = IN_W):
-    """One training crop: (uint8 out_h×out_w×3 RGB, text, country class index)."""
+def sample(rng: random.Random, g: Glyphs, out_h: int = IN_H, out_w: int = IN_W, poor_share: float = 0.0):
+    """One training crop: (uint8 out_h×out_w×3 RGB, text, country class index).
+
+    poor_share: the share of crops from a poor camera (characters 10-24 px, blur, a camera's scaler
+    and two JPEG passes, the detector's looser boxes above and below), as city cameras' are.
+    """
+    poor = poor_share > 0 and rng.random() < poor_share
     # Characters 10-40 px high at the camera (log-uniform: most plates are small); drawn at 1.6×.
-    target = math.exp(rng.uniform(math.log(10), math.log(40)))
+    target = math.exp(rng.uniform(math.log(10), math.log(24 if poor else 40)))
     cv, lines, country, kind = render_plate(g, rng, min(CAP, max(24.0, target * 1.6)))
     plate = cv.img
     if rng.random() < 0.3:
@@ -661,7 +666,8 @@ def sample(rng: random.Random, g: Glyphs, out_h: int = IN_H, out_w: int = IN_W):
         m = [rng.uniform(-0.03, 0.12) * ph for _ in range(4)]
     else:
         capH = (by1 - by0)
-        m = [rng.uniform(-0.08, 0.55) * capH, rng.uniform(-0.06, 0.45) * capH, rng.uniform(-0.08, 0.55) * capH, rng.uniform(-0.06, 0.45) * capH]
+        v = 0.8 if poor else 0.45
+        m = [rng.uniform(-0.08, 0.55) * capH, rng.uniform(-0.06, v) * capH, rng.uniform(-0.08, 0.55) * capH, rng.uniform(-0.06, v) * capH]
         if rng.random() < 0.1:  # a box that cuts into an end character
             m[rng.choice([0, 2])] = -rng.uniform(0.08, 0.18) * capH
     box = np.array([[bx0 - m[0], by0 - m[1]], [bx1 + m[2], by0 - m[1]], [bx1 + m[2], by1 + m[3]], [bx0 - m[0], by1 + m[3]]], np.float32)
@@ -711,7 +717,11 @@ def sample(rng: random.Random, g: Glyphs, out_h: int = IN_H, out_w: int = IN_W):
     small = cv2.resize(np.clip(scene, 0, 255), (max(8, int(sw * f)), max(8, int(sh * f))), interpolation=cv2.INTER_AREA)
     box *= (small.shape[1] / sw, small.shape[0] / sh)
     # Optics and motion: blur at the sensor.
-    r = rng.random()
+    if poor and rng.random() < 0.5:  # the camera's own scaler: down and up again
+        h0, w0 = small.shape[:2]
+        q = rng.uniform(0.6, 0.85)
+        small = cv2.resize(cv2.resize(small, (max(4, int(w0 * q)), max(4, int(h0 * q))), interpolation=cv2.INTER_AREA), (w0, h0), interpolation=cv2.INTER_LINEAR)
+    r = rng.random() * (0.7 if poor else 1.0)
     if r < 0.35:
         small = cv2.GaussianBlur(small, (0, 0), rng.uniform(0.3, min(1.2, 0.06 * target)))
     elif r < 0.5:
@@ -722,9 +732,10 @@ def sample(rng: random.Random, g: Glyphs, out_h: int = IN_H, out_w: int = IN_W):
         small = cv2.filter2D(small, -1, kern / max(1e-6, kern.sum()))
     small = small + np.random.default_rng(rng.randint(0, 2**31)).normal(0, rng.uniform(0, 10 if not ir else 16), small.shape).astype(np.float32)
     small = np.clip(small, 0, 255).astype(np.uint8)
-    if rng.random() < 0.75:
-        ok, enc = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, rng.randint(20 if target > 16 else 40, 92)])
-        small = cv2.imdecode(enc, cv2.IMREAD_UNCHANGED)
+    for _ in range(2 if poor else 1):  # poor: the camera's encoding, then the archive's
+        if rng.random() < 0.75:
+            ok, enc = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, rng.randint(20 if target > 16 else 40, 92)])
+            small = cv2.imdecode(enc, cv2.IMREAD_UNCHANGED)
     if small.ndim == 2:
         small = small[:, :, None].repeat(3, axis=2)
     if rng.random() < 0.05 and ir:

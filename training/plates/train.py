@@ -36,8 +36,8 @@ from realval import real_sets, decode  # noqa: E402
 
 
 class Synthetic(torch.utils.data.IterableDataset):
-    def __init__(self, seed: int, batch: int):
-        self.seed, self.batch = seed, batch
+    def __init__(self, seed: int, batch: int, poor_share: float = 0.0):
+        self.seed, self.batch, self.poor_share = seed, batch, poor_share
 
     def __iter__(self):
         info = torch.utils.data.get_worker_info()
@@ -46,7 +46,7 @@ class Synthetic(torch.utils.data.IterableDataset):
         while True:
             imgs, texts, countries = [], [], []
             for _ in range(self.batch):
-                img, text, c = synth.sample(rng, g)
+                img, text, c = synth.sample(rng, g, poor_share=self.poor_share)
                 imgs.append(img)
                 texts.append(text)
                 countries.append(c)
@@ -109,6 +109,7 @@ def main():
     ap.add_argument("--checkpoint-minutes", type=float, default=5.0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--poor-camera", type=float, default=0.0, help="share of crops from a poor camera (synth.sample)")
     ap.add_argument("--init", help="start from this checkpoint's weights (fine-tuning)")
     ap.add_argument("--data", help="fine-tune on a folder of labelled crops as well (see finetune.md)")
     args = ap.parse_args()
@@ -122,7 +123,7 @@ def main():
     else:
         cfg = {"seed": args.seed, "width": args.width, "batch": args.batch, "lr": args.lr, "min_lr": args.lr / 40, "warmup": 300,
                "planned_steps": int(args.planned_samples / args.batch), "country_weight": 0.1, "input": [3, synth.IN_H, synth.IN_W],
-               "alphabet": synth.ALPHABET, "countries": synth.COUNTRIES}
+               "alphabet": synth.ALPHABET, "countries": synth.COUNTRIES, "poor_camera": args.poor_camera}
         json.dump(cfg, open(cfg_path, "w"), indent=1)
     torch.manual_seed(cfg["seed"])
     net = PlateNet(cfg["width"])
@@ -142,7 +143,7 @@ def main():
     print(f"PlateNet width {cfg['width']}: {params(net)} parameters", flush=True)
 
     # A new stream per resume, so a resumed run does not see the same plates again.
-    data = Synthetic(cfg["seed"] + 7919 * state["resumes"], cfg["batch"])
+    data = Synthetic(cfg["seed"] + 7919 * state["resumes"], cfg["batch"], cfg.get("poor_camera", 0.0))
     if args.data:
         from finetune import mixed
         data = mixed(data, args.data, cfg["batch"], cfg["seed"] + state["resumes"])
