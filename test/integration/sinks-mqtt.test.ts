@@ -54,6 +54,8 @@ describe.skipIf(brokerBinary('mosquitto') === undefined)('MQTT sink against mosq
     expect([...snap.payload]).toEqual([...jpeg])
     expect(snap.retain).toBe(false)
     await until(() => messages.filter((m) => m.topic === 'oko/available').length >= 2, 5000, 'online then offline')
+    // a dropped socket would make the broker publish the last will, a second `offline`, soon after
+    await new Promise((r) => setTimeout(r, 500))
     expect(messages.filter((m) => m.topic === 'oko/available').map((m) => m.payload.toString())).toEqual(['online', 'offline'])
   })
 

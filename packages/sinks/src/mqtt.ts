@@ -126,8 +126,14 @@ export class MqttSink implements Sink {
     this.#closed = true
     const client = this.#client
     if (!client) return
+    const within = <T>(ms: number, work: Promise<T>) => Promise.race([work, new Promise<undefined>((r) => { setTimeout(() => r(undefined), ms).unref() })]).catch(() => undefined)
     if (client.connected) {
-      await Promise.race([client.publishAsync(`${this.prefix}/available`, 'offline', { qos: 1, retain: true }), new Promise((r) => setTimeout(r, 1000))]).catch(() => undefined)
+      await within(1000, client.publishAsync(`${this.prefix}/available`, 'offline', { qos: 1, retain: true }))
+      // A DISCONNECT (an end without force) makes the broker drop the last will, so `offline` is
+      // said once; a broker that does not let go within a second has the socket closed.
+      if (await within(1000, client.endAsync(false).then(() => true))) return
+      client.stream?.destroy()
+      return
     }
     await client.endAsync(true).catch(() => undefined)
   }
