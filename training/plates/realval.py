@@ -1,8 +1,11 @@
 """Validation on real plate crops of $OKO_DATA/plates (for choosing checkpoints only; never trained on).
 
 openalpr-eu / openalpr-us: each image's labelled plate box (plus a 4% margin), read as one line,
-resized to the model's input. Multi-line plates there are few; this is a quick proxy for the whole
-reader, which `oko eval plates` measures.
+resized to the model's input. openalpr-eu-lines / openalpr-us-lines, where `node reader-lines.mjs`
+has cut them: the text line oko's reader gives the recogniser for each plate (what the model reads
+in `oko eval plates`; a whole labelled box also holds the state name, slogan and frame).
+
+    /usr/bin/python3 training/plates/realval.py CHECKPOINT...   # each set's exact rate per checkpoint
 """
 from __future__ import annotations
 
@@ -64,4 +67,38 @@ def real_sets() -> dict:
         if crops:
             x = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
             out[name] = (x, texts, o0)
+    for name in ("openalpr-eu", "openalpr-us"):
+        folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), ".cache", "reader-lines", name)
+        labels = os.path.join(folder, "labels.tsv")
+        if not os.path.exists(labels):
+            continue
+        rows = [line.split("\t") for line in open(labels).read().splitlines() if "\t" in line]
+        crops = [cv2.imread(os.path.join(folder, f))[:, :, ::-1] for f, _ in rows]
+        x = torch.from_numpy(np.stack(crops).copy()).permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
+        out[name + "-lines"] = (x, [t.upper() for _, t in rows], o0)
     return out
+
+
+def checkpoint_score(real: dict) -> float:
+    """Mean exact rate (O = 0) over the labelled boxes. The line sets are reported, not scored: on
+    the 2026-12-04 checkpoints neither predicted the whole reader (MODEL.md)."""
+    return float(np.mean([v["exact_o0"] for n, v in real.items() if not n.endswith("-lines")]))
+
+
+if __name__ == "__main__":
+    import sys
+
+    from model import PlateNet
+
+    sets = real_sets()
+    for path in sys.argv[1:]:
+        ck = torch.load(path, map_location="cpu")
+        net = PlateNet(ck["cfg"]["width"])
+        net.load_state_dict(ck["model"])
+        net.eval()
+        row = {}
+        with torch.no_grad():
+            for name, (x, texts, equiv) in sets.items():
+                reads = decode(net(x)[0].softmax(2).numpy())
+                row[name] = {"exact_o0": round(sum(equiv(a) == equiv(b) for a, b in zip(reads, texts)) / len(texts), 4)}
+        print(path, {n: v["exact_o0"] for n, v in row.items()}, "score", round(checkpoint_score(row), 4))

@@ -32,7 +32,7 @@ sys.path.insert(0, HERE)
 
 import synth  # noqa: E402
 from model import PlateNet, params  # noqa: E402
-from realval import real_sets, decode  # noqa: E402
+from realval import checkpoint_score, real_sets, decode  # noqa: E402
 
 
 class Synthetic(torch.utils.data.IterableDataset):
@@ -173,7 +173,7 @@ def main():
                 r, reads = evaluate(net, x, texts)
                 r["exact_o0"] = round(sum(equiv(a) == equiv(b) for a, b in zip(reads, texts)) / len(texts), 4)
                 entry["real"][name] = r
-            score = float(np.mean([v["exact_o0"] for v in entry["real"].values()]))
+            score = checkpoint_score(entry["real"])
         entry["score"] = round(score, 4)
         ck = {"model": net.state_dict(), "opt": opt.state_dict(), "state": state, "cfg": cfg}
         save(last, ck)

@@ -108,6 +108,7 @@ export class PlateEngine {
       if (sure || refined >= this.options.maxRefine) { out.push(s); continue }
       refined++
       const better = await this.refine(image, s.candidate, cache, 1, textPx)
+      // A second reading of a stricter format (higher prior) still wins: the first read frame text into the plate.
       const cut = better !== undefined && better.prior <= s.prior && cutSureEnds(s.reading, better.reading)
       out.push(better && !cut && better.rank > s.rank - this.options.refineBias ? better : s)
     }
@@ -260,8 +261,7 @@ export function fuseReadings(a: readonly DecodedChar[][], b: readonly DecodedCha
 /**
  * The second look read `first` less characters at its ends that the first read surely (each at
  * least SURE_END_CHAR): its tighter box cut them (a plate's first digit next to its frame, 7AHN739
- * read AHN739), and the first reading stands, unless the second matched a stricter format (a
- * higher prior: the first read frame text into the plate).
+ * read AHN739), and the first reading should stand.
  */
 export function cutSureEnds(first: Pick<PlateReading, 'text' | 'charConfidences'>, second: Pick<PlateReading, 'text'>): boolean {
   if (second.text.length === 0 || second.text.length >= first.text.length) return false
