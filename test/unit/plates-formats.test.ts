@@ -65,15 +65,21 @@ describe('formats table', () => {
 
   it('drops a symbol read where a format has an emblem (_), and only there', () => {
     const mo = compileFormats({ formats: [{ id: 'mo', country: 'US', patterns: ['LLD_LDL'] }] })
-    // Missouri AB1 C2D: the state emblem between the groups read as a D.
-    expect(matchFormat(chars('HK0DE7C'), mo)).toMatchObject({ text: 'HK0E7C', formatId: 'mo', dropped: 1, corrected: [] })
+    // Missouri AB1 C2D: the state emblem between the groups read as a D (doubtfully: D or O).
+    const doubt: Record<number, [string, number]> = { 3: ['O', 0.4] }
+    expect(matchFormat(chars('HK0DE7C', doubt), mo)).toMatchObject({ text: 'HK0E7C', formatId: 'mo', dropped: 1, corrected: [] })
     expect(matchFormat(chars('HK0E7C'), mo)).toMatchObject({ text: 'HK0E7C', dropped: 0 })
     // With a correction after the emblem, positions are those of the returned text.
-    expect(matchFormat(chars('HK0D37C'), mo)).toMatchObject({ text: 'HK0B7C', corrected: [3] })
+    expect(matchFormat(chars('HK0D37C', doubt), mo)).toMatchObject({ text: 'HK0B7C', corrected: [3] })
     // Elsewhere an extra symbol costs as before: the emblem reading outranks it.
-    const emblem = matchFormat(chars('HK0DE7C'), mo)!
-    const inner = matchFormat(chars('HKD0E7C'), mo)!
+    const emblem = matchFormat(chars('HK0DE7C', doubt), mo)!
+    const inner = matchFormat(chars('HKD0E7C', { 2: ['O', 0.4] }), mo)!
     expect(emblem.score).toBeGreaterThan(inner.score)
+    // A symbol read surely is a plate's own rather than an emblem: California 4GLS168 read LGLS168
+    // stays whole (generic), while a doubtful symbol between the groups is still dropped.
+    const us = only('us', 'us-generic')
+    expect(matchFormat(chars('LGLS168'), us)).toMatchObject({ text: 'LGLS168', formatId: 'us-generic' })
+    expect(matchFormat(chars('LGLS168', { 3: ['Y', 0.45] }), us)).toMatchObject({ text: 'LGL168', formatId: 'us', dropped: 1 })
     // German plates: the registration seal between district and letters.
     expect(matchFormat(chars('M8X1234'), only('de'))).toMatchObject({ text: 'MX1234', formatId: 'de', dropped: 1 })
     expect(() => compileFormats({ formats: [{ id: 'x', country: 'X', patterns: ['L_{2}D'] }] })).toThrow(/bad pattern "L_\{2\}D"/)

@@ -175,11 +175,16 @@ export interface MatchOptions {
   confusableProbability: number
   /** Base cost of ignoring one character inside the text (a sticker or bolt read as a character); plus 2 × its confidence. */
   innerDropCost: number
-  /** Log-score cost of dropping a symbol read where a format has an emblem (`_`). */
+  /** Log-score cost of dropping a symbol read where a format has an emblem (`_`), plus separatorConfidenceCost × its confidence. */
   separatorCost: number
+  /**
+   * Cost per unit of confidence of the symbol dropped at an emblem: an emblem reads as a doubtful
+   * symbol, a character read surely there is more likely a plate's own (4GLS168, not 4GL·168).
+   */
+  separatorConfidenceCost: number
 }
 
-export const DEFAULT_MATCH: MatchOptions = { maxDropped: 2, dropCost: 1.5, priorWeight: 1, confusableProbability: 0.5, innerDropCost: 1, separatorCost: 0.5 }
+export const DEFAULT_MATCH: MatchOptions = { maxDropped: 2, dropCost: 1.5, priorWeight: 1, confusableProbability: 0.5, innerDropCost: 1, separatorCost: 0.5, separatorConfidenceCost: 1 }
 
 /**
  * Finds the best format reading of decoded characters, or undefined when nothing fits. `lines` 2:
@@ -217,7 +222,7 @@ function matchEnds(chars: readonly DecodedChar[], formats: CompiledFormats, o: M
         for (let i = 0; i < len; i++) {
           const c = chars[start + i]!
           const mask = p.masks[i]!
-          if (mask === SEPARATOR) { score -= o.separatorCost; emblems++; continue }
+          if (mask === SEPARATOR) { score -= o.separatorCost + o.separatorConfidenceCost * c.confidence; emblems++; continue }
           const k = PLATE_ALPHABET.indexOf(c.char)
           let sym = c.char
           let q = c.confidence
