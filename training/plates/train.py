@@ -32,7 +32,7 @@ sys.path.insert(0, HERE)
 
 import synth  # noqa: E402
 from model import PlateNet, params  # noqa: E402
-from realval import checkpoint_score, real_sets, decode  # noqa: E402
+from realval import checkpoint_score, decode, real_sets, score_sets  # noqa: E402
 
 
 class Synthetic(torch.utils.data.IterableDataset):
@@ -168,11 +168,9 @@ def main():
                  "loss": round(float(np.mean(losses[-200:])) if losses else float("nan"), 4), "lr": lr_at(state["step"], cfg), "synthetic": syn}
         score = syn["exact"]
         if real:
-            entry["real"] = {}
-            for name, (x, texts, equiv) in real.items():
-                r, reads = evaluate(net, x, texts)
-                r["exact_o0"] = round(sum(equiv(a) == equiv(b) for a, b in zip(reads, texts)) / len(texts), 4)
-                entry["real"][name] = r
+            net.eval()
+            entry["real"] = score_sets(net, real)
+            net.train()
             score = checkpoint_score(entry["real"])
         entry["score"] = round(score, 4)
         ck = {"model": net.state_dict(), "opt": opt.state_dict(), "state": state, "cfg": cfg}

@@ -29,12 +29,12 @@ export function iou(a: Rect, b: Rect): number {
   return union > 0 ? inter / union : 0
 }
 
-/** The two boxes share some area (touching edges do not). */
 /** Distance between the centres of two rectangles, in their units. */
 export function centreDistance(a: Rect, b: Rect): number {
   return Math.hypot(a.x + a.width / 2 - (b.x + b.width / 2), a.y + a.height / 2 - (b.y + b.height / 2))
 }
 
+/** The two boxes share some area (touching edges do not). */
 export function overlaps(a: Rect, b: Rect): boolean {
   return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height
 }

@@ -108,9 +108,9 @@ export class PlateEngine {
       if (sure || refined >= this.options.maxRefine) { out.push(s); continue }
       refined++
       const better = await this.refine(image, s.candidate, cache, 1, textPx)
-      // A second reading of a stricter format (higher prior) still wins: the first read frame text into the plate.
-      const cut = better !== undefined && better.prior <= s.prior && cutSureEnds(s.reading, better.reading)
-      out.push(better && !cut && better.rank > s.rank - this.options.refineBias ? better : s)
+      // Not when it cut sure end characters, unless it is of a stricter format (higher prior): the first read frame text into the plate.
+      const takes = better && better.rank > s.rank - this.options.refineBias && (better.prior > s.prior || !cutSureEnds(s.reading, better.reading))
+      out.push(takes ? better : s)
     }
     for (const p of partial.sort((a, b) => b.chars - a.chars)) {
       if (refined >= this.options.maxRefine) break
